@@ -1,0 +1,153 @@
+"""The ``clearwell`` command. Each domain package adds its own commands via ``register``."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import typer
+
+from clearwell.db import connection, describe_target, timescaledb_info
+from clearwell.errors import ClearwellError
+from clearwell.settings import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Clearwell operations record.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+
+# Domain packages whose ``cli.register(app)`` adds commands (simulate, ingest, …).
+CLI_MODULES: tuple[str, ...] = ()
+
+# Long-running parts that `clearwell demo` runs beside the web app: each is an
+# async function of the settings. Domain packages append to this in `register`.
+DemoService = Callable[[Settings], Awaitable[None]]
+DEMO_SERVICES: list[tuple[str, DemoService]] = []
+
+
+def _setup_logging(settings: Settings | None = None) -> None:
+    level = settings.log_level if settings else "INFO"
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run_migrations(settings: Settings) -> list[str]:
+    from clearwell.migrate import migrate
+
+    with connection(settings.database_dsn, autocommit=True) as conn:
+        return migrate(conn)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations to the database CLEARWELL_DATABASE_URL names."""
+    settings = get_settings()
+    applied = run_migrations(settings)
+    target = describe_target(settings.database_dsn)
+    if applied:
+        for name in applied:
+            typer.echo(f"applied {name}")
+    typer.echo(f"{target}: schema up to date ({len(applied)} applied)")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show the database, TimescaleDB version and license, and pending migrations."""
+    from clearwell.migrate import applied, discover
+
+    settings = get_settings()
+    with connection(settings.database_dsn, autocommit=True) as conn:
+        info = timescaledb_info(conn)
+        done = applied(conn)
+    pending = [m.path.name for m in discover() if m.version not in done]
+    typer.echo(f"database    {describe_target(settings.database_dsn)}")
+    typer.echo(f"postgresql  {info['postgresql']}")
+    typer.echo(f"timescaledb {info['timescaledb'] or 'not installed'} ({info['license']})")
+    typer.echo(f"migrations  {len(done)} applied, {len(pending)} pending")
+    for name in pending:
+        typer.echo(f"  pending {name}")
+
+
+def _uvicorn_server(settings: Settings, host: str | None, port: int | None) -> object:
+    import uvicorn
+
+    from clearwell.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+    return uvicorn.Server(config)
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="Port (default CLEARWELL_PORT or 8000)")] = None,
+    host: Annotated[str | None, typer.Option(help="Address (default CLEARWELL_HOST)")] = None,
+) -> None:
+    """Run the web app and API."""
+    settings = get_settings()
+    _setup_logging(settings)
+    server = _uvicorn_server(settings, host, port)
+    asyncio.run(server.serve())  # type: ignore[attr-defined]
+
+
+@app.command()
+def demo(
+    port: Annotated[int | None, typer.Option(help="Web port (default CLEARWELL_PORT or 8000)")] = None,
+    host: Annotated[str | None, typer.Option(help="Address (default CLEARWELL_HOST)")] = None,
+) -> None:
+    """Migrate the database, then run the web app with everything a newcomer needs to see."""
+    settings = get_settings()
+    _setup_logging(settings)
+    for name in run_migrations(settings):
+        typer.echo(f"applied {name}")
+    server = _uvicorn_server(settings, host, port)
+
+    async def run_all() -> None:
+        tasks = [asyncio.create_task(server.serve(), name="web")]  # type: ignore[attr-defined]
+        tasks += [asyncio.create_task(svc(settings), name=n) for n, svc in DEMO_SERVICES]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if not t.cancelled() and t.exception():
+                    raise t.exception()  # type: ignore[misc]
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(run_all())
+
+
+def _register_modules() -> None:
+    for module in CLI_MODULES:
+        importlib.import_module(module).register(app)
+
+
+def main() -> None:
+    _register_modules()
+    try:
+        app(standalone_mode=False)
+    except ClearwellError as exc:
+        typer.echo(f"clearwell: error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors arrive here with standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Database access: connections with errors a person can act on, and the app's pool."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import AsyncConnectionPool
+
+from clearwell.errors import DatabaseError
+
+CONNECT_TIMEOUT_S = 5
+
+
+def describe_target(dsn: str) -> str:
+    """``user@host:port/db`` of a connection string, never its password."""
+    try:
+        info = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "<unparseable database URL>"
+    host = info.get("host") or "localhost"
+    return f"{info.get('user', '')}@{host}:{info.get('port') or 5432}/{info.get('dbname', '')}"
+
+
+def explain_connect_error(dsn: str, exc: BaseException) -> DatabaseError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DatabaseError(f"cannot connect to the database {describe_target(dsn)}: {first}")
+
+
+def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    try:
+        return psycopg.connect(dsn, **kwargs)
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
+        raise explain_connect_error(dsn, exc) from None
+
+
+@contextmanager
+def connection(dsn: str, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
+    conn = connect(dsn, **kwargs)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def make_pool(dsn: str, max_size: int = 10) -> AsyncConnectionPool:
+    """The web app's pool; opened by the app's lifespan, not here."""
+    return AsyncConnectionPool(
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        open=False,
+        kwargs={"connect_timeout": CONNECT_TIMEOUT_S},
+        name="clearwell",
+    )
+
+
+def timescaledb_info(conn: psycopg.Connection[Any]) -> dict[str, str | None]:
+    row = conn.execute(
+        "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'),"
+        " current_setting('timescaledb.license', true), current_setting('server_version')"
+    ).fetchone()
+    assert row is not None
+    return {"timescaledb": row[0], "license": row[1], "postgresql": row[2]}

@@ -1,0 +1,1 @@
+"""Certified operator on duty and direct responsible charge, by state rule packs."""

@@ -1,0 +1,1 @@
+"""The operators' record: people, shifts, entries, samples, amendments, audit chain, signatures."""

@@ -1,0 +1,1 @@
+"""A small activated-sludge plant served over Modbus TCP and OPC UA."""
