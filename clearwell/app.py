@@ -62,8 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 row = await cur.fetchone()
         except (psycopg.Error, TimeoutError) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            body.update(status="degraded", database="unreachable", error=first,
-                        target=describe_target(settings.database_dsn))
+            body.update(
+                status="degraded",
+                database="unreachable",
+                error=first,
+                target=describe_target(settings.database_dsn),
+            )
             return JSONResponse(body, status_code=503)
         assert row is not None
         body.update(database="ok", timescaledb=row[0], license=row[1], postgresql=row[2])

@@ -6,8 +6,8 @@ import asyncio
 import importlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 import typer
 
@@ -24,7 +24,7 @@ CLI_MODULES: tuple[str, ...] = ()
 
 # Long-running parts that `clearwell demo` runs beside the web app: each is an
 # async function of the settings. Domain packages append to this in `register`.
-DemoService = Callable[[Settings], Awaitable[None]]
+DemoService = Callable[[Settings], Coroutine[Any, Any, None]]
 DEMO_SERVICES: list[tuple[str, DemoService]] = []
 
 
@@ -98,7 +98,9 @@ def serve(
 
 @app.command()
 def demo(
-    port: Annotated[int | None, typer.Option(help="Web port (default CLEARWELL_PORT or 8000)")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Web port (default CLEARWELL_PORT or 8000)")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Address (default CLEARWELL_HOST)")] = None,
 ) -> None:
     """Migrate the database, then run the web app with everything a newcomer needs to see."""

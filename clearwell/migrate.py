@@ -99,21 +99,23 @@ def migrate(conn: psycopg.Connection[Any], migrations: list[Migration] | None = 
             if m.version in already:
                 if already[m.version] != m.checksum:
                     raise MigrationError(
-                        f"{m.path.name}: changed after it was applied; write a new migration instead"
+                        f"{m.path.name}: changed after it was applied;"
+                        " write a new migration instead"
                     )
                 continue
             try:
                 with conn.transaction():
                     conn.execute(m.sql.encode())
                     conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                        "INSERT INTO schema_migrations (version, name, checksum)"
+                        " VALUES (%s, %s, %s)",
                         (m.version, m.name, m.checksum),
                     )
             except psycopg.Error as exc:
                 first = str(exc).strip().splitlines()[0]
                 raise MigrationError(
-                    f"{m.path.name}{_error_position(m.sql, exc)}: {first} (rolled back; nothing of it"
-                    " was applied)"
+                    f"{m.path.name}{_error_position(m.sql, exc)}: {first}"
+                    " (rolled back; nothing of it was applied)"
                 ) from None
             done.append(m.path.name)
     finally:

@@ -78,7 +78,11 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         path = os.environ.get(f"{ENV_PREFIX}CONFIG")
-        return (init_settings, env_settings, _FileSource(settings_cls, Path(path) if path else None))
+        return (
+            init_settings,
+            env_settings,
+            _FileSource(settings_cls, Path(path) if path else None),
+        )
 
     @property
     def database_dsn(self) -> str:
