@@ -26,6 +26,10 @@ CLI_MODULES: tuple[str, ...] = ()
 # async function of the settings. Domain packages append to this in `register`.
 DemoService = Callable[[Settings], Coroutine[Any, Any, None]]
 DEMO_SERVICES: list[tuple[str, DemoService]] = []
+# One-off steps `clearwell demo` runs after migrating and before starting the
+# services (demo site, people, history); each must be idempotent.
+DemoSeeder = Callable[[Settings], None]
+DEMO_SEEDERS: list[tuple[str, DemoSeeder]] = []
 
 
 def _setup_logging(settings: Settings | None = None) -> None:
@@ -108,6 +112,9 @@ def demo(
     _setup_logging(settings)
     for name in run_migrations(settings):
         typer.echo(f"applied {name}")
+    for name, seed in DEMO_SEEDERS:
+        typer.echo(f"demo: {name}")
+        seed(settings)
     server = _uvicorn_server(settings, host, port)
 
     async def run_all() -> None:
