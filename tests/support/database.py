@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -60,6 +61,20 @@ class DatabaseServer:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.template)))
         with psycopg.connect(with_dbname(self.admin_url, self.template), autocommit=True) as conn:
             migrate(conn)
+        # TimescaleDB's scheduler keeps a background worker connected to each
+        # database with the extension, and CREATE DATABASE … TEMPLATE needs the
+        # template to itself: refusing connections keeps the workers out.
+        ident = sql.Identifier(self.template)
+        with self._admin() as conn:
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true").format(
+                    ident
+                )
+            )
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (self.template,),
+            )
 
     def make_database(self, migrated: bool = True) -> str:
         name = f"cw_t_{self._tag}_{next(self._counter)}"
@@ -67,7 +82,15 @@ class DatabaseServer:
             sql.Identifier(name), sql.Identifier(self.template if migrated else "template1")
         )
         with self._admin() as conn:
-            conn.execute(stmt)
+            for attempt in range(50):
+                try:
+                    conn.execute(stmt)
+                    break
+                except psycopg.errors.ObjectInUse:
+                    # A worker that connected just before the template was closed.
+                    if attempt == 49:
+                        raise
+                    time.sleep(0.1)
         self._created.append(name)
         return with_dbname(self.admin_url, name)
 
@@ -80,6 +103,11 @@ class DatabaseServer:
 
     def drop_all(self) -> None:
         with self._admin() as conn:
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(
+                    sql.Identifier(self.template)
+                )
+            )
             for name in [*self._created, self.template]:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
