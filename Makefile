@@ -24,8 +24,11 @@ setup-db:
 setup-python:
 	@bash scripts/setup-python.sh
 
+# Tools from outside PyPI that the tests drive: third-party protocol clients,
+# Debian's Chromium and the front-end build.
 setup-test-tools:
-	@if [ -x scripts/setup-test-tools.sh ]; then bash scripts/setup-test-tools.sh; fi
+	@for s in scripts/setup-test-tools.sh scripts/setup-browser.sh; do \
+	  if [ -f $$s ]; then bash $$s || exit 1; fi; done
 
 setup: setup-db setup-python
 
