@@ -1,0 +1,611 @@
+"""The compliance engine: facts in, coverage and findings out. Pure: no database, no clock.
+
+How it works: every instant where something may change (a shift or an on-site interval
+starting or ending, a certificate coming into or out of effect, a class or rule set taking
+effect) is a boundary. One sweep over the sorted boundaries cuts the period into segments in
+which nothing changes, so each rule is judged once per segment; each logbook entry then
+finds its segment by bisection. The cost is O((B + E) log B) for B boundaries and E entries,
+instead of E x shifts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from operator import itemgetter
+from typing import Any
+
+from compliance import rulesets as R
+from compliance.grades import Grade
+from compliance.model import Certificate, Entry, Operator, Role, Scenario
+from compliance.qualification import (
+    EMPTY_TIMELINE,
+    Timeline,
+    build_timeline,
+    certificate_window,
+    explain,
+    static_problem,
+)
+from compliance.report import ClassSpan, CoverageInterval, EntryStamp, Finding, Report
+from compliance.rulesets import RULE_SETS, RuleSet, rule_set_at
+from compliance.timeutil import (
+    end_of_local_day,
+    human_duration,
+    human_local,
+    human_span,
+    local_midnight,
+)
+
+ROLE_NAMES: dict[str, str] = {
+    "drc": "operator in direct responsible charge",
+    "chief": "chief operator",
+    "assistant_chief": "assistant chief operator",
+    "shift_operator": "shift operator",
+    "operator": "operator",
+    "trainee": "trainee",
+}
+_MAX_LISTED = 5
+WORKS = {
+    "treatment": "treatment plant",
+    "collection": "collection system",
+    "small_lagoon": "small lagoon system",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What is in force over a span: the rule set and the facility's class."""
+
+    start: datetime
+    rules: RuleSet
+    in_force: bool  # False: before any rule set on record (``rules`` is the earliest)
+    facility_class: Grade
+    required: dict[Role, Grade]
+
+
+@dataclass(slots=True)
+class _Segment:
+    start: datetime
+    end: datetime
+    ctx: _Context
+    shifts: tuple[int, ...]
+    on_site: tuple[tuple[str, str], ...]
+    drc: tuple[str, ...]
+    people: tuple[str, ...]
+    certified: tuple[str, ...]
+    run: int = 0  # id of the run of consecutive segments sharing "no one certified on site"
+
+
+@dataclass(slots=True)
+class _Open:
+    start: datetime
+    end: datetime
+    ctx: _Context
+    shifts: set[int] = field(default_factory=set)
+
+
+def check(
+    scenario: Scenario,
+    rule_sets: Mapping[str, Sequence[RuleSet]] = RULE_SETS,
+) -> Report:
+    """Judge ``scenario`` by the rule sets of ``scenario.rules`` in force at each moment."""
+    return _Check(scenario, rule_sets).run()
+
+
+class _Check:
+    def __init__(self, scenario: Scenario, rule_sets: Mapping[str, Sequence[RuleSet]]) -> None:
+        self.s = scenario
+        self.fac = scenario.facility
+        self.tz = scenario.facility.tz
+        self.p0 = scenario.period.start
+        self.p1 = scenario.period.end
+        versions = tuple(rule_sets.get(scenario.rules, ()))
+        if not versions:
+            raise ValueError(f"no rule set for {scenario.rules!r}")
+        self.versions = versions
+        self.ops: dict[str, Operator] = {o.id: o for o in scenario.operators}
+        self._timelines: dict[tuple[str, int], Timeline] = {}
+        self.findings: list[Finding] = []
+        crew_ops = {m.operator for sh in scenario.shifts for m in sh.crew}
+        # R317-10-4 I: where only one operator is employed, that operator is in DRC.
+        self.sole_operator = next(iter(crew_ops)) if len(crew_ops) == 1 else None
+        self.crew_ops = crew_ops
+
+    # --- lookups -----------------------------------------------------------------------
+
+    def timeline(self, op_id: str, rules: RuleSet) -> Timeline:
+        key = (op_id, id(rules))
+        tl = self._timelines.get(key)
+        if tl is None:
+            op = self.ops.get(op_id)
+            tl = build_timeline(op, self.fac, rules) if op else EMPTY_TIMELINE
+            self._timelines[key] = tl
+        return tl
+
+    def label(self, op_id: str) -> str:
+        op = self.ops.get(op_id)
+        return op.label() if op else op_id
+
+    def labels(self, ids: Sequence[str]) -> str:
+        return ", ".join(self.label(i) for i in ids)
+
+    def shift_names(self, idxs: set[int] | Sequence[int]) -> str:
+        return ", ".join(self.s.shifts[i].id for i in sorted(idxs))
+
+    # --- what is in force when ---------------------------------------------------------
+
+    def contexts(self) -> list[_Context]:
+        tz = self.tz
+        ordered = sorted(self.versions, key=lambda v: v.effective_from or datetime.min.date())
+        classes = sorted(self.fac.classes, key=lambda c: c.effective or datetime.min.date())
+        cuts = {self.p0}
+        for v in ordered:
+            if v.effective_from is not None:
+                cuts.add(local_midnight(v.effective_from, tz))
+        for c in classes:
+            if c.effective is not None:
+                cuts.add(local_midnight(c.effective, tz))
+        out: list[_Context] = []
+        for start in sorted(t for t in cuts if self.p0 <= t < self.p1):
+            day = start.astimezone(tz).date()
+            rules = rule_set_at(ordered, day)
+            in_force = rules is not None
+            rules = rules or ordered[0]
+            current = [c for c in classes if c.effective is None or c.effective <= day]
+            # Before the first recorded class, the first one is assumed (documented).
+            grade = (current[-1] if current else classes[0]).grade
+            out.append(_Context(start, rules, in_force, grade, rules.required(grade)))
+        return out
+
+    # --- the sweep ---------------------------------------------------------------------
+
+    def segments(self, contexts: list[_Context]) -> list[_Segment]:
+        p0, p1 = self.p0, self.p1
+        events: list[tuple[datetime, int, int, object]] = []
+        for si, sh in enumerate(self.s.shifts):
+            s, e = max(sh.start, p0), min(sh.end, p1)
+            if s >= e:
+                continue
+            events.append((s, 1, 0, si))
+            events.append((e, -1, 0, si))
+            for m in sh.crew:
+                spans = m.on_site if m.on_site is not None else ((sh.start, sh.end),)
+                for a, b in spans:
+                    a, b = max(a, s), min(b, e)
+                    if a < b:
+                        events.append((a, 1, 1, (m.operator, m.role)))
+                        events.append((b, -1, 1, (m.operator, m.role)))
+        events.sort(key=itemgetter(0))
+
+        times = {p0, p1}
+        times.update(ev[0] for ev in events)
+        times.update(c.start for c in contexts)
+        for rs in {id(c.rules): c.rules for c in contexts}.values():
+            for op in self.crew_ops:
+                times.update(self.timeline(op, rs).bounds)
+        ordered_times = sorted(t for t in times if p0 <= t <= p1)
+
+        ctx_starts = [c.start for c in contexts]
+        active: dict[int, int] = {}
+        present: dict[tuple[str, str], int] = {}
+        segs: list[_Segment] = []
+        k = 0
+        n_events = len(events)
+        run = 0
+        prev_uncertified = False
+        for i in range(len(ordered_times) - 1):
+            t, t_next = ordered_times[i], ordered_times[i + 1]
+            while k < n_events and events[k][0] <= t:
+                _, delta, kind, key = events[k]
+                bag: dict[Any, int] = active if kind == 0 else present
+                count = bag.get(key, 0) + delta
+                if count:
+                    bag[key] = count
+                else:
+                    bag.pop(key, None)
+                k += 1
+            ctx = contexts[bisect_right(ctx_starts, t) - 1]
+            on_site = tuple(sorted(present))
+            people = tuple(sorted({op for op, _ in on_site}))
+            drc = tuple(sorted({op for op, role in on_site if role == "drc"}))
+            if not drc and ctx.rules.sole_operator_is_drc and self.sole_operator in people:
+                drc = (self.sole_operator,)
+            certified = tuple(op for op in people if self.timeline(op, ctx.rules).certified(t))
+            uncertified = not certified
+            if uncertified and not prev_uncertified:
+                run += 1
+            prev_uncertified = uncertified
+            segs.append(
+                _Segment(
+                    t, t_next, ctx, tuple(sorted(active)), on_site, drc, people, certified, run
+                )
+            )
+        return segs
+
+    # --- time-based rules --------------------------------------------------------------
+
+    def judge_segments(self, segs: list[_Segment]) -> None:
+        open_: dict[tuple[str, tuple[str, ...], str], _Open] = {}
+        for seg in segs:
+            keys: list[tuple[str, tuple[str, ...], str]] = []
+            ctx = seg.ctx
+            if seg.shifts and ctx.in_force:
+                req = ctx.required
+                if not seg.drc:
+                    keys.append((R.DRC_MISSING, (), ""))
+                elif not any(
+                    self.timeline(op, ctx.rules).meets(seg.start, req["drc"]) for op in seg.drc
+                ):
+                    keys.append((R.DRC_UNQUALIFIED, seg.drc, "drc"))
+                for op, role in seg.on_site:
+                    rr = ctx.rules.role_rules.get(role)  # type: ignore[call-overload]
+                    need = req.get(role)  # type: ignore[call-overload]
+                    if rr and need and not self.timeline(op, ctx.rules).meets(seg.start, need):
+                        keys.append((rr.rule, (op,), role))
+            if seg.shifts and not ctx.in_force:
+                keys.append((R.NO_RULE_SET, (), ""))
+            present = set(keys)
+            for key in [k for k in open_ if k not in present]:
+                self.close(key, open_.pop(key))
+            for key in keys:
+                o = open_.get(key)
+                if o is None or o.end != seg.start:
+                    if o is not None:
+                        self.close(key, o)
+                    o = open_[key] = _Open(seg.start, seg.end, ctx)
+                o.end = seg.end
+                o.shifts.update(seg.shifts)
+        for key, o in open_.items():
+            self.close(key, o)
+
+    def close(self, key: tuple[str, tuple[str, ...], str], o: _Open) -> None:
+        rule, ops, role = key
+        tz, ctx = self.tz, o.ctx
+        rules = ctx.rules
+        span = human_span(o.start, o.end, tz)
+        dur = human_duration(o.end - o.start)
+        shifts = self.shift_names(o.shifts)
+        cls = rules.show(ctx.facility_class)
+        works = WORKS[self.fac.category]
+        if rule == R.DRC_MISSING:
+            msg = (
+                f"No one in direct responsible charge was on site from {span} ({dur}), "
+                f"shift {shifts}. Someone in DRC must be on site at every moment of operation."
+            )
+            citation = rules.citation(rule)
+        elif rule == R.DRC_UNQUALIFIED:
+            why = "; ".join(
+                f"{self.label(op)}: "
+                + explain(self.ops.get(op), self.fac, rules, o.start, ctx.required["drc"])
+                for op in ops
+            )
+            msg = (
+                f"The operator in DRC from {span} ({dur}), shift {shifts}, was not qualified "
+                f"for this class {cls} {works}: {why}."
+            )
+            citation = rules.citation(rule)
+        elif rule == R.NO_RULE_SET:
+            first = min((v.effective_from for v in self.versions if v.effective_from), default=None)
+            msg = (
+                f"From {span} no {self.s.rules} rule set is on record "
+                f"(the earliest takes effect {first}); these hours were not judged."
+            )
+            citation = rules.citation(rule)
+        else:
+            need = ctx.required[role]  # type: ignore[index]
+            why = explain(self.ops.get(ops[0]), self.fac, rules, o.start, need)
+            msg = (
+                f"{self.label(ops[0])}, {ROLE_NAMES[role]} on shift {shifts} from {span} "
+                f"({dur}), does not hold grade {rules.show(need)}, the minimum for the "
+                f"{ROLE_NAMES[role]} of this class {cls} {works}: {why}."
+            )
+            citation = rules.role_rules[role].citation  # type: ignore[index]
+        self.add(rule, o.start, o.end, ops, (), msg, citation)
+
+    def add(
+        self,
+        rule: str,
+        start: datetime,
+        end: datetime,
+        ops: Sequence[str],
+        entries: Sequence[str],
+        message: str,
+        citation: str,
+    ) -> None:
+        severity = "warning" if rule in R.WARNINGS or rule == R.RENEWAL_TRAINING else "violation"
+        self.findings.append(
+            Finding(rule, severity, start, end, tuple(ops), tuple(entries), message, citation)
+        )
+
+    # --- entries -----------------------------------------------------------------------
+
+    def judge_entries(self, segs: list[_Segment]) -> tuple[list[EntryStamp], list[str]]:
+        p0, p1 = self.p0, self.p1
+        starts = [s.start for s in segs]
+        stamps: list[EntryStamp] = []
+        outside: list[str] = []
+        no_certified: dict[int, list[Entry]] = defaultdict(list)
+        unsigned: dict[tuple[str, tuple[int, ...]], list[tuple[Entry, str, str]]]
+        unsigned = defaultdict(list)
+        duty_cache: dict[tuple[int, ...], dict[str, set[str]]] = {}
+        shifts = self.s.shifts
+        for e in self.s.entries:
+            t = e.time
+            if t < p0 or t >= p1:
+                outside.append(e.id)
+                continue
+            seg = segs[bisect_right(starts, t) - 1]
+            stamps.append(EntryStamp(e.id, t, seg.certified, seg.drc))
+            if e.operational and not seg.certified:
+                no_certified[seg.run].append(e)
+            duty = duty_cache.get(seg.shifts)
+            if duty is None:
+                duty = defaultdict(set)
+                for si in seg.shifts:
+                    for m in shifts[si].crew:
+                        duty[m.operator].add(m.role)
+                duty_cache[seg.shifts] = duty
+            roles = duty.get(e.author)
+            rules = seg.ctx.rules
+            trainee = roles is not None and "trainee" in roles
+            if not trainee and e.operational:
+                # An uncertified author's operational entry needs verification like a
+                # trainee's (competency framework, emerging level).
+                trainee = not self.timeline(e.author, rules).certified(t)
+            if trainee:
+                problem = self.countersign_problem(e, duty, rules)
+                if problem:
+                    who = "trainee" if roles and "trainee" in roles else "not certified then"
+                    unsigned[(e.author, seg.shifts)].append((e, problem, who))
+        self.entry_findings(segs, no_certified, unsigned)
+        return stamps, outside
+
+    def countersign_problem(
+        self, e: Entry, duty: Mapping[str, set[str]], rules: RuleSet
+    ) -> str | None:
+        cs = e.countersigned_by
+        if not cs:
+            return "not countersigned"
+        if cs == e.author:
+            return "countersigned by its own author"
+        if not (duty.get(cs, set()) - {"trainee"}):
+            return f"countersigned by {self.label(cs)}, who was not on duty"
+        if not self.timeline(cs, rules).certified(e.time):
+            return f"countersigned by {self.label(cs)}, who held no valid certificate then"
+        return None
+
+    def entry_findings(
+        self,
+        segs: list[_Segment],
+        no_certified: Mapping[int, list[Entry]],
+        unsigned: Mapping[tuple[str, tuple[int, ...]], list[tuple[Entry, str, str]]],
+    ) -> None:
+        tz = self.tz
+        if no_certified:
+            run_span: dict[int, list[datetime]] = {}
+            for seg in segs:
+                if seg.run in no_certified and not seg.certified:
+                    span = run_span.setdefault(seg.run, [seg.start, seg.end])
+                    span[1] = seg.end
+            for run, entries in no_certified.items():
+                start, end = run_span[run]
+                rules = next(s.ctx.rules for s in segs if s.run == run and not s.certified)
+                ids = [x.id for x in entries]
+                authors = sorted({x.author for x in entries})
+                n = len(ids)
+                msg = (
+                    f"No certified operator was on site from {human_span(start, end, tz)}, yet "
+                    f"{n} operational entr{'y was' if n == 1 else 'ies were'} made "
+                    f"({self._list(ids)}) by {self.labels(authors)}. A certified operator must "
+                    "be present whenever operational activity is undertaken."
+                )
+                self.add(
+                    R.CERTIFIED_ON_SITE,
+                    start,
+                    end,
+                    authors,
+                    ids,
+                    msg,
+                    rules.citation(R.CERTIFIED_ON_SITE),
+                )
+        for (author, shift_idx), items in unsigned.items():
+            first, last = items[0][0].time, items[-1][0].time
+            seg = segs[bisect_right([s.start for s in segs], first) - 1]
+            where = f" on shift {self.shift_names(shift_idx)}" if shift_idx else ""
+            detail = "; ".join(f"{e.id} {p}" for e, p, _ in items[:_MAX_LISTED])
+            who = items[0][2]
+            more = f"; and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
+            n = len(items)
+            msg = (
+                f"{n} entr{'y' if n == 1 else 'ies'} by {self.label(author)} ({who}){where}, "
+                f"{human_local(first, tz)}"
+                + (f" to {human_local(last, tz)}" if last != first else "")
+                + f", need{'s' if n == 1 else ''} a countersignature by a certified operator on "
+                f"duty: {detail}{more}."
+            )
+            self.add(
+                R.COUNTERSIGN_MISSING,
+                first,
+                last,
+                [author],
+                [e.id for e, _, _ in items],
+                msg,
+                seg.ctx.rules.citation(R.COUNTERSIGN_MISSING),
+            )
+
+    @staticmethod
+    def _list(ids: Sequence[str]) -> str:
+        shown = ", ".join(ids[:_MAX_LISTED])
+        return shown + (f" and {len(ids) - _MAX_LISTED} more" if len(ids) > _MAX_LISTED else "")
+
+    # --- certificates: expiry and renewal training -------------------------------------
+
+    def judge_certificates(self, contexts: list[_Context]) -> None:
+        fac = self.fac
+        rules = contexts[-1].rules
+        horizon_end = self.p1 + self.s.expiry_horizon
+        for op in self.s.operators:
+            for cert in op.certificates:
+                if static_problem(cert, fac, rules) is not None or cert.kind == "provisional":
+                    continue
+                _, end = certificate_window(cert, fac, rules)
+                if not (self.p0 < end <= horizon_end) or self.renewed(op, cert):
+                    continue
+                label = f"{cert.category.replace('_', ' ')} {rules.show(cert.grade)} ({cert.id})"
+                when = "expired" if end <= self.p1 else "expires"
+                days = (end - self.p1).days
+                msg = (
+                    f"{op.label()}'s {label} certificate {when} at the end of "
+                    f"{cert.expires.isoformat()}"
+                    + (f", {days} days after this period" if end > self.p1 else "")
+                    + "; no renewed certificate is on record. An expired certificate does not "
+                    "qualify its holder, even while it could still be reinstated."
+                )
+                start = max(self.p0, end - self.s.expiry_horizon)
+                self.add(
+                    R.CERTIFICATE_EXPIRING,
+                    start,
+                    end,
+                    [op.id],
+                    [],
+                    msg,
+                    rules.citation(R.CERTIFICATE_EXPIRING),
+                )
+                self.renewal(op, cert, rules, end)
+
+    def renewed(self, op: Operator, cert: Certificate) -> bool:
+        """Whether a later certificate of the same kind of work continues this one."""
+        for other in op.certificates:
+            if (
+                other is not cert
+                and other.state == cert.state
+                and other.category == cert.category
+                and other.kind in ("full", "grandfather")
+                and other.grade.satisfies(cert.grade)
+                and other.issued <= cert.expires + timedelta(days=1)
+                and other.expires > cert.expires
+            ):
+                return True
+        return False
+
+    def renewal(self, op: Operator, cert: Certificate, rules: RuleSet, end: datetime) -> None:
+        """Training hours in the renewal window against the grade's requirement."""
+        if rules.renewal_hours is None:
+            return
+        need = rules.renewal_hours.get(cert.grade.level)
+        if need is None:
+            return
+        if rules.renewal_window_years:
+            first = end_of_local_day(cert.expires, self.tz).astimezone(self.tz).date()
+            try:
+                window_start = first.replace(year=first.year - rules.renewal_window_years)
+            except ValueError:
+                window_start = first.replace(year=first.year - rules.renewal_window_years, day=28)
+        else:
+            window_start = cert.issued
+        records = [r for r in op.training if r.approved and window_start <= r.date <= cert.expires]
+        in_person = sum(r.hours for r in records if not r.online)
+        online = sum(r.hours for r in records if r.online)
+        counted_online = (
+            online if rules.online_cap is None else min(online, rules.online_cap * need)
+        )
+        total = in_person + counted_online
+        if total >= need:
+            return
+        cap_note = ""
+        if rules.online_cap is not None and online > counted_online:
+            cap_note = (
+                f" ({online:g} h online, of which only {counted_online:g} h count: online or "
+                f"webinar training may make up at most {rules.online_cap:.0%} of the "
+                f"{need:g} h)"
+            )
+        msg = (
+            f"{op.label()} has {total:g} h of approved training counted toward renewing "
+            f"{rules.show(cert.grade)} certificate {cert.id} (window "
+            f"{window_start.isoformat()} to {cert.expires.isoformat()}); grade "
+            f"{rules.show(cert.grade)} needs {need:g} h{cap_note}. "
+            f"{need - total:g} h are missing."
+        )
+        self.add(
+            R.RENEWAL_TRAINING,
+            local_midnight(window_start, self.tz),
+            end,
+            [op.id],
+            [],
+            msg,
+            rules.citation(R.RENEWAL_TRAINING),
+        )
+
+    # --- putting it together -----------------------------------------------------------
+
+    def run(self) -> Report:
+        contexts = self.contexts()
+        segs = self.segments(contexts)
+        self.judge_segments(segs)
+        stamps, outside = self.judge_entries(segs)
+        self.judge_certificates(contexts)
+        coverage = self.coverage(segs)
+        spans = self.class_spans(contexts)
+        first = contexts[0]
+        order = {r: i for i, r in enumerate(R.RULE_IDS)}
+        findings = sorted(
+            self.findings, key=lambda f: (f.start, order.get(f.rule, 99), f.operators)
+        )
+        return Report(
+            rules=self.s.rules,
+            facility=self.fac.name,
+            timezone=self.fac.timezone,
+            tz=self.tz,
+            period_start=self.p0,
+            period_end=self.p1,
+            facility_class=first.rules.show(first.facility_class),
+            required={r: first.rules.show(g) for r, g in first.required.items()},
+            class_spans=spans,
+            coverage=coverage,
+            findings=tuple(findings),
+            entries=tuple(stamps),
+            entries_outside_period=tuple(outside),
+        )
+
+    def coverage(self, segs: list[_Segment]) -> tuple[CoverageInterval, ...]:
+        out: list[CoverageInterval] = []
+        names = [sh.id for sh in self.s.shifts]
+        prev_key: object = None
+        for seg in segs:
+            key = (seg.shifts, seg.drc, seg.people, seg.certified)
+            if key == prev_key:
+                last = out[-1]
+                out[-1] = CoverageInterval(
+                    last.start, seg.end, last.shifts, last.drc, last.on_site, last.certified_on_site
+                )
+            else:
+                out.append(
+                    CoverageInterval(
+                        seg.start,
+                        seg.end,
+                        tuple(names[i] for i in seg.shifts),
+                        seg.drc,
+                        seg.people,
+                        seg.certified,
+                    )
+                )
+            prev_key = key
+        return tuple(out)
+
+    def class_spans(self, contexts: list[_Context]) -> tuple[ClassSpan, ...]:
+        spans: list[ClassSpan] = []
+        for i, c in enumerate(contexts):
+            end = contexts[i + 1].start if i + 1 < len(contexts) else self.p1
+            spans.append(
+                ClassSpan(
+                    c.start,
+                    end,
+                    c.rules.show(c.facility_class),
+                    {r: c.rules.show(g) for r, g in c.required.items()},
+                    c.rules.title if c.in_force else None,
+                )
+            )
+        return tuple(spans)

@@ -1,0 +1,140 @@
+"""The engine's input: plain frozen dataclasses, ids as strings, instants as aware UTC datetimes.
+
+A database adapter builds these from rows; ``compliance.scenario`` builds them from JSON.
+Nothing here does I/O or reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from compliance.grades import Grade
+
+Category = Literal["treatment", "collection", "small_lagoon"]
+CATEGORIES: tuple[Category, ...] = ("treatment", "collection", "small_lagoon")
+
+Kind = Literal["full", "restricted", "provisional", "grandfather"]
+KINDS: tuple[Kind, ...] = ("full", "restricted", "provisional", "grandfather")
+
+Role = Literal["drc", "chief", "assistant_chief", "shift_operator", "operator", "trainee"]
+ROLES: tuple[Role, ...] = (
+    "drc",
+    "chief",
+    "assistant_chief",
+    "shift_operator",
+    "operator",
+    "trainee",
+)
+
+STATES: tuple[str, ...] = ("UT", "VT", "NY")
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """One certificate. ``expires`` is the last local day it is in effect (UT: December 31)."""
+
+    id: str
+    state: str
+    category: Category
+    grade: Grade
+    kind: Kind
+    issued: date
+    expires: date
+    facility: str | None = None  # grandfather certificates: the one facility (UT R317-10-11 G)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRecord:
+    date: date
+    hours: float
+    online: bool = False
+    approved: bool = True  # VT §6(c)(ii): only pre-approved courses count
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    id: str
+    name: str | None = None
+    certificates: tuple[Certificate, ...] = ()
+    training: tuple[TrainingRecord, ...] = ()
+
+    def label(self) -> str:
+        return f"{self.name} ({self.id})" if self.name else self.id
+
+
+@dataclass(frozen=True, slots=True)
+class ClassPeriod:
+    """The facility's class from ``effective`` (local date; None = since always) onward."""
+
+    grade: Grade
+    effective: date | None = None
+    points: int | None = None
+
+
+@dataclass(frozen=True)
+class Facility:
+    name: str
+    state: str
+    category: Category
+    timezone: str
+    classes: tuple[ClassPeriod, ...]
+    id: str | None = None
+    activated_sludge: bool = False
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def names(self) -> frozenset[str]:
+        """What a grandfather certificate's ``facility`` may say to mean this facility."""
+        return frozenset(n for n in (self.id, self.name) if n)
+
+
+@dataclass(frozen=True, slots=True)
+class CrewMember:
+    operator: str
+    role: Role
+    # None means on site for the whole shift.
+    on_site: tuple[tuple[datetime, datetime], ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    id: str
+    start: datetime
+    end: datetime
+    crew: tuple[CrewMember, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    time: datetime
+    author: str
+    operational: bool = False
+    countersigned_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything one check needs; ``rules`` is the state whose rule pack applies."""
+
+    rules: str
+    facility: Facility
+    period: Period
+    operators: tuple[Operator, ...] = ()
+    shifts: tuple[Shift, ...] = ()
+    entries: tuple[Entry, ...] = ()
+    # The site's horizon for `certificate-expiring` warnings.
+    expiry_horizon: timedelta = field(default=timedelta(days=90))

@@ -1,0 +1,134 @@
+"""The engine's output and its JSON form (times in the facility's local time with offset)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from compliance.timeutil import iso_local
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: str  # "violation" or "warning"
+    start: datetime
+    end: datetime
+    operators: tuple[str, ...]
+    entries: tuple[str, ...]
+    message: str
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageInterval:
+    start: datetime
+    end: datetime
+    shifts: tuple[str, ...]
+    drc: tuple[str, ...]
+    on_site: tuple[str, ...]
+    certified_on_site: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryStamp:
+    """What the logbook keeps with an entry: who was certified on site, and who was in DRC."""
+
+    id: str
+    time: datetime
+    certified_on_duty: tuple[str, ...]
+    drc: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSpan:
+    start: datetime
+    end: datetime
+    facility_class: str | None
+    required: dict[str, str]
+    rule_set: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    rules: str
+    facility: str
+    timezone: str
+    tz: tzinfo
+    period_start: datetime
+    period_end: datetime
+    facility_class: str | None
+    required: dict[str, str]
+    class_spans: tuple[ClassSpan, ...]
+    coverage: tuple[CoverageInterval, ...]
+    findings: tuple[Finding, ...]
+    entries: tuple[EntryStamp, ...]
+    entries_outside_period: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        tz = self.tz
+
+        def t(x: datetime) -> str:
+            return iso_local(x, tz)
+
+        counts: dict[str, int] = {}
+        for f in self.findings:
+            counts[f.rule] = counts.get(f.rule, 0) + 1
+        return {
+            "rules": self.rules,
+            "facility": self.facility,
+            "timezone": self.timezone,
+            "period": {"start": t(self.period_start), "end": t(self.period_end)},
+            "facility_class": self.facility_class,
+            "required": self.required,
+            "class_periods": [
+                {
+                    "start": t(s.start),
+                    "end": t(s.end),
+                    "facility_class": s.facility_class,
+                    "required": s.required,
+                    "rule_set": s.rule_set,
+                }
+                for s in self.class_spans
+            ],
+            "summary": {
+                "violations": sum(1 for f in self.findings if f.severity == "violation"),
+                "warnings": sum(1 for f in self.findings if f.severity == "warning"),
+                "by_rule": dict(sorted(counts.items())),
+            },
+            "coverage": [
+                {
+                    "start": t(c.start),
+                    "end": t(c.end),
+                    "shifts": list(c.shifts),
+                    "drc": list(c.drc),
+                    "on_site": list(c.on_site),
+                    "certified_on_site": list(c.certified_on_site),
+                }
+                for c in self.coverage
+            ],
+            "findings": [
+                {
+                    "rule": f.rule,
+                    "severity": f.severity,
+                    "start": t(f.start),
+                    "end": t(f.end),
+                    "operators": list(f.operators),
+                    "entries": list(f.entries),
+                    "message": f.message,
+                    "citation": f.citation,
+                }
+                for f in self.findings
+            ],
+            "entries": [
+                {
+                    "id": e.id,
+                    "time": t(e.time),
+                    "certified_on_duty": list(e.certified_on_duty),
+                    "drc": list(e.drc),
+                }
+                for e in self.entries
+            ],
+            "entries_outside_period": list(self.entries_outside_period),
+        }

@@ -1,0 +1,452 @@
+"""The scenario file: the engine's input written as JSON, read with JSON-path error messages.
+
+Format (documented with examples in compliance/README.md)::
+
+    {"rules": "UT", "facility": {...}, "operators": [...], "shifts": [...],
+     "entries": [...], "period": {"start": ..., "end": ...}, "expiry_horizon_days": 90}
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from clearwell.errors import ClearwellError
+from compliance import classify as C
+from compliance.grades import Grade, GradeError, ny_reclassify
+from compliance.jsonpath import Node, ScenarioError
+from compliance.model import (
+    CATEGORIES,
+    KINDS,
+    ROLES,
+    STATES,
+    Category,
+    Certificate,
+    ClassPeriod,
+    CrewMember,
+    Entry,
+    Facility,
+    Kind,
+    Operator,
+    Period,
+    Role,
+    Scenario,
+    Shift,
+    TrainingRecord,
+)
+from compliance.rulesets import RULE_SETS, RuleSet
+
+TOP_FIELDS = (
+    "rules",
+    "facility",
+    "operators",
+    "shifts",
+    "entries",
+    "period",
+    "expiry_horizon_days",
+    "description",
+)
+FACILITY_FIELDS = (
+    "id",
+    "name",
+    "state",
+    "timezone",
+    "category",
+    "class",
+    "points",
+    "population",
+    "activated_sludge",
+    "history",
+)
+UT_PLANT_FIELDS = (
+    "population_equivalent",
+    "bod_lbs_per_day",
+    "design_flow_mgd",
+    "variation",
+    "processes",
+    "chemical_additions",
+    "disinfection",
+    "scada",
+    "laboratory",
+)
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file; a missing file or bad syntax is a one-line ``ClearwellError``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ClearwellError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ClearwellError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ClearwellError(
+            f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
+
+
+def _latest(state: str) -> RuleSet:
+    versions = RULE_SETS[state]
+    return max(versions, key=lambda v: v.effective_from or date.min)
+
+
+# --- facility and classification -------------------------------------------------------
+
+
+def _ut_plant(node: Node) -> C.UtTreatmentPlant:
+    node.obj(UT_PLANT_FIELDS)
+    processes: list[str] = []
+    variable: list[tuple[str, int]] = []
+    names = (*C.UT_PROCESSES, *C.UT_VARIABLE_PROCESSES)
+    if (p := node.opt("processes")) is not None:
+        for item in p.items():
+            if isinstance(item.value, dict):
+                item.obj(("process", "points"))
+                name = item.key("process").choice(tuple(C.UT_VARIABLE_PROCESSES))
+                _, low, high = C.UT_VARIABLE_PROCESSES[name]
+                pts = item.key("points").integer()
+                if not low <= pts <= high:
+                    raise item.key("points").fail(f"{name} scores {low} to {high} points")
+                variable.append((name, pts))
+            else:
+                name = item.choice(names)
+                if name in C.UT_VARIABLE_PROCESSES:
+                    raise item.fail(
+                        f'{name} needs its points: {{"process": "{name}", "points": n}}'
+                    )
+                processes.append(name)
+    pe = node.opt("population_equivalent")
+    bod = node.opt("bod_lbs_per_day")
+    if pe is None and bod is None:
+        raise node.fail("population_equivalent or bod_lbs_per_day is required")
+    lab = node.opt("laboratory")
+    bact: tuple[str, ...] = ()
+    chem: tuple[str, ...] = ()
+    if lab is not None:
+        lab.obj(("bacteriological", "chemical"))
+        if (b := lab.opt("bacteriological")) is not None:
+            bact = tuple(x.choice(tuple(C.UT_LAB_BACTERIOLOGICAL)) for x in b.items())
+        if (c := lab.opt("chemical")) is not None:
+            chem = tuple(x.choice(tuple(C.UT_LAB_CHEMICAL)) for x in c.items())
+    dis = node.opt("disinfection")
+    return C.UtTreatmentPlant(
+        design_flow_mgd=node.key("design_flow_mgd").number(minimum=0),
+        population_equivalent=pe.number(minimum=0) if pe else None,
+        bod_lbs_per_day=bod.number(minimum=0) if bod else None,
+        variation=v.choice(tuple(C.UT_VARIATION)) if (v := node.opt("variation")) else "normal",
+        processes=tuple(processes),
+        variable_processes=tuple(variable),
+        chemical_additions=c.integer(minimum=0) if (c := node.opt("chemical_additions")) else 0,
+        disinfection=tuple(x.choice(tuple(C.UT_DISINFECTION)) for x in dis.items()) if dis else (),
+        scada=s.choice(tuple(C.UT_SCADA)) if (s := node.opt("scada")) else "none",
+        lab_bacteriological=bact,
+        lab_chemical=chem,
+    )
+
+
+def _classify_item(
+    node: Node, state: str, category: str, activated_sludge: bool
+) -> C.Classification:
+    """One class from ``class``, ``points`` or ``population`` in ``node``."""
+    rules = _latest(state)
+    given = [k for k in ("class", "points", "population") if node.has(k)]
+    if len(given) != 1:
+        raise node.fail("needs exactly one of class, points or population")
+    which = given[0]
+    value = node.key(which)
+    try:
+        if which == "class":
+            grade = value.grade()
+            if grade.level > rules.max_level:
+                raise value.fail(f"{state} classes go up to {rules.show(Grade(rules.max_level))}")
+            if grade.activated_sludge and not rules.activated_sludge_series:
+                raise value.fail(f"the A series is New York's; {state} has no class {grade}")
+            if state == "NY" and grade.activated_sludge != activated_sludge:
+                flag = "true" if activated_sludge else "false"
+                raise value.fail(f"class {grade} does not match activated_sludge: {flag}")
+            line = C.Line("Class entered directly", 0)
+            return C.Classification(grade, None, (line,), "entered")
+        if which == "points":
+            if state == "VT":
+                raise value.fail(
+                    "Vermont's Appendix A point values are not on record; enter the class"
+                )
+            if state == "NY":
+                return C.ny_classify(value.integer(minimum=0), activated_sludge)
+            if category != "treatment":
+                raise value.fail(
+                    f"a Utah {category.replace('_', ' ')} system is classed by population"
+                )
+            if isinstance(value.value, dict):
+                return C.ut_treatment_points(_ut_plant(value))
+            return C.Classification(
+                C.ut_treatment_class(value.integer(minimum=0)),
+                value.integer(),
+                (C.Line("Facility points (summed)", value.integer()),),
+                C.UT_TABLE1,
+            )
+        if state != "UT" or category == "treatment":
+            raise value.fail("population classes only Utah collection and small lagoon systems")
+        if category == "collection":
+            return C.ut_collection(value.integer(minimum=0))
+        return C.ut_small_lagoon(value.number(minimum=0))
+    except C.ClassificationError as exc:
+        raise value.fail(str(exc)) from None
+
+
+def read_facility(
+    node: Node, state: str | None = None
+) -> tuple[Facility, list[tuple[date | None, C.Classification]]]:
+    """A facility and its classification history (``from`` dates, None for since always)."""
+    node.obj(FACILITY_FIELDS)
+    if (st := node.opt("state")) is not None:
+        own = st.choice(STATES)
+        if state is not None and own != state:
+            raise st.fail(f"is {own} but the scenario's rules are {state}")
+        state = own
+    if state is None:
+        raise node.key("state").fail("is required")
+    rules = _latest(state)
+    tz_node = node.key("timezone")
+    tz_name = tz_node.text()
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise tz_node.fail(f"{tz_name!r} is not an IANA time zone (e.g. America/Denver)") from None
+    category = node.key("category").choice(tuple(rules.accepts))
+    as_node = node.opt("activated_sludge")
+    activated = as_node.flag() if as_node else False
+    if activated and state != "NY":
+        raise cast(Node, as_node).fail("the activated-sludge flag applies to New York plants")
+    history: list[tuple[date | None, C.Classification]] = []
+    if (h := node.opt("history")) is not None:
+        if any(node.has(k) for k in ("class", "points", "population")):
+            raise h.fail("give either history or class/points/population, not both")
+        previous: date | None = None
+        for i, item in enumerate(h.items()):
+            item.obj(("from", "class", "points", "population"))
+            frm = item.key("from").day() if item.has("from") else None
+            if frm is None and i:
+                raise item.key("from").fail("is required after the first item")
+            if previous is not None and frm is not None and frm <= previous:
+                raise item.key("from").fail("dates must increase")
+            previous = frm
+            history.append((frm, _classify_item(item, state, category, activated)))
+        if not history:
+            raise h.fail("must not be empty")
+    else:
+        history.append((None, _classify_item(node, state, category, activated)))
+    facility = Facility(
+        id=fid.ident() if (fid := node.opt("id")) else None,
+        name=node.key("name").text(),
+        state=state,
+        category=cast(Category, category),
+        timezone=tz_name,
+        classes=tuple(ClassPeriod(c.grade, frm, c.points) for frm, c in history),
+        activated_sludge=activated,
+    )
+    return facility, history
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+def _certificate(node: Node, owner: str, index: int) -> Certificate:
+    node.obj(
+        (
+            "id",
+            "number",
+            "state",
+            "category",
+            "grade",
+            "legacy_grade",
+            "kind",
+            "issued",
+            "expires",
+            "facility",
+        )
+    )
+    state_node = node.key("state")
+    state = state_node.text().upper()
+    if len(state) != 2 or not state.isalpha():
+        raise state_node.fail(f"{state_node.value!r} is not a two-letter state code")
+    if node.has("legacy_grade"):
+        if node.has("grade"):
+            raise node.key("legacy_grade").fail("give grade or legacy_grade, not both")
+        if state != "NY":
+            raise node.key("legacy_grade").fail("old certificate names are New York's (Table 4)")
+        legacy = node.key("legacy_grade")
+        try:
+            grade = ny_reclassify(legacy.text())
+        except GradeError as exc:
+            raise legacy.fail(str(exc)) from None
+    else:
+        grade = node.key("grade").grade()
+    kind = node.key("kind").choice(KINDS)
+    if state in RULE_SETS:
+        rules = _latest(state)
+        if grade.level > rules.max_level:
+            raise node.key("grade").fail(
+                f"{state} grades go up to {rules.show(Grade(rules.max_level))}"
+            )
+        if grade.activated_sludge and not rules.activated_sludge_series:
+            raise node.key("grade").fail(
+                f"the A series is New York's; {state} has no grade {grade}"
+            )
+        if kind not in rules.kinds:
+            raise node.key("kind").fail(
+                f"{state} issues {', '.join(sorted(rules.kinds))} certificates, not {kind}"
+            )
+    issued = node.key("issued").day()
+    expires = node.key("expires").day()
+    if expires < issued:
+        raise node.key("expires").fail(f"{expires} is before issued {issued}")
+    facility = f.ident() if (f := node.opt("facility")) else None
+    if kind == "grandfather" and facility is None:
+        raise node.key("facility").fail("a grandfather certificate names its one facility")
+    ident = node.opt("id") or node.opt("number")
+    return Certificate(
+        id=ident.ident() if ident else f"{owner}/{index + 1}",
+        state=state,
+        category=cast(Category, node.key("category").choice(CATEGORIES)),
+        grade=grade,
+        kind=cast(Kind, kind),
+        issued=issued,
+        expires=expires,
+        facility=facility,
+    )
+
+
+def _training(node: Node) -> TrainingRecord:
+    node.obj(("date", "hours", "online", "approved", "title"))
+    return TrainingRecord(
+        date=node.key("date").day(),
+        hours=node.key("hours").number(minimum=0),
+        online=o.flag() if (o := node.opt("online")) else False,
+        approved=a.flag() if (a := node.opt("approved")) is not None else True,
+        title=t.text() if (t := node.opt("title")) else None,
+    )
+
+
+def _operator(node: Node) -> Operator:
+    node.obj(("id", "name", "certificates", "training"))
+    op_id = node.key("id").ident()
+    certs = node.opt("certificates")
+    training = node.opt("training")
+    return Operator(
+        id=op_id,
+        name=n.text() if (n := node.opt("name")) else None,
+        certificates=tuple(_certificate(c, op_id, i) for i, c in enumerate(certs.items()))
+        if certs
+        else (),
+        training=tuple(_training(t) for t in training.items()) if training else (),
+    )
+
+
+# --- shifts, entries, period -------------------------------------------------------------
+
+
+def _shift(node: Node, index: int, operators: set[str]) -> Shift:
+    node.obj(("id", "start", "end", "crew"))
+    start = node.key("start").instant()
+    end = node.key("end").instant()
+    if end <= start:
+        raise node.key("end").fail("must be after start")
+    crew: list[CrewMember] = []
+    if (c := node.opt("crew")) is not None:
+        for member in c.items():
+            member.obj(("operator", "role", "on_site"))
+            op = member.key("operator")
+            op_id = op.ident()
+            if op_id not in operators:
+                raise op.fail(f"{op_id!r} is not among the operators")
+            role = member.key("role").choice(ROLES)
+            on_site: tuple[tuple[Any, Any], ...] | None = None
+            if (sites := member.opt("on_site")) is not None:
+                pairs = []
+                for pair in sites.items():
+                    if not isinstance(pair.value, list) or len(pair.value) != 2:
+                        raise pair.fail("must be a [start, end] pair")
+                    a = Node(pair.value[0], f"{pair.path}[0]").instant()
+                    b = Node(pair.value[1], f"{pair.path}[1]").instant()
+                    if b <= a:
+                        raise Node(None, f"{pair.path}[1]").fail("must be after the start")
+                    if a < start or b > end:
+                        raise pair.fail("must lie within the shift's start and end")
+                    pairs.append((a, b))
+                on_site = tuple(sorted(pairs))
+            crew.append(CrewMember(op_id, cast(Role, role), on_site))
+    ident = node.opt("id")
+    return Shift(
+        id=ident.ident() if ident else f"#{index + 1}",
+        start=start,
+        end=end,
+        crew=tuple(crew),
+    )
+
+
+def _entry(node: Node) -> Entry:
+    node.obj(("id", "time", "author", "operational", "countersigned_by", "text"))
+    cs = node.opt("countersigned_by")
+    return Entry(
+        id=node.key("id").ident(),
+        time=node.key("time").instant(),
+        author=node.key("author").ident(),
+        operational=o.flag() if (o := node.opt("operational")) else False,
+        countersigned_by=cs.ident() if cs else None,
+    )
+
+
+def _unique(nodes: list[Node], ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for node, ident in zip(nodes, ids, strict=True):
+        if ident in seen:
+            raise node.fail(f"{what} {ident!r} appears twice")
+        seen.add(ident)
+
+
+def load_scenario(data: Any) -> Scenario:
+    """Build a ``Scenario`` from parsed JSON; raises ``ScenarioError`` naming the JSON path."""
+    root = Node(data).obj(TOP_FIELDS)
+    state = root.key("rules").choice(tuple(RULE_SETS))
+    facility, _ = read_facility(root.key("facility"), state)
+
+    op_nodes = list(o.items()) if (o := root.opt("operators")) else []
+    operators = [_operator(n) for n in op_nodes]
+    _unique([n.key("id") for n in op_nodes], [op.id for op in operators], "operator")
+    known = {op.id for op in operators}
+
+    shift_nodes = list(s.items()) if (s := root.opt("shifts")) else []
+    shifts = [_shift(n, i, known) for i, n in enumerate(shift_nodes)]
+    _unique(shift_nodes, [sh.id for sh in shifts], "shift")
+
+    entry_nodes = list(e.items()) if (e := root.opt("entries")) else []
+    entries = [_entry(n) for n in entry_nodes]
+    _unique(entry_nodes, [x.id for x in entries], "entry")
+
+    p = root.key("period").obj(("start", "end"))
+    period = Period(p.key("start").instant(), p.key("end").instant())
+    if period.end <= period.start:
+        raise p.key("end").fail("must be after start")
+    horizon = h.integer(minimum=0) if (h := root.opt("expiry_horizon_days")) else 90
+    return Scenario(
+        rules=state,
+        facility=facility,
+        period=period,
+        operators=tuple(operators),
+        shifts=tuple(shifts),
+        entries=tuple(entries),
+        expiry_horizon=timedelta(days=horizon),
+    )
+
+
+def load_scenario_file(path: Path) -> Scenario:
+    return load_scenario(read_json(path))
+
+
+__all__ = ["ScenarioError", "load_scenario", "load_scenario_file", "read_facility", "read_json"]
