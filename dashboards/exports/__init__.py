@@ -1,0 +1,1 @@
+"""What regulators receive: operating reports, DMR values, logbook exports, signed bundles."""
