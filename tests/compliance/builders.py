@@ -1,0 +1,113 @@
+"""Small builders for scenario JSON, so each table row states only what it varies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compliance.engine import check
+from compliance.report import Report
+from compliance.scenario import load_scenario
+
+TZ = {"UT": "America/Denver", "VT": "America/New_York", "NY": "America/New_York"}
+# Offsets on 2025-06-10 (summer time) for the zones above.
+OFF = {"UT": "-06:00", "VT": "-04:00", "NY": "-04:00"}
+
+
+def cert(
+    grade: str | int,
+    *,
+    state: str = "UT",
+    category: str = "treatment",
+    kind: str = "full",
+    issued: str = "2020-01-01",
+    expires: str = "2030-12-31",
+    facility: str | None = None,
+    id: str | None = None,
+) -> dict[str, Any]:
+    c: dict[str, Any] = {
+        "state": state,
+        "category": category,
+        "grade": grade,
+        "kind": kind,
+        "issued": issued,
+        "expires": expires,
+    }
+    if facility is not None:
+        c["facility"] = facility
+    if id is not None:
+        c["id"] = id
+    return c
+
+
+def op(id: str, *certs: dict[str, Any], training: list[dict[str, Any]] | None = None):
+    o: dict[str, Any] = {"id": id, "certificates": list(certs)}
+    if training is not None:
+        o["training"] = training
+    return o
+
+
+def member(operator: str, role: str, *on_site: tuple[str, str]) -> dict[str, Any]:
+    m: dict[str, Any] = {"operator": operator, "role": role}
+    if on_site:
+        m["on_site"] = [list(p) for p in on_site]
+    return m
+
+
+def at(state: str, hhmm: str, day: str = "2025-06-10") -> str:
+    return f"{day}T{hhmm}:00{OFF[state]}"
+
+
+def shift(state: str, *crew: dict[str, Any], id: str = "day", start="06:00", end="18:00"):
+    return {"id": id, "start": at(state, start), "end": at(state, end), "crew": list(crew)}
+
+
+def facility(state: str, **kw: Any) -> dict[str, Any]:
+    f: dict[str, Any] = {
+        "id": "plant",
+        "name": "Test Plant",
+        "timezone": TZ[state],
+        "category": "treatment",
+    }
+    f.update(kw)
+    if not any(k in f for k in ("class", "points", "population", "history")):
+        f["class"] = "II"
+    return f
+
+
+def scenario(
+    state: str,
+    *,
+    facility_kw: dict[str, Any] | None = None,
+    operators: list[dict[str, Any]] | None = None,
+    shifts: list[dict[str, Any]] | None = None,
+    entries: list[dict[str, Any]] | None = None,
+    period: tuple[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    start, end = period or (at(state, "06:00"), at(state, "18:00"))
+    data = {
+        "rules": state,
+        "facility": facility(state, **(facility_kw or {})),
+        "operators": operators or [],
+        "shifts": shifts or [],
+        "entries": entries or [],
+        "period": {"start": start, "end": end},
+    }
+    data.update(extra)
+    return data
+
+
+def run(data: dict[str, Any]) -> Report:
+    return check(load_scenario(data))
+
+
+def rules(report: Report, *, severity: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    return [
+        (f.rule, f.operators) for f in report.findings if severity is None or f.severity == severity
+    ]
+
+
+def only(report: Report, rule: str):
+    found = [f for f in report.findings if f.rule == rule]
+    assert len(found) == 1, [(f.rule, f.message) for f in report.findings]
+    return found[0]

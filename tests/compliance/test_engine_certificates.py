@@ -1,0 +1,230 @@
+"""Which certificates qualify, and when: kinds, expiry at local midnight, DST, renewal."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.compliance.builders import at, cert, member, only, op, rules, run, scenario, shift
+
+
+def drc_case(state, certificate, **facility_kw):
+    facility_kw.setdefault("class", "II")
+    return scenario(
+        state,
+        facility_kw=facility_kw,
+        operators=[op("a", certificate)],
+        shifts=[shift(state, member("a", "drc"), member("x", "operator"))],
+    ) | {
+        "operators": [
+            op("a", certificate),
+            op("x", cert("I" if state == "UT" else "1", state=state)),
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("state", "certificate", "finding", "why", "section"),
+    [
+        ("UT", cert("II"), None, "", "UT R317-10-11 A"),
+        ("UT", cert("IV", kind="restricted"), "drc-unqualified", "restricted", "R317-10-11 B"),
+        ("UT", cert("II", kind="grandfather", facility="plant"), None, "", "R317-10-11 G"),
+        (
+            "UT",
+            cert("II", kind="grandfather", facility="Other Works"),
+            "drc-unqualified",
+            "valid only at Other Works",
+            "R317-10-11 G",
+        ),
+        ("UT", cert("II", category="collection"), "drc-unqualified", "collection", "R317-10-4 B"),
+        ("UT", cert("II", state="VT"), "drc-unqualified", "issued by VT", "R317-10-11 F"),
+        ("UT", cert("II", expires="2024-12-31"), "drc-unqualified", "expired", "R317-10-11 C"),
+        ("UT", cert("II", issued="2025-07-01"), "drc-unqualified", "not in effect", "C"),
+        (
+            "VT",
+            cert("2", state="VT", kind="provisional", issued="2024-01-15", expires="2026-06-30"),
+            None,
+            "",
+            "VT §6(b)(ii)",
+        ),
+        (
+            "VT",
+            cert("2", state="VT", kind="provisional", issued="2023-05-01", expires="2026-06-30"),
+            "drc-unqualified",
+            "past its two-year window",
+            "VT §6(b)(ii)",
+        ),
+        ("VT", cert("2", state="VT", kind="grandfather", facility="plant"), None, "", "VT §8(d)"),
+    ],
+)
+def test_certificate_kinds_for_the_drc(state, certificate, finding, why, section):
+    report = run(drc_case(state, certificate))
+    if finding is None:
+        assert rules(report) == [], section
+    else:
+        f = only(report, finding)
+        assert why in f.message, (section, f.message)
+
+
+def expiry_case(expires, tz_state="UT"):
+    """A night shift from Dec 31 18:00 to Jan 1 06:00, the DRC's certificate expiring."""
+    return scenario(
+        tz_state,
+        facility_kw={"class": "II"},
+        operators=[op("a", cert("II", issued="2023-01-01", expires=expires))],
+        shifts=[
+            {
+                "id": "new-year night",
+                "start": "2025-12-31T18:00:00-07:00",
+                "end": "2026-01-01T06:00:00-07:00",
+                "crew": [member("a", "drc")],
+            }
+        ],
+        period=("2025-12-31T00:00:00-07:00", "2026-01-02T00:00:00-07:00"),
+        expiry_horizon_days=0,
+    )
+
+
+def test_certificate_expiring_december_31_does_not_cover_january_1():
+    """UT R317-10-11 C: certificates expire on December 31 (local midnight, Denver)."""
+    report = run(expiry_case("2025-12-31"))
+    f = only(report, "drc-unqualified")
+    assert f.start == datetime(2026, 1, 1, 7, 0, tzinfo=UTC)  # 00:00 MST
+    assert f.end == datetime(2026, 1, 1, 13, 0, tzinfo=UTC)
+    assert "expired 2025-12-31" in f.message
+    stamp = [c for c in report.coverage if c.start < f.start]
+    assert stamp and stamp[-1].certified_on_site == ("a",)
+
+
+def test_certificate_expiring_january_1_covers_the_whole_night():
+    assert rules(run(expiry_case("2026-01-01"))) == [("certificate-expiring", ("a",))]
+
+
+def test_reinstatement_window_is_not_validity():
+    """UT R317-10-11 D: reinstatable for three months, but expired meanwhile."""
+    data = expiry_case("2025-12-31")
+    data["period"] = {"start": "2026-01-01T00:00:00-07:00", "end": "2026-01-02T00:00:00-07:00"}
+    assert ("drc-unqualified", ("a",)) in rules(run(data))
+
+
+def test_expiry_during_a_fall_back_night_counts_local_hours():
+    """DST: a certificate expiring 2025-11-01 in Denver ends at 00:00 MDT (06:00 UTC); the
+    9-hour shift that night has 7 hours left after it, the clock repeating 01:00-02:00."""
+    data = scenario(
+        "UT",
+        operators=[op("a", cert("II", expires="2025-11-01"))],
+        shifts=[
+            {
+                "id": "fall-back night",
+                "start": "2025-11-01T22:00:00-06:00",
+                "end": "2025-11-02T06:00:00-07:00",
+                "crew": [member("a", "drc")],
+            }
+        ],
+        period=("2025-11-01T00:00:00-06:00", "2025-11-03T00:00:00-07:00"),
+        expiry_horizon_days=0,
+    )
+    f = only(run(data), "drc-unqualified")
+    assert f.start == datetime(2025, 11, 2, 6, 0, tzinfo=UTC)
+    assert (f.end - f.start).total_seconds() == 7 * 3600
+    assert "2025-11-02 00:00 MDT to 06:00 MST (7 h)" in f.message
+
+
+@pytest.mark.parametrize(
+    ("training", "finding", "fragment"),
+    [
+        # VT grade 3 needs 30 h; online at most 50 % of that (15 h).
+        ([(30, False)], None, ""),
+        ([(15, False), (15, True)], None, ""),
+        ([(10, False), (20, True)], "renewal-training", "of which only 15 h count"),
+        ([(30, True)], "renewal-training", "15 h are missing"),
+        ([(20, False)], "renewal-training", "10 h are missing"),
+    ],
+)
+def test_vt_renewal_training_online_capped_at_half(training, finding, fragment):
+    """VT §6(c)(ii): hours by grade in the five years before; online at most 50 %."""
+    records = [{"date": "2024-03-01", "hours": h, "online": online} for h, online in training]
+    data = scenario(
+        "VT",
+        facility_kw={"class": "3"},
+        operators=[
+            op(
+                "a",
+                cert("3", state="VT", issued="2020-07-01", expires="2025-06-30"),
+                training=records,
+            )
+        ],
+        period=(at("VT", "00:00", "2025-05-01"), at("VT", "00:00", "2025-05-02")),
+    )
+    report = run(data)
+    assert ("certificate-expiring", ("a",)) in rules(report)
+    found = [f for f in report.findings if f.rule == "renewal-training"]
+    if finding is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and fragment in found[0].message, found
+        assert found[0].severity == "warning"
+        assert "VT §6(c)(ii)" in found[0].citation
+
+
+def test_vt_training_outside_window_or_unapproved_does_not_count():
+    records = [
+        {"date": "2019-12-01", "hours": 30},
+        {"date": "2024-01-01", "hours": 30, "approved": False},
+    ]
+    data = scenario(
+        "VT",
+        facility_kw={"class": "3"},
+        operators=[
+            op(
+                "a",
+                cert("3", state="VT", issued="2020-07-01", expires="2025-06-30"),
+                training=records,
+            )
+        ],
+        period=(at("VT", "00:00", "2025-05-01"), at("VT", "00:00", "2025-05-02")),
+    )
+    assert "30 h are missing" in only(run(data), "renewal-training").message
+
+
+@pytest.mark.parametrize(
+    ("grade", "hours", "short"),
+    [("1", 20, False), ("2A", 39, True), ("3", 60, False), ("4A", 79, True)],
+)
+def test_ny_table_3_renewal_hours(grade, hours, short):
+    """NY 650.12(c) Table 3: 20, 40, 60, 80 contact hours by grade (A series alike)."""
+    data = scenario(
+        "NY",
+        facility_kw={"points": 20, "activated_sludge": grade.endswith("A")},
+        operators=[
+            op(
+                "a",
+                cert(grade, state="NY", issued="2021-01-01", expires="2025-07-31"),
+                training=[{"date": "2023-02-01", "hours": hours, "online": True}],
+            )
+        ],
+    )
+    assert (("renewal-training", ("a",)) in rules(run(data))) is short
+
+
+def test_renewed_certificate_silences_expiry_warning():
+    data = scenario(
+        "UT",
+        operators=[
+            op(
+                "a",
+                cert("II", expires="2025-07-31"),
+                cert("II", issued="2025-07-15", expires="2028-12-31"),
+            )
+        ],
+    )
+    assert rules(run(data)) == []
+
+
+def test_expiry_warning_horizon_is_the_sites():
+    data = scenario(
+        "UT", operators=[op("a", cert("II", expires="2025-08-31"))], expiry_horizon_days=30
+    )
+    assert rules(run(data)) == []
+    data["expiry_horizon_days"] = 90
+    f = only(run(data), "certificate-expiring")
+    assert f.severity == "warning" and "82 days after this period" in f.message
