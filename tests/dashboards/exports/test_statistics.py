@@ -10,10 +10,8 @@ from dashboards.exports.statistics import (
     Stat,
     arithmetic_mean,
     geometric_mean,
-    hours_on,
     maximum,
     minimum,
-    signal_stats,
     totalizer_total,
 )
 
@@ -83,23 +81,3 @@ def test_totalizer_reset_counts_only_forward_steps_and_says_so():
 )
 def test_totalizer_missing_reasons(samples, reason):
     assert totalizer_total(samples, DAY, 0.9) == Missing(reason)
-
-
-def test_signal_stats_are_time_weighted_and_never_extrapolate():
-    # 10 for the first 6 h, 40 for the rest: average 32.5 over the day.
-    samples = [Sample(h * 3600, 10 if h < 6 else 40) for h in range(24)]
-    avg, low, high = signal_stats(samples, DAY, 0.9, max_gap_s=3600)
-    assert avg == Stat(32.5, None, 24)
-    assert (low, high) == (Stat(10, None, 24), Stat(40, None, 24))
-    # The same samples for only half the day: not enough to report.
-    half = [s for s in samples if s.t < DAY / 2]
-    assert signal_stats(half, DAY, 0.9, 3600)[0] == Missing("PARTIAL")
-    bad = [Sample(s.t, s.value, good=False) for s in samples]
-    assert signal_stats(bad, DAY, 0.9, 3600)[0] == Missing("BAD_QUALITY")
-    assert signal_stats([], DAY, 0.9, 3600)[0] == Missing("NO_DATA")
-
-
-def test_hours_on_holds_each_state_until_the_next_sample():
-    samples = [Sample(0, 1), Sample(2 * 3600, 0), Sample(5 * 3600, 1), Sample(6 * 3600, 0)]
-    assert hours_on(samples, DAY, max_gap_s=DAY) == Stat(3.0, None, 4)
-    assert hours_on([], DAY, 60) == Missing("NO_DATA")

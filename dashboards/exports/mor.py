@@ -1,0 +1,233 @@
+"""The Monthly Operating Report: per plant day values and monthly statistics.
+
+Computed from hourly rollups of the readings (one row per tag and hour: count
+of good samples, sum, min, max and last value), which keeps a month of 1 s data
+for hundreds of tags cheap, and from lab results. Plant days are local days in
+the facility's time zone; every US time zone offset is a whole number of hours,
+so hourly buckets never straddle a plant day boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from dashboards.exports.plant_day import day_bounds, day_hours, month_days
+from dashboards.exports.statistics import (
+    BelowDetection,
+    Missing,
+    Result,
+    Sample,
+    Stat,
+    Value,
+    arithmetic_mean,
+    geometric_mean,
+    maximum,
+    minimum,
+    totalizer_total,
+)
+
+
+class Daily(StrEnum):
+    """How a column's daily value is made."""
+
+    TOTAL = "total"  # forward steps of a totalizer over the day
+    AVG = "avg"
+    MIN = "min"
+    MAX = "max"
+    HOURS = "hours"  # hours a run state was on
+    LAB = "lab"  # lab results of samples taken that day
+
+
+class Monthly(StrEnum):
+    AVG = "avg"
+    MAX = "max"
+    MIN = "min"
+    GEOMEAN = "geomean"
+    TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    unit: str
+    daily: Daily
+    source: str  # a tag name, or a lab analyte for Daily.LAB
+    monthly: tuple[Monthly, ...] = (Monthly.AVG, Monthly.MAX, Monthly.MIN)
+
+
+@dataclass(frozen=True)
+class InCharge:
+    """The operator in responsible charge of one shift of a plant day."""
+
+    shift: str
+    operator: str
+    certificate: str  # e.g. "UT WW treatment Grade III #12345"
+
+
+@dataclass
+class DayRow:
+    day: date
+    hours: float
+    values: dict[str, Value]
+    in_charge: list[InCharge] = field(default_factory=list)
+
+
+@dataclass
+class MonthlyReport:
+    facility: str
+    facility_code: str
+    permit: str
+    year: int
+    month: int
+    timezone: str
+    columns: list[Column]
+    days: list[DayRow]
+    monthly: dict[str, dict[Monthly, Value]]
+    below_detection: BelowDetection
+    responsible_operator: str
+    responsible_certificate: str
+    generated_at: datetime
+    generated_by: str
+
+
+# Hours of a day with good data, below which a daily signal value is not reported.
+MIN_COVERAGE = 0.75
+
+HOURLY_COLUMNS = ("tag", "bucket", "n_good", "sum", "min", "max", "last")
+LAB_COLUMNS = ("analyte", "sampled_at", "value", "qualifier", "detection_limit")
+
+
+def _local_days(series: pd.Series, tz: ZoneInfo) -> pd.Series:
+    return series.dt.tz_convert(tz).dt.date
+
+
+def daily_values(
+    column: Column,
+    hourly: pd.DataFrame,
+    lab: pd.DataFrame,
+    days: Sequence[date],
+    tz: ZoneInfo,
+    rule: BelowDetection,
+) -> dict[date, Value]:
+    """One column's value for each plant day."""
+    if column.daily is Daily.LAB:
+        rows = lab[lab["analyte"] == column.source]
+        by_day = rows.groupby(_local_days(rows["sampled_at"], tz)) if len(rows) else None
+        out: dict[date, Value] = {}
+        for day in days:
+            if by_day is None or day not in by_day.groups:
+                out[day] = Missing("NOT_SAMPLED")
+                continue
+            group = by_day.get_group(day)
+            results = [
+                Result(
+                    None if pd.isna(v) else float(v),
+                    None if pd.isna(q) else str(q),
+                    None if pd.isna(dl) else float(dl),
+                )
+                for v, q, dl in zip(
+                    group["value"], group["qualifier"], group["detection_limit"], strict=True
+                )
+            ]
+            out[day] = arithmetic_mean(results, rule)
+        return out
+
+    rows = hourly[hourly["tag"] == column.source].sort_values("bucket")
+    rows = rows.assign(day=_local_days(rows["bucket"], tz))
+    good = rows[rows["n_good"] > 0]
+    out = {}
+    before = good[good["day"] < days[0]]
+    previous_last = float(before["last"].iloc[-1]) if len(before) else None
+    for day in days:
+        day_rows = good[good["day"] == day]
+        hours = day_hours(day, tz)
+        if column.daily is Daily.TOTAL:
+            # The totalizer's value at the end of each good hour, after the
+            # previous day's last value: forward steps are the day's volume.
+            samples = [Sample(-1.0, previous_last)] if previous_last is not None else []
+            start = pd.Timestamp(day_bounds(day, tz)[0])
+            samples += [
+                Sample((b - start).total_seconds() + 3600, float(v))
+                for b, v in zip(day_rows["bucket"], day_rows["last"], strict=True)
+            ]
+            out[day] = totalizer_total(samples, hours * 3600, MIN_COVERAGE)
+            if len(day_rows):
+                previous_last = float(day_rows["last"].iloc[-1])
+            continue
+        if len(day_rows) < MIN_COVERAGE * hours:
+            has_any = bool(len(rows[rows["day"] == day]))
+            out[day] = Missing(
+                "PARTIAL" if len(day_rows) else ("BAD_QUALITY" if has_any else "NO_DATA")
+            )
+            continue
+        n = int(day_rows["n_good"].sum())
+        if column.daily is Daily.AVG:
+            out[day] = Stat(float(day_rows["sum"].sum()) / n, None, n)
+        elif column.daily is Daily.MIN:
+            out[day] = Stat(float(day_rows["min"].min()), None, n)
+        elif column.daily is Daily.MAX:
+            out[day] = Stat(float(day_rows["max"].max()), None, n)
+        elif column.daily is Daily.HOURS:
+            # Mean of a 0/1 run state over an hour is the fraction of it running.
+            on = (day_rows["sum"] / day_rows["n_good"]).sum()
+            out[day] = Stat(float(on), None, n)
+    return out
+
+
+def monthly_statistics(
+    column: Column, values: dict[date, Value], rule: BelowDetection
+) -> dict[Monthly, Value]:
+    results = [
+        Result(v.value, v.qualifier, v.value if v.qualifier else None)
+        for v in values.values()
+        if isinstance(v, Stat)
+    ]
+    out: dict[Monthly, Value] = {}
+    for stat in column.monthly:
+        if stat is Monthly.AVG:
+            out[stat] = arithmetic_mean(results, rule)
+        elif stat is Monthly.GEOMEAN:
+            out[stat] = geometric_mean(results, rule)
+        elif stat is Monthly.MAX:
+            out[stat] = maximum(results)
+        elif stat is Monthly.MIN:
+            out[stat] = minimum(results)
+        elif stat is Monthly.TOTAL:
+            detected = [r.value for r in results if r.value is not None and not r.non_detect]
+            out[stat] = Stat(sum(detected), None, len(detected)) if results else Missing("NO_DATA")
+    return out
+
+
+def compute(
+    *,
+    columns: Sequence[Column],
+    hourly: pd.DataFrame,
+    lab: pd.DataFrame,
+    year: int,
+    month: int,
+    tz: ZoneInfo,
+    rule: BelowDetection,
+    in_charge: dict[date, list[InCharge]],
+) -> tuple[list[DayRow], dict[str, dict[Monthly, Value]]]:
+    """Day rows and monthly statistics; ``hourly`` and ``lab`` carry the columns
+    named in HOURLY_COLUMNS and LAB_COLUMNS, times as UTC timestamps."""
+    days = month_days(year, month)
+    per_column = {c.key: daily_values(c, hourly, lab, days, tz, rule) for c in columns}
+    rows = [
+        DayRow(
+            day,
+            day_hours(day, tz),
+            {k: per_column[k][day] for k in per_column},
+            in_charge.get(day, []),
+        )
+        for day in days
+    ]
+    monthly = {c.key: monthly_statistics(c, per_column[c.key], rule) for c in columns}
+    return rows, monthly

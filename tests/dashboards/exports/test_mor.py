@@ -1,0 +1,178 @@
+"""The monthly report's numbers against an independent computation from raw samples."""
+
+import math
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from dashboards.exports.mor import Column, Daily, Monthly, compute
+from dashboards.exports.statistics import BelowDetection, Missing, Stat
+
+TZ = ZoneInfo("America/Denver")
+YEAR, MONTH = 2026, 3  # clocks spring forward on March 8
+NO_DATA_DAY = date(2026, 3, 17)
+COLUMNS = [
+    Column("flow_total", "Total flow", "m3", Daily.TOTAL, "effluent.total"),
+    Column("flow_avg", "Flow", "m3/h", Daily.AVG, "effluent.flow"),
+    Column("flow_max", "Peak flow", "m3/h", Daily.MAX, "effluent.flow", (Monthly.MAX,)),
+    Column("pump_hours", "Pump hours", "h", Daily.HOURS, "pump1.run", (Monthly.TOTAL,)),
+    Column("ecoli", "E. coli", "MPN/100 mL", Daily.LAB, "ecoli", (Monthly.GEOMEAN,)),
+    Column("tss", "TSS", "mg/L", Daily.LAB, "tss", (Monthly.AVG, Monthly.MAX)),
+]
+
+
+def flow(t: datetime) -> float:
+    hours = t.timestamp() / 3600
+    return 400 + 150 * math.sin(hours / 24 * 2 * math.pi) + (hours % 7)
+
+
+def raw_samples():
+    """Minute samples from the evening before the month to its end, none on NO_DATA_DAY."""
+    start = datetime(2026, 2, 28, 20, tzinfo=TZ).astimezone(UTC)
+    end = datetime(2026, 4, 1, tzinfo=TZ).astimezone(UTC)
+    total = 1_000_000.0
+    t = start
+    while t < end:
+        total += flow(t) / 60
+        if t.astimezone(TZ).date() != NO_DATA_DAY:
+            run = 1.0 if t.astimezone(TZ).hour < 6 else 0.0
+            yield t, {"effluent.total": total, "effluent.flow": flow(t), "pump1.run": run}
+        t += timedelta(minutes=1)
+
+
+def hourly_frame(samples):
+    acc = defaultdict(lambda: {"n_good": 0, "sum": 0.0, "min": math.inf, "max": -math.inf})
+    for t, values in samples:
+        bucket = t.replace(minute=0, second=0, microsecond=0)
+        for tag, v in values.items():
+            a = acc[(tag, bucket)]
+            a["n_good"] += 1
+            a["sum"] += v
+            a["min"] = min(a["min"], v)
+            a["max"] = max(a["max"], v)
+            a["last"] = v
+    return pd.DataFrame(
+        [{"tag": tag, "bucket": pd.Timestamp(b), **a} for (tag, b), a in acc.items()]
+    )
+
+
+LAB = pd.DataFrame(
+    [
+        {
+            "analyte": "ecoli",
+            "sampled_at": pd.Timestamp("2026-03-03T16:00Z"),
+            "value": 10.0,
+            "qualifier": None,
+            "detection_limit": 1.0,
+        },
+        {
+            "analyte": "ecoli",
+            "sampled_at": pd.Timestamp("2026-03-10T16:00Z"),
+            "value": 1000.0,
+            "qualifier": None,
+            "detection_limit": 1.0,
+        },
+        {
+            "analyte": "tss",
+            "sampled_at": pd.Timestamp("2026-03-03T16:00Z"),
+            "value": 12.0,
+            "qualifier": None,
+            "detection_limit": 2.0,
+        },
+        # Sampled at 23:30 local on the 9th: that is the 10th in UTC, but the 9th's result.
+        {
+            "analyte": "tss",
+            "sampled_at": pd.Timestamp("2026-03-10T05:30Z"),
+            "value": 2.0,
+            "qualifier": "<",
+            "detection_limit": 2.0,
+        },
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def report():
+    samples = list(raw_samples())
+    days, monthly = compute(
+        columns=COLUMNS,
+        hourly=hourly_frame(samples),
+        lab=LAB,
+        year=YEAR,
+        month=MONTH,
+        tz=TZ,
+        rule=BelowDetection.HALF_LIMIT,
+        in_charge={},
+    )
+    return samples, {d.day: d for d in days}, monthly
+
+
+def independent_daily(samples, tag):
+    by_day = defaultdict(list)
+    for t, values in samples:
+        by_day[t.astimezone(TZ).date()].append(values[tag])
+    return by_day
+
+
+def test_one_row_per_plant_day_with_the_dst_day_23_hours(report):
+    _, days, _ = report
+    assert len(days) == 31
+    assert days[date(2026, 3, 8)].hours == 23
+    assert {d.hours for day, d in days.items() if day != date(2026, 3, 8)} == {24}
+
+
+def test_daily_flow_average_and_peak_match_raw_samples(report):
+    samples, days, monthly = report
+    by_day = independent_daily(samples, "effluent.flow")
+    for day, row in days.items():
+        if day == NO_DATA_DAY:
+            continue
+        assert row.values["flow_avg"].value == pytest.approx(sum(by_day[day]) / len(by_day[day]))
+        assert row.values["flow_max"].value == pytest.approx(max(by_day[day]))
+    assert monthly["flow_max"][Monthly.MAX].value == pytest.approx(
+        max(max(v) for d, v in by_day.items() if d.month == MONTH)
+    )
+
+
+def test_daily_totals_match_the_totalizer(report):
+    samples, days, _ = report
+    last_of_day = {}
+    for t, values in samples:
+        last_of_day[t.astimezone(TZ).date()] = values["effluent.total"]
+    for day in (date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 20)):
+        expected = last_of_day[day] - last_of_day[day - timedelta(days=1)]
+        assert days[day].values["flow_total"].value == pytest.approx(expected)
+    # The day after the gap carries the volume of both: the meter kept counting.
+    after = date(2026, 3, 18)
+    assert days[after].values["flow_total"].value == pytest.approx(
+        last_of_day[after] - last_of_day[date(2026, 3, 16)]
+    )
+
+
+def test_a_day_without_data_is_missing_with_a_reason(report):
+    _, days, _ = report
+    row = days[NO_DATA_DAY].values
+    assert row["flow_avg"] == Missing("NO_DATA")
+    assert row["flow_total"] == Missing("PARTIAL")
+    assert row["pump_hours"] == Missing("NO_DATA")
+
+
+def test_pump_hours_follow_local_time(report):
+    _, days, monthly = report
+    # Midnight to 06:00 local is 6 hours, except on March 8 when 02:00 never happens.
+    assert days[date(2026, 3, 7)].values["pump_hours"].value == pytest.approx(6.0)
+    assert days[date(2026, 3, 8)].values["pump_hours"].value == pytest.approx(5.0)
+    assert monthly["pump_hours"][Monthly.TOTAL].value == pytest.approx(6.0 * 29 + 5.0)
+
+
+def test_lab_values_by_plant_day_and_below_detection(report):
+    _, days, monthly = report
+    assert days[date(2026, 3, 9)].values["tss"] == Stat(2.0, "<", 1)
+    assert days[date(2026, 3, 10)].values["tss"] == Missing("NOT_SAMPLED")
+    # Half the detection limit for the non-detect: (12 + 1) / 2.
+    assert monthly["tss"][Monthly.AVG].value == pytest.approx(6.5)
+    assert monthly["tss"][Monthly.MAX] == Stat(12.0, None, 2)
+    assert monthly["ecoli"][Monthly.GEOMEAN].value == pytest.approx(100.0)
