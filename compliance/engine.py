@@ -462,8 +462,8 @@ class _Check:
                     f"{cert.expires.isoformat()}"
                     + (f", {days} days after this period" if end > self.p1 else "")
                     + "; no renewed certificate is on record. An expired certificate does not "
-                    "qualify its holder, even while it could still be reinstated."
-                )
+                    f"qualify its holder. {rules.expiry_note}"
+                ).rstrip()
                 start = max(self.p0, end - self.s.expiry_horizon)
                 self.add(
                     R.CERTIFICATE_EXPIRING,
@@ -524,7 +524,7 @@ class _Check:
             )
         msg = (
             f"{op.label()} has {total:g} h of approved training counted toward renewing "
-            f"{rules.show(cert.grade)} certificate {cert.id} (window "
+            f"grade {rules.show(cert.grade)} certificate {cert.id} (window "
             f"{window_start.isoformat()} to {cert.expires.isoformat()}); grade "
             f"{rules.show(cert.grade)} needs {need:g} h{cap_note}. "
             f"{need - total:g} h are missing."

@@ -131,6 +131,15 @@ def explain(
                     )
                 else:
                     problem = f"expired {cert.expires.isoformat()}"
+            elif (
+                required is not None
+                and required.activated_sludge
+                and not cert.grade.activated_sludge
+            ):
+                problem = (
+                    f"not in the A series this activated-sludge plant requires "
+                    f"({rules.show(required)}, NY 650.12 Table 1)"
+                )
             elif required is not None and not cert.grade.satisfies(required):
                 problem = f"grade below the required {rules.show(required)}"
         if problem:

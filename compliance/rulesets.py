@@ -79,6 +79,7 @@ class RuleSet:
     online_cap: float | None = None
     provisional_max_years: int | None = None
     sole_operator_is_drc: bool = False
+    expiry_note: str = ""
     notes: tuple[str, ...] = field(default=())
 
     def show(self, grade: Grade) -> str:
@@ -138,6 +139,10 @@ UT_2007 = RuleSet(
     renewal_hours=None,
     renewal_window_years=3,
     sole_operator_is_drc=True,  # R317-10-4 I: where only one operator is employed
+    expiry_note=(
+        "Reinstatement within three months (R317-10-11 D) does not make it valid meanwhile; "
+        "an operator in DRC must renew by the expiry date (R317-10-11 C)."
+    ),
     notes=("The number of CEUs Utah requires for renewal is not in the seed document.",),
 )
 
@@ -182,6 +187,10 @@ VT_2014 = RuleSet(
     renewal_window_years=5,
     online_cap=0.5,
     provisional_max_years=2,  # §6(b)(ii)
+    expiry_note=(
+        "Renewal may be applied for 60 days before expiry; without the training hours within "
+        "60 days of expiry a retest is needed (§6(c)(i), (iii))."
+    ),
     notes=("Appendix A point values are missing from the seed: VT classes are entered.",),
 )
 
@@ -234,6 +243,7 @@ NY_650 = RuleSet(
     # The seed gives hours per renewal, not the renewal period: the window is the
     # certificate's own term.
     renewal_window_years=None,
+    expiry_note="Renewal needs the Table 3 contact hours.",
     notes=("NY's renewal period is not in the seed; hours are counted over the term.",),
 )
 

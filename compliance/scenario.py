@@ -308,7 +308,9 @@ def _certificate(node: Node, owner: str, index: int) -> Certificate:
         raise node.key("expires").fail(f"{expires} is before issued {issued}")
     facility = f.ident() if (f := node.opt("facility")) else None
     if kind == "grandfather" and facility is None:
-        raise node.key("facility").fail("a grandfather certificate names its one facility")
+        raise Node(None, f"{node.path}.facility").fail(
+            "a grandfather certificate names its one facility"
+        )
     ident = node.opt("id") or node.opt("number")
     return Certificate(
         id=ident.ident() if ident else f"{owner}/{index + 1}",
