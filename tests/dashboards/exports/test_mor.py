@@ -176,3 +176,66 @@ def test_lab_values_by_plant_day_and_below_detection(report):
     assert monthly["tss"][Monthly.AVG].value == pytest.approx(6.5)
     assert monthly["tss"][Monthly.MAX] == Stat(12.0, None, 2)
     assert monthly["ecoli"][Monthly.GEOMEAN].value == pytest.approx(100.0)
+
+
+def _report(report_fixture):
+    from dashboards.exports.mor import InCharge, MonthlyReport
+
+    _, days, monthly = report_fixture
+    rows = list(days.values())
+    rows[0].in_charge = [InCharge("Day", "Dana Drc", "UT WW treatment Grade III #T-1207")]
+    return MonthlyReport(
+        facility="Clearwell Demo WWTP",
+        facility_code="demo-wwtp",
+        permit="UT0021717",
+        year=YEAR,
+        month=MONTH,
+        timezone="America/Denver",
+        columns=COLUMNS,
+        days=rows,
+        monthly=monthly,
+        below_detection=BelowDetection.HALF_LIMIT,
+        responsible_operator="Dana Drc",
+        responsible_certificate="UT Grade III #T-1207",
+        generated_at=datetime(2026, 4, 2, 15, tzinfo=UTC),
+        generated_by="chief",
+    )
+
+
+def test_csv_has_a_row_per_day_and_shows_missing_reasons(report):
+    import csv
+    import io
+
+    from dashboards.exports.mor_render import to_csv
+
+    rows = list(csv.reader(io.StringIO(to_csv(_report(report)).decode())))
+    table = [r for r in rows if not r[0].startswith("#")]
+    assert table[0][0] == "date" and table[0][-1] == "operator in responsible charge"
+    days = [r for r in table[1:] if not r[0].startswith("monthly")]
+    assert len(days) == 31
+    by_date = {r[0]: r for r in days}
+    assert by_date["2026-03-08"][1] == "23"
+    no_data = by_date[NO_DATA_DAY.isoformat()]
+    assert no_data[table[0].index("Flow (m3/h) [avg]")] == "NO_DATA"
+    assert by_date["2026-03-09"][table[0].index("TSS (mg/L) [lab]")] == "<2"
+    assert "Dana Drc" in by_date["2026-03-01"][-1]
+    assert [
+        "# Results below detection",
+        "results below detection counted as half the detection limit",
+    ] in rows
+
+
+def test_pdf_carries_the_values_reasons_and_signature_block(report):
+    import io
+
+    from pypdf import PdfReader
+
+    from dashboards.exports.mor_render import to_pdf
+
+    pdf = to_pdf(_report(report))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Monthly Operating Report: Clearwell Demo WWTP" in text
+    assert "NO_DATA" in text and "NOT_SAMPLED" in text
+    assert "half the detection limit" in text
+    assert "I certify under penalty of law" in text
+    assert "Operator in responsible charge: Dana Drc" in text
