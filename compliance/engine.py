@@ -10,6 +10,7 @@ instead of E x shifts.
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -77,6 +78,11 @@ class _Segment:
     people: tuple[str, ...]
     certified: tuple[str, ...]
     run: int = 0  # id of the run of consecutive segments sharing "no one certified on site"
+    # The crews of the active shifts (on site or not), their roles, and who of them may
+    # countersign (certified, and on duty in a role other than trainee).
+    duty: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    duty_certified: frozenset[str] = frozenset()
+    signers: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -92,7 +98,16 @@ def check(
     rule_sets: Mapping[str, Sequence[RuleSet]] = RULE_SETS,
 ) -> Report:
     """Judge ``scenario`` by the rule sets of ``scenario.rules`` in force at each moment."""
-    return _Check(scenario, rule_sets).run()
+    # The engine allocates one small object per entry and makes no reference cycles, so
+    # the cyclic collector would only re-scan the (large) live input again and again:
+    # pausing it is a third of the run time on a year of entries.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Check(scenario, rule_sets).run()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Check:
@@ -196,6 +211,7 @@ class _Check:
         n_events = len(events)
         run = 0
         prev_uncertified = False
+        duty_cache: dict[tuple[int, ...], tuple[dict[str, frozenset[str]], frozenset[str]]] = {}
         for i in range(len(ordered_times) - 1):
             t, t_next = ordered_times[i], ordered_times[i + 1]
             while k < n_events and events[k][0] <= t:
@@ -218,9 +234,37 @@ class _Check:
             if uncertified and not prev_uncertified:
                 run += 1
             prev_uncertified = uncertified
+            shift_key = tuple(sorted(active))
+            cached = duty_cache.get(shift_key)
+            if cached is None:
+                roles: dict[str, set[str]] = defaultdict(set)
+                for si in shift_key:
+                    for m in self.s.shifts[si].crew:
+                        roles[m.operator].add(m.role)
+                staff = frozenset(k for k, v in roles.items() if v - {"trainee"})
+                cached = duty_cache[shift_key] = (
+                    {k: frozenset(v) for k, v in roles.items()},
+                    staff,
+                )
+            duty, staff = cached
+            duty_certified = frozenset(
+                op for op in duty if self.timeline(op, ctx.rules).certified(t)
+            )
+            signers = duty_certified & staff
             segs.append(
                 _Segment(
-                    t, t_next, ctx, tuple(sorted(active)), on_site, drc, people, certified, run
+                    t,
+                    t_next,
+                    ctx,
+                    shift_key,
+                    on_site,
+                    drc,
+                    people,
+                    certified,
+                    run,
+                    duty,
+                    duty_certified,
+                    signers,
                 )
             )
         return segs
@@ -330,69 +374,70 @@ class _Check:
         no_certified: dict[int, list[Entry]] = defaultdict(list)
         unsigned: dict[tuple[str, tuple[int, ...]], list[tuple[Entry, str, str]]]
         unsigned = defaultdict(list)
-        duty_cache: dict[tuple[int, ...], dict[str, set[str]]] = {}
-        shifts = self.s.shifts
+        first_seg: dict[tuple[str, tuple[int, ...]], _Segment] = {}
+        stamp = stamps.append
+        # The hot loop: one bisection per entry, then set lookups on its segment.
         for e in self.s.entries:
             t = e.time
             if t < p0 or t >= p1:
                 outside.append(e.id)
                 continue
             seg = segs[bisect_right(starts, t) - 1]
-            stamps.append(EntryStamp(e.id, t, seg.certified, seg.drc))
-            if e.operational and not seg.certified:
+            stamp(EntryStamp(e.id, t, seg.certified, seg.drc))
+            operational = e.operational
+            if operational and not seg.certified:
                 no_certified[seg.run].append(e)
-            duty = duty_cache.get(seg.shifts)
-            if duty is None:
-                duty = defaultdict(set)
-                for si in seg.shifts:
-                    for m in shifts[si].crew:
-                        duty[m.operator].add(m.role)
-                duty_cache[seg.shifts] = duty
-            roles = duty.get(e.author)
-            rules = seg.ctx.rules
-            trainee = roles is not None and "trainee" in roles
-            if not trainee and e.operational:
+            author = e.author
+            roles = seg.duty.get(author)
+            if roles is not None:
+                is_trainee = "trainee" in roles
                 # An uncertified author's operational entry needs verification like a
                 # trainee's (competency framework, emerging level).
-                trainee = not self.timeline(e.author, rules).certified(t)
-            if trainee:
-                problem = self.countersign_problem(e, duty, rules)
-                if problem:
-                    who = "trainee" if roles and "trainee" in roles else "not certified then"
-                    unsigned[(e.author, seg.shifts)].append((e, problem, who))
-        self.entry_findings(segs, no_certified, unsigned)
+                needs = is_trainee or (operational and author not in seg.duty_certified)
+            else:
+                is_trainee = False
+                needs = operational and not self.timeline(author, seg.ctx.rules).certified(t)
+            if not needs:
+                continue
+            cs = e.countersigned_by
+            if cs is not None and cs != author and cs in seg.signers:
+                continue
+            problem = self.countersign_problem(e, seg)
+            key = (author, seg.shifts)
+            first_seg.setdefault(key, seg)
+            unsigned[key].append((e, problem, "trainee" if is_trainee else "not certified then"))
+        self.entry_findings(segs, no_certified, unsigned, first_seg)
         return stamps, outside
 
-    def countersign_problem(
-        self, e: Entry, duty: Mapping[str, set[str]], rules: RuleSet
-    ) -> str | None:
+    def countersign_problem(self, e: Entry, seg: _Segment) -> str:
         cs = e.countersigned_by
         if not cs:
             return "not countersigned"
         if cs == e.author:
             return "countersigned by its own author"
-        if not (duty.get(cs, set()) - {"trainee"}):
+        if not (seg.duty.get(cs, frozenset()) - {"trainee"}):
             return f"countersigned by {self.label(cs)}, who was not on duty"
-        if not self.timeline(cs, rules).certified(e.time):
-            return f"countersigned by {self.label(cs)}, who held no valid certificate then"
-        return None
+        return f"countersigned by {self.label(cs)}, who held no valid certificate then"
 
     def entry_findings(
         self,
         segs: list[_Segment],
         no_certified: Mapping[int, list[Entry]],
         unsigned: Mapping[tuple[str, tuple[int, ...]], list[tuple[Entry, str, str]]],
+        first_seg: Mapping[tuple[str, tuple[int, ...]], _Segment],
     ) -> None:
         tz = self.tz
         if no_certified:
             run_span: dict[int, list[datetime]] = {}
+            run_rules: dict[int, RuleSet] = {}
             for seg in segs:
                 if seg.run in no_certified and not seg.certified:
                     span = run_span.setdefault(seg.run, [seg.start, seg.end])
                     span[1] = seg.end
+                    run_rules.setdefault(seg.run, seg.ctx.rules)
             for run, entries in no_certified.items():
                 start, end = run_span[run]
-                rules = next(s.ctx.rules for s in segs if s.run == run and not s.certified)
+                rules = run_rules[run]
                 ids = [x.id for x in entries]
                 authors = sorted({x.author for x in entries})
                 n = len(ids)
@@ -413,7 +458,7 @@ class _Check:
                 )
         for (author, shift_idx), items in unsigned.items():
             first, last = items[0][0].time, items[-1][0].time
-            seg = segs[bisect_right([s.start for s in segs], first) - 1]
+            seg = first_seg[(author, shift_idx)]
             where = f" on shift {self.shift_names(shift_idx)}" if shift_idx else ""
             detail = "; ".join(f"{e.id} {p}" for e, p, _ in items[:_MAX_LISTED])
             who = items[0][2]

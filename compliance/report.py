@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from compliance.timeutil import iso_local
 
@@ -31,9 +31,11 @@ class CoverageInterval:
     certified_on_site: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class EntryStamp:
-    """What the logbook keeps with an entry: who was certified on site, and who was in DRC."""
+class EntryStamp(NamedTuple):
+    """What the logbook keeps with an entry: who was certified on site, and who was in DRC.
+
+    A named tuple, not a dataclass: the engine makes one per entry (100,000 in a year).
+    """
 
     id: str
     time: datetime
