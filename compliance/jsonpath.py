@@ -88,8 +88,10 @@ class Node:
     # --- scalars ------------------------------------------------------------------------
 
     def text(self) -> str:
-        if not isinstance(self.value, str) or not self.value.strip():
-            raise self.fail(f"must be a non-empty string, not {_kind(self.value)}")
+        if not isinstance(self.value, str):
+            raise self.fail(f"must be a string, not {_kind(self.value)}")
+        if not self.value.strip():
+            raise self.fail("must not be empty")
         return self.value
 
     def ident(self) -> str:

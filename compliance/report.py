@@ -126,7 +126,8 @@ class Report:
             "entries": [
                 {
                     "id": e.id,
-                    "time": t(e.time),
+                    # Inline rather than t(): this runs once per entry.
+                    "time": e.time.astimezone(tz).isoformat(),
                     "certified_on_duty": list(e.certified_on_duty),
                     "drc": list(e.drc),
                 }

@@ -9,7 +9,7 @@ Format (documented with examples in compliance/README.md)::
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -392,6 +392,39 @@ def _shift(node: Node, index: int, operators: set[str]) -> Shift:
     )
 
 
+_ENTRY_FIELDS = frozenset(("id", "time", "author", "operational", "countersigned_by", "text"))
+
+
+def _entry_fast(raw: Any) -> Entry | None:
+    """The common well-formed entry, read without path bookkeeping (a year has 100,000).
+
+    Returns None for anything unusual; ``_entry`` then reads it again and names the problem.
+    """
+    if type(raw) is not dict or not raw.keys() <= _ENTRY_FIELDS:
+        return None
+    ident, when, author = raw.get("id"), raw.get("time"), raw.get("author")
+    operational = raw.get("operational", False)
+    cs = raw.get("countersigned_by")
+    if (
+        type(ident) is not str
+        or type(when) is not str
+        or type(author) is not str
+        or type(operational) is not bool
+        or not (cs is None or type(cs) is str)
+        or not ident.strip()
+        or not author.strip()
+        or (cs is not None and not cs.strip())
+    ):
+        return None
+    try:
+        t = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    if t.utcoffset() is None:
+        return None
+    return Entry(ident, t.astimezone(UTC), author, operational, cs)
+
+
 def _entry(node: Node) -> Entry:
     node.obj(("id", "time", "author", "operational", "countersigned_by", "text"))
     cs = node.opt("countersigned_by")
@@ -428,7 +461,7 @@ def load_scenario(data: Any) -> Scenario:
     _unique(shift_nodes, [sh.id for sh in shifts], "shift")
 
     entry_nodes = list(e.items()) if (e := root.opt("entries")) else []
-    entries = [_entry(n) for n in entry_nodes]
+    entries = [_entry_fast(n.value) or _entry(n) for n in entry_nodes]
     _unique(entry_nodes, [x.id for x in entries], "entry")
 
     p = root.key("period").obj(("start", "end"))

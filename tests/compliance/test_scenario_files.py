@@ -131,6 +131,23 @@ MALFORMED = [
         "$.entries[0].operational: must be true or false, not a string",
     ),
     (put(["entries", 0, "time"], None), "$.entries[0].time: is required"),
+    (
+        put(["entries", 0, "time"], "2025-06-10T09:00:00"),
+        "$.entries[0].time: '2025-06-10T09:00:00' has no UTC offset "
+        "(write e.g. 2025-03-09T06:00:00-07:00)",
+    ),
+    (
+        put(["entries", 0, "time"], "yesterday"),
+        "$.entries[0].time: 'yesterday' is not an ISO 8601 timestamp "
+        "(e.g. 2025-03-09T06:00:00-07:00)",
+    ),
+    (put(["entries", 0, "id"], " "), "$.entries[0].id: must not be empty"),
+    (put(["entries", 0, "author"], ["a"]), "$.entries[0].author: must be a string, not a list"),
+    (
+        put(["entries", 0, "mood"], "fine"),
+        "$.entries[0].mood: unknown field (expected one of: id, time, author, operational, "
+        "countersigned_by, text)",
+    ),
     (put(["period"], DELETE), "$.period: is required"),
     (
         put(["period", "end"], at("UT", "05:00")),
