@@ -1,0 +1,121 @@
+"""Reading a site configuration file, with errors that name the file, the line and the field.
+
+The YAML is composed into nodes first (``yaml.compose``) so that every value
+keeps the line it came from; pydantic's error locations and the cross-tag checks
+are then mapped back to those lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from clearwell.errors import ConfigError
+from ingest.config.checks import Problem, check_config
+from ingest.config.models import SiteConfig
+
+Loc = tuple[str | int, ...]
+
+
+class SiteConfigError(ConfigError):
+    """One or more problems in a site configuration, one line each."""
+
+    def __init__(self, path: str, problems: list[tuple[int | None, str, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = [
+            f"{path}:{line}: {field}: {msg}" if line else f"{path}: {field}: {msg}"
+            for line, field, msg in problems
+        ]
+        if len(lines) == 1:
+            super().__init__(lines[0])
+        else:
+            super().__init__(f"{len(lines)} problems in {path}:\n  " + "\n  ".join(lines))
+
+
+def _index_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+    out[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            _index_lines(value, (*loc, name), out)
+            # The key's own line is where a reader looks for a problem with the key.
+            out[(*loc, name)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index_lines(item, (*loc, i), out)
+
+
+def line_of(lines: dict[Loc, int], loc: Iterable[str | int]) -> int | None:
+    """The line of the deepest part of ``loc`` that exists in the file."""
+    parts = tuple(loc)
+    while parts:
+        if parts in lines:
+            return lines[parts]
+        parts = parts[:-1]
+    return lines.get((), None)
+
+
+def field_name(loc: Iterable[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _pydantic_loc(loc: tuple[Any, ...]) -> Loc:
+    # Union/literal branches and model validators add non-field parts; keep the path only.
+    return tuple(
+        p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "tuple["))
+    )
+
+
+def parse_config(text: str, path: str = "<config>") -> SiteConfig:
+    """Validate the text of a site configuration; raises :class:`SiteConfigError`."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SiteConfigError(path, [(line, "(syntax)", f"not valid YAML: {problem}")]) from None
+    if root is None:
+        raise SiteConfigError(path, [(None, "(top level)", "the file is empty")])
+    lines: dict[Loc, int] = {}
+    _index_lines(root, (), lines)
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise SiteConfigError(path, [(1, "(top level)", "expected a mapping with site: and tags:")])
+    try:
+        config = SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = _pydantic_loc(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            elif err["type"] == "literal_error":
+                msg = f"{msg}, got {err.get('input')!r}"
+            problems.append((line_of(lines, loc), field_name(loc), msg))
+        raise SiteConfigError(path, problems) from None
+    found: list[Problem] = check_config(config)
+    if found:
+        raise SiteConfigError(
+            path, [(line_of(lines, p.loc), field_name(p.loc), p.message) for p in found]
+        )
+    return config
+
+
+def load_config(path: str | Path) -> SiteConfig:
+    """Read and validate a site configuration file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the site configuration: {exc.strerror}") from None
+    return parse_config(text, str(p))

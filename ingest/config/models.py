@@ -1,0 +1,236 @@
+"""The site configuration: devices, servers and tags, as pydantic models.
+
+Addresses are **zero-based protocol addresses**: ``address: 0`` with
+``register: holding`` is the first holding register on the wire (what a PLC
+manual may call 40001). Nothing is added or subtracted anywhere in Clearwell.
+
+Checks that need more than one field or one tag (overlaps, unknown devices, a
+tag longer than a request) live in :mod:`ingest.config.checks`, so that they can
+name the line of the tag at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RegisterKind = Literal["coil", "discrete", "input", "holding"]
+DataType = Literal[
+    "int16", "uint16", "int32", "uint32", "int64", "float32", "float64", "bool", "string"
+]
+WordOrder = Literal["ABCD", "CDAB", "BADC", "DCBA"]
+
+TAG_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"
+BIT_REGISTERS: frozenset[str] = frozenset({"coil", "discrete"})
+# Modbus limits of one read request (function codes 1-4).
+MAX_REGISTERS_PER_READ = 125
+MAX_BITS_PER_READ = 2000
+
+WORDS_PER_TYPE: dict[str, int] = {
+    "int16": 1,
+    "uint16": 1,
+    "bool": 1,
+    "int32": 2,
+    "uint32": 2,
+    "float32": 2,
+    "int64": 4,
+    "float64": 4,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Site(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+
+
+class ModbusDevice(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    host: str = Field(min_length=1)
+    port: int = Field(502, ge=1, le=65535)
+    unit_id: int = Field(1, ge=0, le=255)
+    timeout_s: float = Field(1.0, gt=0, le=60)
+    poll_interval_s: float = Field(1.0, gt=0, le=3600)
+    # Resends of a request that timed out before the link is declared lost.
+    retries: int = Field(1, ge=0, le=10)
+    pause_between_requests_s: float = Field(0.0, ge=0, le=10)
+    delay_after_connect_s: float = Field(0.0, ge=0, le=60)
+    max_registers_per_request: int = Field(MAX_REGISTERS_PER_READ, ge=1, le=MAX_REGISTERS_PER_READ)
+    max_bits_per_request: int = Field(MAX_BITS_PER_READ, ge=1, le=MAX_BITS_PER_READ)
+    # Unused registers between two tags that one request may read over rather than
+    # split in two; coils and discrete inputs allow 16 bits per register of gap.
+    gap_fill: int = Field(10, ge=0, le=MAX_REGISTERS_PER_READ)
+
+
+class ModbusSection(_Strict):
+    devices: list[ModbusDevice] = []
+
+
+class OpcuaServer(BaseModel):
+    # OPC UA collection is a later issue: the shape is checked, the rest is kept as is.
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str = Field(min_length=1)
+    endpoint: str = Field(pattern=r"^opc\.tcp://")
+    security_policy: str = "None"
+
+
+class OpcuaSection(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    servers: list[OpcuaServer] = []
+
+
+class TagModbus(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    device: str
+    # ``register`` in the file; renamed here because pydantic models have a ``register``.
+    kind: RegisterKind = Field(alias="register")
+    address: int = Field(ge=0, le=65535)
+    type: DataType = "uint16"
+    word_order: WordOrder = "ABCD"
+    scale: float = 1.0
+    offset: float = 0.0
+    # Registers a string occupies (two ASCII characters each).
+    length: int | None = Field(None, ge=1, le=MAX_REGISTERS_PER_READ)
+
+    @model_validator(mode="after")
+    def _shape(self) -> TagModbus:
+        if self.kind in BIT_REGISTERS and self.type != "bool":
+            raise ValueError(f"a {self.kind} holds one bit: type must be bool, not {self.type}")
+        if self.type == "string" and self.length is None:
+            raise ValueError("a string needs length (registers)")
+        if self.type != "string" and self.length is not None:
+            raise ValueError("length is only for type string")
+        if self.scale == 0:
+            raise ValueError("scale must not be 0")
+        return self
+
+    @property
+    def count(self) -> int:
+        """Registers (or bits, for coils and discrete inputs) the tag occupies."""
+        if self.kind in BIT_REGISTERS:
+            return 1
+        if self.type == "string":
+            assert self.length is not None
+            return self.length
+        return WORDS_PER_TYPE[self.type]
+
+    @property
+    def end(self) -> int:
+        """One past the last address the tag occupies."""
+        return self.address + self.count
+
+
+class TagOpcua(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    server: str
+    node_id: str = Field(min_length=1)
+
+
+class Limits(_Strict):
+    lo_lo: float | None = None
+    lo: float | None = None
+    hi: float | None = None
+    hi_hi: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Limits:
+        given = [(k, v) for k, v in self.model_dump().items() if v is not None]
+        for (k1, v1), (k2, v2) in zip(given, given[1:], strict=False):
+            if not v1 < v2:
+                raise ValueError(
+                    f"limits must increase lo_lo < lo < hi < hi_hi: {k1}={v1} {k2}={v2}"
+                )
+        return self
+
+
+class Tag(_Strict):
+    name: str = Field(pattern=TAG_NAME_PATTERN)
+    # Stable identity across renames; without it the tag is known by where it is read.
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
+    description: str = ""
+    unit: str = ""
+    eng_range: tuple[float, float] | None = None
+    limits: Limits = Limits()
+    deadband: float | None = Field(None, ge=0)
+    # With a deadband: the longest a value goes unstored while it stays within it.
+    max_interval_s: float | None = Field(None, gt=0)
+    source: Literal["modbus", "opcua"] = "modbus"
+    modbus: TagModbus | None = None
+    opcua: TagOpcua | None = None
+
+    @model_validator(mode="after")
+    def _faces(self) -> Tag:
+        if self.source == "modbus" and self.modbus is None:
+            raise ValueError("source is modbus but the tag has no modbus: section")
+        if self.source == "opcua" and self.opcua is None:
+            raise ValueError("source is opcua but the tag has no opcua: section")
+        if self.eng_range is not None and not self.eng_range[0] < self.eng_range[1]:
+            raise ValueError(f"eng_range must be [low, high] with low < high, got {self.eng_range}")
+        if self.max_interval_s is not None and self.deadband is None:
+            raise ValueError("max_interval_s only applies with a deadband")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The identity that survives a rename: ``id`` if given, else where it is read."""
+        if self.id:
+            return f"id:{self.id}"
+        if self.source == "modbus":
+            assert self.modbus is not None
+            m = self.modbus
+            return f"modbus:{m.device}/{m.kind}/{m.address}"
+        assert self.opcua is not None
+        return f"opcua:{self.opcua.server}/{self.opcua.node_id}"
+
+    @property
+    def address_text(self) -> str:
+        """The ``tags.address`` column: the protocol address as written in the configuration."""
+        if self.source == "modbus":
+            assert self.modbus is not None
+            m = self.modbus
+            return f"{m.device};{m.kind};{m.address}"
+        assert self.opcua is not None
+        return f"{self.opcua.server};{self.opcua.node_id}"
+
+
+class IngestOptions(_Strict):
+    """How the writer batches and spools; every field has a default."""
+
+    batch_rows: int = Field(50_000, ge=100, le=1_000_000)
+    flush_interval_s: float = Field(1.0, gt=0, le=60)
+    # Above this many queued rows the queue goes to the spool even while the database is up.
+    max_queue_rows: int = Field(500_000, ge=1_000)
+    spool_max_mb: float = Field(1024, gt=0)
+    spool_full: Literal["drop_oldest", "drop_newest"] = "drop_oldest"
+    health_interval_s: float = Field(5.0, gt=0, le=300)
+    # Default for tags with a deadband and no max_interval_s.
+    default_max_interval_s: float = Field(60.0, gt=0)
+    # A limit condition that clears and returns within this time counts as a repeat
+    # of the same event instead of opening a new one.
+    event_hold_s: float = Field(60.0, ge=0)
+
+
+class SiteConfig(_Strict):
+    site: Site
+    modbus: ModbusSection = ModbusSection()
+    opcua: OpcuaSection = OpcuaSection()
+    tags: list[Tag] = []
+    ingest: IngestOptions = IngestOptions()
+
+    def device(self, name: str) -> ModbusDevice:
+        for d in self.modbus.devices:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    def modbus_tags(self, device: str) -> list[Tag]:
+        return [
+            t
+            for t in self.tags
+            if t.source == "modbus" and t.modbus is not None and t.modbus.device == device
+        ]
