@@ -1,0 +1,158 @@
+"""Tag sync into the core tables: create, rename and unit changes with history, retire, adopt."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from clearwell.errors import ClearwellError
+from ingest.config import parse_config
+from ingest.tagsync import sync_tags
+
+BASE = """\
+site: {code: sync-site, name: Sync Site, timezone: America/Denver}
+modbus:
+  devices:
+    - {name: plc, host: 127.0.0.1}
+tags:
+"""
+
+
+def config(*tags: str):
+    return parse_config(BASE + "".join(f"  - {t}\n" for t in tags))
+
+
+FLOW = (
+    "{name: flow, unit: m3/h, modbus: {device: plc, register: holding, address: 0, type: float32}}"
+)
+PH = (
+    "{name: ph, unit: pH, limits: {lo: 6, hi: 9},"
+    " modbus: {device: plc, register: holding, address: 2}}"
+)
+
+
+def history(conn: psycopg.Connection, tag_id: int) -> list[tuple[str, str | None, str | None]]:
+    return conn.execute(
+        "SELECT field, old_value, new_value FROM tag_history WHERE tag_id = %s ORDER BY id",
+        (tag_id,),
+    ).fetchall()
+
+
+def test_creates_site_and_tags(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        result = sync_tags(conn, config(FLOW, PH), "site.yaml")
+        assert result.created == ["flow", "ph"]
+        site = conn.execute(
+            "SELECT id, name, timezone FROM sites WHERE code = 'sync-site'"
+        ).fetchone()
+        assert site == (result.site_id, "Sync Site", "America/Denver")
+        rows = conn.execute(
+            "SELECT name, unit, source_protocol, address, limit_lo, limit_hi FROM tags"
+            " WHERE site_id = %s ORDER BY name",
+            (result.site_id,),
+        ).fetchall()
+        assert rows == [
+            ("flow", "m3/h", "modbus", "plc;holding;0", None, None),
+            ("ph", "pH", "modbus", "plc;holding;2", 6.0, 9.0),
+        ]
+        # Idempotent: a second sync changes nothing.
+        again = sync_tags(conn, config(FLOW, PH), "site.yaml")
+        assert again.tag_ids == result.tag_ids
+        assert (again.created, again.renamed, again.updated, again.retired) == ([], [], [], [])
+
+
+def test_existing_site_is_reused_by_code(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO sites (code, name, timezone) VALUES ('sync-site', 'Seeded', 'UTC')"
+        )
+        result = sync_tags(conn, config(FLOW), "")
+        row = conn.execute("SELECT id, name FROM sites WHERE code = 'sync-site'").fetchone()
+        assert row == (result.site_id, "Seeded")
+
+
+def test_rename_and_unit_change_keep_the_tag_and_record_history(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        first = sync_tags(conn, config(FLOW, PH), "v1.yaml")
+        flow_id = first.tag_ids["flow"]
+        renamed = FLOW.replace("name: flow", "name: influent.flow").replace("m3/h", "L/s")
+        second = sync_tags(conn, config(renamed, PH), "v2.yaml")
+        assert second.tag_ids["influent.flow"] == flow_id
+        assert second.renamed == [("flow", "influent.flow")]
+        assert second.created == [] and second.retired == []
+        assert history(conn, flow_id)[1:] == [
+            ("name", "flow", "influent.flow"),
+            ("unit", "m3/h", "L/s"),
+        ]
+        src = conn.execute(
+            "SELECT DISTINCT source FROM tag_history WHERE tag_id = %s AND field <> 'created'",
+            (flow_id,),
+        ).fetchall()
+        assert src == [("v2.yaml",)]
+
+
+def test_swapping_two_names(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        first = sync_tags(conn, config(FLOW, PH), "")
+        a = FLOW.replace("name: flow", "name: ph")
+        b = PH.replace("name: ph", "name: flow")
+        second = sync_tags(conn, config(a, b), "")
+        assert second.tag_ids["ph"] == first.tag_ids["flow"]
+        assert second.tag_ids["flow"] == first.tag_ids["ph"]
+
+
+def test_explicit_id_follows_a_tag_to_a_new_address(db_url: str) -> None:
+    with_id = FLOW.replace("{name: flow,", "{name: flow, id: FT-101,")
+    moved = with_id.replace("address: 0", "address: 40")
+    with psycopg.connect(db_url) as conn:
+        first = sync_tags(conn, config(with_id), "")
+        second = sync_tags(conn, config(moved), "")
+        assert second.tag_ids["flow"] == first.tag_ids["flow"]
+        assert ("address", "plc;holding;0", "plc;holding;40") in history(
+            conn, first.tag_ids["flow"]
+        )
+
+
+def test_removed_tags_are_retired_and_come_back(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        first = sync_tags(conn, config(FLOW, PH), "")
+        second = sync_tags(conn, config(FLOW), "")
+        assert second.retired == ["ph"]
+        retired = conn.execute(
+            "SELECT retired_at IS NOT NULL FROM tags WHERE id = %s", (first.tag_ids["ph"],)
+        ).fetchone()
+        assert retired == (True,)
+        third = sync_tags(conn, config(FLOW, PH), "")
+        assert third.tag_ids["ph"] == first.tag_ids["ph"]
+        back = conn.execute(
+            "SELECT retired_at FROM tags WHERE id = %s", (first.tag_ids["ph"],)
+        ).fetchone()
+        assert back == (None,)
+
+
+def test_adopts_a_tag_another_module_created(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        site_id = conn.execute(
+            "INSERT INTO sites (code, name, timezone) VALUES ('sync-site', 'S', 'UTC') RETURNING id"
+        ).fetchone()[0]
+        tag_id = conn.execute(
+            "INSERT INTO tags (site_id, name, source_protocol) VALUES (%s, 'flow', 'manual')"
+            " RETURNING id",
+            (site_id,),
+        ).fetchone()[0]
+        result = sync_tags(conn, config(FLOW), "")
+        assert result.tag_ids["flow"] == tag_id
+        assert ("source_protocol", "manual", "modbus") in history(conn, tag_id)
+
+
+def test_rename_onto_a_foreign_tag_is_a_clear_error(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        sync_tags(conn, config(FLOW, PH), "")
+        conn.commit()
+        # ph leaves the configuration (retired, keeping its name) and flow takes its name.
+        clash = FLOW.replace("name: flow", "name: ph")
+        with pytest.raises(ClearwellError, match="cannot rename tag 'flow' to 'ph'"):
+            sync_tags(conn, config(clash), "")
+        conn.rollback()
+        names = conn.execute("SELECT name FROM tags ORDER BY name").fetchall()
+        assert names == [("flow",), ("ph",)]  # nothing of the failed sync was kept
