@@ -1,0 +1,81 @@
+"""The on-disk spool: order, persistence across reopen, and behaviour at its size limit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingest.readings import Row
+from ingest.spool import Spool, decode_rows, encode_rows
+from ingest.status_codes import BAD_COMMUNICATION_ERROR
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def rows(start: int, n: int) -> list[Row]:
+    return [(T0 + timedelta(seconds=start + i), 7, float(start + i), 0) for i in range(n)]
+
+
+def test_encoding_round_trip_keeps_microseconds_nulls_and_negative_status() -> None:
+    data: list[Row] = [
+        (T0 + timedelta(microseconds=123457), 1, 1.5, 0),
+        (T0, 2_000_000_000, None, BAD_COMMUNICATION_ERROR),
+        (T0 - timedelta(days=20000), 3, -0.0, 5),
+    ]
+    assert decode_rows(encode_rows(data)) == data
+
+
+def test_batches_come_back_in_order_and_leave_only_when_deleted(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.sqlite", max_bytes=10**9)
+    for i in range(5):
+        spool.append(rows(i * 10, 10))
+    assert (spool.batches, spool.rows) == (5, 50)
+    first = spool.peek(25)
+    assert [len(r) for _, r in first] == [10, 10]  # a third batch would pass 25
+    assert first[0][1] == rows(0, 10)
+    assert spool.peek(25) == first  # peeking removes nothing
+    spool.delete_through(first[-1][0])
+    assert spool.rows == 30
+    assert spool.peek(1)[0][1] == rows(20, 10)  # at least one batch, whatever the size
+    spool.close()
+
+
+def test_contents_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    spool = Spool(path, max_bytes=10**9)
+    spool.append(rows(0, 3))
+    spool.append(rows(3, 3))
+    spool.close()
+    again = Spool(path, max_bytes=10**9)
+    assert (again.batches, again.rows) == (2, 6)
+    assert [r for _, b in again.peek(100) for r in b] == rows(0, 6)
+    again.close()
+
+
+def test_drop_oldest_at_the_limit_keeps_the_newest_and_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    one_batch = len(encode_rows(rows(0, 10)))
+    spool = Spool(tmp_path / "s.sqlite", max_bytes=3 * one_batch, on_full="drop_oldest")
+    with caplog.at_level(logging.WARNING, logger="ingest.spool"):
+        for i in range(5):
+            spool.append(rows(i * 10, 10))
+    assert spool.rows == 30 and spool.bytes <= 3 * one_batch
+    assert spool.dropped_rows == 20
+    kept = [r for _, b in spool.peek(100) for r in b]
+    assert kept == rows(20, 30)
+    assert "drop_oldest" in caplog.text
+    spool.close()
+
+
+def test_drop_newest_at_the_limit_keeps_the_oldest(tmp_path: Path) -> None:
+    one_batch = len(encode_rows(rows(0, 10)))
+    spool = Spool(tmp_path / "s.sqlite", max_bytes=2 * one_batch, on_full="drop_newest")
+    results = [spool.append(rows(i * 10, 10)) for i in range(4)]
+    assert results == [True, True, False, False]
+    assert [r for _, b in spool.peek(100) for r in b] == rows(0, 20)
+    assert spool.dropped_rows == 20
+    spool.close()
