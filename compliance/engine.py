@@ -500,15 +500,28 @@ class _Check:
                 if not (self.p0 < end <= horizon_end) or self.renewed(op, cert):
                     continue
                 label = f"{cert.category.replace('_', ' ')} {rules.show(cert.grade)} ({cert.id})"
-                when = "expired" if end <= self.p1 else "expires"
                 days = (end - self.p1).days
-                msg = (
-                    f"{op.label()}'s {label} certificate {when} at the end of "
-                    f"{cert.expires.isoformat()}"
-                    + (f", {days} days after this period" if end > self.p1 else "")
-                    + "; no renewed certificate is on record. An expired certificate does not "
-                    f"qualify its holder. {rules.expiry_note}"
-                ).rstrip()
+                after = f", {days} days after this period" if end > self.p1 else ""
+                citation = rules.citation(R.CERTIFICATE_EXPIRING)
+                if end < end_of_local_day(cert.expires, self.tz):
+                    citation = "UT R317-10-11 G (grandfather certificates)"
+                    # A grandfather certificate cut short by a process addition.
+                    last = (end - timedelta(microseconds=1)).astimezone(self.tz).date()
+                    when = "stopped" if end <= self.p1 else "stops"
+                    msg = (
+                        f"{op.label()}'s grandfather {label} certificate {when} qualifying at "
+                        f"the end of {last.isoformat()}{after}: one year after a process was "
+                        "added to the facility (UT R317-10-11 G). A restricted or full "
+                        "certificate is needed by then."
+                    )
+                else:
+                    when = "expired" if end <= self.p1 else "expires"
+                    msg = (
+                        f"{op.label()}'s {label} certificate {when} at the end of "
+                        f"{cert.expires.isoformat()}{after}; no renewed certificate is on "
+                        f"record. An expired certificate does not qualify its holder. "
+                        f"{rules.expiry_note}"
+                    ).rstrip()
                 start = max(self.p0, end - self.s.expiry_horizon)
                 self.add(
                     R.CERTIFICATE_EXPIRING,
@@ -517,7 +530,7 @@ class _Check:
                     [op.id],
                     [],
                     msg,
-                    rules.citation(R.CERTIFICATE_EXPIRING),
+                    citation,
                 )
                 self.renewal(op, cert, rules, end)
 

@@ -85,6 +85,8 @@ class Facility:
     classes: tuple[ClassPeriod, ...]
     id: str | None = None
     activated_sludge: bool = False
+    # Dates processes were added since grandfather certificates were issued (UT R317-10-11 G).
+    processes_added: tuple[date, ...] = ()
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -30,7 +30,9 @@ def certificate_window(
 ) -> tuple[datetime, datetime]:
     """[start, end) in UTC: issue day's local midnight to the end of the expiry day.
 
-    A provisional certificate also ends two years after issue at most (VT §6(b)(ii)).
+    A provisional certificate also ends two years after issue at most (VT §6(b)(ii)); a
+    grandfather certificate one year after a process is added to its facility (UT
+    R317-10-11 G: the holder then has one year to get a restricted or full certificate).
     """
     tz = facility.tz
     start = local_midnight(cert.issued, tz)
@@ -39,7 +41,15 @@ def certificate_window(
         issued_local = start.astimezone(tz)
         cap = add_years(issued_local, rules.provisional_max_years)
         end = min(end, local_midnight(cap.date(), tz))
+    if cert.kind == "grandfather" and facility.processes_added:
+        end = min(end, grandfather_deadline(facility))
     return start, end
+
+
+def grandfather_deadline(facility: Facility) -> datetime:
+    """One year after the first process added to the facility (UT R317-10-11 G)."""
+    first = local_midnight(min(facility.processes_added), facility.tz).astimezone(facility.tz)
+    return local_midnight(add_years(first, 1).date(), facility.tz)
 
 
 def static_problem(cert: Certificate, facility: Facility, rules: RuleSet) -> str | None:
@@ -128,6 +138,16 @@ def explain(
                     problem = (
                         f"provisional certificate past its two-year window "
                         f"(ended {end.astimezone(facility.tz).date().isoformat()}, VT §6(b)(ii))"
+                    )
+                elif (
+                    cert.kind == "grandfather"
+                    and facility.processes_added
+                    and end < (end_of_local_day(cert.expires, facility.tz))
+                ):
+                    added = min(facility.processes_added).isoformat()
+                    problem = (
+                        f"grandfather certificate lapsed one year after a process was added "
+                        f"on {added} (UT R317-10-11 G)"
                     )
                 else:
                     problem = f"expired {cert.expires.isoformat()}"

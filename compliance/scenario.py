@@ -60,6 +60,7 @@ FACILITY_FIELDS = (
     "population",
     "activated_sludge",
     "history",
+    "processes_added",
 )
 UT_PLANT_FIELDS = (
     "population_equivalent",
@@ -249,6 +250,9 @@ def read_facility(
         timezone=tz_name,
         classes=tuple(ClassPeriod(c.grade, frm, c.points) for frm, c in history),
         activated_sludge=activated,
+        processes_added=tuple(d.day() for d in added.items())
+        if (added := node.opt("processes_added"))
+        else (),
     )
     return facility, history
 

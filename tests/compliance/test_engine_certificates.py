@@ -228,3 +228,41 @@ def test_expiry_warning_horizon_is_the_sites():
     data["expiry_horizon_days"] = 90
     f = only(run(data), "certificate-expiring")
     assert f.severity == "warning" and "82 days after this period" in f.message
+
+
+@pytest.mark.parametrize(
+    ("added", "finding"),
+    [
+        (None, None),
+        (["2023-01-01"], "lapsed one year after a process was added on 2023-01-01"),
+        (["2024-06-10"], "lapsed one year after a process was added on 2024-06-10"),
+        (["2025-01-15", "2024-03-01"], "added on 2024-03-01"),
+    ],
+)
+def test_grandfather_lapses_a_year_after_a_process_is_added(added, finding):
+    """UT R317-10-11 G: a new process gives the holder one year to get a full certificate."""
+    kw = {"processes_added": added} if added else {}
+    data = scenario(
+        "UT",
+        facility_kw=kw,
+        operators=[op("a", cert("II", kind="grandfather", facility="plant"))],
+        shifts=[shift("UT", member("a", "drc"))],
+    )
+    report = run(data)
+    if finding is None:
+        assert rules(report) == []
+    else:
+        assert finding in only(report, "drc-unqualified").message
+
+
+def test_grandfather_deadline_is_warned_like_an_expiry():
+    data = scenario(
+        "UT",
+        facility_kw={"processes_added": ["2024-09-01"]},
+        operators=[op("a", cert("II", kind="grandfather", facility="plant"))],
+        shifts=[shift("UT", member("a", "drc"))],
+    )
+    f = only(run(data), "certificate-expiring")
+    assert rules(run(data), severity="violation") == []
+    assert "stops qualifying at the end of 2025-08-31, 82 days after this period" in f.message
+    assert "R317-10-11 G" in f.citation
