@@ -82,7 +82,10 @@ def classify_command(
             typer.echo(f"from {item['from']}:")
         for line in item["breakdown"]:
             note = f"  [{line['note']}]" if line["note"] else ""
-            typer.echo(f"  {line['points']:>4}  {line['item']}{note}")
+            if item["points"] is None:  # classed by population, or entered: no points
+                typer.echo(f"        {line['item']}{note}")
+            else:
+                typer.echo(f"  {line['points']:>4}  {line['item']}{note}")
         if item["points"] is not None:
             typer.echo(f"  {item['points']:>4}  TOTAL")
         extra = ""

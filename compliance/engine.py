@@ -120,6 +120,10 @@ class _Check:
         versions = tuple(rule_sets.get(scenario.rules, ()))
         if not versions:
             raise ValueError(f"no rule set for {scenario.rules!r}")
+        if not scenario.facility.classes:
+            raise ValueError(f"facility {scenario.facility.name!r} has no class")
+        if scenario.period.end <= scenario.period.start:
+            raise ValueError("the period must end after it starts")
         self.versions = versions
         self.ops: dict[str, Operator] = {o.id: o for o in scenario.operators}
         self._timelines: dict[tuple[str, int], Timeline] = {}

@@ -116,3 +116,22 @@ def test_classify_facility_without_state(tmp_path):
     result = clearwell("compliance", "classify", str(path))
     assert result.returncode == 1
     assert result.stderr.strip() == f"clearwell: error: $.state: is required (in {path})"
+
+
+def test_classify_ut_collection_by_population(tmp_path):
+    path = tmp_path / "collection.json"
+    path.write_text(
+        json.dumps(
+            {
+                "name": "Sage Flats",
+                "state": "UT",
+                "timezone": "America/Denver",
+                "category": "collection",
+                "population": 15001,
+            }
+        )
+    )
+    result = clearwell("compliance", "classify", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "Population served  [15,001]" in result.stdout
+    assert "class III  [UT R317-10-6 Table 1]" in result.stdout
