@@ -1,0 +1,393 @@
+"""The writer: readings from every collector into the ``readings`` hypertable, nothing lost.
+
+Collectors append rows to an in-memory queue (:meth:`Writer.submit`, never
+blocking). Every ``flush_interval_s``, or sooner when ``batch_rows`` are
+waiting, the queue is taken whole and written by one database thread:
+
+* Binary COPY straight into ``readings``, inside a savepoint. Duplicates (the
+  same tag and time again, after a replay of a batch whose commit was not
+  acknowledged) make that COPY fail on the unique index; the batch then goes
+  through a temporary staging table and ``INSERT … SELECT … ON CONFLICT
+  (tag_id, time) DO NOTHING``, which keeps one row of each. The normal path
+  therefore costs what a plain COPY costs; only batches that really hold
+  duplicates pay for the staging table.
+* When the database cannot be reached, the queue goes to the on-disk spool
+  (:mod:`ingest.spool`), and the database is retried with capped exponential
+  backoff. Once anything is in the spool, newer readings are appended behind it,
+  and the spool is replayed oldest first, each batch deleted only after its
+  commit, until it is empty; so readings reach the database in the order taken.
+* A queue grown past ``max_queue_rows`` (a database slower than the plant) is
+  spooled too, so memory stays bounded.
+
+A crash of the ingest process loses what is only in memory: the queue (at most
+``flush_interval_s`` of readings, 1 s by default; with the database down it is
+spooled every flush) and the batch being written (at most ``batch_rows``,
+50,000 by default, which the database had not committed, or it would not be
+lost). Events are kept in memory only (up to ``MAX_PENDING_EVENTS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from clearwell.db import CONNECT_TIMEOUT_S, describe_target
+from ingest.config.models import IngestOptions
+from ingest.events import EventChange, apply_events
+from ingest.readings import COPY_TYPES, Row
+from ingest.spool import Spool
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING_EVENTS = 10_000
+RECONNECT_INITIAL_S = 1.0
+RECONNECT_MAX_S = 30.0
+# Spooled batches replayed per writer cycle before newer readings are queued behind them.
+REPLAY_CHUNKS_PER_CYCLE = 10
+
+_COPY_DIRECT = "COPY readings (time, tag_id, value, status) FROM STDIN (FORMAT BINARY)"
+_STAGING = "readings_staging"
+_COPY_STAGING = "COPY readings_staging (time, tag_id, value, status) FROM STDIN (FORMAT BINARY)"
+_MERGE = (
+    "INSERT INTO readings (time, tag_id, value, status)"
+    " SELECT time, tag_id, value, status FROM readings_staging"
+    " ON CONFLICT (tag_id, time) DO NOTHING"
+)
+_HEALTH_UPSERT = (
+    "INSERT INTO ingest_health (site_code, component, kind, state, detail, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, now())"
+    " ON CONFLICT (site_code, component) DO UPDATE SET kind = excluded.kind,"
+    " state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at"
+)
+
+
+@dataclass
+class WriterStats:
+    state: str = "starting"  # starting, up, down
+    since: float | None = None
+    rows_committed: int = 0
+    rows_duplicate: int = 0
+    batches_committed: int = 0
+    staged_batches: int = 0
+    events_written: int = 0
+    events_dropped: int = 0
+    last_commit: float | None = None
+    last_error: str | None = None
+    rate_window: list[tuple[float, int]] = field(default_factory=list)
+
+    def rows_per_s(self, now: float, window_s: float = 10.0) -> float:
+        recent = [(t, n) for t, n in self.rate_window if now - t <= window_s]
+        self.rate_window = recent
+        return sum(n for _, n in recent) / window_s
+
+
+HealthItem = tuple[str, str, str, dict[str, Any]]  # component, kind, state, detail
+
+
+class Writer:
+    def __init__(
+        self,
+        dsn: str,
+        spool: Spool,
+        options: IngestOptions | None = None,
+        *,
+        site_code: str = "",
+        always_stage: bool = False,
+    ) -> None:
+        self.dsn = dsn
+        self.spool = spool
+        self.options = options or IngestOptions()
+        self.site_code = site_code
+        # Benchmarks compare the staging path against the direct one.
+        self.always_stage = always_stage
+        self.stats = WriterStats()
+        self._queue: list[Row] = []
+        self._events: list[EventChange] = []
+        # Events the database thread holds until it can write them.
+        self._events_pending: list[EventChange] = []
+        self._wake = asyncio.Event()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._staging_ready = False
+        self._next_connect = 0.0
+        self._delay = RECONNECT_INITIAL_S
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self._health_items: Callable[[], list[HealthItem]] | None = None
+        self._next_health = 0.0
+        self._closed = False
+
+    # --- the collectors' side (event loop) ---
+
+    def submit(self, rows: Sequence[Row]) -> None:
+        self._queue.extend(rows)
+        if len(self._queue) >= self.options.batch_rows:
+            self._wake.set()
+
+    def submit_events(self, changes: Sequence[EventChange]) -> None:
+        self._events.extend(changes)
+        self._wake.set()
+
+    def retry_now(self) -> None:
+        """Try the database at the next cycle instead of waiting out the backoff."""
+        self._next_connect = 0.0
+
+    @property
+    def queue_rows(self) -> int:
+        return len(self._queue)
+
+    def publish_health(self, items: Callable[[], list[HealthItem]]) -> None:
+        """Have the writer store these components' health in ``ingest_health``, periodically."""
+        self._health_items = items
+
+    def snapshot(self) -> dict[str, Any]:
+        s = self.stats
+        now = time.time()
+        return {
+            "state": s.state,
+            "since": _iso(s.since),
+            "database": describe_target(self.dsn),
+            "queue_rows": len(self._queue),
+            "spool_rows": self.spool.rows,
+            "spool_bytes": self.spool.bytes,
+            "spool_limit_bytes": self.spool.max_bytes,
+            "spool_dropped_rows": self.spool.dropped_rows,
+            "rows_committed": s.rows_committed,
+            "rows_duplicate": s.rows_duplicate,
+            "rows_per_s": round(s.rows_per_s(now), 1),
+            "batches_committed": s.batches_committed,
+            "staged_batches": s.staged_batches,
+            "events_written": s.events_written,
+            "events_pending": len(self._events),
+            "events_dropped": s.events_dropped,
+            "last_commit": _iso(s.last_commit),
+            "last_error": s.last_error,
+        }
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if not self.spool.rows or self.stats.state != "up":
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.options.flush_interval_s)
+                self._wake.clear()
+                await loop.run_in_executor(self._executor, self._cycle, *self._take())
+        finally:
+            await asyncio.shield(self.close())
+
+    async def flush(self) -> None:
+        """Write what is queued now, or spool it (tests, benchmarks)."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._cycle, *self._take())
+
+    async def close(self) -> None:
+        """Write or spool whatever is queued, then release the database and the spool."""
+        if self._closed:
+            return
+        self._closed = True
+        rows, events, _ = self._take()
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._executor, self._final, rows, events)
+        finally:
+            self._executor.shutdown(wait=True)
+
+    def _take(self) -> tuple[list[Row], list[EventChange], list[HealthItem] | None]:
+        rows, self._queue = self._queue, []
+        events, self._events = self._events, []
+        health = None
+        now = time.monotonic()
+        if self._health_items is not None and now >= self._next_health:
+            self._next_health = now + self.options.health_interval_s
+            health = self._health_items()
+        return rows, events, health
+
+    # --- the database thread ---
+
+    def _final(self, rows: list[Row], events: list[EventChange]) -> None:
+        try:
+            self._cycle(rows, events, None)
+            while self.spool.rows and self._conn is not None:
+                before = self.spool.rows
+                self._replay()
+                if self.spool.rows >= before:
+                    break
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if self.spool.rows:
+                log.info("writer stopped with %d readings in the spool", self.spool.rows)
+            self.spool.close()
+
+    def _cycle(
+        self, rows: list[Row], events: list[EventChange], health: list[HealthItem] | None
+    ) -> None:
+        self._pending_events(events)
+        if self._conn is None and time.monotonic() >= self._next_connect:
+            self._connect()
+        if self._conn is None:
+            self.spool.append(rows)
+            return
+        if self.spool.rows or len(rows) > self.options.max_queue_rows:
+            self.spool.append(rows)
+            rows = []
+        try:
+            for i in range(0, len(rows), self.options.batch_rows):
+                try:
+                    self._write(rows[i : i + self.options.batch_rows])
+                except psycopg.OperationalError:
+                    # Keep order: this chunk and the rest go to the spool, behind nothing.
+                    self.spool.append(rows[i:])
+                    raise
+            for _ in range(REPLAY_CHUNKS_PER_CYCLE):
+                if not self.spool.rows:
+                    break
+                self._replay()
+            self._write_events()
+            if health:
+                self._write_health(health)
+        except psycopg.Error as exc:
+            self._down(exc)
+
+    def _pending_events(self, events: list[EventChange]) -> None:
+        self._events_pending.extend(events)
+        over = len(self._events_pending) - MAX_PENDING_EVENTS
+        if over > 0:
+            del self._events_pending[:over]
+            self.stats.events_dropped += over
+            log.warning("%d events dropped: the database has been away too long", over)
+
+    def _connect(self) -> None:
+        try:
+            self._conn = psycopg.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.Error as exc:
+            self._down(exc)
+            return
+        self._staging_ready = False
+        self._delay = RECONNECT_INITIAL_S
+        was = self.stats.state
+        self.stats.state, self.stats.since = "up", time.time()
+        if was == "down":
+            log.warning(
+                "database %s reachable again; replaying %d spooled readings",
+                describe_target(self.dsn),
+                self.spool.rows,
+            )
+        else:
+            log.info("writer connected to %s", describe_target(self.dsn))
+
+    def _down(self, exc: BaseException) -> None:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        self.stats.last_error = first
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+        if self.stats.state != "down":
+            log.warning(
+                "database %s unreachable (%s): spooling readings to %s",
+                describe_target(self.dsn),
+                first,
+                self.spool.path,
+            )
+            self.stats.state, self.stats.since = "down", time.time()
+        self._next_connect = time.monotonic() + self._delay
+        self._delay = min(self._delay * 2, RECONNECT_MAX_S)
+
+    def _replay(self) -> None:
+        batches = self.spool.peek(self.options.batch_rows)
+        rows = [r for _, chunk in batches for r in chunk]
+        self._write(rows, replay=True)
+        # Only now, after the commit: a crash before this line replays the batch once
+        # more, and the database absorbs the duplicates.
+        self.spool.delete_through(batches[-1][0])
+
+    def _write(self, rows: list[Row], replay: bool = False) -> None:
+        if not rows:
+            return
+        conn = self._conn
+        assert conn is not None
+        with conn.transaction():
+            if self.always_stage or replay:
+                # A replayed batch may have been committed already; stage it without trying.
+                inserted = self._write_staged(conn, rows)
+            else:
+                try:
+                    with conn.transaction(), conn.cursor() as cur:
+                        with cur.copy(_COPY_DIRECT) as copy:
+                            copy.set_types(COPY_TYPES)
+                            for row in rows:
+                                copy.write_row(row)
+                    inserted = len(rows)
+                except psycopg.errors.UniqueViolation:
+                    inserted = self._write_staged(conn, rows)
+        s = self.stats
+        now = time.time()
+        s.rows_committed += inserted
+        s.rows_duplicate += len(rows) - inserted
+        s.batches_committed += 1
+        s.last_commit = now
+        s.rate_window.append((now, inserted))
+
+    def _write_staged(self, conn: psycopg.Connection[Any], rows: list[Row]) -> int:
+        self.stats.staged_batches += 1
+        with conn.cursor() as cur:
+            if not self._staging_ready:
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS readings_staging"
+                    " (time timestamptz NOT NULL, tag_id integer NOT NULL,"
+                    "  value double precision, status integer NOT NULL)"
+                    " ON COMMIT DELETE ROWS"
+                )
+                self._staging_ready = True
+            with cur.copy(_COPY_STAGING) as copy:
+                copy.set_types(COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(_MERGE)
+            inserted = cur.rowcount
+        return max(inserted, 0)
+
+    def _write_events(self) -> None:
+        pending = self._events_pending
+        if not pending or self._conn is None:
+            return
+        try:
+            with self._conn.transaction():
+                n = apply_events(self._conn, pending)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            # Not an outage: these events would fail again on every retry.
+            log.error("%d events refused by the database and dropped: %s", len(pending), exc)
+            self.stats.events_dropped += len(pending)
+            n = 0
+        self.stats.events_written += n
+        self._events_pending = []
+
+    def _write_health(self, items: list[HealthItem]) -> None:
+        assert self._conn is not None
+        # The writer's own entry is taken here, after this cycle's connect and writes.
+        items = [*items, ("writer", "writer", self.stats.state, self.snapshot())]
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            cur.executemany(
+                _HEALTH_UPSERT,
+                [
+                    (self.site_code, comp, kind, state, Jsonb(detail))
+                    for comp, kind, state, detail in items
+                ],
+            )
+
+
+def _iso(t: float | None) -> str | None:
+    return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None

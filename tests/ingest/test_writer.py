@@ -1,0 +1,161 @@
+"""The writer against a real database: COPY, duplicates absorbed, spool and replay, events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ingest.config.models import IngestOptions
+from ingest.events import EventChange
+from ingest.readings import Row
+from ingest.spool import Spool
+from ingest.status_codes import BAD_COMMUNICATION_ERROR
+from ingest.writer import Writer
+from tests.support.pg_cluster import free_port
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+OPTIONS = IngestOptions(batch_rows=1000, flush_interval_s=0.05)
+
+
+def rows(start: int, n: int, tags: int = 3) -> list[Row]:
+    return [
+        (T0 + timedelta(seconds=start + i), tag, float(start + i) + tag / 10, 0)
+        for i in range(n)
+        for tag in range(1, tags + 1)
+    ]
+
+
+def stored(db_url: str) -> list[tuple]:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(
+            "SELECT time, tag_id, value, status FROM readings ORDER BY time, tag_id"
+        ).fetchall()
+
+
+def make_writer(dsn: str, tmp_path: Path, **kw) -> Writer:
+    return Writer(dsn, Spool(tmp_path / "spool.sqlite", 10**9), OPTIONS, site_code="w", **kw)
+
+
+async def test_rows_arrive_once_even_when_written_twice(db_url: str, tmp_path: Path) -> None:
+    writer = make_writer(db_url, tmp_path)
+    batch = rows(0, 500)
+    writer.submit(batch)
+    await writer.flush()
+    assert writer.stats.rows_committed == 1500
+    # The same readings again (a retried batch) and new ones in one go.
+    writer.submit(batch[:300] + rows(500, 10))
+    await writer.flush()
+    await writer.close()
+    assert stored(db_url) == sorted(batch + rows(500, 10), key=lambda r: (r[0], r[1]))
+    assert writer.stats.rows_duplicate == 300
+    assert writer.stats.staged_batches == 1
+
+
+async def test_null_values_and_bad_status_are_stored(db_url: str, tmp_path: Path) -> None:
+    writer = make_writer(db_url, tmp_path)
+    writer.submit([(T0, 5, None, BAD_COMMUNICATION_ERROR)])
+    await writer.close()
+    assert stored(db_url) == [(T0, 5, None, -2147155968)]
+
+
+@pytest.mark.parametrize("always_stage", [False, True])
+async def test_unreachable_database_spools_then_replays_in_order(
+    db_url: str, tmp_path: Path, always_stage: bool
+) -> None:
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
+    writer = make_writer(nowhere, tmp_path, always_stage=always_stage)
+    taken: list[Row] = []
+    for i in range(5):
+        writer.submit(rows(i * 100, 100))
+        taken += rows(i * 100, 100)
+        await writer.flush()
+    assert writer.stats.state == "down"
+    assert writer.spool.rows == len(taken) and writer.stats.rows_committed == 0
+    # The database "comes back".
+    writer.dsn = db_url
+    writer.retry_now()
+    writer.submit(rows(500, 10))  # newer readings queue behind the spooled ones
+    taken += rows(500, 10)
+    await writer.flush()
+    while writer.spool.rows:
+        await writer.flush()
+    await writer.close()
+    assert writer.stats.state == "up"
+    assert stored(db_url) == sorted(taken, key=lambda r: (r[0], r[1]))
+
+
+async def test_crash_after_commit_before_spool_delete_replays_without_duplicates(
+    db_url: str, tmp_path: Path
+) -> None:
+    # A spool holding a batch the database already has: what a crash between the
+    # commit and the delete leaves behind.
+    already = rows(0, 50)
+    with psycopg.connect(db_url) as conn, conn.cursor() as cur:
+        with cur.copy("COPY readings (time, tag_id, value, status) FROM STDIN") as copy:
+            for r in already:
+                copy.write_row(r)
+    spool = Spool(tmp_path / "spool.sqlite", 10**9)
+    spool.append(already + rows(50, 5))
+    spool.close()
+    writer = make_writer(db_url, tmp_path)
+    await writer.flush()
+    await writer.close()
+    assert stored(db_url) == sorted(already + rows(50, 5), key=lambda r: (r[0], r[1]))
+    assert writer.stats.rows_duplicate == len(already)
+
+
+async def test_events_are_aggregated_and_closed(db_url: str, tmp_path: Path) -> None:
+    with psycopg.connect(db_url) as conn:
+        site = conn.execute(
+            "INSERT INTO sites (code, name, timezone) VALUES ('w', 'W', 'UTC') RETURNING id"
+        ).fetchone()[0]
+        tag = conn.execute(
+            "INSERT INTO tags (site_id, name, source_protocol) VALUES (%s, 'x', 'modbus')"
+            " RETURNING id",
+            (site,),
+        ).fetchone()[0]
+
+    def change(action: str, seconds: int) -> EventChange:
+        return EventChange(
+            action,  # type: ignore[arg-type]
+            site,
+            tag,
+            "",
+            "limit",
+            "hi",
+            "warning",
+            "x above its hi limit 5",
+            T0 + timedelta(seconds=seconds),
+            6.0,
+            5.0,
+        )
+
+    writer = make_writer(db_url, tmp_path)
+    writer.submit_events([change("raise", 0), change("raise", 5), change("raise", 9)])
+    await writer.flush()
+    writer.submit_events([change("clear", 12), change("raise", 100)])
+    await writer.close()
+    with psycopg.connect(db_url) as conn:
+        events = conn.execute(
+            "SELECT started_at, last_seen_at, ended_at, occurrences FROM events ORDER BY id"
+        ).fetchall()
+    assert events == [
+        (T0, T0 + timedelta(seconds=9), T0 + timedelta(seconds=12), 3),
+        (T0 + timedelta(seconds=100), T0 + timedelta(seconds=100), None, 1),
+    ]
+
+
+async def test_health_is_published(db_url: str, tmp_path: Path) -> None:
+    writer = make_writer(db_url, tmp_path)
+    writer.publish_health(lambda: [("modbus:plc", "modbus_device", "up", {"cycles": 3})])
+    await writer.flush()
+    await writer.close()
+    with psycopg.connect(db_url) as conn:
+        rows_ = conn.execute(
+            "SELECT component, kind, state, detail->>'cycles' FROM ingest_health ORDER BY 1"
+        ).fetchall()
+    assert rows_[0] == ("modbus:plc", "modbus_device", "up", "3")
+    assert rows_[1][:3] == ("writer", "writer", "up")
