@@ -65,6 +65,7 @@ class _Context:
     in_force: bool  # False: before any rule set on record (``rules`` is the earliest)
     facility_class: Grade
     required: dict[Role, Grade]
+    points: int | None = None
 
 
 @dataclass(slots=True)
@@ -175,8 +176,10 @@ class _Check:
             rules = rules or ordered[0]
             current = [c for c in classes if c.effective is None or c.effective <= day]
             # Before the first recorded class, the first one is assumed (documented).
-            grade = (current[-1] if current else classes[0]).grade
-            out.append(_Context(start, rules, in_force, grade, rules.required(grade)))
+            cp = current[-1] if current else classes[0]
+            out.append(
+                _Context(start, rules, in_force, cp.grade, rules.required(cp.grade), cp.points)
+            )
         return out
 
     # --- the sweep ---------------------------------------------------------------------
@@ -316,8 +319,7 @@ class _Check:
         span = human_span(o.start, o.end, tz)
         dur = human_duration(o.end - o.start)
         shifts = self.shift_names(o.shifts)
-        cls = rules.show(ctx.facility_class)
-        works = WORKS[self.fac.category]
+        plant = self.describe(ctx)
         if rule == R.DRC_MISSING:
             msg = (
                 f"No one in direct responsible charge was on site from {span} ({dur}), "
@@ -332,7 +334,7 @@ class _Check:
             )
             msg = (
                 f"The operator in DRC from {span} ({dur}), shift {shifts}, was not qualified "
-                f"for this class {cls} {works}: {why}."
+                f"for this {plant}: {why}."
             )
             citation = rules.citation(rule)
         elif rule == R.NO_RULE_SET:
@@ -348,10 +350,19 @@ class _Check:
             msg = (
                 f"{self.label(ops[0])}, {ROLE_NAMES[role]} on shift {shifts} from {span} "
                 f"({dur}), does not hold grade {rules.show(need)}, the minimum for the "
-                f"{ROLE_NAMES[role]} of this class {cls} {works}: {why}."
+                f"{ROLE_NAMES[role]} of this {plant}: {why}."
             )
             citation = rules.role_rules[role].citation  # type: ignore[index]
         self.add(rule, o.start, o.end, ops, (), msg, citation)
+
+    def describe(self, ctx: _Context) -> str:
+        """``class III treatment plant``; New York grades by point score instead of class."""
+        works = WORKS[self.fac.category]
+        if self.s.rules == "NY":
+            kind = "activated-sludge plant" if self.fac.activated_sludge else works
+            score = f"{ctx.points}-point " if ctx.points is not None else ""
+            return f"{score}{kind} (chief grade {ctx.rules.show(ctx.facility_class)})"
+        return f"class {ctx.rules.show(ctx.facility_class)} {works}"
 
     def add(
         self,
