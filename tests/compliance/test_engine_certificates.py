@@ -266,3 +266,67 @@ def test_grandfather_deadline_is_warned_like_an_expiry():
     assert rules(run(data), severity="violation") == []
     assert "stops qualifying at the end of 2025-08-31, 82 days after this period" in f.message
     assert "R317-10-11 G" in f.citation
+
+
+@pytest.mark.parametrize(
+    ("facility_kw", "certificate", "qualifies", "section"),
+    [
+        (
+            {"category": "small_lagoon", "population": 2000},
+            cert("I", category="small_lagoon"),
+            True,
+            "UT R317-10-11 A 5",
+        ),
+        (
+            {"category": "small_lagoon", "population": 2000},
+            cert("I"),
+            True,
+            "treatment certificate at a lagoon (our reading)",
+        ),
+        (
+            {"category": "small_lagoon", "population": 2000},
+            cert("IV", category="collection"),
+            False,
+            "collection certificate at a lagoon",
+        ),
+        (
+            {"class": "I"},
+            cert("I", category="small_lagoon"),
+            False,
+            "small lagoon certificate at a treatment plant",
+        ),
+        (
+            {"category": "collection", "population": 20000},
+            cert("III", category="collection"),
+            True,
+            "UT Table 1 collection III",
+        ),
+        (
+            {"category": "collection", "population": 20000},
+            cert("II", category="collection"),
+            False,
+            "UT Table 1 collection III, grade II",
+        ),
+        (
+            {"category": "collection", "population": 20000},
+            cert("IV"),
+            False,
+            "treatment certificate at a collection system (R317-10-4 B)",
+        ),
+    ],
+)
+def test_ut_categories(facility_kw, certificate, qualifies, section):
+    data = scenario(
+        "UT",
+        facility_kw=facility_kw,
+        operators=[op("a", certificate), op("b", cert("I"))],
+        shifts=[shift("UT", member("a", "drc"), member("b", "operator"))],
+    )
+    got = rules(run(data), severity="violation")
+    assert got == ([] if qualifies else [("drc-unqualified", ("a",))]), section
+
+
+def test_ut_renewal_hours_are_not_judged_without_the_ceu_amount():
+    """UT R317-10-11 C, E name CEUs but not how many: expiry is warned, hours are not."""
+    data = scenario("UT", operators=[op("a", cert("II", expires="2025-07-31"))])
+    assert rules(run(data)) == [("certificate-expiring", ("a",))]
