@@ -1,0 +1,117 @@
+"""Canonical JSON and the audit hash chain: pure functions, no I/O.
+
+The exports engineer puts the chain head in signed bundles, and a regulator may
+recompute hashes with another tool, so the rules are fixed and written down:
+
+* JSON with keys sorted, no whitespace (``","`` and ``":"``), UTF-8, non-ASCII kept;
+* timestamps as ISO 8601 in UTC with microseconds: ``2026-01-02T03:04:05.000000+00:00``;
+* floats that hold an integer are written as integers (``5.0`` -> ``5``), because
+  PostgreSQL's jsonb does not keep the difference; NaN and infinities are refused;
+* ``row_hash = sha256(canonical(content + {"prev_hash": prev_hash}))`` in hex, where
+  the first row's ``prev_hash`` is 64 zeros.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+GENESIS = "0" * 64
+CHAIN_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "subject",
+    "subject_id",
+    "site_id",
+    "detail",
+)
+
+
+def normalise(value: Any) -> Any:
+    """The JSON-ready form of ``value`` that the canonical encoding writes."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float | Decimal):
+        f = float(value)
+        if math.isnan(f) or math.isinf(f):
+            raise ValueError(f"cannot hash a non-finite number: {value!r}")
+        return int(f) if f.is_integer() else f
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"cannot hash a timestamp without a time zone: {value!r}")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError(f"JSON object keys must be strings, got {k!r}")
+            out[k] = normalise(v)
+        return out
+    if isinstance(value, list | tuple):
+        return [normalise(v) for v in value]
+    raise ValueError(f"cannot hash a value of type {type(value).__name__}: {value!r}")
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(
+        normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_hash(value: Any) -> str:
+    return sha256_hex(canonical_json(value))
+
+
+def row_hash(content: Mapping[str, Any], prev_hash: str) -> str:
+    """The hash an audit row carries, over its chain fields and the previous hash."""
+    body = {name: content.get(name) for name in CHAIN_FIELDS}
+    body["prev_hash"] = prev_hash
+    return content_hash(body)
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+def verify_chain(rows: Iterable[Mapping[str, Any]], prev_hash: str = GENESIS) -> ChainBreak | None:
+    """The first row (in ``seq`` order) whose link or hash does not match, else None.
+
+    ``rows`` carry the chain fields plus ``prev_hash`` and ``row_hash`` as stored.
+    """
+    # A chain read from its start must begin at seq 1, so losing the first rows shows.
+    expected_seq: int | None = 1 if prev_hash == GENESIS else None
+    for row in rows:
+        seq = int(row["seq"])
+        if expected_seq is not None and seq != expected_seq:
+            return ChainBreak(seq, f"sequence jumps from {expected_seq - 1} to {seq}")
+        if row["prev_hash"] != prev_hash:
+            return ChainBreak(
+                seq, f"prev_hash {row['prev_hash']} does not match the previous row {prev_hash}"
+            )
+        computed = row_hash(row, prev_hash)
+        if computed != row["row_hash"]:
+            return ChainBreak(
+                seq,
+                f"row content does not match its hash (stored {row['row_hash']}, "
+                f"computed {computed})",
+            )
+        prev_hash = row["row_hash"]
+        expected_seq = seq + 1
+    return None
