@@ -1,0 +1,99 @@
+"""The collector against the bundled plant simulator, configured by the simulator's own map."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ingest.config import SiteConfig, load_config
+from ingest.config.models import ModbusSection
+from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
+from simulators.address_map import DEFAULT_MAP
+from simulators.runtime import PlantSimulator
+from tests.ingest.harness import Collected, wait_for
+
+
+def pointed_at(port: int, **device: object) -> SiteConfig:
+    """The simulator's map as a collector configuration, on the port the test got."""
+    config = load_config(DEFAULT_MAP)
+    devices = [
+        d.model_copy(update={"port": port, "poll_interval_s": 0.2, "timeout_s": 0.5, **device})
+        for d in config.modbus.devices
+    ]
+    return config.model_copy(update={"modbus": ModbusSection(devices=devices)})
+
+
+@pytest.fixture
+async def sim(tmp_path) -> AsyncIterator[PlantSimulator]:
+    # speed=0 stops the plant clock, so the values read can be compared exactly.
+    async with PlantSimulator(seed=7, speed=0, modbus_port=0, opcua=False, data_dir=tmp_path) as s:
+        yield s
+
+
+def device_tags(config: SiteConfig, device: str) -> set[str]:
+    return {t.name for t in config.modbus_tags(device)}
+
+
+async def test_reads_what_the_simulator_publishes(sim: PlantSimulator) -> None:
+    config = pointed_at(sim.modbus_port or 0)
+    c = Collected(config)
+    wanted = {t.name for t in config.tags if t.source == "modbus" and t.modbus}
+    wanted -= {t.name for t in config.tags if t.modbus and t.modbus.type == "string"}
+    async with c.running():
+        await wait_for(lambda: wanted <= set(c.latest()))
+    latest = c.latest()
+    for name in wanted:
+        published = sim.value(name)
+        expected = float(published) if not isinstance(published, bool) else float(published)
+        assert latest[name] == pytest.approx(expected, rel=1e-6, abs=1e-9), name
+    assert all(r[3] == GOOD for r in c.rows)
+
+
+async def test_stall_past_the_timeout_loses_the_link_of_that_device_only(
+    sim: PlantSimulator,
+) -> None:
+    config = pointed_at(sim.modbus_port or 0, retries=0)
+    c = Collected(config)
+    stalled = device_tags(config, "plc-process")
+    others = device_tags(config, "plc-liftstation")
+    async with c.running():
+        await wait_for(lambda: stalled <= set(c.latest()) and others <= set(c.latest()))
+        sim.faults.stall("plc-process", 2)
+        await wait_for(lambda: c.pollers[0].health.state == "down", 5)
+        n_other = len([r for r in c.rows if c.names[r[1]] in others])
+        await asyncio.sleep(1.0)
+        # The liftstation, on the same server, kept being read meanwhile.
+        assert len([r for r in c.rows if c.names[r[1]] in others]) > n_other
+        sim.faults.clear("stall")
+        await wait_for(lambda: c.pollers[0].health.state == "up", 15)
+        await wait_for(lambda: all(c.of(n)[-1][3] == GOOD for n in stalled), 5)
+    for name in stalled:
+        statuses = [r[3] for r in c.of(name)]
+        assert statuses.count(BAD_COMMUNICATION_ERROR) == 1, name
+    assert c.pollers[0].health.timeouts >= 1
+    assert all(r[3] == GOOD for r in c.rows if c.names[r[1]] in others)
+
+
+async def test_exception_answers_mark_tags_bad_while_the_link_stays_up(
+    sim: PlantSimulator,
+) -> None:
+    config = pointed_at(sim.modbus_port or 0)
+    c = Collected(config)
+    lift = device_tags(config, "plc-liftstation")
+    poller = next(p for p in c.pollers if p.device.name == "plc-liftstation")
+    async with c.running():
+        await wait_for(lambda: lift <= set(c.latest()))
+        sim.faults.exception("plc-liftstation", "busy")
+        await wait_for(lambda: poller.health.exception_answers >= 8)
+        assert poller.health.state == "up"
+        sim.faults.clear("exception")
+        await wait_for(lambda: all(c.of(n)[-1][3] == GOOD for n in lift), 5)
+    for name in lift:
+        statuses = [r[3] for r in c.of(name)]
+        # Several polls answered with exceptions, stored once.
+        assert statuses.count(BAD_DEVICE_FAILURE) == 1, name
+        bad = next(r for r in c.of(name) if r[3] == BAD_DEVICE_FAILURE)
+        assert bad[2] is None
+    assert poller.health.links_lost == 0
