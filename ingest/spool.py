@@ -72,6 +72,13 @@ class Spool:
             " id INTEGER PRIMARY KEY AUTOINCREMENT, rows INTEGER NOT NULL,"
             " first_time INTEGER, last_time INTEGER, payload BLOB NOT NULL)"
         )
+        # Batches the database refused for a reason other than an outage, kept for a person.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS rejected ("
+            " id INTEGER PRIMARY KEY, rows INTEGER NOT NULL, first_time INTEGER,"
+            " last_time INTEGER, payload BLOB NOT NULL,"
+            " rejected_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+        )
         n, rows, size = self._db.execute(
             "SELECT count(*), coalesce(sum(rows), 0), coalesce(sum(length(payload)), 0)"
             " FROM batches"
@@ -136,6 +143,23 @@ class Spool:
         self.batches -= int(n)
         self.rows -= int(rows)
         self.bytes -= int(size)
+
+    def reject_through(self, last_id: int) -> int:
+        """Move the batches up to ``last_id`` to the rejected table; returns their rows."""
+        rows = int(
+            self._db.execute(
+                "SELECT coalesce(sum(rows), 0) FROM batches WHERE id <= ?", (last_id,)
+            ).fetchone()[0]
+        )
+        self._db.execute("BEGIN")
+        self._db.execute(
+            "INSERT INTO rejected (id, rows, first_time, last_time, payload)"
+            " SELECT id, rows, first_time, last_time, payload FROM batches WHERE id <= ?",
+            (last_id,),
+        )
+        self.delete_through(last_id)
+        self._db.execute("COMMIT")
+        return rows
 
     def _count_drop(self, rows: int, why: str) -> None:
         self.dropped_rows += rows

@@ -77,6 +77,7 @@ class WriterStats:
     since: float | None = None
     rows_committed: int = 0
     rows_duplicate: int = 0
+    rows_rejected: int = 0
     batches_committed: int = 0
     staged_batches: int = 0
     events_written: int = 0
@@ -117,7 +118,6 @@ class Writer:
         self._events_pending: list[EventChange] = []
         self._wake = asyncio.Event()
         self._conn: psycopg.Connection[Any] | None = None
-        self._staging_ready = False
         self._next_connect = 0.0
         self._delay = RECONNECT_INITIAL_S
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
@@ -162,6 +162,7 @@ class Writer:
             "spool_dropped_rows": self.spool.dropped_rows,
             "rows_committed": s.rows_committed,
             "rows_duplicate": s.rows_duplicate,
+            "rows_rejected": s.rows_rejected,
             "rows_per_s": round(s.rows_per_s(now), 1),
             "batches_committed": s.batches_committed,
             "staged_batches": s.staged_batches,
@@ -245,8 +246,10 @@ class Writer:
             for i in range(0, len(rows), self.options.batch_rows):
                 try:
                     self._write(rows[i : i + self.options.batch_rows])
-                except psycopg.OperationalError:
-                    # Keep order: this chunk and the rest go to the spool, behind nothing.
+                except psycopg.Error:
+                    # Keep order: this chunk and the rest go to the spool, behind nothing,
+                    # whatever the error; a batch the database refuses for good is set
+                    # aside when its replay fails (see _replay).
                     self.spool.append(rows[i:])
                     raise
             for _ in range(REPLAY_CHUNKS_PER_CYCLE):
@@ -270,10 +273,18 @@ class Writer:
     def _connect(self) -> None:
         try:
             self._conn = psycopg.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT_S)
+            # Made once per session, outside any batch's transaction, so that a failed
+            # batch cannot roll its creation back.
+            self._conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS readings_staging"
+                " (time timestamptz NOT NULL, tag_id integer NOT NULL,"
+                "  value double precision, status integer NOT NULL)"
+                " ON COMMIT DELETE ROWS"
+            )
+            self._conn.commit()
         except psycopg.Error as exc:
             self._down(exc)
             return
-        self._staging_ready = False
         self._delay = RECONNECT_INITIAL_S
         was = self.stats.state
         self.stats.state, self.stats.since = "up", time.time()
@@ -294,9 +305,11 @@ class Writer:
                 self._conn.close()
             self._conn = None
         if self.stats.state != "down":
+            outage = isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
             log.warning(
-                "database %s unreachable (%s): spooling readings to %s",
+                "database %s %s (%s): spooling readings to %s",
                 describe_target(self.dsn),
+                "unreachable" if outage else "refused a write",
                 first,
                 self.spool.path,
             )
@@ -306,11 +319,38 @@ class Writer:
 
     def _replay(self) -> None:
         batches = self.spool.peek(self.options.batch_rows)
-        rows = [r for _, chunk in batches for r in chunk]
-        self._write(rows, replay=True)
+        try:
+            self._write([r for _, chunk in batches for r in chunk], replay=True)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise
+        except psycopg.Error:
+            # Not an outage: find the batch at fault, one at a time, and set it aside.
+            for batch_id, chunk in batches:
+                try:
+                    self._write(chunk, replay=True)
+                except (psycopg.OperationalError, psycopg.InterfaceError):
+                    raise
+                except psycopg.Error as exc:
+                    self._reject(batch_id, exc)
+                    continue
+                self.spool.delete_through(batch_id)
+            return
         # Only now, after the commit: a crash before this line replays the batch once
         # more, and the database absorbs the duplicates.
         self.spool.delete_through(batches[-1][0])
+
+    def _reject(self, batch_id: int, exc: psycopg.Error) -> None:
+        # The same rows would fail again and block everything behind them; they are
+        # moved to the spool's rejected table for a person to look at, not deleted.
+        n = self.spool.reject_through(batch_id)
+        self.stats.rows_rejected += n
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        log.error(
+            "the database refused %d spooled readings; set aside in %s (table rejected): %s",
+            n,
+            self.spool.path,
+            first,
+        )
 
     def _write(self, rows: list[Row], replay: bool = False) -> None:
         if not rows:
@@ -342,14 +382,6 @@ class Writer:
     def _write_staged(self, conn: psycopg.Connection[Any], rows: list[Row]) -> int:
         self.stats.staged_batches += 1
         with conn.cursor() as cur:
-            if not self._staging_ready:
-                cur.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS readings_staging"
-                    " (time timestamptz NOT NULL, tag_id integer NOT NULL,"
-                    "  value double precision, status integer NOT NULL)"
-                    " ON COMMIT DELETE ROWS"
-                )
-                self._staging_ready = True
             with cur.copy(_COPY_STAGING) as copy:
                 copy.set_types(COPY_TYPES)
                 for row in rows:

@@ -159,3 +159,34 @@ async def test_health_is_published(db_url: str, tmp_path: Path) -> None:
         ).fetchall()
     assert rows_[0] == ("modbus:plc", "modbus_device", "up", "3")
     assert rows_[1][:3] == ("writer", "writer", "up")
+
+
+async def test_a_batch_the_database_refuses_is_set_aside_not_blocking(
+    db_url: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse_666() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF NEW.tag_id = 666 THEN RAISE EXCEPTION 'tag 666 refused'; END IF;"
+            " RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON readings"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_666()"
+        )
+    writer = make_writer(db_url, tmp_path)
+    writer.submit(rows(0, 10))
+    await writer.flush()
+    writer.submit([(T0, 666, 1.0, 0)])
+    await writer.flush()  # refused: spooled, then set aside on replay
+    writer.retry_now()
+    writer.submit(rows(10, 10))
+    for _ in range(3):
+        writer.retry_now()
+        await writer.flush()
+    spool = writer.spool
+    assert spool.rows == 0
+    assert spool._db.execute("SELECT sum(rows) FROM rejected").fetchone() == (1,)
+    await writer.close()
+    assert stored(db_url) == sorted(rows(0, 20), key=lambda r: (r[0], r[1]))
+    assert writer.stats.rows_rejected == 1
