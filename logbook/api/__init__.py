@@ -1,0 +1,1 @@
+"""The logbook's HTTP API under ``/api``: one router module per resource."""

@@ -1,0 +1,159 @@
+"""What the logbook's routers share: transactions, errors, idempotency, paging, JSON."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from fastapi import HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from logbook.auth.deps import record_forbidden
+from logbook.auth.sessions import Principal
+from logbook.canonical import content_hash
+
+MAX_PAGE = 10_000
+DEFAULT_PAGE = 100
+# Clocks on floor terminals drift: allow a little future on occurred_at.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+class Denied(Exception):
+    """A rule refuses this person this action: becomes an audited 403."""
+
+    def __init__(
+        self,
+        reason: str,
+        subject: str | None = None,
+        subject_id: object = None,
+        site_id: int | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.subject = subject
+        self.subject_id = subject_id
+        self.site_id = site_id
+
+
+@asynccontextmanager
+async def transaction(
+    request: Request, user: Principal | None = None
+) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """A pooled connection in a transaction; a Denied inside rolls back, then is audited."""
+    try:
+        async with request.app.state.pool.connection() as conn, conn.transaction():
+            yield conn
+    except Denied as d:
+        if user is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, d.reason) from None
+        raise await record_forbidden(
+            request, user, d.reason, d.subject, d.subject_id, d.site_id
+        ) from None
+
+
+def invalid(field: str | Sequence[str], reason: str, where: str = "body") -> RequestValidationError:
+    """A 422 naming the field, in FastAPI's own error shape."""
+    loc = (where, *(field.split(".") if isinstance(field, str) else field))
+    return RequestValidationError([{"loc": loc, "msg": reason, "type": "value_error"}])
+
+
+def invalid_many(errors: list[tuple[str, str]], where: str = "body") -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": (where, *f.split(".")), "msg": r, "type": "value_error"} for f, r in errors]
+    )
+
+
+def not_found(what: str, ident: object) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {ident} not found")
+
+
+def conflict(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, reason)
+
+
+def client_key(request: Request, body_key: str | None) -> str | None:
+    header = request.headers.get("idempotency-key")
+    if header and body_key and header != body_key:
+        raise invalid("client_key", "differs from the Idempotency-Key header")
+    key = header or body_key
+    if key is not None and not (1 <= len(key) <= 200):
+        raise invalid("client_key", "must be 1 to 200 characters")
+    return key
+
+
+def request_sha(body: BaseModel, **extra: Any) -> str:
+    payload = body.model_dump(mode="json", exclude={"client_key"})
+    return content_hash({**payload, **extra})
+
+
+def check_replay(stored_sha: str | None, sha: str) -> None:
+    if stored_sha != sha:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "this Idempotency-Key was already used for a different request",
+        )
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_response(
+    body: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """JSON without a second pass through pydantic: listings are large and already shaped."""
+    return Response(
+        json.dumps(body, default=_default, separators=(",", ":")).encode(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def encode_cursor(at: datetime, ident: int) -> str:
+    return base64.urlsafe_b64encode(f"{at.astimezone(UTC).isoformat()}|{ident}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        at, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), int(ident)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("cursor", "not a cursor this API returned", where="query") from None
+
+
+async def site_id_for(conn: psycopg.AsyncConnection[Any], code: str, field: str = "site") -> int:
+    cur = await conn.execute("SELECT id FROM sites WHERE code = %s", (code,))
+    row = await cur.fetchone()
+    if row is None:
+        raise invalid(field, f"no site with code {code!r}")
+    return int(row[0])
+
+
+async def site_settings(conn: psycopg.AsyncConnection[Any], site_id: int) -> tuple[bool, timedelta]:
+    """(allow_pin_login, backdate_limit) in force for a site; defaults if never set."""
+    cur = await conn.execute(
+        "SELECT allow_pin_login, backdate_limit FROM site_logbook_settings WHERE site_id = %s"
+        " ORDER BY id DESC LIMIT 1",
+        (site_id,),
+    )
+    row = await cur.fetchone()
+    return (bool(row[0]), row[1]) if row else (False, timedelta(hours=24))

@@ -1,0 +1,189 @@
+"""People: who may use the logbook, in which role (changes appended and audited)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from logbook.api.common import Denied, invalid, json_response, not_found, site_id_for, transaction
+from logbook.auth.deps import Admin, CurrentUser, Supervisor
+from logbook.people import PersonError, create_person, get_person, list_people, set_role, set_secret
+
+router = APIRouter(prefix="/api", tags=["people"])
+
+Role = Literal["operator", "trainee", "chief_operator", "admin", "regulator"]
+
+
+class PersonIn(BaseModel):
+    username: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+    full_name: Annotated[str, Field(min_length=1, max_length=200)]
+    role: Role
+    password: Annotated[str, Field(min_length=10, max_length=1024)]
+    pin: Annotated[str, Field(pattern=r"^[0-9]{4,8}$")] | None = None
+
+
+class PersonOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: str
+    has_pin: bool
+    created_at: datetime
+
+
+class RoleIn(BaseModel):
+    role: Role | Literal["disabled"]
+
+
+class SecretIn(BaseModel):
+    value: Annotated[str, Field(min_length=4, max_length=1024)]
+
+
+class SiteSettingsIn(BaseModel):
+    allow_pin_login: bool = False
+    backdate_limit_hours: Annotated[float, Field(ge=0, le=744)] = 24
+
+
+class SiteOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    timezone: str
+    state: str | None
+    category: str | None
+    allow_pin_login: bool
+    backdate_limit_hours: float
+
+
+def _person_error(exc: PersonError) -> Exception:
+    return invalid(exc.field, exc.reason)
+
+
+@router.post("/people", status_code=201, response_model=PersonOut)
+async def add_person(body: PersonIn, user: Admin, request: Request) -> object:
+    """Add a person (admin only)."""
+    try:
+        async with transaction(request, user) as conn:
+            person_id = await create_person(
+                conn,
+                user.actor,
+                body.username,
+                body.full_name,
+                body.role,
+                body.password,
+                body.pin,
+            )
+            person = await get_person(conn, person_id)
+    except PersonError as exc:
+        raise _person_error(exc) from None
+    return json_response(person, 201)
+
+
+@router.get("/people", response_model=list[PersonOut])
+async def people(user: CurrentUser, request: Request) -> object:
+    async with transaction(request, user) as conn:
+        return json_response(await list_people(conn))
+
+
+@router.get("/people/{person_id}", response_model=PersonOut, responses={404: {}})
+async def person(person_id: int, user: CurrentUser, request: Request) -> object:
+    async with transaction(request, user) as conn:
+        found = await get_person(conn, person_id)
+    if found is None:
+        raise not_found("person", person_id)
+    return json_response(found)
+
+
+@router.post("/people/{person_id}/role", response_model=PersonOut, responses={404: {}})
+async def change_role(person_id: int, body: RoleIn, user: Admin, request: Request) -> object:
+    """Change a person's role (admin only): appended, and audited with the old and new role."""
+    async with transaction(request, user) as conn:
+        if await get_person(conn, person_id) is None:
+            raise not_found("person", person_id)
+        if person_id == user.id:
+            raise Denied("an admin may not change their own role", "person", person_id)
+        await set_role(conn, user.actor, person_id, body.role)
+        return json_response(await get_person(conn, person_id))
+
+
+@router.post("/people/{person_id}/{kind}", status_code=204, responses={404: {}})
+async def set_credential(
+    person_id: int,
+    kind: Literal["password", "pin"],
+    body: SecretIn,
+    user: CurrentUser,
+    request: Request,
+) -> None:
+    """Set a password or PIN: your own, or anyone's if you are an admin."""
+    try:
+        async with transaction(request, user) as conn:
+            if await get_person(conn, person_id) is None:
+                raise not_found("person", person_id)
+            if person_id != user.id and user.role != "admin":
+                raise Denied(f"only an admin may set another person's {kind}", "person", person_id)
+            await set_secret(conn, user.actor, person_id, kind, body.value)
+    except PersonError as exc:
+        raise invalid("value", exc.reason) from None
+
+
+_SITE_SQL = """
+SELECT s.id, s.code, s.name, s.timezone, s.state, s.category,
+       coalesce(l.allow_pin_login, false),
+       extract(epoch FROM coalesce(l.backdate_limit, interval '24 hours')) / 3600
+FROM sites s
+LEFT JOIN LATERAL (SELECT allow_pin_login, backdate_limit FROM site_logbook_settings
+                   WHERE site_id = s.id ORDER BY id DESC LIMIT 1) l ON true
+"""
+
+
+def _site(row: tuple[object, ...]) -> dict[str, object]:
+    keys = (
+        "id",
+        "code",
+        "name",
+        "timezone",
+        "state",
+        "category",
+        "allow_pin_login",
+        "backdate_limit_hours",
+    )
+    return dict(zip(keys, row, strict=True))
+
+
+@router.get("/sites", response_model=list[SiteOut], tags=["sites"])
+async def sites(user: CurrentUser, request: Request) -> object:
+    async with transaction(request, user) as conn:
+        cur = await conn.execute(_SITE_SQL + " ORDER BY s.code")
+        return json_response([_site(r) for r in await cur.fetchall()])
+
+
+@router.post("/sites/{code}/logbook-settings", response_model=SiteOut, tags=["sites"])
+async def site_settings(
+    code: str, body: SiteSettingsIn, user: Supervisor, request: Request
+) -> object:
+    """PIN login and how far back an entry's occurred_at may be (chief operator or admin)."""
+    from logbook import audit
+
+    async with transaction(request, user) as conn:
+        site_id = await site_id_for(conn, code)
+        await conn.execute(
+            "INSERT INTO site_logbook_settings (site_id, allow_pin_login, backdate_limit, set_by)"
+            " VALUES (%s, %s, %s, %s)",
+            (site_id, body.allow_pin_login, timedelta(hours=body.backdate_limit_hours), user.id),
+        )
+        await audit.append(
+            conn,
+            user.actor,
+            "site.logbook_settings",
+            "site",
+            site_id,
+            site_id,
+            body.model_dump(),
+        )
+        cur = await conn.execute(_SITE_SQL + " WHERE s.id = %s", (site_id,))
+        row = await cur.fetchone()
+    assert row is not None
+    return json_response(_site(row))

@@ -1,0 +1,1 @@
+"""Logins, sessions and the FastAPI dependencies other routers use (see ``deps``)."""

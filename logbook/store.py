@@ -1,0 +1,245 @@
+"""Reading records back with their amendments, and a shift's state and content."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from logbook.amend import fold
+from logbook.shift_content import shift_content_hash
+
+
+@dataclass(frozen=True)
+class ShiftState:
+    id: int
+    site_id: int
+    label: str
+    opened_at: datetime
+    opened_by: int
+    recorded_at: datetime
+    closed_at: datetime | None
+    closed_by: int | None
+    signed: bool
+
+    @property
+    def row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "site_id": self.site_id,
+            "label": self.label,
+            "opened_at": self.opened_at,
+            "opened_by": self.opened_by,
+            "closed_at": self.closed_at,
+        }
+
+
+_LOCKS = {
+    None: sql.SQL(""),
+    "share": sql.SQL(" FOR SHARE OF s"),
+    "update": sql.SQL(" FOR UPDATE OF s"),
+}
+
+
+async def shift_state(
+    conn: psycopg.AsyncConnection[Any], shift_id: int, lock: str | None = None
+) -> ShiftState | None:
+    """The shift with its closure and whether it is signed.
+
+    ``lock="share"`` for anything that adds to the shift, ``"update"`` for closing
+    and signing: that way a signature never misses a concurrent addition.
+    """
+    query = sql.SQL(
+        "SELECT s.id, s.site_id, s.label, s.opened_at, s.opened_by, s.recorded_at,"
+        " c.closed_at, c.closed_by,"
+        " EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id)"
+        " FROM shifts s LEFT JOIN shift_closures c ON c.shift_id = s.id WHERE s.id = %s{}"
+    ).format(_LOCKS[lock])
+    cur = await conn.execute(query, (shift_id,))
+    row = await cur.fetchone()
+    return ShiftState(*row) if row else None
+
+
+async def amendments_for(
+    conn: psycopg.AsyncConnection[Any], target: str, ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if not ids:
+        return out
+    cur = await conn.execute(
+        "SELECT id, target_id, changes, reason, amended_by, amended_at, after_signing"
+        " FROM amendments WHERE target = %s AND target_id = ANY(%s) ORDER BY id",
+        (target, ids),
+    )
+    for r in await cur.fetchall():
+        out[r[1]].append(
+            {
+                "id": r[0],
+                "changes": r[2],
+                "reason": r[3],
+                "amended_by": r[4],
+                "amended_at": r[5],
+                "after_signing": r[6],
+            }
+        )
+    return out
+
+
+ENTRY_SELECT = (
+    "SELECT e.id, e.site_id, e.shift_id, e.kind, e.data, e.operational, e.occurred_at,"
+    " e.recorded_at, e.recorded_by, e.by_trainee, e.event_id, cs.person_id, cs.signed_at,"
+    " st.stamp, e.request_sha"
+    " FROM entries e"
+    " LEFT JOIN entry_countersignatures cs ON cs.entry_id = e.id"
+    " LEFT JOIN entry_staffing st ON st.entry_id = e.id"
+)
+
+
+def _entry(row: Any, amendments: list[dict[str, Any]]) -> dict[str, Any]:
+    original = {"data": row[4], "occurred_at": row[6]}
+    current, history = fold(original, amendments)
+    return {
+        "id": row[0],
+        "site_id": row[1],
+        "shift_id": row[2],
+        "kind": row[3],
+        "operational": row[5],
+        "occurred_at": current["occurred_at"],
+        "recorded_at": row[7],
+        "recorded_by": row[8],
+        "by_trainee": row[9],
+        "event_id": row[10],
+        "data": current["data"],
+        "countersignature": (
+            {"person_id": row[11], "signed_at": row[12]} if row[11] is not None else None
+        ),
+        "needs_countersignature": bool(row[9] and row[11] is None),
+        "staffing": row[13],
+        "amended": bool(history),
+        "original": original if history else None,
+        "history": history,
+    }
+
+
+async def entries_where(
+    conn: psycopg.AsyncConnection[Any], where: sql.Composable, params: list[Any], limit: int
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Entries matching ``where`` in (occurred_at, id) order, with amendments folded in."""
+    query = sql.SQL("{} WHERE {} ORDER BY e.occurred_at, e.id LIMIT %s").format(
+        sql.SQL(ENTRY_SELECT), where
+    )
+    cur = await conn.execute(query, [*params, limit])
+    rows = await cur.fetchall()
+    amendments = await amendments_for(conn, "entry", [r[0] for r in rows])
+    return [_entry(r, amendments.get(r[0], [])) for r in rows], rows
+
+
+async def entry(conn: psycopg.AsyncConnection[Any], entry_id: int) -> dict[str, Any] | None:
+    found, _ = await entries_where(conn, sql.SQL("e.id = %s"), [entry_id], 1)
+    return found[0] if found else None
+
+
+async def entry_request_sha(conn: psycopg.AsyncConnection[Any], entry_id: int) -> str | None:
+    cur = await conn.execute("SELECT request_sha FROM entries WHERE id = %s", (entry_id,))
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def crew(conn: psycopg.AsyncConnection[Any], shift_id: int) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT c.id, c.person_id, p.username, p.full_name, c.shift_role, c.arrived_at,"
+        " d.left_at, c.added_by, c.recorded_at"
+        " FROM shift_crew c JOIN people p ON p.id = c.person_id"
+        " LEFT JOIN crew_departures d ON d.crew_id = c.id"
+        " WHERE c.shift_id = %s ORDER BY c.id",
+        (shift_id,),
+    )
+    rows = await cur.fetchall()
+    amendments = await amendments_for(conn, "crew", [r[0] for r in rows])
+    out = []
+    for r in rows:
+        original = {"shift_role": r[4], "arrived_at": r[5], "left_at": r[6]}
+        current, history = fold(original, amendments.get(r[0], []))
+        out.append(
+            {
+                "id": r[0],
+                "person_id": r[1],
+                "username": r[2],
+                "full_name": r[3],
+                **current,
+                "added_by": r[7],
+                "recorded_at": r[8],
+                "original": original if history else None,
+                "history": history,
+            }
+        )
+    return out
+
+
+async def handoff_notes(conn: psycopg.AsyncConnection[Any], shift_id: int) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT n.id, n.from_shift_id, n.body, n.written_by, n.written_at,"
+        " a.to_shift_id, a.acknowledged_by, a.acknowledged_at"
+        " FROM handoff_notes n LEFT JOIN handoff_acks a ON a.note_id = n.id"
+        " WHERE n.from_shift_id = %s ORDER BY n.id",
+        (shift_id,),
+    )
+    return [
+        {
+            "id": r[0],
+            "from_shift_id": r[1],
+            "body": r[2],
+            "written_by": r[3],
+            "written_at": r[4],
+            "acknowledgement": (
+                {"to_shift_id": r[5], "acknowledged_by": r[6], "acknowledged_at": r[7]}
+                if r[5] is not None
+                else None
+            ),
+        }
+        for r in await cur.fetchall()
+    ]
+
+
+def _before_signing(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {k: h[k] for k in ("id", "changes", "reason", "amended_by", "amended_at")}
+        for h in history
+        if not h["after_signing"]
+    ]
+
+
+async def content_hash(conn: psycopg.AsyncConnection[Any], state: ShiftState) -> str:
+    """The sha256 a signature binds: the shift as it stood before any signature."""
+    crew_rows = await crew(conn, state.id)
+    entries, _ = await entries_where(conn, sql.SQL("e.shift_id = %s"), [state.id], 1_000_000)
+    notes = await handoff_notes(conn, state.id)
+    crew_content = [
+        {**c, **(c["original"] or {}), "amendments": _before_signing(c["history"])}
+        for c in crew_rows
+    ]
+    entry_content = [
+        {
+            **e,
+            **(e["original"] or {}),
+            "countersigned_by": (e["countersignature"] or {}).get("person_id"),
+            "amendments": _before_signing(e["history"]),
+        }
+        for e in entries
+    ]
+    return shift_content_hash(state.row, crew_content, entry_content, notes)
+
+
+async def signatures(conn: psycopg.AsyncConnection[Any], shift_id: int) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT g.id, g.person_id, p.username, g.content_sha256, g.signed_at, g.meaning"
+        " FROM shift_signatures g JOIN people p ON p.id = g.person_id"
+        " WHERE g.shift_id = %s ORDER BY g.id",
+        (shift_id,),
+    )
+    keys = ("id", "person_id", "username", "content_sha256", "signed_at", "meaning")
+    return [dict(zip(keys, r, strict=True)) for r in await cur.fetchall()]

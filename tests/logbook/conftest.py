@@ -1,0 +1,107 @@
+"""A real app on a fresh database, the demo site and people, and a client that logs in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+
+from clearwell.app import create_app
+from clearwell.settings import load_settings
+from logbook.auth import secrets
+from logbook.demo import DEMO_USERS, seed_async
+
+PASSWORDS = {u[0]: u[3] for u in DEMO_USERS} | {"operator2": "second-operator-pass"}
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Real argon2 parameters cost ~0.1 s a hash; the tests make hundreds.
+    monkeypatch.setattr(
+        secrets, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    monkeypatch.setattr(secrets, "_dummy", [])
+    yield
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient, db_url: str) -> None:
+        self.client = client
+        self.db_url = db_url
+        self.tokens: dict[str, str] = {}
+        self.ids: dict[str, int] = {}
+
+    async def login(self, username: str) -> str:
+        if username not in self.tokens:
+            r = await self.client.post(
+                "/api/auth/login", json={"username": username, "password": PASSWORDS[username]}
+            )
+            assert r.status_code == 200, r.text
+            self.tokens[username] = r.json()["token"]
+            self.ids[username] = r.json()["user"]["id"]
+        return self.tokens[username]
+
+    async def id(self, username: str) -> int:
+        await self.login(username)
+        return self.ids[username]
+
+    async def headers(self, username: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.login(username)}", **(extra or {})}
+
+    async def post(
+        self, username: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        self.client.cookies.clear()
+        return await self.client.post(
+            path, json=body, headers=await self.headers(username, headers)
+        )
+
+    async def get(self, username: str, path: str, **params: Any) -> httpx.Response:
+        self.client.cookies.clear()
+        return await self.client.get(path, params=params, headers=await self.headers(username))
+
+    async def open_shift(self, username: str = "operator", **extra: Any) -> dict[str, Any]:
+        crew = extra.pop("crew", [{"person_id": await self.id(username), "shift_role": "operator"}])
+        r = await self.post(
+            username, "/api/shifts", {"site": "demo-wwtp", "label": "day", "crew": crew, **extra}
+        )
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def entry(
+        self, username: str, shift_id: int, kind: str, data: dict[str, Any], **extra: Any
+    ) -> httpx.Response:
+        return await self.post(
+            username, "/api/entries", {"shift_id": shift_id, "kind": kind, "data": data, **extra}
+        )
+
+
+async def seed_people(db_url: str) -> None:
+    import psycopg
+
+    from logbook import audit
+    from logbook.people import create_person
+
+    await seed_async(db_url)
+    async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
+        await create_person(
+            conn,
+            audit.SYSTEM,
+            "operator2",
+            "Second Operator",
+            "operator",
+            PASSWORDS["operator2"],
+        )
+
+
+@pytest.fixture
+async def api(db_url: str) -> AsyncIterator[Api]:
+    await seed_people(db_url)
+    app = create_app(load_settings(database_url=db_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Api(client, db_url)
