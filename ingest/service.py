@@ -1,0 +1,198 @@
+"""The ingest process: tag sync, one poller per device, the writer and the health log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from clearwell.db import connection, describe_target
+from clearwell.errors import ClearwellError, DatabaseError
+from ingest.config.models import SiteConfig
+from ingest.events import open_limit_events
+from ingest.plan import plan_device
+from ingest.poller import ModbusPoller
+from ingest.spool import Spool
+from ingest.tagstate import TagState
+from ingest.tagsync import SyncResult, sync_tags
+from ingest.writer import HealthItem, Writer
+
+log = logging.getLogger(__name__)
+
+HEALTH_LOG_INTERVAL_S = 60.0
+SYNC_RETRY_MAX_S = 30.0
+
+
+def spool_path(data_dir: Path, site_code: str) -> Path:
+    return Path(data_dir) / "ingest" / f"spool-{site_code}.sqlite"
+
+
+def _sync(config: SiteConfig, dsn: str, source: str) -> tuple[SyncResult, set[tuple[int, str]]]:
+    with connection(dsn) as conn:
+        result = sync_tags(conn, config, source)
+        open_events = open_limit_events(conn, result.site_id)
+        conn.commit()
+    return result, open_events
+
+
+class IngestService:
+    """Runs the collectors of one site configuration until stopped."""
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        dsn: str,
+        data_dir: Path,
+        *,
+        source: str = "",
+        writer: Writer | None = None,
+    ) -> None:
+        self.config = config
+        self.dsn = dsn
+        self.data_dir = Path(data_dir)
+        self.source = source
+        self.writer = writer
+        self.pollers: list[ModbusPoller] = []
+        self.sync: SyncResult | None = None
+        self._poller_tasks: list[asyncio.Task[None]] = []
+        self._writer_task: asyncio.Task[None] | None = None
+        self._log_task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> IngestService:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def _sync_until_ok(self) -> tuple[SyncResult, set[tuple[int, str]]]:
+        # Readings need tag ids, so collection starts once the database has answered once.
+        delay = 1.0
+        while True:
+            try:
+                return await asyncio.to_thread(_sync, self.config, self.dsn, self.source)
+            except DatabaseError as exc:
+                log.warning("cannot sync tags yet (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, SYNC_RETRY_MAX_S)
+
+    async def start(self) -> None:
+        cfg = self.config
+        self.sync, open_events = await self._sync_until_ok()
+        log.info(
+            "site %s: %s (database %s)",
+            cfg.site.code,
+            self.sync.summary(),
+            describe_target(self.dsn),
+        )
+        opts = cfg.ingest
+        if self.writer is None:
+            spool = Spool(
+                spool_path(self.data_dir, cfg.site.code),
+                int(opts.spool_max_mb * 1024 * 1024),
+                opts.spool_full,
+            )
+            self.writer = Writer(self.dsn, spool, opts, site_code=cfg.site.code)
+        writer = self.writer
+        site_id = self.sync.site_id
+        for device in cfg.modbus.devices:
+            tags = cfg.modbus_tags(device.name)
+            if not tags:
+                continue
+            states = {
+                t.name: TagState.build(
+                    t,
+                    self.sync.tag_ids[t.name],
+                    site_id,
+                    opts.default_max_interval_s,
+                    opts.event_hold_s,
+                    {code for tid, code in open_events if tid == self.sync.tag_ids[t.name]},
+                )
+                for t in tags
+            }
+            self.pollers.append(
+                ModbusPoller(
+                    device,
+                    plan_device(device, tags),
+                    states,
+                    site_id,
+                    writer.submit,
+                    writer.submit_events,
+                )
+            )
+        writer.publish_health(self.health_items)
+        self._writer_task = asyncio.create_task(writer.run(), name="ingest-writer")
+        self._poller_tasks = [
+            asyncio.create_task(p.run(), name=f"modbus-{p.device.name}") for p in self.pollers
+        ]
+        self._log_task = asyncio.create_task(self._log_health(), name="ingest-health-log")
+        n_requests = sum(len(p._work) for p in self.pollers)
+        log.info(
+            "collecting %d Modbus devices (%d requests per cycle)", len(self.pollers), n_requests
+        )
+
+    def health_items(self) -> list[HealthItem]:
+        return [
+            (f"modbus:{p.device.name}", "modbus_device", p.health.state, p.health.snapshot())
+            for p in self.pollers
+        ]
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "site": self.config.site.code,
+            "devices": [p.health.snapshot() for p in self.pollers],
+            "writer": self.writer.snapshot() if self.writer else None,
+        }
+
+    async def _log_health(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_LOG_INTERVAL_S)
+            for p in self.pollers:
+                s = p.health.snapshot()
+                log.info(
+                    "device %s %s: cycles %d, cycle p50 %s ms p99 %s ms, errors %s",
+                    s["device"],
+                    s["state"],
+                    s["cycles"],
+                    s["cycle_ms_p50"],
+                    s["cycle_ms_p99"],
+                    s["errors"],
+                )
+            if self.writer:
+                w = self.writer.snapshot()
+                log.info(
+                    "writer %s: %.0f rows/s, queue %d, spool %d rows (%d bytes), %d committed",
+                    w["state"],
+                    w["rows_per_s"],
+                    w["queue_rows"],
+                    w["spool_rows"],
+                    w["spool_bytes"],
+                    w["rows_committed"],
+                )
+
+    async def stop(self) -> None:
+        # Pollers first, so that their last readings are queued before the writer's final flush.
+        for t in [*self._poller_tasks, *([self._log_task] if self._log_task else [])]:
+            t.cancel()
+        await asyncio.gather(*self._poller_tasks, return_exceptions=True)
+        if self._log_task:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._log_task
+        if self._writer_task:
+            self._writer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer_task
+        self._poller_tasks = []
+        self._writer_task = self._log_task = None
+
+    async def run_forever(self) -> None:
+        async with self:
+            assert self._writer_task is not None
+            # The writer only ends by failing; let that end the process rather than hide it.
+            await self._writer_task
+            raise ClearwellError("the ingest writer stopped")

@@ -1,0 +1,89 @@
+"""The ingest service end to end: tags synced, readings stored, health at /api/ingest/status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from clearwell.app import create_app
+from clearwell.settings import load_settings
+from ingest.config import parse_config
+from ingest.service import IngestService
+from tests.ingest.harness import wait_for
+from tests.ingest.modbus_layout import LayoutServer
+
+
+def site_text(port: int) -> str:
+    return (
+        "site: {code: svc, name: Service Site}\n"
+        "modbus:\n  devices:\n"
+        f"    - {{name: plc, host: 127.0.0.1, port: {port}, poll_interval_s: 0.1}}\n"
+        "ingest: {flush_interval_s: 0.1, health_interval_s: 0.2, event_hold_s: 0}\n"
+        "tags:\n"
+        "  - {name: level, unit: m, limits: {hi: 5}, deadband: 0.5,"
+        " modbus: {device: plc, register: holding, address: 0, scale: 0.1}}\n"
+        "  - {name: pump, modbus: {device: plc, register: coil, address: 0, type: bool}}\n"
+    )
+
+
+async def get_status(db_url: str) -> dict:
+    app = create_app(load_settings(database_url=db_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/api/ingest/status", params={"site": "svc"})
+    assert response.status_code == 200
+    return response.json()
+
+
+async def test_service_stores_readings_events_and_reports_health(
+    db_url: str, tmp_path: Path
+) -> None:
+    server = LayoutServer({1: {"holding": [30], "coil": [True]}})
+    port = await server.start()
+    try:
+        async with IngestService(parse_config(site_text(port)), db_url, tmp_path) as service:
+            writer = service.writer
+            assert writer is not None
+            await wait_for(lambda: writer.stats.rows_committed >= 2, 10)
+            await server.set(1, "holding", 0, [62])  # 6.2 m: above the hi limit
+            await wait_for(lambda: writer.stats.events_written >= 1, 10)
+            await server.set(1, "holding", 0, [31])
+            await wait_for(lambda: writer.stats.events_written >= 2, 10)
+            await wait_for(lambda: service.pollers[0].health.cycles >= 5, 10)
+            await writer.flush()
+            status = await get_status(db_url)
+    finally:
+        await server.stop()
+    (site,) = status["sites"]
+    (device,) = site["devices"]
+    assert device["device"] == "plc" and device["state"] == "up" and device["connected"]
+    assert device["last_good_read"] is not None and device["errors"]["links_lost"] == 0
+    assert site["writer"]["state"] == "up" and site["writer"]["rows_committed"] >= 2
+    assert {"queue_rows", "spool_rows", "rows_per_s"} <= set(site["writer"])
+    with psycopg.connect(db_url) as conn:
+        levels = conn.execute(
+            "SELECT r.value FROM readings r JOIN tags t ON t.id = r.tag_id"
+            " WHERE t.name = 'level' ORDER BY r.time"
+        ).fetchall()
+        event = conn.execute(
+            "SELECT kind, code, severity, value, threshold, ended_at IS NOT NULL FROM events"
+        ).fetchall()
+        tag = conn.execute("SELECT unit, limit_hi FROM tags WHERE name = 'level'").fetchone()
+    # Report by exception: 3.0 stored once however many polls, then each change.
+    assert [round(v, 6) for (v,) in levels] == [3.0, 6.2, 3.1]
+    assert event == [("limit", "hi", "warning", 6.2, 5.0, True)]
+    assert tag == ("m", 5.0)
+
+
+async def test_stale_health_is_reported_as_stale(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO ingest_health (site_code, component, kind, state, detail, updated_at)"
+            " VALUES ('svc', 'modbus:plc', 'modbus_device', 'up', '{}', now() - interval '1 hour')"
+        )
+    status = await get_status(db_url)
+    device = status["sites"][0]["devices"][0]
+    assert device["state"] == "stale" and device["reported_state"] == "up"
