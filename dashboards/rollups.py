@@ -1,0 +1,231 @@
+"""Per-minute and per-hour rollups of readings, kept up to date from dirty-hour marks.
+
+The ingest writer marks the (tag, hour) pairs of every batch it inserts, in the
+same transaction (:func:`mark_dirty` or the SQL in :func:`mark_dirty_sql`); the
+refresh job (:func:`refresh_once`, run every few seconds by the web app and on
+demand by ``clearwell rollups refresh``) takes a bounded set of marks, recomputes
+those hours of ``readings_1m`` from ``readings`` and of ``readings_1h`` from the
+fresh minutes, and deletes exactly the marks it took, all in one transaction.
+
+Why this is safe against a writer marking the same hour meanwhile: the marks are
+taken by a ``DELETE … RETURNING``, which only sees committed marks, and the
+writer commits its readings with its marks; so every mark taken has its readings
+visible to the recompute statements that follow (each takes a newer snapshot),
+and a mark committed after the take stays in the table for the next round. A
+transaction-level advisory lock keeps two refreshers (the web app and the CLI,
+or two app processes) from recomputing the same hour from different snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+HOUR = timedelta(hours=1)
+# Marks taken per transaction: bounds a refresh transaction to a few hundred
+# hours of readings (about a second of work for 1 s tags on this machine).
+DEFAULT_BATCH = 200
+# pg_try_advisory_xact_lock key that serialises refreshers ("rlup").
+_LOCK_KEY = 0x726C7570
+LOCK_RETRY_S = 0.2
+
+
+_MARK_DIRTY = "SELECT clearwell_mark_dirty(%s::int4[], %s::timestamptz[])"
+
+_TAKE = """
+WITH taken AS (
+    DELETE FROM rollup_dirty
+    WHERE seq IN (SELECT seq FROM rollup_dirty ORDER BY seq LIMIT %(limit)s)
+    RETURNING tag_id, bucket_hour
+)
+SELECT DISTINCT tag_id, bucket_hour FROM taken ORDER BY bucket_hour, tag_id
+"""
+
+# The dirty pairs are passed as two arrays, unnested as d (tag_id, hour). The
+# extra bounds lo/hi (the earliest and one past the latest hour taken) let
+# TimescaleDB skip, at plan time, the chunks no dirty hour falls in.
+# A sample is good when its OPC UA severity bits (the top two) are 00 and it has
+# a value; -1073741824 is 0xC0000000 as a signed 32-bit integer.
+
+_DELETE_1M = """
+DELETE FROM readings_1m m
+USING unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour)
+WHERE m.tag_id = d.tag_id AND m.bucket >= d.hour AND m.bucket < d.hour + INTERVAL '1 hour'
+  AND m.bucket >= %(lo)s AND m.bucket < %(hi)s
+"""
+
+_INSERT_1M = """
+INSERT INTO readings_1m (tag_id, bucket, n_good, n_bad, sum, min, max, first, last,
+                         first_time, last_time, last_status)
+SELECT s.tag_id, time_bucket(INTERVAL '1 minute', s.time) AS bucket,
+       count(*) FILTER (WHERE s.good), count(*) FILTER (WHERE NOT s.good),
+       sum(s.value) FILTER (WHERE s.good), min(s.value) FILTER (WHERE s.good),
+       max(s.value) FILTER (WHERE s.good),
+       first(s.value, s.time) FILTER (WHERE s.good), last(s.value, s.time) FILTER (WHERE s.good),
+       min(s.time), max(s.time), last(s.status, s.time)
+FROM (
+    SELECT r.tag_id, r.time, r.value, r.status,
+           ((r.status & -1073741824) = 0 AND r.value IS NOT NULL) AS good
+    FROM unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour)
+    JOIN readings r ON r.tag_id = d.tag_id
+                   AND r.time >= d.hour AND r.time < d.hour + INTERVAL '1 hour'
+    WHERE r.time >= %(lo)s AND r.time < %(hi)s
+) s
+GROUP BY s.tag_id, bucket
+"""
+
+_DELETE_1H = """
+DELETE FROM readings_1h h
+USING unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour)
+WHERE h.tag_id = d.tag_id AND h.bucket = d.hour AND h.bucket >= %(lo)s AND h.bucket < %(hi)s
+"""
+
+_INSERT_1H = """
+INSERT INTO readings_1h (tag_id, bucket, n_good, n_bad, sum, min, max, first, last,
+                         first_time, last_time, last_status)
+SELECT m.tag_id, d.hour, sum(m.n_good), sum(m.n_bad), sum(m.sum), min(m.min), max(m.max),
+       first(m.first, m.bucket) FILTER (WHERE m.n_good > 0),
+       last(m.last, m.bucket) FILTER (WHERE m.n_good > 0),
+       min(m.first_time), max(m.last_time), last(m.last_status, m.bucket)
+FROM unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour)
+JOIN readings_1m m ON m.tag_id = d.tag_id
+                  AND m.bucket >= d.hour AND m.bucket < d.hour + INTERVAL '1 hour'
+WHERE m.bucket >= %(lo)s AND m.bucket < %(hi)s
+GROUP BY m.tag_id, d.hour
+"""
+
+_MARK_RANGE = """
+INSERT INTO rollup_dirty (tag_id, bucket_hour)
+SELECT tag_id, hour FROM (
+    SELECT DISTINCT tag_id, time_bucket(INTERVAL '1 hour', time) AS hour
+    FROM readings
+    WHERE time >= %(since)s AND time < %(until)s
+      AND (%(tags)s::int4[] IS NULL OR tag_id = ANY(%(tags)s::int4[]))
+    UNION
+    -- Hours rolled up before their readings were dropped: recomputed to nothing.
+    SELECT tag_id, bucket FROM readings_1h
+    WHERE bucket >= %(since)s AND bucket < %(until)s
+      AND (%(tags)s::int4[] IS NULL OR tag_id = ANY(%(tags)s::int4[]))
+) h
+ORDER BY hour, tag_id
+"""
+
+
+def hour_of(t: datetime) -> datetime:
+    """The UTC hour a time falls in (what ``time_bucket('1 hour', …)`` gives)."""
+    if t.tzinfo is None:
+        raise ValueError(f"naive datetime {t.isoformat()}: readings times must carry a zone")
+    return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def dirty_hours(rows: Iterable[Sequence[Any]]) -> tuple[list[int], list[datetime]]:
+    """The distinct (tag id, hour) pairs of ingest rows ``(time, tag_id, value, status)``.
+
+    Returned as two parallel lists, the parameters of :func:`mark_dirty_sql`.
+    """
+    pairs = sorted({(row[1], hour_of(row[0])) for row in rows})
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def mark_dirty_sql() -> str:
+    """SQL marking hours dirty; parameters: a list of tag ids and a parallel list of times.
+
+    Times need not be whole hours nor distinct (the function truncates and
+    de-duplicates), but passing :func:`dirty_hours` of a batch keeps the arrays small.
+    """
+    return _MARK_DIRTY
+
+
+def mark_dirty(conn: psycopg.Connection[Any], rows: Iterable[Sequence[Any]]) -> int:
+    """Mark the hours of these ingest rows dirty, in the connection's current transaction."""
+    tags, hours = dirty_hours(rows)
+    if not tags:
+        return 0
+    row = conn.execute(_MARK_DIRTY, (tags, hours)).fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    marks: int  # distinct (tag, hour) pairs recomputed
+    minutes: int  # readings_1m rows written
+    hours: int  # readings_1h rows written
+    locked_out: bool = False  # another refresher held the lock; nothing was done
+
+
+async def refresh_once(
+    conn: psycopg.AsyncConnection[Any], batch: int = DEFAULT_BATCH
+) -> RefreshResult:
+    """Take up to ``batch`` marks and recompute their hours, in one transaction.
+
+    ``conn`` must not be inside a transaction (the pool's connections are not).
+    """
+    async with conn.transaction():
+        cur = await conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        got = await cur.fetchone()
+        if not got or not got[0]:
+            return RefreshResult(0, 0, 0, locked_out=True)
+        cur = await conn.execute(_TAKE, {"limit": batch})
+        taken = await cur.fetchall()
+        if not taken:
+            return RefreshResult(0, 0, 0)
+        params = {
+            "tags": [t for t, _ in taken],
+            "hours": [h for _, h in taken],
+            "lo": min(h for _, h in taken),
+            "hi": max(h for _, h in taken) + HOUR,
+        }
+        await conn.execute(_DELETE_1M, params)
+        minutes = (await conn.execute(_INSERT_1M, params)).rowcount
+        await conn.execute(_DELETE_1H, params)
+        hours = (await conn.execute(_INSERT_1H, params)).rowcount
+        return RefreshResult(len(taken), minutes, hours)
+
+
+async def refresh_all(
+    conn: psycopg.AsyncConnection[Any],
+    batch: int = DEFAULT_BATCH,
+    wait_for_lock: bool = False,
+) -> int:
+    """Refresh until no mark is left; returns the (tag, hour) pairs recomputed.
+
+    When another refresher holds the lock this returns at once (the background
+    job: that refresher does the work), or with ``wait_for_lock`` retries until
+    it can go on (the CLI, which promises everything is done when it exits).
+    """
+    done = 0
+    while True:
+        result = await refresh_once(conn, batch)
+        done += result.marks
+        if result.locked_out and wait_for_lock:
+            await asyncio.sleep(LOCK_RETRY_S)
+            continue
+        if result.locked_out or result.marks == 0:
+            return done
+
+
+async def mark_range(
+    conn: psycopg.AsyncConnection[Any],
+    since: datetime,
+    until: datetime,
+    tag_ids: Sequence[int] | None = None,
+) -> int:
+    """Mark every hour in [since, until) that has readings or rollups; for backfills and repairs.
+
+    Scans the readings of the range once, so a long range over many tags takes a while.
+    """
+    params = {"since": since, "until": until, "tags": list(tag_ids) if tag_ids else None}
+    async with conn.transaction():
+        cur = await conn.execute(_MARK_RANGE, params)
+        return cur.rowcount
+
+
+async def pending_marks(conn: psycopg.AsyncConnection[Any]) -> int:
+    cur = await conn.execute("SELECT count(*) FROM rollup_dirty")
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
