@@ -1,0 +1,19 @@
+"""The dashboards' part of the web app: JSON API, pages, static files, rollup refresher.
+
+This module's ``router`` is the one listed in ``clearwell.app.ROUTER_MODULES``;
+its lifespan runs the rollup refresh in the background while the app serves.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.staticfiles import StaticFiles
+
+from dashboards import api, pages
+from dashboards.assets import STATIC_DIR
+from dashboards.rollup_job import refresher_lifespan
+
+router = APIRouter(lifespan=refresher_lifespan)
+router.include_router(api.router)
+router.include_router(pages.router)
+router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
