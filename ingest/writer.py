@@ -320,14 +320,14 @@ class Writer:
     def _replay(self) -> None:
         batches = self.spool.peek(self.options.batch_rows)
         try:
-            self._write([r for _, chunk in batches for r in chunk], replay=True)
+            self._write([r for _, chunk in batches for r in chunk])
         except (psycopg.OperationalError, psycopg.InterfaceError):
             raise
         except psycopg.Error:
             # Not an outage: find the batch at fault, one at a time, and set it aside.
             for batch_id, chunk in batches:
                 try:
-                    self._write(chunk, replay=True)
+                    self._write(chunk)
                 except (psycopg.OperationalError, psycopg.InterfaceError):
                     raise
                 except psycopg.Error as exc:
@@ -352,14 +352,16 @@ class Writer:
             first,
         )
 
-    def _write(self, rows: list[Row], replay: bool = False) -> None:
+    def _write(self, rows: list[Row]) -> None:
+        # A replayed batch takes the direct path too: only a batch whose commit was not
+        # acknowledged before a crash or an outage can hold rows the database has, and
+        # the unique index sends exactly those batches to the staging path.
         if not rows:
             return
         conn = self._conn
         assert conn is not None
         with conn.transaction():
-            if self.always_stage or replay:
-                # A replayed batch may have been committed already; stage it without trying.
+            if self.always_stage:
                 inserted = self._write_staged(conn, rows)
             else:
                 try:
