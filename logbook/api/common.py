@@ -61,7 +61,8 @@ async def transaction(
 
 def invalid(field: str | Sequence[str], reason: str, where: str = "body") -> RequestValidationError:
     """A 422 naming the field, in FastAPI's own error shape."""
-    loc = (where, *(field.split(".") if isinstance(field, str) else field))
+    parts = field.split(".") if isinstance(field, str) else field
+    loc = (where, *(p for p in parts if p))
     return RequestValidationError([{"loc": loc, "msg": reason, "type": "value_error"}])
 
 

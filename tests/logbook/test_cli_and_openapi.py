@@ -1,0 +1,117 @@
+"""`clearwell users`, the demo seeder, and the OpenAPI document."""
+
+import asyncio
+
+import httpx
+import psycopg
+
+from clearwell.app import create_app
+from clearwell.settings import load_settings
+from logbook.demo import DEMO_SITE, seed_async
+from tests.logbook.test_audit_chain import run_cli
+
+
+def test_users_add_and_list(db_url):
+    added = run_cli(
+        "users",
+        "add",
+        "dana",
+        "--role",
+        "chief_operator",
+        "--name",
+        "Dana Diaz",
+        "--password-stdin",
+        db_url=db_url,
+        stdin="a-long-password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "added dana (chief_operator)" in added.stdout
+    listed = run_cli("users", "list", db_url=db_url)
+    assert "dana" in listed.stdout and "chief_operator" in listed.stdout
+    again = run_cli(
+        "users",
+        "add",
+        "dana",
+        "--role",
+        "operator",
+        "--password-stdin",
+        db_url=db_url,
+        stdin="a-long-password\n",
+    )
+    assert again.returncode == 1 and "already taken" in again.stderr
+    bad = run_cli(
+        "users",
+        "add",
+        "eve",
+        "--role",
+        "boss",
+        "--password-stdin",
+        db_url=db_url,
+        stdin="a-long-password\n",
+    )
+    assert bad.returncode == 1 and "unknown role" in bad.stderr
+    short = run_cli(
+        "users",
+        "add",
+        "eve",
+        "--role",
+        "operator",
+        "--password-stdin",
+        db_url=db_url,
+        stdin="short\n",
+    )
+    assert short.returncode == 1 and "password" in short.stderr
+    with psycopg.connect(db_url) as conn:
+        actions = [r[0] for r in conn.execute("SELECT actor || ' ' || action FROM audit_log")]
+    assert actions == ["cli person.create"]
+
+
+def test_demo_seeder_is_idempotent(db_url):
+    first = asyncio.run(seed_async(db_url))
+    assert "site demo-wwtp" in first and "user operator" in first
+    assert asyncio.run(seed_async(db_url)) == []
+    with psycopg.connect(db_url) as conn:
+        site = conn.execute("SELECT code, name, timezone, state, category FROM sites").fetchall()
+        people = conn.execute("SELECT count(*) FROM people").fetchone()[0]
+    assert site == [tuple(DEMO_SITE.values())]
+    assert people == 5
+
+
+async def test_openapi_describes_every_resource_and_entry_kind(db_url):
+    app = create_app(load_settings(database_url=db_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            doc = (await client.get("/openapi.json")).json()
+    paths = doc["paths"]
+    for path in (
+        "/api/auth/login",
+        "/api/auth/pin-login",
+        "/api/people",
+        "/api/shifts",
+        "/api/shifts/{shift_id}/sign",
+        "/api/entries",
+        "/api/samples",
+        "/api/samples/{sample_id}/results",
+        "/api/amendments",
+        "/api/audit",
+        "/api/audit/verify",
+    ):
+        assert path in paths, path
+    schemas = doc["components"]["schemas"]
+    for name in (
+        "ReadingIn",
+        "ChemicalAdditionIn",
+        "ProcessAdjustmentIn",
+        "MaintenanceIn",
+        "AlarmAckIn",
+        "EntryOut",
+        "SampleOut",
+        "ResultOut",
+        "ShiftOut",
+    ):
+        assert name in schemas, name
+    post = paths["/api/entries"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["discriminator"]["propertyName"] == "kind"
+    assert "201" in post["responses"] and "422" in post["responses"]
