@@ -1,0 +1,160 @@
+"""The trend page in a real browser: Debian's Chromium, driven by Playwright, against
+``clearwell serve`` on a database with generated readings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from dashboards.assets import BUILD_HINT, missing_vendor_files
+from tests.dashboards.helpers import BAD_COMM, copy_rows, make_site, make_tag
+from tests.support.pg_cluster import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+def _need_browser() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/setup-browser.sh")
+    if missing_vendor_files():
+        pytest.skip(f"front-end libraries are missing: {BUILD_HINT}")
+
+
+def _readings(db_url: str) -> None:
+    """30 days of a 1 min tag up to now, with a 6 h hole and a 2 h link loss, rolled up."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now - timedelta(days=30)
+    hole = (now - timedelta(days=12), now - timedelta(days=12) + timedelta(hours=6))
+    lost = (now - timedelta(days=5), now - timedelta(days=5) + timedelta(hours=2))
+    with psycopg.connect(db_url) as conn:
+        site = make_site(conn, "plant1", tz="America/Denver")
+        tag = make_tag(conn, site, "DO.Basin1", description="Dissolved oxygen, basin 1")
+        make_tag(conn, site, "Flow.Influent", unit="MGD")
+        conn.execute(
+            "INSERT INTO tag_sampling (tag_id, expected_interval_s) VALUES (%s, 60)", (tag,)
+        )
+        rows = []
+        for i in range(30 * 1440):
+            t = start + timedelta(minutes=i)
+            if hole[0] <= t < hole[1] or lost[0] < t < lost[1]:
+                continue
+            if t == lost[0]:
+                rows.append((t, tag, None, BAD_COMM))
+                continue
+            daily = 1.5 * __import__("math").sin(i / 1440 * 6.283)
+            rows.append((t, tag, 6.0 + daily + 0.3 * ((i * 7919) % 13) / 13, 0))
+        copy_rows(conn, rows)
+    from dashboards.rollups import mark_range, refresh_all
+
+    async def rollup() -> None:
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+            await mark_range(conn, start - timedelta(hours=1), now + timedelta(hours=1))
+            await refresh_all(conn)
+
+    asyncio.run(rollup())
+
+
+@pytest.fixture
+def server(db_url) -> Iterator[str]:
+    """``clearwell serve`` in a subprocess on a free loopback port; its base URL."""
+    _need_browser()
+    _readings(db_url)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
+    env.update(CLEARWELL_DATABASE_URL=db_url, CLEARWELL_LOG_LEVEL="WARNING")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clearwell.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"clearwell serve exited with {proc.returncode}: {proc.stdout.read()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("clearwell serve did not answer /healthz within 30 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (1920, 1080)])
+def test_trend_page_draws_a_month_of_a_tag(server, width, height):
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(f"{server}/trends?site=plant1&tag=DO.Basin1&period=30d")
+            page.wait_for_selector('#trend[data-state="drawn"]', timeout=15_000)
+            canvas = page.locator("#trend-chart canvas")
+            assert canvas.count() == 1
+            box = canvas.bounding_box()
+            assert box and box["width"] > width * 0.8 and box["height"] >= 300
+            # The whole chart is on screen at this size, with the controls above it.
+            assert box["y"] + box["height"] <= height
+            assert "DO.Basin1" in page.locator(".u-legend").inner_text()
+            trend = page.locator("#trend")
+            assert trend.get_attribute("data-source") in {"1m", "1h"}
+            assert 60 <= int(trend.get_attribute("data-points") or 0) <= 5000
+            # Touch targets: the period buttons are at least 56 px tall.
+            button = page.locator("button.seg").first.bounding_box()
+            assert button and button["height"] >= 56
+            page.screenshot(path=str(SCREENSHOTS / f"trends-30d-{width}x{height}.png"))
+
+            # Switching the period redraws from the server.
+            page.locator("button.seg", has_text="24h").click()
+            page.wait_for_selector('#trend[data-state="drawn"]', timeout=15_000)
+            assert "period=24h" in page.url
+            assert page.locator("#trend").get_attribute("data-source") in {"raw", "1m"}
+        finally:
+            browser.close()
+    assert errors == []
