@@ -46,37 +46,45 @@ WITH taken AS (
 SELECT DISTINCT tag_id, bucket_hour FROM taken ORDER BY bucket_hour, tag_id
 """
 
-# The dirty pairs are passed as two arrays, unnested as d (tag_id, hour). The
-# extra bounds lo/hi (the earliest and one past the latest hour taken) let
+# The dirty pairs are passed as two arrays, unnested as d (tag_id, hour). Each
+# hour is read through a LATERAL subquery, which keeps the plan a loop of index
+# range scans, one per dirty hour, whatever the planner estimates: a join on
+# tag_id alone with the time range as a filter grows with the square of the
+# hours per tag (measured: 62 s instead of about 7 s for a month of one 1 s tag).
+# The extra bounds lo/hi (the earliest and one past the latest hour taken) let
 # TimescaleDB skip, at plan time, the chunks no dirty hour falls in.
 # A sample is good when its OPC UA severity bits (the top two) are 00 and it has
 # a value; -1073741824 is 0xC0000000 as a signed 32-bit integer.
 
 _DELETE_1M = """
 DELETE FROM readings_1m m
-USING unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour)
-WHERE m.tag_id = d.tag_id AND m.bucket >= d.hour AND m.bucket < d.hour + INTERVAL '1 hour'
+USING unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour),
+      generate_series(0, 59) AS g (minute)
+WHERE m.tag_id = d.tag_id AND m.bucket = d.hour + make_interval(mins => g.minute)
   AND m.bucket >= %(lo)s AND m.bucket < %(hi)s
 """
 
 _INSERT_1M = """
 INSERT INTO readings_1m (tag_id, bucket, n_good, n_bad, sum, min, max, first, last,
                          first_time, last_time, last_status)
-SELECT s.tag_id, time_bucket(INTERVAL '1 minute', s.time) AS bucket,
-       count(*) FILTER (WHERE s.good), count(*) FILTER (WHERE NOT s.good),
-       sum(s.value) FILTER (WHERE s.good), min(s.value) FILTER (WHERE s.good),
-       max(s.value) FILTER (WHERE s.good),
-       first(s.value, s.time) FILTER (WHERE s.good), last(s.value, s.time) FILTER (WHERE s.good),
-       min(s.time), max(s.time), last(s.status, s.time)
-FROM (
-    SELECT r.tag_id, r.time, r.value, r.status,
-           ((r.status & -1073741824) = 0 AND r.value IS NOT NULL) AS good
-    FROM unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour)
-    JOIN readings r ON r.tag_id = d.tag_id
-                   AND r.time >= d.hour AND r.time < d.hour + INTERVAL '1 hour'
-    WHERE r.time >= %(lo)s AND r.time < %(hi)s
+SELECT d.tag_id, s.*
+FROM unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour)
+CROSS JOIN LATERAL (
+    SELECT time_bucket(INTERVAL '1 minute', r.time) AS bucket,
+           count(*) FILTER (WHERE r.good), count(*) FILTER (WHERE NOT r.good),
+           sum(r.value) FILTER (WHERE r.good), min(r.value) FILTER (WHERE r.good),
+           max(r.value) FILTER (WHERE r.good),
+           first(r.value, r.time) FILTER (WHERE r.good),
+           last(r.value, r.time) FILTER (WHERE r.good),
+           min(r.time), max(r.time), last(r.status, r.time)
+    FROM (
+        SELECT time, value, status, ((status & -1073741824) = 0 AND value IS NOT NULL) AS good
+        FROM readings
+        WHERE tag_id = d.tag_id AND time >= d.hour AND time < d.hour + INTERVAL '1 hour'
+          AND time >= %(lo)s AND time < %(hi)s
+    ) r
+    GROUP BY 1
 ) s
-GROUP BY s.tag_id, bucket
 """
 
 _DELETE_1H = """
@@ -88,15 +96,18 @@ WHERE h.tag_id = d.tag_id AND h.bucket = d.hour AND h.bucket >= %(lo)s AND h.buc
 _INSERT_1H = """
 INSERT INTO readings_1h (tag_id, bucket, n_good, n_bad, sum, min, max, first, last,
                          first_time, last_time, last_status)
-SELECT m.tag_id, d.hour, sum(m.n_good), sum(m.n_bad), sum(m.sum), min(m.min), max(m.max),
-       first(m.first, m.bucket) FILTER (WHERE m.n_good > 0),
-       last(m.last, m.bucket) FILTER (WHERE m.n_good > 0),
-       min(m.first_time), max(m.last_time), last(m.last_status, m.bucket)
+SELECT d.tag_id, d.hour, s.*
 FROM unnest(%(tags)s::int4[], %(hours)s::timestamptz[]) AS d (tag_id, hour)
-JOIN readings_1m m ON m.tag_id = d.tag_id
-                  AND m.bucket >= d.hour AND m.bucket < d.hour + INTERVAL '1 hour'
-WHERE m.bucket >= %(lo)s AND m.bucket < %(hi)s
-GROUP BY m.tag_id, d.hour
+CROSS JOIN LATERAL (
+    SELECT sum(m.n_good), sum(m.n_bad), sum(m.sum), min(m.min), max(m.max),
+           first(m.first, m.bucket) FILTER (WHERE m.n_good > 0),
+           last(m.last, m.bucket) FILTER (WHERE m.n_good > 0),
+           min(m.first_time) AS first_time, max(m.last_time), last(m.last_status, m.bucket)
+    FROM readings_1m m
+    WHERE m.tag_id = d.tag_id AND m.bucket >= d.hour AND m.bucket < d.hour + INTERVAL '1 hour'
+      AND m.bucket >= %(lo)s AND m.bucket < %(hi)s
+) s
+WHERE s.first_time IS NOT NULL
 """
 
 _MARK_RANGE = """

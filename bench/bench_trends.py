@@ -1,0 +1,225 @@
+"""Trends of a month of 1 s data: hourly bucketing straight from readings vs the trend API.
+
+Loads 30 days of one 1 s tag (2,592,000 readings, with a 20 min hole and a
+5 min link loss) into a scratch database on the server ``CLEARWELL_DATABASE_URL``
+names (its role must be allowed to create databases), builds the rollups, then
+times in the same run:
+
+* baseline: ``time_bucket('1 hour')`` averages of the 30 days straight from
+  ``readings`` (what the issue measured at about 440 ms);
+* ``GET /api/trends`` for the same 30 days through the app (in process, over
+  ASGI, with its pool), at 1,000 points (from ``readings_1h``) and at 1,920
+  points (a 1920 px screen: 30 min buckets from ``readings_1m``): time and bytes;
+* the rollup work: building a month from scratch, and recomputing one dirty
+  hour (what the background job does for each tag every few seconds).
+
+    .venv/bin/python -m bench trends [--days N] [--repeat R] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg import sql
+
+from clearwell.app import create_app
+from clearwell.db import connection
+from clearwell.migrate import migrate
+from clearwell.settings import get_settings, load_settings
+from dashboards.rollups import mark_range, refresh_all, refresh_once
+
+DB_NAME = "cw_bench_trends"
+END = datetime(2026, 10, 1, tzinfo=UTC)
+BAD_COMM = -2147155968
+
+
+def _with_db(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def _fmt_ms(samples: list[float]) -> str:
+    return (
+        f"{statistics.median(samples) * 1000:.1f} ms"
+        f" (min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
+    )
+
+
+def prepare(admin_url: str, url: str, days: int) -> tuple[int, float, float]:
+    """A fresh database with the readings and rollups; returns tag id and load/rollup seconds."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+    with connection(url, autocommit=True) as conn:
+        migrate(conn)
+    start = END - timedelta(days=days)
+    with psycopg.connect(url, autocommit=True) as conn:
+        site = conn.execute(
+            "INSERT INTO sites (code, name, timezone) VALUES ('bench', 'Bench', 'UTC') RETURNING id"
+        ).fetchone()
+        assert site
+        tag_row = conn.execute(
+            "INSERT INTO tags (site_id, name, unit, source_protocol)"
+            " VALUES (%s, 'DO.Basin1', 'mg/L', 'modbus') RETURNING id",
+            (site[0],),
+        ).fetchone()
+        assert tag_row
+        tag = int(tag_row[0])
+        conn.execute("INSERT INTO tag_sampling VALUES (%s, 1)", (tag,))
+        t0 = time.perf_counter()
+        conn.execute(
+            """INSERT INTO readings (time, tag_id, value, status)
+               SELECT t, %(tag)s,
+                      6 + 1.5 * sin(extract(epoch FROM t) / 86400 * 2 * pi())
+                        + 0.2 * sin(extract(epoch FROM t) / 97), 0
+               FROM generate_series(%(start)s, %(end)s - interval '1 second',
+                                    interval '1 second') AS t
+               WHERE NOT (t >= %(hole)s AND t < %(hole)s + interval '20 minutes')
+                 AND NOT (t > %(lost)s AND t < %(lost)s + interval '5 minutes')""",
+            {"tag": tag, "start": start, "end": END, "hole": END - timedelta(days=12),
+             "lost": END - timedelta(days=5)},
+        )  # fmt: skip
+        conn.execute(
+            "UPDATE readings SET value = NULL, status = %s WHERE tag_id = %s AND time = %s",
+            (BAD_COMM, tag, END - timedelta(days=5)),
+        )
+        # The visibility map lets the baseline use index-only scans, as in steady state.
+        conn.execute("VACUUM ANALYZE readings")
+        load_s = time.perf_counter() - t0
+
+    async def rollup() -> float:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as aconn:
+            t1 = time.perf_counter()
+            await mark_range(aconn, start, END)
+            await refresh_all(aconn)
+            return time.perf_counter() - t1
+
+    rollup_s = asyncio.run(rollup())
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE readings_1m")
+        conn.execute("VACUUM ANALYZE readings_1h")
+    return tag, load_s, rollup_s
+
+
+def time_baseline(url: str, tag: int, days: int, repeat: int) -> tuple[list[float], int]:
+    query = """SELECT time_bucket('1 hour', time) AS bucket, avg(value)
+               FROM readings WHERE tag_id = %s AND time >= %s AND time < %s
+               GROUP BY 1 ORDER BY 1"""
+    samples = []
+    n = 0
+    with psycopg.connect(url) as conn:
+        for i in range(repeat + 1):
+            t0 = time.perf_counter()
+            n = len(conn.execute(query, (tag, END - timedelta(days=days), END)).fetchall())
+            if i:  # the first run warms the cache
+                samples.append(time.perf_counter() - t0)
+    return samples, n
+
+
+async def _timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> tuple[list[float], Any]:
+    result = await fn()  # warm-up
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = await fn()
+        samples.append(time.perf_counter() - t0)
+    return samples, result
+
+
+async def time_api(url: str, tag: int, days: int, repeat: int) -> list[tuple[str, Any]]:
+    app = create_app(load_settings(database_url=url))
+    app.state.rollup_refresh_interval_s = None
+    params = {
+        "tag": str(tag),
+        "start": (END - timedelta(days=days)).isoformat(),
+        "end": END.isoformat(),
+    }
+    rows: list[tuple[str, Any]] = []
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            for points in (1000, 1920):
+
+                async def get(points: int = points) -> httpx.Response:
+                    r = await client.get("/api/trends", params={**params, "points": points})
+                    r.raise_for_status()
+                    return r
+
+                samples, response = await _timed(get, repeat)
+                body = response.json()
+                rows.append(
+                    (
+                        f"GET /api/trends points={points}",
+                        f"{_fmt_ms(samples)}; {len(response.content):,} B"
+                        f" ({len(gzip.compress(response.content)):,} B gzipped);"
+                        f" {len(body['t'])} buckets of {body['bucket_s']} s from {body['source']};"
+                        f" gaps {len(body['gaps'])}, bad spans {len(body['bad'])}",
+                    )
+                )
+    return rows
+
+
+async def time_dirty_hour(url: str, tag: int, repeat: int) -> list[float]:
+    hour = END - timedelta(hours=1)
+    samples = []
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        for _ in range(repeat):
+            await conn.execute("SELECT clearwell_mark_dirty(%s::int4[], %s::timestamptz[])",
+                               ([tag], [hour]))  # fmt: skip
+            t0 = time.perf_counter()
+            result = await refresh_once(conn)
+            samples.append(time.perf_counter() - t0)
+            assert result.marks == 1 and result.minutes == 60
+    return samples
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench trends")
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args(argv)
+
+    admin_url = get_settings().database_dsn
+    url = _with_db(admin_url, DB_NAME)
+    print(f"loading {args.days} days of one 1 s tag into {DB_NAME} …", flush=True)
+    tag, load_s, rollup_s = prepare(admin_url, url, args.days)
+    with psycopg.connect(url) as conn:
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM readings), (SELECT count(*) FROM readings_1m),"
+            " (SELECT count(*) FROM readings_1h)"
+        ).fetchone()
+    assert counts
+    results: list[tuple[str, Any]] = [
+        ("rows: readings / readings_1m / readings_1h", " / ".join(f"{c:,}" for c in counts)),
+        ("load (generate_series INSERT + VACUUM ANALYZE)", f"{load_s:.1f} s"),
+        ("rollups built from scratch (mark_range + refresh_all)", f"{rollup_s:.1f} s"),
+    ]
+    samples, n = time_baseline(url, tag, args.days, args.repeat)
+    results.append((f"baseline: time_bucket 1 h from readings ({n} rows out)", _fmt_ms(samples)))
+    results += asyncio.run(time_api(url, tag, args.days, args.repeat))
+    dirty = asyncio.run(time_dirty_hour(url, tag, args.repeat))
+    results.append(("refresh of one dirty tag-hour (3,600 readings)", _fmt_ms(dirty)))
+    if not args.keep:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
+            )
+    print()
+    print("| measure | result |")
+    print("|---|---|")
+    for name, value in results:
+        print(f"| {name} | {value} |")
+    return 0
