@@ -89,9 +89,12 @@ async def append(
 
     Call it last in the transaction: the chain lock is held until commit.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-    cur = await conn.execute(_HEAD)
-    head = await cur.fetchone()
+    # Two statements (the head must be read with a snapshot taken after the lock is
+    # held) in one round trip: the lock is held until commit, so every trip counts.
+    async with conn.pipeline():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
+        cur = await conn.execute(_HEAD)
+        head = await cur.fetchone()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     row = _row(seq, actor, action, subject, subject_id, site_id, detail)
     digest = row_hash(row, prev)

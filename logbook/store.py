@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -62,6 +62,73 @@ async def shift_state(
     cur = await conn.execute(query, (shift_id,))
     row = await cur.fetchone()
     return ShiftState(*row) if row else None
+
+
+@dataclass(frozen=True)
+class EntryTarget:
+    """What writing an entry needs to know, in one query."""
+
+    shift: ShiftState | None
+    backdate_limit: timedelta
+    seen_id: int | None
+    seen_sha: str | None
+
+
+async def entry_target(
+    conn: psycopg.AsyncConnection[Any], shift_id: int, person_id: int, client_key: str | None
+) -> EntryTarget:
+    """The shift (share-locked), its site's backdate limit, and a record already made
+    with this client key, if any."""
+    cur = await conn.execute(
+        "SELECT x.*, k.id, k.request_sha FROM (SELECT 1) one"
+        " LEFT JOIN (SELECT s.id, s.site_id, s.label, s.opened_at, s.opened_by, s.recorded_at,"
+        "  c.closed_at, c.closed_by,"
+        "  EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id),"
+        "  coalesce((SELECT backdate_limit FROM site_logbook_settings l"
+        "   WHERE l.site_id = s.site_id ORDER BY l.id DESC LIMIT 1), interval '24 hours')"
+        "  FROM shifts s LEFT JOIN shift_closures c ON c.shift_id = s.id"
+        "  WHERE s.id = %s FOR SHARE OF s) x ON true"
+        " LEFT JOIN entries k ON k.recorded_by = %s AND k.client_key = %s",
+        (shift_id, person_id, client_key),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    shift = ShiftState(*row[:9]) if row[0] is not None else None
+    return EntryTarget(shift, row[9] or timedelta(hours=24), row[10], row[11])
+
+
+def new_entry(
+    entry_id: int,
+    shift: ShiftState,
+    kind: str,
+    data: dict[str, Any],
+    operational: bool,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    person_id: int,
+    by_trainee: bool,
+    event_id: int | None,
+) -> dict[str, Any]:
+    """An entry as just written (no amendments or countersignature yet), like ``entry``."""
+    return {
+        "id": entry_id,
+        "site_id": shift.site_id,
+        "shift_id": shift.id,
+        "kind": kind,
+        "operational": operational,
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+        "recorded_by": person_id,
+        "by_trainee": by_trainee,
+        "event_id": event_id,
+        "data": data,
+        "countersignature": None,
+        "needs_countersignature": by_trainee,
+        "staffing": None,
+        "amended": False,
+        "original": None,
+        "history": [],
+    }
 
 
 async def amendments_for(

@@ -26,7 +26,6 @@ from logbook.api.common import (
     now,
     request_sha,
     site_id_for,
-    site_settings,
     transaction,
 )
 from logbook.api.shifts import check_open
@@ -176,29 +175,25 @@ async def create_entry(body: EntryIn, user: Writer, request: Request) -> object:
     # The hash covers the request as sent, so a retry without occurred_at still matches.
     sha = request_sha(body)
     async with transaction(request, user) as conn:
-        if key is not None:
-            cur = await conn.execute(
-                "SELECT id, request_sha FROM entries WHERE recorded_by = %s AND client_key = %s",
-                (user.id, key),
-            )
-            seen = await cur.fetchone()
-            if seen is not None:
-                check_replay(seen[1], sha)
-                return await _replay(conn, seen[0])
-        state = await store.shift_state(conn, body.shift_id, "share")
+        target = await store.entry_target(conn, body.shift_id, user.id, key)
+        if target.seen_id is not None:
+            check_replay(target.seen_sha, sha)
+            return await _replay(conn, target.seen_id)
+        state = target.shift
         if state is None:
             raise invalid("shift_id", f"no shift with id {body.shift_id}")
         check_open(state)
-        _, backdate = await site_settings(conn, state.site_id)
         if occurred > recorded + CLOCK_SKEW:
             raise invalid("occurred_at", "is in the future")
-        if occurred < recorded - backdate:
-            hours = backdate.total_seconds() / 3600
+        if occurred < recorded - target.backdate_limit:
+            hours = target.backdate_limit.total_seconds() / 3600
             raise invalid(
                 "occurred_at", f"is more than {hours:g} h before now, the limit this site sets"
             )
         event_id = await _check_links(conn, body, state.site_id)
         data = body.data.model_dump(mode="json")
+        operational = kinds.is_operational(body.kind)
+        by_trainee = user.role == "trainee"
         cur = await conn.execute(
             "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
             " recorded_at, recorded_by, by_trainee, event_id, client_key, request_sha)"
@@ -209,11 +204,11 @@ async def create_entry(body: EntryIn, user: Writer, request: Request) -> object:
                 state.id,
                 body.kind,
                 _jsonb(data),
-                kinds.is_operational(body.kind),
+                operational,
                 occurred,
                 recorded,
                 user.id,
-                user.role == "trainee",
+                by_trainee,
                 event_id,
                 key,
                 sha,
@@ -239,7 +234,18 @@ async def create_entry(body: EntryIn, user: Writer, request: Request) -> object:
             state.site_id,
             {"shift_id": state.id, "kind": body.kind, "data": data, "occurred_at": occurred},
         )
-        created = await store.entry(conn, row[0])
+    created = store.new_entry(
+        row[0],
+        state,
+        body.kind,
+        data,
+        operational,
+        occurred,
+        recorded,
+        user.id,
+        by_trainee,
+        event_id,
+    )
     return json_response(created, 201)
 
 
