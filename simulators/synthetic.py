@@ -1,0 +1,213 @@
+"""Large synthetic plants for collector benchmarks: N devices x M tags, all changing every second.
+
+``synthetic_plant(10, 200)`` gives 2,000 Modbus tags on unit ids 1..10 of one
+server (issue 4's load); ``synthetic_plant(10, 500)`` gives 5,000 OPC UA
+variables (issue 5's). Every tag is on both faces. Types rotate through
+float32 ABCD, float32 CDAB, int16 x0.1 and uint32 counters, packed from
+holding register 0 of each device. ``dump_map`` writes the map as YAML so a
+collector can be pointed at it like at a real site.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+import yaml
+
+from clearwell.errors import ClearwellError
+from simulators.address_map import (
+    Limits,
+    ModbusDevice,
+    ModbusPoint,
+    OpcuaPoint,
+    OpcuaServer,
+    PlantMap,
+    Site,
+    Tag,
+)
+from simulators.model.base import Value, Variable
+from simulators.model.signals import uniform
+
+# (type, word order, scale, registers, kind)
+_PATTERN = (
+    ("float32", "ABCD", 1.0, 2, "analog"),
+    ("float32", "CDAB", 1.0, 2, "analog"),
+    ("int16", "ABCD", 0.1, 1, "analog"),
+    ("uint32", "ABCD", 1.0, 2, "counter"),
+)
+
+
+def _variable(name: str, kind: str) -> Variable:
+    if kind == "counter":
+        return Variable(name, "counter", "1", 0.0, 4e9, name)
+    return Variable(name, "analog", "%", 0.0, 100.0, name)
+
+
+def tag_name(device: int, index: int) -> str:
+    return f"syn.d{device:02d}.t{index:04d}"
+
+
+class SyntheticModel:
+    """Values that depend only on (seed, tag, whole plant second): a sine plus a step per second."""
+
+    def __init__(
+        self, names: list[str], kinds: list[str], seed: int = 1, start: datetime | None = None
+    ) -> None:
+        self.seed = seed
+        self._t = (start or datetime(2026, 1, 1, tzinfo=UTC)).timestamp()
+        self._names = names
+        self._kinds = kinds
+        self._phase = [uniform(seed, i, 0) * 2 * math.pi for i in range(len(names))]
+        self._period = [60.0 + 600.0 * uniform(seed, i, 1) for i in range(len(names))]
+        self._variables = MappingProxyType(
+            {n: _variable(n, k) for n, k in zip(names, kinds, strict=True)}
+        )
+
+    @property
+    def variables(self) -> MappingProxyType[str, Variable]:
+        return self._variables
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self._t, UTC)
+
+    def step(self, dt: float) -> None:
+        if dt < 0 or not math.isfinite(dt):
+            raise ValueError(f"dt must be a finite number of seconds >= 0, got {dt}")
+        self._t += dt
+
+    def values(self) -> dict[str, Value]:
+        second = math.floor(self._t)
+        out: dict[str, Value] = {}
+        for i, name in enumerate(self._names):
+            if self._kinds[i] == "counter":
+                out[name] = float(second % 4_000_000_000)
+            else:
+                # Distinct every second (the step term) yet smooth enough to look like a process.
+                wave = math.sin(2 * math.pi * second / self._period[i] + self._phase[i])
+                out[name] = round(50.0 + 40.0 * wave + (second % 10) * 0.5, 1)
+        return out
+
+
+def synthetic_plant(
+    devices: int = 10,
+    tags_per_device: int = 200,
+    *,
+    seed: int = 1,
+    start: datetime | None = None,
+    host: str = "127.0.0.1",
+    modbus_port: int = 5020,
+    opcua_port: int = 4840,
+) -> tuple[PlantMap, SyntheticModel]:
+    if not 1 <= devices <= 247 or tags_per_device < 1:
+        raise ClearwellError("a synthetic plant needs 1..247 devices and at least one tag each")
+    device_list = tuple(
+        ModbusDevice(f"dev{d:02d}", host, modbus_port, d, 1.0, 1.0) for d in range(1, devices + 1)
+    )
+    server = OpcuaServer("synthetic", f"opc.tcp://{host}:{opcua_port}/clearwell/")
+    tags: list[Tag] = []
+    kinds: list[str] = []
+    for d in range(1, devices + 1):
+        address = 0
+        for i in range(tags_per_device):
+            type_, order, scale, count, kind = _PATTERN[i % len(_PATTERN)]
+            if address + count > 65536:
+                raise ClearwellError(f"{tags_per_device} tags do not fit one device's registers")
+            name = tag_name(d, i)
+            tags.append(
+                Tag(
+                    name=name,
+                    description=f"Synthetic signal {i} of device {d}",
+                    unit="1" if kind == "counter" else "%",
+                    eng_range=None if kind == "counter" else (0.0, 100.0),
+                    limits=Limits(),
+                    deadband=None,
+                    source="modbus",
+                    modbus=ModbusPoint(f"dev{d:02d}", "holding", address, type_, order, scale, 0.0),
+                    opcua=OpcuaPoint("synthetic", f"ns=2;s=Synthetic.D{d:02d}.T{i:04d}"),
+                    line=0,
+                )
+            )
+            kinds.append(kind)
+            address += count
+    plant_map = PlantMap(
+        path=f"<synthetic {devices}x{tags_per_device}>",
+        site=Site("synthetic", f"Synthetic plant {devices}x{tags_per_device}", "UTC"),
+        devices=device_list,
+        servers=(server,),
+        tags=tuple(tags),
+    )
+    model = SyntheticModel([t.name for t in tags], kinds, seed=seed, start=start)
+    return plant_map, model
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)x(\d+)", text.strip())
+    if not m:
+        raise ClearwellError(f"--synthetic {text!r}: expected DEVICESxTAGS, e.g. 10x200")
+    return int(m.group(1)), int(m.group(2))
+
+
+def dump_map(plant_map: PlantMap) -> str:
+    """The map as YAML in the shared address-map format."""
+    doc = {
+        "site": {
+            "code": plant_map.site.code,
+            "name": plant_map.site.name,
+            "timezone": plant_map.site.timezone,
+        },
+        "modbus": {"devices": [_device(d) for d in plant_map.devices]},
+        "opcua": {"servers": [_server(s) for s in plant_map.servers]},
+        "tags": [_tag(t) for t in plant_map.tags],
+    }
+    return yaml.safe_dump(doc, sort_keys=False, width=120)
+
+
+def _device(d: ModbusDevice) -> dict[str, object]:
+    return {
+        "name": d.name,
+        "host": d.host,
+        "port": d.port,
+        "unit_id": d.unit_id,
+        "timeout_s": d.timeout_s,
+        "poll_interval_s": d.poll_interval_s,
+    }
+
+
+def _server(s: OpcuaServer) -> dict[str, object]:
+    out: dict[str, object] = {
+        "name": s.name,
+        "endpoint": s.endpoint,
+        "security_policy": s.security_policy,
+    }
+    if s.security_policy != "None":
+        out["security_mode"] = s.security_mode
+    return out
+
+
+def _tag(t: Tag) -> dict[str, object]:
+    out: dict[str, object] = {"name": t.name, "description": t.description, "unit": t.unit}
+    if t.eng_range:
+        out["eng_range"] = list(t.eng_range)
+    if t.deadband is not None:
+        out["deadband"] = t.deadband
+    out["source"] = t.source
+    if t.modbus:
+        p = t.modbus
+        mb: dict[str, object] = {
+            "device": p.device,
+            "register": p.register,
+            "address": p.address,
+            "type": p.type,
+        }
+        if p.register in ("input", "holding"):
+            mb.update(word_order=p.word_order, scale=p.scale, offset=p.offset)
+        if p.length is not None:
+            mb["length"] = p.length
+        out["modbus"] = mb
+    if t.opcua:
+        out["opcua"] = {"server": t.opcua.server, "node_id": t.opcua.node_id}
+    return out
