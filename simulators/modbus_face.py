@@ -9,9 +9,7 @@ read-only: writes answer ILLEGAL FUNCTION.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +23,7 @@ from clearwell.errors import ClearwellError
 from simulators.address_map import ModbusDevice, PlantMap, Tag
 from simulators.faults import FaultSet
 from simulators.model.base import Value
+from simulators.ports import listen_error
 from simulators.registers import decode, encode
 
 log = logging.getLogger("clearwell.simulators.modbus")
@@ -156,7 +155,8 @@ class ModbusFace:
 
         server.call_create = create_and_keep_error
         if not await server.listen():
-            raise _listen_error(self.host, self.requested_port, failure[0] if failure else None)
+            error = failure[0] if failure else None
+            raise listen_error("Modbus", self.host, self.requested_port, error)
         self._server = server
         sockets = server.transport.sockets  # type: ignore[attr-defined]
         self.port = sockets[0].getsockname()[1]
@@ -178,25 +178,3 @@ class ModbusFace:
         if self._server is not None:
             server, self._server = self._server, None
             await server.shutdown()
-
-
-def _listen_error(host: str, port: int, exc: OSError | None) -> ClearwellError:
-    if exc is not None and exc.errno == errno.EADDRINUSE:
-        return ClearwellError(f"Modbus: cannot listen on {host}:{port}: port {port} is in use")
-    reason = exc.strerror if exc is not None and exc.strerror else str(exc or "unknown reason")
-    return ClearwellError(f"Modbus: cannot listen on {host}:{port}: {reason}")
-
-
-def port_in_use_error(face: str, host: str, port: int) -> ClearwellError:
-    return ClearwellError(f"{face}: cannot listen on {host}:{port}: port {port} is in use")
-
-
-def probe_port(host: str, port: int) -> OSError | None:
-    """Try to bind ``host:port``; the error, if the port cannot be had."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            return exc
-    return None

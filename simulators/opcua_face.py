@@ -10,7 +10,6 @@ log in with a username and password (anonymous too unless disabled).
 from __future__ import annotations
 
 import asyncio
-import errno
 import hmac
 import logging
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from clearwell.errors import ClearwellError
 from simulators.address_map import PlantMap, Tag
 from simulators.certs import APPLICATION_URI, ensure_server_certificate
 from simulators.model.base import Value, Variable
+from simulators.ports import listen_error, probe_port
 
 log = logging.getLogger("clearwell.simulators.opcua")
 
@@ -142,6 +142,9 @@ class OpcuaFace:
             await self._start(current or {})
 
     async def _start(self, current: Mapping[str, Published]) -> None:
+        # Fail before asyncua spends seconds building its address space.
+        if (busy := probe_port(self.host, self.port)) is not None:
+            raise listen_error("OPC UA", self.host, self.port, busy)
         cert, key = ensure_server_certificate(self.cert_dir)
         server = Server(user_manager=PasswordUsers(self.users, self.allow_anonymous))
         await server.init()
@@ -172,13 +175,7 @@ class OpcuaFace:
             await server.start()
         except OSError as exc:
             await _quiet_stop(server)
-            if exc.errno == errno.EADDRINUSE:
-                raise ClearwellError(
-                    f"OPC UA: cannot listen on {self.host}:{self.port}: port {self.port} is in use"
-                ) from None
-            raise ClearwellError(
-                f"OPC UA: cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
-            ) from None
+            raise listen_error("OPC UA", self.host, self.port, exc) from None
         self._server = server
         self._last = {}
         await self._write(current)

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import math
 import os
-import socket
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from simulators.modbus_face import DeviceImage, ModbusFace, build_images, write_
 from simulators.model.base import ProcessModel, Value
 from simulators.model.plant import PlantModel
 from simulators.opcua_face import OpcuaFace, Published
+from simulators.ports import free_port
 
 log = logging.getLogger("clearwell.simulators")
 
@@ -238,7 +238,7 @@ class PlantSimulator:
                     units,
                 )
             if self._want_opcua and self.plant_map.opcua_tags():
-                port = self._opcua_port or _free_port(self.host)
+                port = self._opcua_port or free_port(self.host)
                 self._opcua = OpcuaFace(
                     self.plant_map,
                     self.model.variables,
@@ -460,14 +460,6 @@ def _map_opcua_port(plant_map: PlantMap) -> int:
         if port:
             return port
     return 4840
-
-
-def _free_port(host: str) -> int:
-    # OPC UA endpoints advertise their port, so it must be known before the
-    # server binds: take a free one from the kernel and release it.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 def utc_now_seconds() -> datetime:
