@@ -30,6 +30,8 @@ SECURITY_POLICIES: Final = ("None", "Basic256Sha256")
 SECURITY_MODES: Final = ("None", "Sign", "SignAndEncrypt")
 SOURCES: Final = ("modbus", "opcua")
 MAX_ERRORS_SHOWN: Final = 20
+# libyaml when present: the same nodes and line marks, several times faster on large maps.
+_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class MapError(ClearwellError):
@@ -305,7 +307,7 @@ def parse_map(
 ) -> PlantMap:
     """Parse and validate a map held in ``text``; ``path`` names it in errors."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -61,7 +61,7 @@ class SyntheticModel:
         self._names = names
         self._kinds = kinds
         self._phase = [uniform(seed, i, 0) * 2 * math.pi for i in range(len(names))]
-        self._period = [60.0 + 600.0 * uniform(seed, i, 1) for i in range(len(names))]
+        self._period = [600.0 + 3000.0 * uniform(seed, i, 1) for i in range(len(names))]
         self._variables = MappingProxyType(
             {n: _variable(n, k) for n, k in zip(names, kinds, strict=True)}
         )
@@ -86,9 +86,10 @@ class SyntheticModel:
             if self._kinds[i] == "counter":
                 out[name] = float(second % 4_000_000_000)
             else:
-                # Distinct every second (the step term) yet smooth enough to look like a process.
+                # The wave moves at most 0.32 a second and the saw-tooth 0.5 or -4.5, so
+                # every value differs from the last by more than the 0.1 resolution.
                 wave = math.sin(2 * math.pi * second / self._period[i] + self._phase[i])
-                out[name] = round(50.0 + 40.0 * wave + (second % 10) * 0.5, 1)
+                out[name] = round(50.0 + 30.0 * wave + (second % 10) * 0.5, 1)
         return out
 
 
@@ -163,7 +164,8 @@ def dump_map(plant_map: PlantMap) -> str:
         "opcua": {"servers": [_server(s) for s in plant_map.servers]},
         "tags": [_tag(t) for t in plant_map.tags],
     }
-    return yaml.safe_dump(doc, sort_keys=False, width=120)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(doc, Dumper=dumper, sort_keys=False, width=120)
 
 
 def _device(d: ModbusDevice) -> dict[str, object]:
