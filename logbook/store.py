@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from logbook.amend import fold
+from logbook.jsontext import dumps
 from logbook.shift_content import shift_content_hash
 
 
@@ -156,57 +158,87 @@ async def amendments_for(
     return out
 
 
+# Each entry rendered to JSON text by the database; only amended entries are
+# parsed and folded in Python (listing a month is thousands of rows). With the
+# session in UTC, PostgreSQL writes timestamps in JSON exactly as Python's
+# isoformat() does (see logbook.jsontext).
 ENTRY_SELECT = (
-    "SELECT e.id, e.site_id, e.shift_id, e.kind, e.data, e.operational, e.occurred_at,"
-    " e.recorded_at, e.recorded_by, e.by_trainee, e.event_id, cs.person_id, cs.signed_at,"
-    " st.stamp, e.request_sha"
+    "SELECT e.id, e.occurred_at,"
+    " EXISTS (SELECT 1 FROM amendments a WHERE a.target = 'entry' AND a.target_id = e.id),"
+    " json_build_object("
+    "  'id', e.id, 'site_id', e.site_id, 'shift_id', e.shift_id, 'kind', e.kind,"
+    "  'operational', e.operational, 'occurred_at', e.occurred_at,"
+    "  'recorded_at', e.recorded_at, 'recorded_by', e.recorded_by,"
+    "  'by_trainee', e.by_trainee, 'event_id', e.event_id, 'data', e.data,"
+    "  'countersignature', CASE WHEN cs.entry_id IS NOT NULL THEN json_build_object("
+    "    'person_id', cs.person_id, 'signed_at', cs.signed_at) END,"
+    "  'needs_countersignature', e.by_trainee AND cs.entry_id IS NULL,"
+    "  'staffing', st.stamp, 'amended', false, 'original', NULL, 'history', '[]'::json"
+    " )::text"
     " FROM entries e"
     " LEFT JOIN entry_countersignatures cs ON cs.entry_id = e.id"
     " LEFT JOIN entry_staffing st ON st.entry_id = e.id"
 )
 
 
-def _entry(row: Any, amendments: list[dict[str, Any]]) -> dict[str, Any]:
-    original = {"data": row[4], "occurred_at": row[6]}
+def _typed_entry(body: dict[str, Any]) -> dict[str, Any]:
+    for name in ("occurred_at", "recorded_at"):
+        body[name] = datetime.fromisoformat(body[name])
+    if body["countersignature"]:
+        cs = body["countersignature"]
+        cs["signed_at"] = datetime.fromisoformat(cs["signed_at"])
+    return body
+
+
+def _fold_entry(body: dict[str, Any], amendments: list[dict[str, Any]]) -> dict[str, Any]:
+    original = {"data": body["data"], "occurred_at": body["occurred_at"]}
     current, history = fold(original, amendments)
     return {
-        "id": row[0],
-        "site_id": row[1],
-        "shift_id": row[2],
-        "kind": row[3],
-        "operational": row[5],
+        **body,
         "occurred_at": current["occurred_at"],
-        "recorded_at": row[7],
-        "recorded_by": row[8],
-        "by_trainee": row[9],
-        "event_id": row[10],
         "data": current["data"],
-        "countersignature": (
-            {"person_id": row[11], "signed_at": row[12]} if row[11] is not None else None
-        ),
-        "needs_countersignature": bool(row[9] and row[11] is None),
-        "staffing": row[13],
         "amended": bool(history),
         "original": original if history else None,
         "history": history,
     }
 
 
-async def entries_where(
+async def _entry_rows(
     conn: psycopg.AsyncConnection[Any], where: sql.Composable, params: list[Any], limit: int
-) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Entries matching ``where`` in (occurred_at, id) order, with amendments folded in."""
+) -> list[Any]:
     query = sql.SQL("{} WHERE {} ORDER BY e.occurred_at, e.id LIMIT %s").format(
         sql.SQL(ENTRY_SELECT), where
     )
-    cur = await conn.execute(query, [*params, limit])
-    rows = await cur.fetchall()
-    amendments = await amendments_for(conn, "entry", [r[0] for r in rows])
-    return [_entry(r, amendments.get(r[0], [])) for r in rows], rows
+    async with conn.pipeline():
+        await conn.execute("SET LOCAL TimeZone = 'UTC'")
+        cur = await conn.execute(query, [*params, limit])
+    return await cur.fetchall()
+
+
+async def entries_where(
+    conn: psycopg.AsyncConnection[Any], where: sql.Composable, params: list[Any], limit: int
+) -> list[dict[str, Any]]:
+    """Entries matching ``where`` in (occurred_at, id) order, with amendments folded in."""
+    rows = await _entry_rows(conn, where, params, limit)
+    amendments = await amendments_for(conn, "entry", [r[0] for r in rows if r[2]])
+    return [_fold_entry(_typed_entry(json.loads(r[3])), amendments.get(r[0], [])) for r in rows]
+
+
+async def entries_json(
+    conn: psycopg.AsyncConnection[Any], where: sql.Composable, params: list[Any], limit: int
+) -> tuple[list[str], list[Any]]:
+    """Like ``entries_where``, as JSON texts; also the rows (id, occurred_at) for paging."""
+    rows = await _entry_rows(conn, where, params, limit)
+    amendments = await amendments_for(conn, "entry", [r[0] for r in rows if r[2]])
+    texts = [
+        dumps(_fold_entry(_typed_entry(json.loads(r[3])), amendments[r[0]])) if r[2] else r[3]
+        for r in rows
+    ]
+    return texts, rows
 
 
 async def entry(conn: psycopg.AsyncConnection[Any], entry_id: int) -> dict[str, Any] | None:
-    found, _ = await entries_where(conn, sql.SQL("e.id = %s"), [entry_id], 1)
+    found = await entries_where(conn, sql.SQL("e.id = %s"), [entry_id], 1)
     return found[0] if found else None
 
 
@@ -283,7 +315,7 @@ def _before_signing(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def content_hash(conn: psycopg.AsyncConnection[Any], state: ShiftState) -> str:
     """The sha256 a signature binds: the shift as it stood before any signature."""
     crew_rows = await crew(conn, state.id)
-    entries, _ = await entries_where(conn, sql.SQL("e.shift_id = %s"), [state.id], 1_000_000)
+    entries = await entries_where(conn, sql.SQL("e.shift_id = %s"), [state.id], 1_000_000)
     notes = await handoff_notes(conn, state.id)
     crew_content = [
         {**c, **(c["original"] or {}), "amendments": _before_signing(c["history"])}

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -19,6 +17,7 @@ from pydantic import BaseModel
 from logbook.auth.deps import record_forbidden
 from logbook.auth.sessions import Principal
 from logbook.canonical import content_hash
+from logbook.jsontext import dumps
 
 MAX_PAGE = 10_000
 DEFAULT_PAGE = 100
@@ -107,22 +106,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def json_response(
     body: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """JSON without a second pass through pydantic: listings are large and already shaped."""
     return Response(
-        json.dumps(body, default=_default, separators=(",", ":")).encode(),
+        dumps(body).encode(),
         status_code=status_code,
         media_type="application/json",
         headers=headers,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -32,6 +33,7 @@ from logbook.api.shifts import check_open
 from logbook.auth.deps import CurrentUser, Writer
 from logbook.auth.sessions import check_secret, current_secret_hash
 from logbook.canonical import content_hash
+from logbook.jsontext import dumps
 
 router = APIRouter(prefix="/api", tags=["entries"])
 
@@ -302,14 +304,16 @@ async def list_entries(
             at, ident = decode_cursor(cursor)
             clauses.append(sql.SQL("(e.occurred_at, e.id) > (%s, %s)"))
             params += [at, ident]
-        items, rows = await store.entries_where(
+        texts, rows = await store.entries_json(
             conn, sql.SQL(" AND ").join(clauses), params, limit + 1
         )
     next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        next_cursor = encode_cursor(rows[limit - 1][6], rows[limit - 1][0])
-    return json_response({"items": items, "next_cursor": next_cursor})
+    if len(texts) > limit:
+        texts = texts[:limit]
+        next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0])
+    # The items are JSON already; only the envelope is written here.
+    body = '{"items":[' + ",".join(texts) + '],"next_cursor":' + dumps(next_cursor) + "}"
+    return Response(body.encode(), media_type="application/json")
 
 
 @router.get("/entries/{entry_id}", response_model=EntryOut, responses={404: {}})

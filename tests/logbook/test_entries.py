@@ -323,6 +323,10 @@ async def test_amendments_are_validated_against_the_kind(api):
     entry = (await api.get("operator", f"/api/entries/{eid}")).json()
     assert entry["data"]["amount"] == 12 and entry["original"]["data"]["amount"] == 10
     assert entry["occurred_at"] < entry["recorded_at"]
+    # The listing renders amended and plain entries just as reading one does.
+    other = await api.entry("operator", shift["id"], "note", {"text": "plain"})
+    listed = (await api.get("operator", "/api/entries", shift_id=shift["id"])).json()["items"]
+    assert listed == [entry, other.json()]
     listed = (await api.get("operator", "/api/amendments", target="entry", target_id=eid)).json()
     assert [a["id"] for a in listed] == [ok.json()["id"]]
     with psycopg.connect(api.db_url) as conn:
