@@ -10,10 +10,12 @@ times in the same run:
 * ``GET /api/trends`` for the same 30 days through the app (in process, over
   ASGI, with its pool), at 1,000 points (from ``readings_1h``) and at 1,920
   points (a 1920 px screen: 30 min buckets from ``readings_1m``): time and bytes;
+* the trend page in Debian's Chromium (1920x1080, against ``clearwell serve``):
+  the page's own measure of its request (with JSON parsing) and of uPlot's drawing;
 * the rollup work: building a month from scratch, and recomputing one dirty
   hour (what the background job does for each tag every few seconds).
 
-    .venv/bin/python -m bench trends [--days N] [--repeat R] [--keep]
+    .venv/bin/python -m bench trends [--days N] [--repeat R] [--keep] [--no-browser]
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -38,7 +43,8 @@ from clearwell.settings import get_settings, load_settings
 from dashboards.rollups import mark_range, refresh_all, refresh_once
 
 DB_NAME = "cw_bench_trends"
-END = datetime(2026, 10, 1, tzinfo=UTC)
+# The data ends at the current hour, so the trend page's "last 30 days" shows it.
+END = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 BAD_COMM = -2147155968
 
 
@@ -185,11 +191,73 @@ async def time_dirty_hour(url: str, tag: int, repeat: int) -> list[float]:
     return samples
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def time_browser(url: str, repeat: int) -> list[tuple[str, Any]]:
+    """The trend page's request and drawing times, as the page itself measures them."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.pg_cluster import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
+    env.update(CLEARWELL_DATABASE_URL=url, CLEARWELL_LOG_LEVEL="WARNING")
+    cmd = [
+        sys.executable,
+        "-m",
+        "clearwell.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    fetch: list[float] = []
+    draw: list[float] = []
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            for i in range(repeat + 1):
+                page.goto(f"{base}/trends?site=bench&tag=DO.Basin1&period=30d")
+                page.wait_for_selector('#trend[data-state="drawn"]', timeout=30_000)
+                if i:  # the first load warms caches
+                    fetch.append(float(page.get_attribute("#trend", "data-fetch-ms") or 0) / 1000)
+                    draw.append(float(page.get_attribute("#trend", "data-draw-ms") or 0) / 1000)
+            source = page.get_attribute("#trend", "data-source")
+            points = page.get_attribute("#trend", "data-points")
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    total = [f + d for f, d in zip(fetch, draw, strict=True)]
+    return [
+        (f"trend page 30d, 1920x1080: request + JSON ({points} points from {source})",
+         _fmt_ms(fetch)),
+        ("trend page 30d, 1920x1080: uPlot drawing", _fmt_ms(draw)),
+        ("trend page 30d, 1920x1080: request to drawn", _fmt_ms(total)),
+    ]  # fmt: skip
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench trends")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=11)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium timing")
     args = parser.parse_args(argv)
 
     admin_url = get_settings().database_dsn
@@ -212,6 +280,8 @@ def main(argv: list[str]) -> int:
     results += asyncio.run(time_api(url, tag, args.days, args.repeat))
     dirty = asyncio.run(time_dirty_hour(url, tag, args.repeat))
     results.append(("refresh of one dirty tag-hour (3,600 readings)", _fmt_ms(dirty)))
+    if not args.no_browser:
+        results += time_browser(url, args.repeat)
     if not args.keep:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(
