@@ -47,6 +47,7 @@ def _readings(db_url: str) -> None:
         site = make_site(conn, "plant1", tz="America/Denver")
         tag = make_tag(conn, site, "DO.Basin1", description="Dissolved oxygen, basin 1")
         make_tag(conn, site, "Flow.Influent", unit="MGD")
+        make_tag(conn, make_site(conn, "plant2"), "Level.Wetwell", unit="ft")
         conn.execute(
             "INSERT INTO tag_sampling (tag_id, expected_interval_s) VALUES (%s, 60)", (tag,)
         )
@@ -155,6 +156,21 @@ def test_trend_page_draws_a_month_of_a_tag(server, width, height):
             page.wait_for_selector('#trend[data-state="drawn"]', timeout=15_000)
             assert "period=24h" in page.url
             assert page.locator("#trend").get_attribute("data-source") in {"raw", "1m"}
+
+            # Another tag from the picker keeps the period; this one has no readings.
+            page.select_option("#tag-select", "Flow.Influent")
+            page.wait_for_url("**tag=Flow.Influent**")
+            page.wait_for_selector('#trend[data-state="drawn"]', timeout=15_000)
+            assert "period=24h" in page.url
+            assert page.locator("#trend-message").inner_text() == "No good data in this period."
+            assert "Flow.Influent" in page.locator(".u-legend").inner_text()
+
+            # Another site: htmx fetches its tags, then the page shows the first of them.
+            page.select_option("select[name=site]", "plant2")
+            page.wait_for_url("**site=plant2**")
+            page.wait_for_selector('#trend[data-state="drawn"]', timeout=15_000)
+            assert "tag=Level.Wetwell" in page.url
+            assert page.locator(".trend-title").inner_text().startswith("Level.Wetwell")
         finally:
             browser.close()
     assert errors == []
