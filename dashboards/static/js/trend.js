@@ -16,6 +16,8 @@
   const unit = root.dataset.unit || "";
   const tz = root.dataset.timezone || "UTC";
   // Live periods refresh often; long ones only now and then.
+  // Axis labels follow the page's font size, which grows with the screen.
+  const axisPx = Math.max(16, Math.round(0.8 * parseFloat(css.fontSize || "18")));
   const refreshMs = periodS <= 86400 ? 15000 : 60000;
 
   let plot = null;
@@ -77,7 +79,7 @@
       stroke: muted,
       grid: { stroke: "#2a313b", width: 1 },
       ticks: { stroke: "#2a313b", width: 1 },
-      font: "16px DejaVu Sans, Arial, sans-serif",
+      font: `${axisPx}px DejaVu Sans, Arial, sans-serif`,
     };
     return {
       ...size(),
