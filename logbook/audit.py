@@ -11,17 +11,25 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from logbook.canonical import GENESIS, ChainBreak, normalise, row_hash, verify_chain
+from logbook.canonical import GENESIS, ChainBreak, normalise, row_content_hash, verify_chain
 
 # One key for the whole chain: appends queue on it for the rest of their
 # transaction, so the head read and the insert cannot interleave.
 CHAIN_LOCK = 0x636C6C67  # "cllg"
 
-_INSERT = (
-    "INSERT INTO audit_log (seq, at, actor_id, actor, action, subject, subject_id, site_id,"
-    " detail, prev_hash, row_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
-_HEAD = "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+# The link is made in the database: the head is read by this statement, which
+# runs after the lock is granted and so sees every earlier append committed.
+_APPEND = """
+INSERT INTO audit_log (seq, at, actor_id, actor, action, subject, subject_id, site_id, detail,
+                       prev_hash, row_hash)
+SELECT coalesce(h.seq, 0) + 1, %(at)s::timestamptz, %(actor_id)s::int, %(actor)s::text,
+       %(action)s::text, %(subject)s::text, %(subject_id)s::text, %(site_id)s::int,
+       %(detail)s::jsonb, coalesce(h.row_hash, %(genesis)s::text),
+       encode(sha256(convert_to(coalesce(h.row_hash, %(genesis)s::text) || %(content)s::text,
+                                'UTF8')), 'hex')
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1) h ON true
+"""
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _row(
-    seq: int,
+def _params(
     actor: Actor,
     action: str,
     subject: str | None,
@@ -47,8 +54,7 @@ def _row(
     site_id: int | None,
     detail: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    return {
-        "seq": seq,
+    row = {
         "at": _now(),
         "actor_id": actor.id,
         "actor": actor.label,
@@ -58,22 +64,8 @@ def _row(
         "site_id": site_id,
         "detail": normalise(detail or {}),
     }
-
-
-def _params(row: dict[str, Any], prev: str, digest: str) -> tuple[Any, ...]:
-    return (
-        row["seq"],
-        row["at"],
-        row["actor_id"],
-        row["actor"],
-        row["action"],
-        row["subject"],
-        row["subject_id"],
-        row["site_id"],
-        Jsonb(row["detail"]),
-        prev,
-        digest,
-    )
+    content = row_content_hash(row)
+    return {**row, "detail": Jsonb(row["detail"]), "content": content, "genesis": GENESIS}
 
 
 async def append(
@@ -84,41 +76,16 @@ async def append(
     subject_id: Any = None,
     site_id: int | None = None,
     detail: dict[str, Any] | None = None,
-) -> int:
-    """Appends one row inside the caller's transaction; returns its seq.
+) -> None:
+    """Appends one row inside the caller's transaction; call it last, just before commit.
 
-    Call it last in the transaction: the chain lock is held until commit.
+    The chain lock is held until the transaction ends. Nothing is read back, so on a
+    connection in pipeline mode the lock, the insert and the commit travel together
+    (see ``logbook.api.common.transaction``).
     """
-    # Two statements (the head must be read with a snapshot taken after the lock is
-    # held) in one round trip: the lock is held until commit, so every trip counts.
-    async with conn.pipeline():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-        cur = await conn.execute(_HEAD)
-        head = await cur.fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    row = _row(seq, actor, action, subject, subject_id, site_id, detail)
-    digest = row_hash(row, prev)
-    await conn.execute(_INSERT, _params(row, prev, digest))
-    return seq
-
-
-def append_sync(
-    conn: psycopg.Connection[Any],
-    actor: Actor,
-    action: str,
-    subject: str | None = None,
-    subject_id: Any = None,
-    site_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> int:
-    """``append`` for the CLI's synchronous connections."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-    head = conn.execute(_HEAD).fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    row = _row(seq, actor, action, subject, subject_id, site_id, detail)
-    digest = row_hash(row, prev)
-    conn.execute(_INSERT, _params(row, prev, digest))
-    return seq
+    params = _params(actor, action, subject, subject_id, site_id, detail)
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
+    await conn.execute(_APPEND, params)
 
 
 def _stream(conn: psycopg.Connection[Any]) -> Iterator[dict[str, Any]]:

@@ -7,8 +7,12 @@ recompute hashes with another tool, so the rules are fixed and written down:
 * timestamps as ISO 8601 in UTC with microseconds: ``2026-01-02T03:04:05.000000+00:00``;
 * floats that hold an integer are written as integers (``5.0`` -> ``5``), because
   PostgreSQL's jsonb does not keep the difference; NaN and infinities are refused;
-* ``row_hash = sha256(canonical(content + {"prev_hash": prev_hash}))`` in hex, where
-  the first row's ``prev_hash`` is 64 zeros.
+* ``content_hash = sha256(canonical(content))`` over the row's chain fields (not its
+  ``seq``, which is its position: the links keep the order), and
+  ``row_hash = sha256(prev_hash + content_hash)`` over the two lower-case hex strings,
+  where the first row's ``prev_hash`` is 64 zeros. The database computes that last
+  step itself when it appends (logbook/audit.py), so the chain lock is held for one
+  statement and the commit, not for round trips to the application.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from typing import Any
 
 GENESIS = "0" * 64
 CHAIN_FIELDS = (
-    "seq",
     "at",
     "actor_id",
     "actor",
@@ -77,11 +80,18 @@ def content_hash(value: Any) -> str:
     return sha256_hex(canonical_json(value))
 
 
+def row_content_hash(content: Mapping[str, Any]) -> str:
+    """The hash of an audit row's own content (its chain fields)."""
+    return content_hash({name: content.get(name) for name in CHAIN_FIELDS})
+
+
+def link_hash(prev_hash: str, row_content: str) -> str:
+    return sha256_hex((prev_hash + row_content).encode("ascii"))
+
+
 def row_hash(content: Mapping[str, Any], prev_hash: str) -> str:
-    """The hash an audit row carries, over its chain fields and the previous hash."""
-    body = {name: content.get(name) for name in CHAIN_FIELDS}
-    body["prev_hash"] = prev_hash
-    return content_hash(body)
+    """The hash an audit row carries: its content linked to the previous row's hash."""
+    return link_hash(prev_hash, row_content_hash(content))
 
 
 @dataclass(frozen=True)

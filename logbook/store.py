@@ -209,9 +209,8 @@ async def _entry_rows(
     query = sql.SQL("{} WHERE {} ORDER BY e.occurred_at, e.id LIMIT %s").format(
         sql.SQL(ENTRY_SELECT), where
     )
-    async with conn.pipeline():
-        await conn.execute("SET LOCAL TimeZone = 'UTC'")
-        cur = await conn.execute(query, [*params, limit])
+    await conn.execute("SET LOCAL TimeZone = 'UTC'")
+    cur = await conn.execute(query, [*params, limit])
     return await cur.fetchall()
 
 

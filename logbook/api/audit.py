@@ -95,7 +95,8 @@ async def audit_rows(
 @router.get("/verify", response_model=ChainCheck)
 async def verify(user: Auditor, request: Request) -> object:
     """Recompute every link of the chain; names the first row that does not match."""
-    async with transaction(request, user) as conn:
+    # A server-side cursor, so not the pipelined transaction() of the other routes.
+    async with request.app.state.pool.connection() as conn, conn.transaction():
         cur = conn.cursor(name="audit_api_verify")
         await cur.execute(
             "SELECT seq, at, actor_id, actor, action, subject, subject_id, site_id, detail,"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -46,10 +47,22 @@ class Denied(Exception):
 async def transaction(
     request: Request, user: Principal | None = None
 ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """A pooled connection in a transaction; a Denied inside rolls back, then is audited."""
+    """A pooled connection in a transaction; a Denied inside rolls back, then is audited.
+
+    The connection is in pipeline mode: statements whose results are not read wait
+    and travel with the next one that is, and the audit append, which reads nothing,
+    goes out together with the COMMIT. So the audit chain's lock is held for the
+    database's own work, never for a round trip to this process.
+    """
     try:
-        async with request.app.state.pool.connection() as conn, conn.transaction():
-            yield conn
+        async with request.app.state.pool.connection() as conn, conn.pipeline():
+            try:
+                yield conn
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    await conn.rollback()
+                raise
+            await conn.commit()
     except Denied as d:
         if user is None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, d.reason) from None

@@ -119,16 +119,35 @@ def test_verify_with_a_path_is_reserved_for_bundles(db_url, tmp_path):
 
 
 async def test_concurrent_appends_do_not_fork_the_chain(db_url):
-    async def one(i: int) -> int:
+    async def one(i: int) -> None:
         async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
-            return await audit.append(
-                conn, audit.Actor(None, f"w{i}"), "test.append", detail={"i": i}
-            )
+            await audit.append(conn, audit.Actor(None, f"w{i}"), "test.append", detail={"i": i})
 
-    seqs = await asyncio.gather(*(one(i) for i in range(30)))
-    assert sorted(seqs) == list(range(min(seqs), min(seqs) + 30))
+    await asyncio.gather(*(one(i) for i in range(30)))
     with psycopg.connect(db_url) as conn:
+        seqs = [r[0] for r in conn.execute("SELECT seq FROM audit_log ORDER BY seq")]
+        workers = {r[0] for r in conn.execute("SELECT actor FROM audit_log")}
         result = audit.verify(conn)
         assert result.broken is None
-        assert result.head is not None and result.head["seq"] == max(seqs)
+        assert result.head is not None and result.head["seq"] == seqs[-1]
         assert audit.chain_head(conn)["row_hash"] == result.head["row_hash"]
+    assert seqs == list(range(1, 31))
+    assert workers == {f"w{i}" for i in range(30)}
+
+
+async def test_the_database_links_rows_as_the_pure_module_does(db_url):
+    from logbook.canonical import GENESIS, row_hash
+
+    async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
+        await audit.append(conn, audit.SYSTEM, "test.one", "thing", 7, None, {"x": 1.5, "y": 2.0})
+        await audit.append(conn, audit.Actor(3, "op"), "test.two", detail={"s": "caf\u00e9"})
+    with psycopg.connect(db_url) as conn:
+        rows = (
+            conn.cursor(row_factory=psycopg.rows.dict_row)
+            .execute("SELECT * FROM audit_log ORDER BY seq")
+            .fetchall()
+        )
+    assert rows[0]["prev_hash"] == GENESIS
+    assert rows[0]["row_hash"] == row_hash(rows[0], GENESIS)
+    assert rows[1]["prev_hash"] == rows[0]["row_hash"]
+    assert rows[1]["row_hash"] == row_hash(rows[1], rows[0]["row_hash"])

@@ -1,3 +1,4 @@
+import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -6,7 +7,9 @@ from logbook.canonical import (
     GENESIS,
     canonical_json,
     content_hash,
+    link_hash,
     normalise,
+    row_content_hash,
     row_hash,
     verify_chain,
 )
@@ -77,9 +80,19 @@ def test_an_intact_chain_verifies():
 def test_row_hash_covers_every_chain_field_and_the_previous_hash():
     row = _chain(1)[0]
     base = row_hash(row, GENESIS)
-    for field, other in [("actor", "x"), ("detail", {"value": 2}), ("seq", 9), ("site_id", None)]:
+    for field, other in [("actor", "x"), ("detail", {"value": 2}), ("at", None), ("site_id", None)]:
         assert row_hash({**row, field: other}, GENESIS) != base
     assert row_hash(row, "1" * 64) != base
+    # seq is the row's position, kept by the links rather than the hash.
+    assert row_hash({**row, "seq": 9}, GENESIS) == base
+
+
+def test_the_link_is_sha256_of_the_two_hex_digests():
+    """The database computes this step: a fixed vector pins the formula down."""
+    row = _chain(1)[0]
+    content = row_content_hash(row)
+    assert row_hash(row, GENESIS) == hashlib.sha256((GENESIS + content).encode()).hexdigest()
+    assert link_hash("a" * 64, "b" * 64) == (hashlib.sha256(b"a" * 64 + b"b" * 64).hexdigest())
 
 
 @pytest.mark.parametrize(
