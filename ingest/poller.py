@@ -109,8 +109,13 @@ class ModbusPoller:
         site_id: int,
         submit_rows: RowSink,
         submit_events: EventSink,
+        phase_s: float = 0.0,
     ) -> None:
         self.device = device
+        # Where in the poll interval this device's cycles start. Devices sharing a
+        # gateway (or a simulator) are spread over the interval rather than all asking
+        # at the same instant.
+        self.phase_s = phase_s
         # Each request with the states of its tags and their byte/bit offsets.
         self._work = [
             (req, [(tags[s.tag], s.offset) for s in req.slots if s.tag in tags]) for req in requests
@@ -230,7 +235,9 @@ class ModbusPoller:
         d = self.device
         answers_before = self._answers
         period = d.poll_interval_s
-        next_due = time.monotonic()
+        next_due = time.monotonic() + self.phase_s
+        if self.phase_s:
+            await asyncio.sleep(self.phase_s)
         while True:
             started = time.monotonic()
             rows: list[Row] = []

@@ -100,10 +100,9 @@ class IngestService:
             self.writer = Writer(self.dsn, spool, opts, site_code=cfg.site.code)
         writer = self.writer
         site_id = self.sync.site_id
-        for device in cfg.modbus.devices:
+        polled = [d for d in cfg.modbus.devices if cfg.modbus_tags(d.name)]
+        for k, device in enumerate(polled):
             tags = cfg.modbus_tags(device.name)
-            if not tags:
-                continue
             states = {
                 t.name: TagState.build(
                     t,
@@ -123,6 +122,7 @@ class IngestService:
                     site_id,
                     writer.submit,
                     writer.submit_events,
+                    phase_s=device.poll_interval_s * k / len(polled),
                 )
             )
         writer.publish_health(self.health_items)
