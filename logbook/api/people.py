@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from logbook.api.common import Denied, invalid, json_response, not_found, site_id_for, transaction
+from logbook.api.common import Denied, invalid, json_response, not_found, transaction
 from logbook.auth.deps import Admin, CurrentUser, Supervisor
 from logbook.people import PersonError, create_person, get_person, list_people, set_role, set_secret
 
@@ -160,7 +160,9 @@ async def sites(user: CurrentUser, request: Request) -> object:
         return json_response([_site(r) for r in await cur.fetchall()])
 
 
-@router.post("/sites/{code}/logbook-settings", response_model=SiteOut, tags=["sites"])
+@router.post(
+    "/sites/{code}/logbook-settings", response_model=SiteOut, tags=["sites"], responses={404: {}}
+)
 async def site_settings(
     code: str, body: SiteSettingsIn, user: Supervisor, request: Request
 ) -> object:
@@ -168,7 +170,11 @@ async def site_settings(
     from logbook import audit
 
     async with transaction(request, user) as conn:
-        site_id = await site_id_for(conn, code)
+        cur = await conn.execute("SELECT id FROM sites WHERE code = %s", (code,))
+        found = await cur.fetchone()
+        if found is None:
+            raise not_found("site", code)
+        site_id = found[0]
         await conn.execute(
             "INSERT INTO site_logbook_settings (site_id, allow_pin_login, backdate_limit, set_by)"
             " VALUES (%s, %s, %s, %s)",

@@ -133,6 +133,8 @@ async def test_only_the_chief_or_admin_sets_the_backdate_limit(api):
         "operator", "/api/sites/demo-wwtp/logbook-settings", {"backdate_limit_hours": 700}
     )
     assert r.status_code == 403
+    r = await api.post("chief", "/api/sites/nowhere/logbook-settings", {})
+    assert r.status_code == 404
 
 
 async def test_entries_go_only_on_open_shifts(api):

@@ -1,5 +1,7 @@
 """Shifts: crew and DRC, handoff, closing, signing and what signing freezes."""
 
+from datetime import UTC, datetime, timedelta
+
 import psycopg
 
 from tests.logbook.conftest import PASSWORDS
@@ -270,3 +272,36 @@ async def test_unknown_site_is_422_naming_the_field(api):
     r = await api.post("operator", "/api/shifts", {"site": "nowhere"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "site"]
+
+
+async def test_crew_times_are_corrected_by_amendment(api):
+    shift = await api.open_shift("operator")
+    [member] = shift["crew"]
+    later = datetime.now(UTC) - timedelta(minutes=30)
+    r = await api.post(
+        "operator",
+        "/api/amendments",
+        {
+            "target": "crew",
+            "target_id": member["id"],
+            "changes": {"arrived_at": later.isoformat()},
+            "reason": "badge log shows 30 min late",
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = await api.post(
+        "operator",
+        "/api/amendments",
+        {
+            "target": "crew",
+            "target_id": member["id"],
+            "changes": {"left_at": (later - timedelta(hours=1)).isoformat()},
+            "reason": "oops",
+        },
+    )
+    assert r.status_code == 422 and "before the person arrived" in r.text
+    shown = (await api.get("operator", f"/api/shifts/{shift['id']}")).json()
+    [crew] = shown["crew"]
+    assert datetime.fromisoformat(crew["arrived_at"]) == later
+    assert crew["original"]["arrived_at"] == member["arrived_at"]
+    assert crew["history"][0]["reason"] == "badge log shows 30 min late"
