@@ -182,6 +182,7 @@ class PlantSimulator:
         self.faults = FaultController(self)
         self._initial_faults = list(faults)
         self._published: dict[str, Published] = {}
+        self._last_raw: dict[str, Value] = {}
         self._images: dict[int, DeviceImage] = build_images(plant_map) if modbus else {}
         self._image_by_device = {img.device.name: img for img in self._images.values()}
         self._modbus: ModbusFace | None = None
@@ -357,14 +358,20 @@ class PlantSimulator:
         values = self.model.values()
         when = self.model.time
         statuses = self.faults.active
+        last_raw = self._last_raw
         for tag in self.plant_map.tags:
-            value = self.faults.apply(tag.name, values[tag.name])
-            status = statuses.status_for(tag.name) if len(statuses) else 0
+            name = tag.name
+            value = self.faults.apply(name, values[name])
+            status = statuses.status_for(name) if len(statuses) else 0
+            old = self._published.get(name)
+            # Most values of a large plant are unchanged between ticks: skip encoding them.
+            if old is not None and old.status == status and last_raw.get(name) == value:
+                continue
+            last_raw[name] = value
             shown = self._to_registers(tag, value)
-            old = self._published.get(tag.name)
             if old is not None and old.value == shown and old.status == status:
                 continue
-            self._published[tag.name] = Published(shown, status, when)
+            self._published[name] = Published(shown, status, when)
 
     def _to_registers(self, tag: Tag, value: Value) -> Value:
         if tag.modbus is None:

@@ -59,6 +59,7 @@ class SyntheticModel:
         self.seed = seed
         self._t = (start or datetime(2026, 1, 1, tzinfo=UTC)).timestamp()
         self._names = names
+        self._cache: tuple[int, dict[str, Value]] | None = None
         self._kinds = kinds
         self._phase = [uniform(seed, i, 0) * 2 * math.pi for i in range(len(names))]
         self._period = [600.0 + 3000.0 * uniform(seed, i, 1) for i in range(len(names))]
@@ -81,6 +82,8 @@ class SyntheticModel:
 
     def values(self) -> dict[str, Value]:
         second = math.floor(self._t)
+        if self._cache is not None and self._cache[0] == second:
+            return dict(self._cache[1])
         out: dict[str, Value] = {}
         for i, name in enumerate(self._names):
             if self._kinds[i] == "counter":
@@ -90,7 +93,8 @@ class SyntheticModel:
                 # every value differs from the last by more than the 0.1 resolution.
                 wave = math.sin(2 * math.pi * second / self._period[i] + self._phase[i])
                 out[name] = round(50.0 + 30.0 * wave + (second % 10) * 0.5, 1)
-        return out
+        self._cache = (second, out)
+        return dict(out)
 
 
 def synthetic_plant(
