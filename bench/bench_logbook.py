@@ -1,0 +1,416 @@
+"""Logbook API: entry writes under 20 concurrent clients, and a month's listing.
+
+(a) baseline: ``GET /healthz`` round trips from the same 20 clients (one pooled
+    database query each), and a raw single-row ``INSERT`` into ``entries`` with
+    its commit, from one psycopg connection: what the machine gives before any
+    logbook logic.
+(b) writes: 20 clients, each logged in as its own operator with its own open
+    shift, each posting entries back to back (a mix of kinds, each with an
+    Idempotency-Key) for ``--per-client`` entries. Every write authenticates the
+    session, validates the kind, checks the shift is open, inserts, appends to the
+    hash-chained audit log (serialised) and answers with the stored record.
+    Reports entries per second and p50/p99 latency per request.
+(c) listing: a month of entries for one facility (``--month`` entries, ~5 %
+    amended) listed in one ``GET /api/entries?site=…&from=…&to=…`` with amendments
+    folded in; p50 and max over ``--repeat`` runs, beside the raw SQL of the same
+    rows.
+
+A real uvicorn (``clearwell serve``) on a free loopback port, in its own process.
+Runs against a scratch database created on the server of ``CLEARWELL_DATABASE_URL``
+(its role needs CREATEDB; dropped afterwards), or a throwaway local cluster.
+
+    .venv/bin/python -m bench logbook [--clients 20] [--per-client 100] [--month 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+from argon2 import PasswordHasher
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from clearwell.migrate import migrate
+from logbook import audit
+from logbook.auth import secrets
+from logbook.demo import seed_async
+from logbook.people import create_person
+from tests.support.pg_cluster import free_port
+
+PASSWORD = "bench-password-1"
+
+
+@contextlib.contextmanager
+def scratch_database() -> Iterator[tuple[str, str]]:
+    base = os.environ.get("CLEARWELL_DATABASE_URL")
+    if base:
+        name = f"clearwell_bench_logbook_{os.getpid()}"
+        with psycopg.connect(base, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        # The server reads a URL, not a key=value conninfo.
+        url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+        try:
+            yield url, f"CLEARWELL_DATABASE_URL's server, scratch database {name}"
+        finally:
+            with psycopg.connect(base, autocommit=True) as admin:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+        return
+    from tests.support.pg_cluster import LocalCluster
+
+    with LocalCluster() as cluster:
+        with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
+            admin.execute("CREATE DATABASE bench")
+        yield cluster.url("bench"), "throwaway local cluster (fsync off)"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc), load-independent unlike latency."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def server(url: str, pool_max: int) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
+    env.update(
+        CLEARWELL_DATABASE_URL=url,
+        CLEARWELL_LOG_LEVEL="WARNING",
+        CLEARWELL_DB_POOL_MAX=str(pool_max),
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clearwell.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the server did not come up")
+            time.sleep(0.1)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def prepare(url: str, clients: int) -> None:
+    # Cheap hashes for the bench people: logins are not what is measured here.
+    secrets.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    await seed_async(url)
+    async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        for i in range(clients):
+            await create_person(
+                conn, audit.SYSTEM, f"bench-op-{i:02d}", f"Bench Operator {i}", "operator", PASSWORD
+            )
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+ENTRY_MIX = [
+    ("reading", {"instrument": "influent flow", "value": 2.31, "unit": "MGD"}),
+    (
+        "chemical_addition",
+        {"chemical": "NaOCl", "amount": 4.5, "unit": "gal", "feed_point": "contact basin"},
+    ),
+    (
+        "process_adjustment",
+        {"what": "blower 2 DO setpoint", "from_value": "2.0", "to_value": "1.8", "unit": "mg/L"},
+    ),
+    ("observation", {"text": "light foam on basin 2"}),
+    ("note", {"text": "called the lab about the BOD bottles"}),
+]
+
+
+async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    r = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+async def pace(start: float, n: int, interval: float) -> None:
+    """Waits for the n-th send time of a client sending every ``interval`` s (0: no wait)."""
+    if interval:
+        delay = start + n * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+async def healthz_round(
+    base: str, clients: int, per_client: int, interval: float = 0.0
+) -> list[float]:
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=clients)) as c:
+
+        async def one(i: int) -> None:
+            start = time.perf_counter() + interval * i / clients
+            for n in range(per_client):
+                await pace(start, n, interval)
+                t = time.perf_counter()
+                r = await c.get("/healthz")
+                latencies.append(time.perf_counter() - t)
+                assert r.status_code == 200
+
+        await asyncio.gather(*(one(i) for i in range(clients)))
+    return latencies
+
+
+async def write_round(
+    base: str, clients: int, per_client: int, interval: float = 0.0, tag: str = ""
+) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    async with httpx.AsyncClient(
+        base_url=base, limits=httpx.Limits(max_connections=clients), timeout=30
+    ) as c:
+        sessions = []
+        for i in range(clients):
+            headers = await login(c, f"bench-op-{i:02d}")
+            me = (await c.get("/api/auth/me", headers=headers)).json()
+            r = await c.post(
+                "/api/shifts",
+                json={
+                    "site": "demo-wwtp",
+                    "label": f"bench {i}",
+                    "crew": [{"person_id": me["id"], "shift_role": "operator"}],
+                },
+                headers=headers,
+            )
+            r.raise_for_status()
+            sessions.append((headers, r.json()["id"]))
+
+        async def one(i: int) -> None:
+            headers, shift_id = sessions[i]
+            # Clients start spread over one interval, as terminals would.
+            start = time.perf_counter() + interval * i / clients
+            for n in range(per_client):
+                await pace(start, n, interval)
+                kind, data = ENTRY_MIX[n % len(ENTRY_MIX)]
+                body = {"shift_id": shift_id, "kind": kind, "data": data}
+                h = {**headers, "Idempotency-Key": f"{tag}c{i}-{n}"}
+                t = time.perf_counter()
+                r = await c.post("/api/entries", json=body, headers=h)
+                latencies.append(time.perf_counter() - t)
+                assert r.status_code == 201, r.text
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(clients)))
+        elapsed = time.perf_counter() - start
+    return latencies, elapsed
+
+
+def raw_inserts(url: str, n: int) -> list[float]:
+    out = []
+    with psycopg.connect(url) as conn:
+        site, person = conn.execute(
+            "SELECT (SELECT id FROM sites WHERE code = 'demo-wwtp'),"
+            " (SELECT id FROM people WHERE username = 'operator')"
+        ).fetchone()  # type: ignore[misc]
+        shift = conn.execute(
+            "INSERT INTO shifts (site_id, opened_at, opened_by) VALUES (%s, now(), %s)"
+            " RETURNING id",
+            (site, person),
+        ).fetchone()[0]  # type: ignore[index]
+        conn.commit()
+        for _ in range(n):
+            t = time.perf_counter()
+            conn.execute(
+                "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
+                " recorded_by) VALUES (%s, %s, 'note', %s, false, now(), %s)",
+                (site, shift, Jsonb({"text": "raw"}), person),
+            )
+            conn.commit()
+            out.append(time.perf_counter() - t)
+    return out
+
+
+def populate_month(url: str, entries: int, amended_share: float) -> tuple[datetime, datetime]:
+    """A month of shifts (3 a day) and entries for a second facility, written directly."""
+    rng = random.Random(7)
+    start = datetime(2026, 6, 1, 6, tzinfo=UTC)
+    end = start + timedelta(days=30)
+    with psycopg.connect(url) as conn:
+        site = conn.execute(
+            "INSERT INTO sites (code, name, timezone, state, category)"
+            " VALUES ('month-plant', 'Month Plant', 'America/Denver', 'UT', 'treatment')"
+            " RETURNING id"
+        ).fetchone()[0]  # type: ignore[index]
+        people = [r[0] for r in conn.execute("SELECT id FROM people WHERE username LIKE 'bench%'")]
+        shifts = []
+        for s in range(90):
+            opened = start + timedelta(hours=8 * s)
+            shifts.append(
+                conn.execute(
+                    "INSERT INTO shifts (site_id, opened_at, opened_by) VALUES (%s, %s, %s)"
+                    " RETURNING id",
+                    (site, opened, people[s % len(people)]),
+                ).fetchone()[0]  # type: ignore[index]
+            )
+        rows = []
+        for n in range(entries):
+            at = start + timedelta(seconds=n * (30 * 86400 / entries))
+            s = min(int((at - start).total_seconds() // (8 * 3600)), 89)
+            kind, data = ENTRY_MIX[n % len(ENTRY_MIX)]
+            rows.append(
+                (
+                    site,
+                    shifts[s],
+                    kind,
+                    Jsonb(data),
+                    kind in ("chemical_addition", "process_adjustment"),
+                    at,
+                    at + timedelta(minutes=3),
+                    people[s % len(people)],
+                )
+            )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
+                " recorded_at, recorded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                rows,
+            )
+        ids = [r[0] for r in conn.execute("SELECT id FROM entries WHERE site_id = %s", (site,))]
+        for entry_id in rng.sample(ids, int(len(ids) * amended_share)):
+            conn.execute(
+                "INSERT INTO amendments (target, target_id, changes, reason, amended_by,"
+                " after_signing) VALUES ('entry', %s, %s, 'bench correction', %s, false)",
+                (entry_id, Jsonb({"data": {"text": "fixed"}}), people[0]),
+            )
+        conn.commit()
+        conn.execute("ANALYZE")
+    return start, end
+
+
+async def list_month(
+    base: str, start: datetime, end: datetime, repeat: int
+) -> tuple[list[float], int, int]:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+        headers = await login(c, "bench-op-00")
+        params = {
+            "site": "month-plant",
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "limit": 10000,
+        }
+        times, count, size = [], 0, 0
+        for _ in range(repeat + 1):
+            t = time.perf_counter()
+            r = await c.get("/api/entries", params=params, headers=headers)
+            times.append(time.perf_counter() - t)
+            r.raise_for_status()
+            count, size = len(r.json()["items"]), len(r.content)
+        return times[1:], count, size  # the first run warms caches
+
+
+def raw_month_query(url: str, start: datetime, end: datetime, repeat: int) -> list[float]:
+    out = []
+    with psycopg.connect(url) as conn:
+        for _ in range(repeat):
+            t = time.perf_counter()
+            rows = conn.execute(
+                "SELECT e.* FROM entries e JOIN sites s ON s.id = e.site_id"
+                " WHERE s.code = 'month-plant' AND e.occurred_at >= %s AND e.occurred_at < %s"
+                " ORDER BY e.occurred_at, e.id",
+                (start, end),
+            ).fetchall()
+            conn.execute(
+                "SELECT * FROM amendments WHERE target = 'entry' AND target_id = ANY(%s)",
+                ([r[0] for r in rows],),
+            ).fetchall()
+            out.append(time.perf_counter() - t)
+    return out
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:.1f} ms"
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench logbook")
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--per-client", type=int, default=100)
+    ap.add_argument("--month", type=int, default=5000)
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--pool", type=int, default=20, help="server's CLEARWELL_DB_POOL_MAX")
+    ap.add_argument(
+        "--rate", type=float, default=80, help="entries/s all clients offer in the paced round"
+    )
+    args = ap.parse_args(argv)
+    with scratch_database() as (url, where):
+        print(f"database: {where}")
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn)
+        asyncio.run(prepare(url, args.clients))
+        with server(url, args.pool) as (base, pid):
+            print(f"server: clearwell serve on {base} (pool max {args.pool})")
+            raw = raw_inserts(url, 500)
+            print(
+                f"baseline raw INSERT+commit x{len(raw)} (1 connection):"
+                f" p50 {ms(percentile(raw, 0.5))}, p99 {ms(percentile(raw, 0.99))}"
+            )
+            interval = args.clients / args.rate
+            for label, gap in (("saturated", 0.0), (f"paced {args.rate:g}/s", interval)):
+                cpu = cpu_seconds(pid)
+                hz = asyncio.run(healthz_round(base, args.clients, args.per_client, gap))
+                hz_cpu = (cpu_seconds(pid) - cpu) / len(hz)
+                print(
+                    f"[{label}] baseline /healthz x{len(hz)} at {args.clients} clients:"
+                    f" p50 {ms(percentile(hz, 0.5))}, p99 {ms(percentile(hz, 0.99))},"
+                    f" server CPU {ms(hz_cpu)}/request"
+                )
+                cpu = cpu_seconds(pid)
+                lat, elapsed = asyncio.run(
+                    write_round(base, args.clients, args.per_client, gap, label[:3])
+                )
+                wr_cpu = (cpu_seconds(pid) - cpu) / len(lat)
+                print(
+                    f"[{label}] entry writes x{len(lat)} at {args.clients} clients:"
+                    f" {len(lat) / elapsed:.0f}/s, p50 {ms(percentile(lat, 0.5))},"
+                    f" p99 {ms(percentile(lat, 0.99))}, max {ms(max(lat))},"
+                    f" server CPU {ms(wr_cpu)}/request (incl. 20 logins and shifts)"
+                )
+            start, end = populate_month(url, args.month, 0.05)
+            times, count, size = asyncio.run(list_month(base, start, end, args.repeat))
+            raw_q = raw_month_query(url, start, end, args.repeat)
+            print(
+                f"month listing: {count} entries ({size / 1e6:.1f} MB JSON) x{len(times)}:"
+                f" p50 {ms(statistics.median(times))}, max {ms(max(times))};"
+                f" raw SQL of the same rows p50 {ms(statistics.median(raw_q))}"
+            )
+        with psycopg.connect(url) as conn:
+            result = audit.verify(conn)
+        print(f"audit chain after the run: {result.rows} rows, broken: {result.broken}")
+    return 0
