@@ -323,7 +323,7 @@ async def list_month(
             "site": "month-plant",
             "from": start.isoformat(),
             "to": end.isoformat(),
-            "limit": 10000,
+            "limit": "10000",
         }
         times, count, size = [], 0, 0
         for _ in range(repeat + 1):
