@@ -32,28 +32,49 @@ async def seed_async(dsn: str) -> list[str]:
     """Creates what is missing; returns a line per thing it created. Idempotent."""
     created = []
     async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
+        # The collectors' tag sync may have created the site first (without its state
+        # and category): fill in what is missing rather than skip.
         cur = await conn.execute(
             "INSERT INTO sites (code, name, timezone, state, category)"
             " VALUES (%(code)s, %(name)s, %(timezone)s, %(state)s, %(category)s)"
-            " ON CONFLICT (code) DO NOTHING RETURNING id",
+            " ON CONFLICT (code) DO UPDATE SET state = coalesce(sites.state, EXCLUDED.state),"
+            " category = coalesce(sites.category, EXCLUDED.category)"
+            " RETURNING id, xmax = 0",
             DEMO_SITE,
         )
         row = await cur.fetchone()
-        if row is not None:
+        assert row is not None
+        site_id, inserted = row
+        if inserted:
             created.append(f"site {DEMO_SITE['code']}")
-            await conn.execute(
-                "INSERT INTO site_logbook_settings (site_id, allow_pin_login) VALUES (%s, true)",
-                (row[0],),
-            )
             await audit.append(
                 conn,
                 audit.SYSTEM,
                 "site.create",
                 "site",
-                row[0],
-                row[0],
+                site_id,
+                site_id,
                 {**DEMO_SITE, "demo": True},
             )
+        cur = await conn.execute(
+            "SELECT 1 FROM site_logbook_settings WHERE site_id = %s", (site_id,)
+        )
+        if await cur.fetchone() is None:
+            # The demo shows the floor-terminal PIN login.
+            await conn.execute(
+                "INSERT INTO site_logbook_settings (site_id, allow_pin_login) VALUES (%s, true)",
+                (site_id,),
+            )
+            await audit.append(
+                conn,
+                audit.SYSTEM,
+                "site.logbook_settings",
+                "site",
+                site_id,
+                site_id,
+                {"allow_pin_login": True, "demo": True},
+            )
+            created.append("PIN login at the demo site")
         for username, name, role, password, pin in DEMO_USERS:
             cur = await conn.execute("SELECT 1 FROM people WHERE username = %s", (username,))
             if await cur.fetchone() is None:

@@ -66,6 +66,21 @@ def test_users_add_and_list(db_url):
     assert actions == ["cli person.create"]
 
 
+def test_demo_seeder_completes_a_site_the_collectors_created_first(db_url):
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO sites (code, name, timezone)"
+            " VALUES ('demo-wwtp', 'Demo', 'America/Denver')"
+        )
+    created = asyncio.run(seed_async(db_url))
+    assert "site demo-wwtp" not in created and "PIN login at the demo site" in created
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT state, category FROM sites").fetchone() == ("UT", "treatment")
+        assert conn.execute("SELECT allow_pin_login FROM site_logbook_settings").fetchone() == (
+            True,
+        )
+
+
 def test_demo_seeder_is_idempotent(db_url):
     first = asyncio.run(seed_async(db_url))
     assert "site demo-wwtp" in first and "user operator" in first
