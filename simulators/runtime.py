@@ -160,7 +160,12 @@ class PlantSimulator:
         if model is None:
             if plant_map is None:
                 plant_map = load_map(map_path)
-            model = PlantModel(seed=seed, start=start, timezone=plant_map.site.timezone)
+            # Far faster than real time, one-second substeps would cost more CPU than a
+            # core has; coarser ones keep the clock up (stable up to a minute).
+            substep = min(60.0, max(1.0, speed / 1000.0))
+            model = PlantModel(
+                seed=seed, start=start, timezone=plant_map.site.timezone, max_substep_s=substep
+            )
         if plant_map is None:
             plant_map = load_map(map_path, known_tags=model.variables.keys())
         unknown = [t for t in plant_map.tags if t.name not in model.variables]
