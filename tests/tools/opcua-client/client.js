@@ -7,6 +7,7 @@
 //                         "pki": "/tmp/dir", "read": ["ns=2;s=..."]}'
 "use strict";
 
+const os = require("os");
 const path = require("path");
 const {
   OPCUAClient,
@@ -83,7 +84,7 @@ function plain(dataValue) {
 }
 
 async function main() {
-  const pki = args.pki || path.join(__dirname, "pki");
+  const pki = args.pki || path.join(os.tmpdir(), "clearwell-opcua-client-pki");
   const certificateManager = new OPCUACertificateManager({
     rootFolder: pki,
     automaticallyAcceptUnknownCertificate: true,
