@@ -12,8 +12,8 @@ times in the same run:
   points (a 1920 px screen: 30 min buckets from ``readings_1m``): time and bytes;
 * the trend page in Debian's Chromium (1920x1080, against ``clearwell serve``):
   the page's own measure of its request (with JSON parsing) and of uPlot's drawing;
-* the rollup work: building a month from scratch, and recomputing one dirty
-  hour (what the background job does for each tag every few seconds).
+* the rollup work: building a month from scratch, recomputing one whole dirty
+  hour, and one round of the background job for 300 tags whose last 5 s are new.
 
     .venv/bin/python -m bench trends [--days N] [--repeat R] [--keep] [--no-browser]
 """
@@ -252,6 +252,27 @@ def time_browser(url: str, repeat: int) -> list[tuple[str, Any]]:
     ]  # fmt: skip
 
 
+async def time_steady_round(url: str, tag: int, tags: int, repeat: int) -> list[float]:
+    """One refresh round as the web app runs it with ``tags`` tags being written: each
+    tag's current hour marked with its last 5 s new. Stood in for by as many hours
+    of the one tag, each marked 5 s before its end."""
+    samples = []
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        for _ in range(repeat):
+            await conn.execute(
+                """INSERT INTO rollup_dirty (tag_id, bucket_hour, from_time)
+                   SELECT %(tag)s, h, h + interval '59 minutes 55 seconds'
+                   FROM generate_series(%(end)s - %(n)s * interval '1 hour',
+                                        %(end)s - interval '1 hour', interval '1 hour') AS h""",
+                {"tag": tag, "end": END, "n": tags},
+            )
+            t0 = time.perf_counter()
+            done = await refresh_all(conn, batch=tags)
+            samples.append(time.perf_counter() - t0)
+            assert done == tags
+    return samples
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench trends")
     parser.add_argument("--days", type=int, default=30)
@@ -279,7 +300,9 @@ def main(argv: list[str]) -> int:
     results.append((f"baseline: time_bucket 1 h from readings ({n} rows out)", _fmt_ms(samples)))
     results += asyncio.run(time_api(url, tag, args.days, args.repeat))
     dirty = asyncio.run(time_dirty_hour(url, tag, args.repeat))
-    results.append(("refresh of one dirty tag-hour (3,600 readings)", _fmt_ms(dirty)))
+    results.append(("refresh of one whole dirty tag-hour (3,600 readings)", _fmt_ms(dirty)))
+    steady = asyncio.run(time_steady_round(url, tag, 300, args.repeat))
+    results.append(("refresh round, 300 tags with their last 5 s new", _fmt_ms(steady)))
     if not args.no_browser:
         results += time_browser(url, args.repeat)
     if not args.keep:

@@ -128,7 +128,9 @@ async def trend_buckets(
 ) -> list[Bucket]:
     """The non-empty buckets of [lo, hi) for one tag, from the plan's source table."""
     params = {"w": plan.bucket_s, "tag": tag_id, "lo": lo, "hi": hi}
-    cur = await conn.execute(_QUERIES[plan.source], params)
+    # Not prepared, like the rollup refresh: a generic plan of a hypertable query
+    # cannot exclude chunks at plan time, and the pool keeps its connections.
+    cur = await conn.execute(_QUERIES[plan.source], params, prepare=False)
     return [Bucket(*row) for row in await cur.fetchall()]
 
 
@@ -136,7 +138,7 @@ async def sample_before(
     conn: psycopg.AsyncConnection[Any], tag_id: int, lo: datetime
 ) -> Sample | None:
     params = {"tag": tag_id, "lo": lo, "since": lo - BEFORE_LOOKBACK}
-    cur = await conn.execute(_BEFORE, params)
+    cur = await conn.execute(_BEFORE, params, prepare=False)
     row = await cur.fetchone()
     return Sample(*row) if row else None
 
@@ -171,7 +173,7 @@ async def latest_readings(
            ORDER BY t.name"""
     ).format(_TAG_COLUMNS, _TAG_FROM)
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, (LATEST_LOOKBACK, site))
+        await cur.execute(query, (LATEST_LOOKBACK, site), prepare=False)
         rows = await cur.fetchall()
         if rows:
             return rows[0]["now"], rows
