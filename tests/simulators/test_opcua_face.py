@@ -80,6 +80,9 @@ async def test_node_opcua_reads_over_basic256sha256_with_username(
     full_sim: PlantSimulator, tmp_path: Path, mode: str
 ):
     sim = full_sim
+    sim.faults.status("effluent.turbidity", "BadSensorFailure")
+    sim.faults.status("aeration.do", "uncertain")
+    await sim.sync()
     ids = [t.opcua.node_id for t in sim.plant_map.tags if t.opcua]
     doc = await node_opcua(
         endpoint=sim.opcua_endpoint,
@@ -92,9 +95,17 @@ async def test_node_opcua_reads_over_basic256sha256_with_username(
         pki=str(tmp_path / "pki"),
     )
     assert doc["exit_code"] == 0, doc
+    read = doc["read"]
     for tag in sim.plant_map.tags:
         assert tag.opcua is not None
-        assert doc["read"][tag.opcua.node_id]["value"] == sim.value(tag.name)
+        if tag.name == "effluent.turbidity":
+            # A Bad status carries no value (OPC UA Part 4, 7.7.1).
+            assert read[tag.opcua.node_id]["statusName"] == "BadSensorFailure"
+            assert read[tag.opcua.node_id]["value"] is None
+            continue
+        assert read[tag.opcua.node_id]["value"] == sim.value(tag.name)
+    assert read["ns=2;s=Aeration.DO"]["statusName"] == "Uncertain"
+    assert read["ns=2;s=Influent.Flow"]["statusName"] == "Good"
 
 
 async def test_node_opcua_wrong_password_is_refused(full_sim: PlantSimulator, tmp_path: Path):
