@@ -230,6 +230,7 @@ class PlantSimulator:
     async def start(self) -> None:
         for spec in self._initial_faults:
             self.faults.add(spec)
+        self.schedule_periodic()
         try:
             if self._want_modbus:
                 self._modbus = ModbusFace(
@@ -424,7 +425,11 @@ class PlantSimulator:
             for f in self.faults.active
             if f.kind in ("drop", "restart") and f.value
         }
-        now = asyncio.get_running_loop().time() if self._tasks else 0.0
+        try:
+            now = asyncio.get_running_loop().time()
+        except RuntimeError:  # faults given before the simulator runs; start() comes back here
+            now = 0.0
+            periodic = {}
         for kind, every in periodic.items():
             if self._periodic.get(kind) != every:
                 self._next_due[kind] = now + every
