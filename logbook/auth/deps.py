@@ -25,6 +25,20 @@ from fastapi import Depends, HTTPException, Request, status
 from logbook import audit
 from logbook.auth.sessions import Principal, principal_for_token
 
+__all__ = [
+    "COOKIE_NAME",
+    "Admin",
+    "Auditor",
+    "CurrentUser",
+    "Principal",
+    "ShiftOperator",
+    "Supervisor",
+    "Writer",
+    "current_user",
+    "record_forbidden",
+    "require_role",
+]
+
 COOKIE_NAME = "clearwell_session"
 ROLES = ("operator", "trainee", "chief_operator", "admin", "regulator")
 WRITER_ROLES = ("operator", "trainee", "chief_operator", "admin")
