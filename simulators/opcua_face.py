@@ -210,12 +210,13 @@ class OpcuaFace:
         if server is None:
             return
         last = self._last
+        now: Any = datetime.now(UTC)
         for name, pub in values.items():
             node_id = self._node_ids.get(name)
             if node_id is None or last.get(name) == pub:
                 continue
             last[name] = pub
-            await server.write_attribute_value(node_id, _data_value(pub))
+            await server.write_attribute_value(node_id, _data_value(pub, now))
 
 
 def _nid(identifier: str | int, namespace: int = 0) -> ua.NodeId:
@@ -231,10 +232,9 @@ def _variant(value: Value) -> ua.Variant:
     return ua.Variant(float(value), ua.VariantType.Double)
 
 
-def _data_value(pub: Published) -> ua.DataValue:
+def _data_value(pub: Published, server: Any) -> ua.DataValue:
     status: Any = ua.StatusCode(pub.status)  # type: ignore[arg-type]
     source: Any = pub.source_time
-    server: Any = datetime.now(UTC)
     return ua.DataValue(
         Value=_variant(pub.value), StatusCode=status, SourceTimestamp=source, ServerTimestamp=server
     )

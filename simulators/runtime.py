@@ -30,6 +30,7 @@ from simulators.model.base import ProcessModel, Value
 from simulators.model.plant import PlantModel
 from simulators.opcua_face import OpcuaFace, Published
 from simulators.ports import free_port
+from simulators.registers import quantize
 
 log = logging.getLogger("clearwell.simulators")
 
@@ -384,8 +385,6 @@ class PlantSimulator:
             return value
         image = self._image_by_device.get(tag.modbus.device)
         if image is None:  # Modbus face off: still show the value a register would hold
-            from simulators.registers import quantize
-
             p = tag.modbus
             if p.register in ("coil", "discrete"):
                 return bool(value)
