@@ -27,8 +27,8 @@ from typing import Any
 import psycopg
 
 HOUR = timedelta(hours=1)
-# Marks taken per transaction: bounds a refresh transaction to a few hundred
-# hours of readings (about a second of work for 1 s tags on this machine).
+# (tag, hour) pairs taken per transaction: bounds a refresh transaction to a few
+# hundred hours of readings (about a second of work for 1 s tags on this machine).
 DEFAULT_BATCH = 200
 # pg_try_advisory_xact_lock key that serialises refreshers ("rlup").
 _LOCK_KEY = 0x726C7570
@@ -37,13 +37,18 @@ LOCK_RETRY_S = 0.2
 
 _MARK_DIRTY = "SELECT clearwell_mark_dirty(%s::int4[], %s::timestamptz[])"
 
-# Each (tag, hour) taken comes with the minute to recompute from: the earliest
-# from_time of its marks, or the whole hour if any mark has none.
+# Picks the (tag, hour) pairs marked longest ago and takes every mark of them,
+# so a backlog of many marks per pair goes in one round. Each pair comes with the
+# minute to recompute from: the earliest from_time of its marks, or the whole hour
+# if any mark has none.
 _TAKE = """
-WITH taken AS (
-    DELETE FROM rollup_dirty
-    WHERE seq IN (SELECT seq FROM rollup_dirty ORDER BY seq LIMIT %(limit)s)
-    RETURNING tag_id, bucket_hour, from_time
+WITH pick AS (
+    SELECT tag_id, bucket_hour FROM rollup_dirty
+    GROUP BY tag_id, bucket_hour ORDER BY min(seq) LIMIT %(limit)s
+), taken AS (
+    DELETE FROM rollup_dirty d USING pick p
+    WHERE d.tag_id = p.tag_id AND d.bucket_hour = p.bucket_hour
+    RETURNING d.tag_id, d.bucket_hour, d.from_time
 )
 SELECT tag_id, bucket_hour,
        CASE WHEN bool_or(from_time IS NULL) THEN bucket_hour
@@ -187,7 +192,7 @@ class RefreshResult:
 async def refresh_once(
     conn: psycopg.AsyncConnection[Any], batch: int = DEFAULT_BATCH
 ) -> RefreshResult:
-    """Take up to ``batch`` marks and recompute their hours, in one transaction.
+    """Take the marks of up to ``batch`` (tag, hour) pairs and recompute them, in one transaction.
 
     ``conn`` must not be inside a transaction (the pool's connections are not).
     """

@@ -318,3 +318,21 @@ async def test_the_refresh_never_leaves_prepared_statements_behind(db_url):
             cur = await aconn.execute("SELECT statement FROM pg_prepared_statements")
             prepared = [row[0] for row in await cur.fetchall()]
             assert not [s for s in prepared if "readings" in s or "rollup_dirty" in s]
+
+
+async def test_a_backlog_of_marks_for_one_hour_goes_in_one_round(db_url):
+    with psycopg.connect(db_url) as conn:
+        a, b = plant(conn)
+        conn.commit()
+        rows = wave(a, T0, 600) + wave(b, T0, 600)
+        for i in range(0, 600, 10):  # 60 batches of 10 s: 120 marks for 2 pairs
+            write_batch(conn, [r for r in rows if i <= (r[0] - T0).total_seconds() < i + 10])
+        assert conn.execute("SELECT count(*) FROM rollup_dirty").fetchone() == (120,)
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as aconn:
+        first = await refresh_once(aconn, batch=1)
+        assert (first.marks, first.minutes, first.hours) == (1, 10, 1)
+        assert await pending_marks(aconn) == 60  # the other tag's marks, all of them
+        assert (await refresh_once(aconn, batch=1)).marks == 1
+        assert await pending_marks(aconn) == 0
+    with psycopg.connect(db_url) as conn:
+        assert_matches(conn, rows)
