@@ -13,6 +13,7 @@ import psycopg
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from psycopg import sql
 from pydantic import BaseModel
 
 from logbook.auth.deps import record_forbidden
@@ -113,6 +114,30 @@ def check_replay(stored_sha: str | None, sha: str) -> None:
             status.HTTP_409_CONFLICT,
             "this Idempotency-Key was already used for a different request",
         )
+
+
+REPLAY = {"Idempotent-Replay": "true"}
+
+
+async def already_made(
+    conn: Any, table: str, author: str, person_id: int, key: str | None, sha: str
+) -> int | None:
+    """The id of the row this person already made with this client key, if any.
+
+    A concurrent duplicate that slips past this check meets the unique index and
+    fails as a whole, so it never leaves a second row.
+    """
+    if key is None:
+        return None
+    query = sql.SQL("SELECT id, request_sha FROM {} WHERE {} = %s AND client_key = %s").format(
+        sql.Identifier(table), sql.Identifier(author)
+    )
+    cur = await conn.execute(query, (person_id, key))
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    check_replay(row[1], sha)
+    return int(row[0])
 
 
 def now() -> datetime:

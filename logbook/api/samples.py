@@ -15,6 +15,8 @@ from logbook.amend import fold
 from logbook.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
+    REPLAY,
+    already_made,
     check_replay,
     client_key,
     decode_cursor,
@@ -39,6 +41,10 @@ class SampleIn(SampleFields):
     shift_id: int | None = None
     sampled_by: list[int] = Field(min_length=1, max_length=20, description="person ids")
     custody: list[CustodyFields] = Field(default_factory=list, max_length=50)
+    client_key: ClientKey | None = None
+
+
+class CustodyIn(CustodyFields):
     client_key: ClientKey | None = None
 
 
@@ -180,12 +186,33 @@ async def _people_exist(conn: Any, ids: list[int], field: str) -> None:
             raise invalid(f"{field}.{i}", f"no person with id {pid}")
 
 
-async def _custody(conn: Any, user: Any, sample_id: int, c: CustodyFields) -> None:
-    await conn.execute(
+async def _custody(
+    conn: Any,
+    user: Any,
+    sample_id: int,
+    c: CustodyFields,
+    key: str | None = None,
+    sha: str | None = None,
+) -> bool:
+    """Whether the hand-over was recorded (False: a concurrent request with its key was)."""
+    cur = await conn.execute(
         "INSERT INTO custody_transfers (sample_id, relinquished_by, received_by, at, condition,"
-        " temperature_c, recorded_by) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (sample_id, c.relinquished_by, c.received_by, c.at, c.condition, c.temperature_c, user.id),
+        " temperature_c, recorded_by, client_key, request_sha)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (recorded_by, client_key) DO NOTHING RETURNING id",
+        (
+            sample_id,
+            c.relinquished_by,
+            c.received_by,
+            c.at,
+            c.condition,
+            c.temperature_c,
+            user.id,
+            key,
+            sha,
+        ),
     )
+    return await cur.fetchone() is not None
 
 
 @router.post("/samples", status_code=201, response_model=SampleOut, responses={409: {}})
@@ -258,17 +285,21 @@ async def create_sample(body: SampleIn, user: Writer, request: Request) -> objec
 @router.post(
     "/samples/{sample_id}/custody", status_code=201, response_model=SampleOut, responses={404: {}}
 )
-async def add_custody(
-    sample_id: int, body: CustodyFields, user: Writer, request: Request
-) -> object:
+async def add_custody(sample_id: int, body: CustodyIn, user: Writer, request: Request) -> object:
     """Record a hand-over in the sample's chain of custody."""
+    key = client_key(request, body.client_key)
+    sha = request_sha(body, sample_id=sample_id)
     async with transaction(request, user) as conn:
         found = await one_sample(conn, sample_id)
         if found is None:
             raise not_found("sample", sample_id)
+        if await already_made(conn, "custody_transfers", "recorded_by", user.id, key, sha):
+            return json_response(found, 201, REPLAY)
         if body.at < found["sampled_at"]:
             raise invalid("at", "is before the sample was taken")
-        await _custody(conn, user, sample_id, body)
+        if not await _custody(conn, user, sample_id, body, key, sha):
+            await already_made(conn, "custody_transfers", "recorded_by", user.id, key, sha)
+            return json_response(await one_sample(conn, sample_id), 201, REPLAY)
         await audit.append(
             conn,
             user.actor,
@@ -276,7 +307,7 @@ async def add_custody(
             "sample",
             sample_id,
             found["site_id"],
-            body.model_dump(mode="json"),
+            body.model_dump(mode="json", exclude={"client_key"}),
         )
         return json_response(await one_sample(conn, sample_id), 201)
 

@@ -14,7 +14,9 @@ from logbook.api.common import (
     CLOCK_SKEW,
     DEFAULT_PAGE,
     MAX_PAGE,
+    REPLAY,
     Denied,
+    already_made,
     check_replay,
     client_key,
     conflict,
@@ -55,6 +57,13 @@ class ShiftIn(BaseModel):
     client_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
+ClientKey = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class CrewAddIn(CrewIn):
+    client_key: ClientKey | None = None
+
+
 class DepartureIn(BaseModel):
     left_at: AwareDatetime | None = Field(None, description="default: now")
 
@@ -65,6 +74,7 @@ class CloseIn(BaseModel):
 
 class HandoffIn(BaseModel):
     body: Annotated[str, Field(min_length=1, max_length=20_000)]
+    client_key: ClientKey | None = None
 
 
 class AckIn(BaseModel):
@@ -170,8 +180,15 @@ def check_open(state: store.ShiftState) -> None:
 
 
 async def _add_crew(
-    conn: Any, user: Any, state: store.ShiftState, member: CrewIn, field: str
-) -> int:
+    conn: Any,
+    user: Any,
+    state: store.ShiftState,
+    member: CrewIn,
+    field: str,
+    key: str | None = None,
+    sha: str | None = None,
+) -> int | None:
+    """The new crew row's id; None if a concurrent request with the same key made it."""
     role = await current_role(conn, member.person_id)
     if role is None:
         raise invalid(f"{field}.person_id", f"no person with id {member.person_id}")
@@ -190,12 +207,13 @@ async def _add_crew(
     if arrived > now() + CLOCK_SKEW:
         raise invalid(f"{field}.arrived_at", "is in the future")
     cur = await conn.execute(
-        "INSERT INTO shift_crew (shift_id, person_id, shift_role, arrived_at, added_by)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-        (state.id, member.person_id, member.shift_role, arrived, user.id),
+        "INSERT INTO shift_crew (shift_id, person_id, shift_role, arrived_at, added_by,"
+        " client_key, request_sha) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (added_by, client_key) DO NOTHING RETURNING id",
+        (state.id, member.person_id, member.shift_role, arrived, user.id, key, sha),
     )
     row = await cur.fetchone()
-    return int(row[0])
+    return int(row[0]) if row else None
 
 
 @router.post("/shifts", status_code=201, response_model=ShiftOut)
@@ -314,12 +332,19 @@ async def _locked(conn: Any, shift_id: int, lock: str) -> store.ShiftState:
     response_model=ShiftOut,
     responses={404: {}, 409: {}},
 )
-async def add_crew(shift_id: int, body: CrewIn, user: ShiftOperator, request: Request) -> object:
+async def add_crew(shift_id: int, body: CrewAddIn, user: ShiftOperator, request: Request) -> object:
     """Add a person to the crew; designating the DRC needs a chief operator or admin."""
+    key = client_key(request, body.client_key)
+    sha = request_sha(body, shift_id=shift_id)
     async with transaction(request, user) as conn:
         state = await _locked(conn, shift_id, "share")
+        if await already_made(conn, "shift_crew", "added_by", user.id, key, sha):
+            return json_response(await shift_body(conn, state), 201, REPLAY)
         check_open(state)
-        crew_id = await _add_crew(conn, user, state, body, "")
+        crew_id = await _add_crew(conn, user, state, body, "", key, sha)
+        if crew_id is None:
+            await already_made(conn, "shift_crew", "added_by", user.id, key, sha)
+            return json_response(await shift_body(conn, state), 201, REPLAY)
         await audit.append(
             conn,
             user.actor,
@@ -327,7 +352,7 @@ async def add_crew(shift_id: int, body: CrewIn, user: ShiftOperator, request: Re
             "crew",
             crew_id,
             state.site_id,
-            {"shift_id": shift_id, **body.model_dump(mode="json")},
+            {"shift_id": shift_id, **body.model_dump(mode="json", exclude={"client_key"})},
         )
         return json_response(await shift_body(conn, state), 201)
 
@@ -412,17 +437,27 @@ async def write_handoff(
     shift_id: int, body: HandoffIn, user: ShiftOperator, request: Request
 ) -> object:
     """The outgoing shift's note to the incoming one."""
+    key = client_key(request, body.client_key)
+    sha = request_sha(body, shift_id=shift_id)
     async with transaction(request, user) as conn:
         state = await _locked(conn, shift_id, "share")
+        seen = await already_made(conn, "handoff_notes", "written_by", user.id, key, sha)
+        if seen:
+            notes = await store.handoff_notes(conn, shift_id)
+            return json_response(next(n for n in notes if n["id"] == seen), 201, REPLAY)
         if state.signed:
             check_open(state)
         cur = await conn.execute(
-            "INSERT INTO handoff_notes (from_shift_id, body, written_by) VALUES (%s, %s, %s)"
-            " RETURNING id",
-            (shift_id, body.body, user.id),
+            "INSERT INTO handoff_notes (from_shift_id, body, written_by, client_key, request_sha)"
+            " VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (written_by, client_key) DO NOTHING RETURNING id",
+            (shift_id, body.body, user.id, key, sha),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            seen = await already_made(conn, "handoff_notes", "written_by", user.id, key, sha)
+            notes = await store.handoff_notes(conn, shift_id)
+            return json_response(next(n for n in notes if n["id"] == seen), 201, REPLAY)
         await audit.append(
             conn,
             user.actor,

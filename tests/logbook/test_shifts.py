@@ -305,3 +305,53 @@ async def test_crew_times_are_corrected_by_amendment(api):
     assert datetime.fromisoformat(crew["arrived_at"]) == later
     assert crew["original"]["arrived_at"] == member["arrived_at"]
     assert crew["history"][0]["reason"] == "badge log shows 30 min late"
+
+
+async def test_double_taps_on_crew_handoff_and_custody_record_once(api):
+    import asyncio
+
+    shift = await api.open_shift("operator")
+    sid = shift["id"]
+    op2 = await api.id("operator2")
+    sample = await api.post(
+        "operator",
+        "/api/samples",
+        {
+            "site": "demo-wwtp",
+            "sample_point": "influent",
+            "sample_type": "grab",
+            "sampled_at": datetime.now(UTC).isoformat(),
+            "sampled_by": [await api.id("operator")],
+        },
+    )
+    posts = [
+        (f"/api/shifts/{sid}/crew", {"person_id": op2, "shift_role": "operator"}),
+        (f"/api/shifts/{sid}/handoff", {"body": "check the grit classifier"}),
+        (
+            f"/api/samples/{sample.json()['id']}/custody",
+            {"relinquished_by": "op", "received_by": "lab", "at": datetime.now(UTC).isoformat()},
+        ),
+    ]
+    headers = await api.headers("operator", {"Idempotency-Key": "tap-1"})
+    for path, body in posts:
+        results = await asyncio.gather(
+            *(api.client.post(path, json=body, headers=headers) for _ in range(4))
+        )
+        assert [r.status_code for r in results] == [201] * 4, [r.text for r in results]
+        assert sum(r.headers.get("idempotent-replay") == "true" for r in results) == 3
+        other = await api.client.post(
+            path, json=body, headers={**headers, "Idempotency-Key": "tap-2"}
+        )
+        assert other.status_code == 201
+    with psycopg.connect(api.db_url) as conn:
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM shift_crew WHERE person_id = %s),"
+            " (SELECT count(*) FROM handoff_notes), (SELECT count(*) FROM custody_transfers)",
+            (op2,),
+        ).fetchone()
+    # One row per key: the four taps with tap-1 made one, tap-2 another.
+    assert counts == (2, 2, 2)
+    reused = await api.client.post(
+        f"/api/shifts/{sid}/handoff", json={"body": "something else"}, headers=headers
+    )
+    assert reused.status_code == 409
