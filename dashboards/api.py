@@ -73,7 +73,7 @@ def _tag_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/trends")
-async def trend(
+async def api_trend(
     request: Request,
     tag: Annotated[str, Query(description="Tag id, or tag name when site is given")],
     site: Annotated[str | None, Query(description="Site code, to name the tag by name")] = None,
@@ -141,7 +141,7 @@ async def trend(
 
 
 @router.get("/tags")
-async def tags(
+async def api_tags(
     request: Request,
     site: Annotated[str, Query(description="Site code")],
     include_retired: bool = False,
@@ -155,7 +155,7 @@ async def tags(
 
 
 @router.get("/readings/latest")
-async def latest(
+async def api_latest_readings(
     request: Request, site: Annotated[str, Query(description="Site code")]
 ) -> Response:
     """Each current tag's latest value with its quality, age and whether it is stale.
