@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import psycopg
 import typer
 
-from clearwell.db import connection
+from clearwell.db import connection, describe_target, explain_connect_error
 from clearwell.errors import ClearwellError
 from clearwell.settings import get_settings
 from logbook import audit
@@ -18,6 +20,19 @@ from logbook.auth.deps import ROLES
 from logbook.people import create_person, list_people
 
 users_app = typer.Typer(no_args_is_help=True, help="People who use the logbook.")
+
+
+@contextlib.contextmanager
+def _database_errors(dsn: str) -> Iterator[None]:
+    """Database failures as one line the CLI can print."""
+    try:
+        yield
+    except psycopg.errors.UndefinedTable:
+        raise ClearwellError(
+            f"{describe_target(dsn)} has no logbook tables yet: run `clearwell db migrate`"
+        ) from None
+    except psycopg.OperationalError as exc:
+        raise explain_connect_error(dsn, exc) from None
 
 
 async def _add(dsn: str, username: str, name: str, role: str, password: str) -> int:
@@ -40,8 +55,9 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    settings = get_settings()
-    person_id = asyncio.run(_add(settings.database_dsn, username, name or username, role, password))
+    dsn = get_settings().database_dsn
+    with _database_errors(dsn):
+        person_id = asyncio.run(_add(dsn, username, name or username, role, password))
     typer.echo(f"added {username} ({role}) as person {person_id}")
 
 
@@ -53,7 +69,9 @@ async def _list(dsn: str) -> list[dict[str, object]]:
 @users_app.command("list")
 def users_list() -> None:
     """List people with their current role."""
-    people = asyncio.run(_list(get_settings().database_dsn))
+    dsn = get_settings().database_dsn
+    with _database_errors(dsn):
+        people = asyncio.run(_list(dsn))
     for p in people:
         pin = " pin" if p["has_pin"] else ""
         typer.echo(f"{p['id']:>5}  {p['username']:<20} {p['role']:<15} {p['full_name']}{pin}")
@@ -71,7 +89,8 @@ def verify(
             f"{path}: verifying export bundles is not yet supported; run without a PATH to"
             " check the database's audit chain"
         )
-    with connection(get_settings().database_dsn) as conn:
+    dsn = get_settings().database_dsn
+    with _database_errors(dsn), connection(dsn) as conn:
         result = audit.verify(conn)
         if result.broken is None:
             head = result.head

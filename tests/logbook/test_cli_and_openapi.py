@@ -130,3 +130,15 @@ async def test_openapi_describes_every_resource_and_entry_kind(db_url):
     body = post["requestBody"]["content"]["application/json"]["schema"]
     assert body["discriminator"]["propertyName"] == "kind"
     assert "201" in post["responses"] and "422" in post["responses"]
+
+
+def test_commands_on_an_unmigrated_database_say_what_to_do(db_server):
+    url = db_server.make_database(migrated=False)
+    try:
+        for args in (("verify",), ("users", "list")):
+            result = run_cli(*args, db_url=url)
+            assert result.returncode == 1
+            assert "run `clearwell db migrate`" in result.stderr
+            assert "Traceback" not in result.stderr
+    finally:
+        db_server.drop_database(url)
