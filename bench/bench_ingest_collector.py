@@ -20,7 +20,9 @@ adds tag sync, the writer's COPY and the health table.
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
+import gc
 import socket
 import statistics
 import subprocess
@@ -112,16 +114,30 @@ class Meter:
         pass
 
 
+async def loop_lag(out: list[float]) -> None:
+    """How late a 10 ms sleep wakes: what blocks the event loop, and for how long."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(0.01)
+        out.append((time.perf_counter() - t - 0.01) * 1000)
+
+
 async def measure(pollers: list[ModbusPoller], warmup: float, seconds: float) -> dict[str, float]:
     await asyncio.sleep(warmup)
     for p in pollers:
         p.health.cycle_ms.clear()
+    lags: list[float] = []
+    lag_task = asyncio.create_task(loop_lag(lags))
     cpu0, wall0 = time.process_time(), time.perf_counter()
     await asyncio.sleep(seconds)
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - wall0
+    lag_task.cancel()
+    lags.sort()
     cycles = sorted(ms for p in pollers for ms in p.health.cycle_ms)
     return {
+        "lag_p99": lags[int(0.99 * len(lags))],
+        "lag_max": lags[-1],
         "cycles": len(cycles),
         "p50": statistics.median(cycles),
         "p99": cycles[min(len(cycles) - 1, int(0.99 * len(cycles)))],
@@ -153,6 +169,8 @@ async def pollers_alone(config: SiteConfig, warmup: float, seconds: float) -> di
                 phase_s=d.poll_interval_s * k / n,  # as the service spreads them
             )
         )
+    gc.collect()
+    gc.freeze()  # as IngestService.start does
     tasks = [asyncio.create_task(p.run()) for p in pollers]
     try:
         result = await measure(pollers, warmup, seconds)
@@ -160,6 +178,7 @@ async def pollers_alone(config: SiteConfig, warmup: float, seconds: float) -> di
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        gc.unfreeze()
     result["rows_per_s"] = meter.rows / (warmup + seconds)
     return result
 
@@ -185,6 +204,7 @@ def line(label: str, r: dict[str, float]) -> str:
         f"{label:<30} cycle p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
         f" (max {r['max']:.0f}, {int(r['cycles'])} cycles, {int(r['overruns'])} overruns)"
         f"  CPU {r['cpu']:5.1f} % of a core  {r['rows_per_s']:,.0f} rows/s"
+        f"  loop lag p99 {r['lag_p99']:.0f} ms max {r['lag_max']:.0f} ms"
     )
 
 
@@ -230,7 +250,7 @@ def main(argv: list[str]) -> int:
             f"load      {args.devices} devices x {args.tags} tags = {len(config.tags):,} tags"
             f" at 1 s polls, {requests} requests per second; {args.seconds:.0f} s measured"
         )
-        print(f"server    {args.server} (separate process)")
+        print(f"server    {args.server} (separate process); load average {os.getloadavg()}")
         alone = asyncio.run(pollers_alone(config, args.warmup, args.seconds))
         print(line("pollers alone (baseline)", alone))
         if not args.no_db:
