@@ -20,9 +20,9 @@ adds tag sync, the writer's COPY and the health table.
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import gc
+import os
 import socket
 import statistics
 import subprocess
