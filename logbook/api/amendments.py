@@ -14,6 +14,7 @@ from logbook.api.common import (
     CLOCK_SKEW,
     Denied,
     check_replay,
+    check_site,
     client_key,
     invalid,
     invalid_many,
@@ -202,6 +203,7 @@ async def amend(body: AmendmentIn, user: Writer, request: Request) -> object:
             site_id, shift_id, changes = await _result_target(conn, body)
         else:
             site_id, shift_id, changes = await _crew_target(conn, body, user)
+        check_site(user, site_id)
         after_signing = False
         if shift_id is not None:
             # Shares the shift row with other additions; signing takes it exclusively,

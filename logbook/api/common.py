@@ -72,6 +72,14 @@ async def transaction(
         ) from None
 
 
+def check_site(user: Principal, site_id: int) -> None:
+    """A PIN session, opened on a floor terminal, writes only at that terminal's site."""
+    if user.method == "pin" and user.site_id != site_id:
+        raise Denied(
+            "a PIN session writes only at the site it was opened at", "site", site_id, site_id
+        )
+
+
 def invalid(field: str | Sequence[str], reason: str, where: str = "body") -> RequestValidationError:
     """A 422 naming the field, in FastAPI's own error shape."""
     parts = field.split(".") if isinstance(field, str) else field

@@ -17,6 +17,7 @@ from logbook.api.common import (
     MAX_PAGE,
     Denied,
     check_replay,
+    check_site,
     client_key,
     conflict,
     decode_cursor,
@@ -184,6 +185,7 @@ async def create_entry(body: EntryIn, user: Writer, request: Request) -> object:
         state = target.shift
         if state is None:
             raise invalid("shift_id", f"no shift with id {body.shift_id}")
+        check_site(user, state.site_id)
         check_open(state)
         if occurred > recorded + CLOCK_SKEW:
             raise invalid("occurred_at", "is in the future")
@@ -340,6 +342,7 @@ async def countersign(entry_id: int, body: CountersignIn, user: Writer, request:
             raise not_found("entry", entry_id)
         state = await store.shift_state(conn, found["shift_id"], "share")
         assert state is not None
+        check_site(user, state.site_id)
         if not found["by_trainee"]:
             raise conflict(f"entry {entry_id} is not a trainee's entry")
         if state.signed:

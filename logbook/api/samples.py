@@ -18,6 +18,7 @@ from logbook.api.common import (
     REPLAY,
     already_made,
     check_replay,
+    check_site,
     client_key,
     decode_cursor,
     encode_cursor,
@@ -222,6 +223,7 @@ async def create_sample(body: SampleIn, user: Writer, request: Request) -> objec
     sha = request_sha(body)
     async with transaction(request, user) as conn:
         site_id = await site_id_for(conn, body.site)
+        check_site(user, site_id)
         if body.shift_id is not None:
             state = await store.shift_state(conn, body.shift_id)
             if state is None or state.site_id != site_id:
@@ -293,6 +295,7 @@ async def add_custody(sample_id: int, body: CustodyIn, user: Writer, request: Re
         found = await one_sample(conn, sample_id)
         if found is None:
             raise not_found("sample", sample_id)
+        check_site(user, found["site_id"])
         if await already_made(conn, "custody_transfers", "recorded_by", user.id, key, sha):
             return json_response(found, 201, REPLAY)
         if body.at < found["sampled_at"]:
@@ -326,6 +329,7 @@ async def add_result(sample_id: int, body: ResultIn, user: Writer, request: Requ
         found = await one_sample(conn, sample_id)
         if found is None:
             raise not_found("sample", sample_id)
+        check_site(user, found["site_id"])
         if body.analyzed_at < found["sampled_at"]:
             raise invalid("analyzed_at", "is before the sample was taken")
         if body.analyst_id is not None:

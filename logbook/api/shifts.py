@@ -18,6 +18,7 @@ from logbook.api.common import (
     Denied,
     already_made,
     check_replay,
+    check_site,
     client_key,
     conflict,
     decode_cursor,
@@ -223,6 +224,7 @@ async def open_shift(body: ShiftIn, user: ShiftOperator, request: Request) -> ob
     sha = request_sha(body)
     async with transaction(request, user) as conn:
         site_id = await site_id_for(conn, body.site)
+        check_site(user, site_id)
         opened = body.opened_at or now()
         if opened > now() + CLOCK_SKEW:
             raise invalid("opened_at", "is in the future")
@@ -338,6 +340,7 @@ async def add_crew(shift_id: int, body: CrewAddIn, user: ShiftOperator, request:
     sha = request_sha(body, shift_id=shift_id)
     async with transaction(request, user) as conn:
         state = await _locked(conn, shift_id, "share")
+        check_site(user, state.site_id)
         if await already_made(conn, "shift_crew", "added_by", user.id, key, sha):
             return json_response(await shift_body(conn, state), 201, REPLAY)
         check_open(state)
@@ -368,6 +371,7 @@ async def crew_departure(
     """Record that a crew member left the site (people leave early)."""
     async with transaction(request, user) as conn:
         state = await _locked(conn, shift_id, "share")
+        check_site(user, state.site_id)
         if state.signed:
             check_open(state)
         cur = await conn.execute(
@@ -404,6 +408,7 @@ async def close_shift(
 ) -> object:
     async with transaction(request, user) as conn:
         state = await _locked(conn, shift_id, "update")
+        check_site(user, state.site_id)
         check_open(state)
         closed = body.closed_at or now()
         if closed < state.opened_at:
@@ -441,6 +446,7 @@ async def write_handoff(
     sha = request_sha(body, shift_id=shift_id)
     async with transaction(request, user) as conn:
         state = await _locked(conn, shift_id, "share")
+        check_site(user, state.site_id)
         seen = await already_made(conn, "handoff_notes", "written_by", user.id, key, sha)
         if seen:
             notes = await store.handoff_notes(conn, shift_id)
@@ -490,6 +496,7 @@ async def acknowledge_handoff(note_id: int, body: AckIn, user: Writer, request: 
             raise invalid("shift_id", f"no shift with id {body.shift_id}")
         if incoming.id == note[0] or incoming.site_id != note[1] or incoming.opened_at < note[2]:
             raise invalid("shift_id", "is not a later shift at the same facility")
+        check_site(user, incoming.site_id)
         cur = await conn.execute(
             "SELECT 1 FROM shift_crew WHERE shift_id = %s AND person_id = %s"
             " AND shift_role = 'drc'",
@@ -535,6 +542,7 @@ async def sign_shift(shift_id: int, body: SignIn, user: ShiftOperator, request: 
     """
     async with transaction(request, user) as conn:
         state = await _locked(conn, shift_id, "update")
+        check_site(user, state.site_id)
         cur = await conn.execute(
             "SELECT 1 FROM shift_crew WHERE shift_id = %s AND person_id = %s"
             " AND shift_role <> 'trainee'",

@@ -200,3 +200,31 @@ async def test_people_change_their_own_password_only(api):
     assert r.status_code == 200
     r = await api.post("operator", f"/api/people/{me}/pin", {"value": "1111"})
     assert r.status_code == 422 and "same digit" in r.text
+
+
+async def test_a_pin_session_writes_only_at_its_own_site(api):
+    with psycopg.connect(api.db_url) as conn:
+        conn.execute(
+            "INSERT INTO sites (code, name, timezone) VALUES ('other-plant', 'Other', 'UTC')"
+        )
+    op = await api.id("operator")
+    here = await api.open_shift("operator")
+    r = await api.post(
+        "operator",
+        "/api/shifts",
+        {"site": "other-plant", "crew": [{"person_id": op, "shift_role": "operator"}]},
+    )
+    assert r.status_code == 201
+    there = r.json()
+    r = await api.client.post(
+        "/api/auth/pin-login", json={"site": "demo-wwtp", "username": "operator", "pin": "1357"}
+    )
+    pin = {"Authorization": f"Bearer {r.json()['token']}"}
+    note = {"kind": "note", "data": {"text": "from the floor terminal"}}
+    r = await api.client.post("/api/entries", json={**note, "shift_id": here["id"]}, headers=pin)
+    assert r.status_code == 201
+    r = await api.client.post("/api/entries", json={**note, "shift_id": there["id"]}, headers=pin)
+    assert r.status_code == 403
+    assert rows(
+        api.db_url, "SELECT detail->>'reason' FROM audit_log WHERE action = 'forbidden'"
+    ) == [("a PIN session writes only at the site it was opened at",)]
