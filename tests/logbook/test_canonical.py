@@ -1,7 +1,10 @@
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from logbook.canonical import (
     GENESIS,
@@ -118,3 +121,25 @@ def test_deleting_the_first_row_is_caught_even_without_a_gap_check():
     rows = _chain(3)[1:]
     broken = verify_chain(rows)
     assert broken is not None and broken.seq == 2
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_canonical_form_survives_a_json_round_trip(value):
+    """What jsonb gives back (floats as numbers, keys reordered) hashes the same."""
+    first = canonical_json(value)
+    again = canonical_json(json.loads(first))
+    assert again == first
+    assert content_hash(json.loads(first)) == content_hash(value)
