@@ -20,7 +20,13 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 
 # Domain packages whose ``cli.register(app)`` adds commands (simulate, ingest, …).
-CLI_MODULES: tuple[str, ...] = ("compliance.cli", "simulators.cli", "logbook.cli", "dashboards.cli")
+CLI_MODULES: tuple[str, ...] = (
+    "compliance.cli",
+    "simulators.cli",
+    "ingest.cli",
+    "logbook.cli",
+    "dashboards.cli",
+)
 
 # Long-running parts that `clearwell demo` runs beside the web app: each is an
 # async function of the settings. Domain packages append to this in `register`.
