@@ -10,6 +10,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import psycopg
+
 from clearwell.db import connection, describe_target
 from clearwell.errors import ClearwellError, DatabaseError
 from ingest.config.models import SiteConfig
@@ -77,7 +79,7 @@ class IngestService:
         while True:
             try:
                 return await asyncio.to_thread(_sync, self.config, self.dsn, self.source)
-            except DatabaseError as exc:
+            except (DatabaseError, psycopg.OperationalError) as exc:
                 log.warning("cannot sync tags yet (%s); retrying in %.0f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, SYNC_RETRY_MAX_S)

@@ -95,3 +95,27 @@ async def test_database_restart_mid_ingest_loses_and_duplicates_nothing(
         assert health == (2,)  # the device and the writer
     finally:
         await server.stop()
+
+
+async def test_collection_starts_once_the_database_answers(
+    cluster: tuple[LocalCluster, str], tmp_path: Path
+) -> None:
+    pg, url = cluster
+    server = LayoutServer({1: {"holding": list(range(20))}})
+    port = await server.start()
+    await asyncio.to_thread(pg.stop, "fast")
+    service = IngestService(parse_config(site_text(port)), url, tmp_path)
+    starting = asyncio.create_task(service.start())
+    try:
+        await asyncio.sleep(1.5)
+        assert not starting.done()  # waiting for tag ids from the database
+        await asyncio.to_thread(pg.start)
+        await asyncio.wait_for(starting, 20)
+        writer = service.writer
+        assert writer is not None
+        await wait_for(lambda: writer.stats.rows_committed >= 40, 10)
+    finally:
+        if not starting.done():
+            starting.cancel()
+        await service.stop()
+        await server.stop()
