@@ -86,5 +86,29 @@ def refresh_command(
     typer.echo(f"recomputed {done} tag-hours")
 
 
+async def _status(dsn: str) -> tuple[int, int, datetime | None]:
+    conn = await _connect(dsn)
+    async with conn:
+        cur = await conn.execute(
+            "SELECT count(*), count(DISTINCT (tag_id, bucket_hour)), min(marked_at)"
+            " FROM rollup_dirty"
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), row[2]
+
+
+@rollups_app.command("status")
+def status_command() -> None:
+    """How much is waiting for the refresh: marks, tag-hours, and the oldest mark's age."""
+    settings = get_settings()
+    marks, pairs, oldest = asyncio.run(_status(settings.database_dsn))
+    if not marks:
+        typer.echo("rollups up to date (no dirty hours)")
+        return
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+    typer.echo(f"{marks} marks for {pairs} tag-hours waiting; oldest marked {age:.0f} s ago")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(rollups_app, name="rollups")

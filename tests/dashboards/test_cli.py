@@ -21,6 +21,26 @@ def run_cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_status_counts_what_waits_for_the_refresh(db_url):
+    def status() -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
+        env["CLEARWELL_DATABASE_URL"] = db_url
+        result = subprocess.run(
+            [sys.executable, "-m", "clearwell.cli", "rollups", "status"],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert status() == "rollups up to date (no dirty hours)"
+    with psycopg.connect(db_url) as conn:
+        tag = make_tag(conn, make_site(conn), "T1")
+        conn.commit()
+        write_batch(conn, wave(tag, T0, 60))
+        write_batch(conn, wave(tag, T0 + timedelta(hours=1, seconds=-30), 60))
+    assert status().startswith("3 marks for 2 tag-hours waiting; oldest marked ")
+
+
 def test_refresh_recomputes_marked_hours_and_backfills_a_range(db_url):
     with psycopg.connect(db_url) as conn:
         tag = make_tag(conn, make_site(conn), "T1")
