@@ -489,3 +489,14 @@ def load_scenario_file(path: Path) -> Scenario:
 
 
 __all__ = ["ScenarioError", "load_scenario", "load_scenario_file", "read_facility", "read_json"]
+
+
+def classify_item(
+    item: dict[str, Any], state: str, category: str, activated_sludge: bool
+) -> C.Classification:
+    """One class from a mapping holding ``class``, ``points`` or ``population``.
+
+    For the database adapter, whose facility profiles store these same fields; errors are
+    ``ScenarioError`` naming the JSON path from ``$`` (the mapping).
+    """
+    return _classify_item(Node(item), state, category, activated_sludge)

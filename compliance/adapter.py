@@ -1,0 +1,486 @@
+"""Database rows -> ``compliance.model``: one facility's facts for a period, in a few queries.
+
+The pure half (``profiles_in_force``, ``facility_from``, ``shifts_from``, the row builders)
+turns rows into the engine's input; ``load`` runs the queries, pipelined so the independent
+ones share a round trip. Nothing here judges anything: ``compliance.engine.check`` does.
+
+What the logbook records, as the engine sees it:
+
+- a shift runs from ``opened_at`` to its closure, or to ``now`` while it is open;
+- each ``shift_crew`` row is one stint on site, from ``arrived_at`` to its departure (or the
+  shift's end), with crew amendments (``shift_role``, ``arrived_at``, ``left_at``) applied;
+- an entry's time is its ``occurred_at`` with amendments applied; its author is
+  ``recorded_by``; its countersigner is ``entry_countersignatures.person_id``.
+
+People are identified to the engine by ``str(people.id)``; a grandfather certificate's
+facility by the site's code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from clearwell.errors import ClearwellError
+from compliance.classify import Classification
+from compliance.grades import Grade, parse_grade
+from compliance.model import (
+    Category,
+    Certificate,
+    ClassPeriod,
+    CrewMember,
+    Entry,
+    Facility,
+    Kind,
+    Operator,
+    Period,
+    Role,
+    Scenario,
+    Shift,
+    TrainingRecord,
+)
+from compliance.scenario import classify_item
+from logbook.amend import merge
+
+# Shifts are found by when they opened; one that opened this long before the period and
+# is still running at its start is missed. A forgotten open shift is not a real one.
+SHIFT_LOOKBACK = timedelta(days=31)
+
+
+class NoProfile(ClearwellError):
+    """The facility has no compliance profile, so it has no class to judge against."""
+
+
+class UnknownFacility(ClearwellError):
+    pass
+
+
+@dataclass(frozen=True)
+class Site:
+    id: int
+    code: str
+    name: str
+    timezone: str
+    state: str | None
+    category: str | None
+
+
+@dataclass(frozen=True)
+class ProfileVersion:
+    id: int
+    site_id: int
+    effective_from: date
+    rules: str
+    category: str
+    facility_class: str | None
+    points: Any
+    population: float | None
+    activated_sludge: bool
+    processes_added: tuple[date, ...]
+    expiry_horizon_days: int
+    note: str
+    recorded_by: int | None
+    recorded_at: datetime
+
+    def class_input(self) -> dict[str, Any]:
+        """The fields ``compliance.scenario.classify_item`` reads."""
+        if self.facility_class is not None:
+            return {"class": self.facility_class}
+        if self.points is not None:
+            return {"points": self.points}
+        population = self.population
+        if population is not None and float(population).is_integer():
+            return {"population": int(population)}
+        return {"population": float(population) if population is not None else None}
+
+    def classify(self) -> Classification:
+        return classify_item(self.class_input(), self.rules, self.category, self.activated_sludge)
+
+
+PROFILES_SQL = (
+    "SELECT id, site_id, effective_from, rules, category, facility_class, points, population,"
+    " activated_sludge, processes_added, expiry_horizon_days, note, recorded_by, recorded_at"
+    " FROM facility_profiles WHERE site_id = %s ORDER BY id"
+)
+
+
+def profile_from_row(r: Sequence[Any]) -> ProfileVersion:
+    return ProfileVersion(
+        id=r[0],
+        site_id=r[1],
+        effective_from=r[2],
+        rules=r[3],
+        category=r[4],
+        facility_class=r[5],
+        points=r[6],
+        population=float(r[7]) if r[7] is not None else None,
+        activated_sludge=r[8],
+        processes_added=tuple(r[9] or ()),
+        expiry_horizon_days=r[10],
+        note=r[11],
+        recorded_by=r[12],
+        recorded_at=r[13],
+    )
+
+
+# --- pure: rows to model ---------------------------------------------------------------
+
+
+def profiles_in_force(rows: Iterable[ProfileVersion]) -> list[ProfileVersion]:
+    """Per ``effective_from``, the newest recorded version (a correction), by date."""
+    best: dict[date, ProfileVersion] = {}
+    for p in rows:
+        seen = best.get(p.effective_from)
+        if seen is None or (p.recorded_at, p.id) > (seen.recorded_at, seen.id):
+            best[p.effective_from] = p
+    return [best[d] for d in sorted(best)]
+
+
+def version_at(versions: Sequence[ProfileVersion], day: date) -> ProfileVersion:
+    """The version in force on local ``day``; before the first, the first (as the engine)."""
+    current = [v for v in versions if v.effective_from <= day]
+    return current[-1] if current else versions[0]
+
+
+def facility_from(site: Site, versions: Sequence[ProfileVersion], day: date) -> Facility:
+    """The facility as the engine takes it: classes from every version, the rest from the
+    version in force on ``day`` (the engine holds one rule set, category and flag)."""
+    if not versions:
+        raise NoProfile(
+            f"facility {site.code} has no compliance profile: POST one to "
+            f"/api/compliance/facilities/{site.code}/profile"
+        )
+    current = version_at(versions, day)
+    classes = []
+    for v in versions:
+        c = v.classify()
+        classes.append(ClassPeriod(c.grade, v.effective_from, c.points))
+    return Facility(
+        id=site.code,
+        name=site.name,
+        state=current.rules,
+        category=cast(Category, current.category),
+        timezone=site.timezone,
+        classes=tuple(classes),
+        activated_sludge=current.activated_sludge,
+        processes_added=tuple(sorted({d for v in versions for d in v.processes_added})),
+    )
+
+
+@dataclass
+class CrewRow:
+    crew_id: int
+    person_id: int
+    shift_role: str
+    arrived_at: datetime
+    left_at: datetime | None
+
+
+@dataclass
+class ShiftRow:
+    id: int
+    label: str
+    opened_at: datetime
+    closed_at: datetime | None
+    crew: list[CrewRow]
+
+
+def amend_crew(crew: CrewRow, changes: Iterable[Mapping[str, Any]]) -> CrewRow:
+    """A crew stint with its amendments applied in order (``logbook.amend.merge``)."""
+    current: dict[str, Any] = {
+        "shift_role": crew.shift_role,
+        "arrived_at": crew.arrived_at,
+        "left_at": crew.left_at,
+    }
+    for c in changes:
+        current = merge(current, c)
+    return CrewRow(
+        crew.crew_id,
+        crew.person_id,
+        current["shift_role"],
+        current["arrived_at"],
+        current["left_at"],
+    )
+
+
+def shifts_from(rows: Iterable[ShiftRow], now: datetime) -> tuple[Shift, ...]:
+    """Engine shifts: an open shift runs until ``now``; a stint until its departure or the
+    shift's end. A stint ending before it starts (a bad correction) is dropped."""
+    out = []
+    for s in rows:
+        end = s.closed_at or max(now, s.opened_at)
+        crew = []
+        for c in s.crew:
+            left = c.left_at or end
+            spans = ((c.arrived_at, left),) if left > c.arrived_at else ()
+            crew.append(CrewMember(str(c.person_id), cast(Role, c.shift_role), spans))
+        if end > s.opened_at:
+            out.append(Shift(str(s.id), s.opened_at, end, tuple(crew)))
+    return tuple(out)
+
+
+_GRADES: dict[str, Grade] = {}
+
+
+def grade_of(text: str) -> Grade:
+    g = _GRADES.get(text)
+    if g is None:
+        g = _GRADES[text] = parse_grade(text)
+    return g
+
+
+def certificate_from_row(r: Sequence[Any]) -> Certificate:
+    """(id, person_id, state, category, grade, number, kind, facility code, issued, expires)"""
+    return Certificate(
+        id=r[5] or f"#{r[0]}",
+        state=r[2],
+        category=cast(Category, r[3]),
+        grade=grade_of(r[4]),
+        kind=cast(Kind, r[6]),
+        issued=r[8],
+        expires=r[9],
+        facility=r[7],
+    )
+
+
+def training_from_row(r: Sequence[Any]) -> TrainingRecord:
+    """(id, person_id, taken_on, hours, online, approved, title)"""
+    return TrainingRecord(r[2], float(r[3]), r[4], r[5], r[6] or None)
+
+
+def operators_from(
+    names: Mapping[int, str],
+    certificates: Iterable[Sequence[Any]],
+    training: Iterable[Sequence[Any]],
+) -> tuple[Operator, ...]:
+    certs: dict[int, list[Certificate]] = defaultdict(list)
+    for r in certificates:
+        certs[r[1]].append(certificate_from_row(r))
+    train: dict[int, list[TrainingRecord]] = defaultdict(list)
+    for r in training:
+        train[r[1]].append(training_from_row(r))
+    return tuple(
+        Operator(str(pid), name, tuple(certs.get(pid, ())), tuple(train.get(pid, ())))
+        for pid, name in sorted(names.items())
+    )
+
+
+# --- queries ---------------------------------------------------------------------------
+
+SITE_SQL = "SELECT id, code, name, timezone, state, category FROM sites"
+
+SHIFTS_SQL = """
+SELECT s.id, s.label, s.opened_at, c.closed_at, m.id, m.person_id, m.shift_role, m.arrived_at,
+       d.left_at
+FROM shifts s
+LEFT JOIN shift_closures c ON c.shift_id = s.id
+LEFT JOIN shift_crew m ON m.shift_id = s.id
+LEFT JOIN crew_departures d ON d.crew_id = m.id
+WHERE s.site_id = %(site)s AND s.opened_at < %(end)s AND s.opened_at >= %(lookback)s
+  AND coalesce(c.closed_at, 'infinity') > %(start)s
+ORDER BY s.opened_at, s.id, m.id
+"""
+
+CREW_AMENDMENTS_SQL = """
+SELECT a.target_id, a.changes
+FROM amendments a
+JOIN shift_crew m ON m.id = a.target_id
+JOIN shifts s ON s.id = m.shift_id
+LEFT JOIN shift_closures c ON c.shift_id = s.id
+WHERE a.target = 'crew' AND s.site_id = %(site)s AND s.opened_at < %(end)s
+  AND s.opened_at >= %(lookback)s AND coalesce(c.closed_at, 'infinity') > %(start)s
+ORDER BY a.id
+"""
+
+# An entry's time is its occurred_at as last amended. Moved entries are few: they are
+# found from the amendments, so entries whose original time is outside the period but
+# were moved into it are not missed.
+ENTRIES_SQL = """
+WITH moved AS (
+    SELECT DISTINCT ON (a.target_id) a.target_id, (a.changes->>'occurred_at')::timestamptz AS t
+    FROM amendments a JOIN entries x ON x.id = a.target_id
+    WHERE a.target = 'entry' AND a.changes ? 'occurred_at' AND x.site_id = %(site)s
+    ORDER BY a.target_id, a.id DESC
+)
+SELECT e.id, coalesce(m.t, e.occurred_at), e.recorded_by, e.operational, cs.person_id
+FROM entries e
+LEFT JOIN moved m ON m.target_id = e.id
+LEFT JOIN entry_countersignatures cs ON cs.entry_id = e.id
+WHERE e.site_id = %(site)s
+  AND ((e.occurred_at >= %(start)s AND e.occurred_at < %(end)s)
+       OR e.id IN (SELECT target_id FROM moved))
+"""
+
+CERTIFICATES_SQL = """
+SELECT c.id, c.person_id, c.state, c.category, c.grade, c.number, c.kind, f.code, c.issued,
+       c.expires
+FROM operator_certificates c
+LEFT JOIN sites f ON f.id = c.facility_id
+WHERE c.person_id = ANY(%s)
+  AND NOT EXISTS (SELECT 1 FROM operator_certificates n WHERE n.supersedes = c.id)
+  AND NOT EXISTS (SELECT 1 FROM operator_certificate_retractions r WHERE r.certificate_id = c.id)
+ORDER BY c.person_id, c.issued, c.id
+"""
+
+TRAINING_SQL = """
+SELECT t.id, t.person_id, t.taken_on, t.hours, t.online, t.approved, t.title
+FROM operator_training t
+WHERE t.person_id = ANY(%s)
+  AND NOT EXISTS (SELECT 1 FROM operator_training n WHERE n.supersedes = t.id)
+  AND NOT EXISTS (SELECT 1 FROM operator_training_retractions r WHERE r.training_id = t.id)
+ORDER BY t.person_id, t.taken_on, t.id
+"""
+
+PEOPLE_SQL = "SELECT id, full_name FROM people WHERE id = ANY(%s)"
+
+
+async def resolve_site(conn: psycopg.AsyncConnection[Any], facility: str) -> Site:
+    """A site by its code, or by its numeric id."""
+    cur = await conn.execute(SITE_SQL + " WHERE code = %s", (facility,))
+    row = await cur.fetchone()
+    if row is None and facility.isdigit() and int(facility) < 2**31:
+        cur = await conn.execute(SITE_SQL + " WHERE id = %s", (int(facility),))
+        row = await cur.fetchone()
+    if row is None:
+        raise UnknownFacility(f"no facility with code or id {facility!r}")
+    return Site(*row)
+
+
+async def site_by_id(conn: psycopg.AsyncConnection[Any], site_id: int) -> Site:
+    cur = await conn.execute(SITE_SQL + " WHERE id = %s", (site_id,))
+    row = await cur.fetchone()
+    if row is None:
+        raise UnknownFacility(f"no facility with id {site_id}")
+    return Site(*row)
+
+
+async def profile_versions(
+    conn: psycopg.AsyncConnection[Any], site_id: int
+) -> list[ProfileVersion]:
+    """Every recorded version, in recording order."""
+    cur = await conn.execute(PROFILES_SQL, (site_id,))
+    return [profile_from_row(r) for r in await cur.fetchall()]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A scenario from the database, with what the API shows beside it."""
+
+    site: Site
+    profile: ProfileVersion
+    scenario: Scenario
+    names: Mapping[int, str]
+    timings: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class EntryFact:
+    id: int
+    time: datetime
+    author: int
+    operational: bool
+    countersigned_by: int | None
+
+    def model(self) -> Entry:
+        cs = self.countersigned_by
+        return Entry(
+            str(self.id), self.time, str(self.author), self.operational, str(cs) if cs else None
+        )
+
+
+async def _entries(
+    conn: psycopg.AsyncConnection[Any], site_id: int, start: datetime, end: datetime
+) -> list[EntryFact]:
+    cur = conn.cursor(binary=True)
+    await cur.execute(ENTRIES_SQL, {"site": site_id, "start": start, "end": end})
+    rows = await cur.fetchall()
+    return [EntryFact(*r) for r in rows if start <= r[1] < end]
+
+
+async def load(
+    conn: psycopg.AsyncConnection[Any],
+    site: Site,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    entries: Sequence[EntryFact] | None = None,
+    with_training: bool = True,
+) -> Loaded:
+    """The facility's facts for ``[start, end)``; ``now`` ends the shifts still open.
+
+    ``entries``: the entries to judge, if the caller has them (stamping); otherwise every
+    entry at the facility whose (amended) time is in the period.
+    """
+    t0 = time.perf_counter()
+    window = {"site": site.id, "start": start, "end": end, "lookback": start - SHIFT_LOOKBACK}
+    # Independent queries: pipelined, they travel together.
+    async with conn.pipeline():
+        profiles_cur = await conn.execute(PROFILES_SQL, (site.id,))
+        shifts_cur = await conn.execute(SHIFTS_SQL, window)
+        amend_cur = await conn.execute(CREW_AMENDMENTS_SQL, window)
+        profile_rows = await profiles_cur.fetchall()
+        shift_rows = await shifts_cur.fetchall()
+        amend_rows = await amend_cur.fetchall()
+    if entries is None:
+        entries = await _entries(conn, site.id, start, end)
+    t1 = time.perf_counter()
+
+    versions = profiles_in_force(profile_from_row(r) for r in profile_rows)
+    # The rule set, category and flags in force at the period's last moment.
+    last_day = (max(start, end - timedelta(microseconds=1))).astimezone(ZoneInfo(site.timezone))
+    facility = facility_from(site, versions, last_day.date())
+    current = version_at(versions, last_day.date())
+
+    changes: dict[int, list[Any]] = defaultdict(list)
+    for crew_id, ch in amend_rows:
+        changes[crew_id].append(ch)
+    shifts: dict[int, ShiftRow] = {}
+    for r in shift_rows:
+        sh = shifts.get(r[0])
+        if sh is None:
+            sh = shifts[r[0]] = ShiftRow(r[0], r[1], r[2], r[3], [])
+        if r[4] is not None:
+            crew = CrewRow(r[4], r[5], r[6], r[7], r[8])
+            if r[4] in changes:
+                crew = amend_crew(crew, changes[r[4]])
+            sh.crew.append(crew)
+
+    people = {c.person_id for s in shifts.values() for c in s.crew}
+    people.update(e.author for e in entries)
+    people.update(e.countersigned_by for e in entries if e.countersigned_by is not None)
+    ids = sorted(people)
+    t2 = time.perf_counter()
+    async with conn.pipeline():
+        names_cur = await conn.execute(PEOPLE_SQL, (ids,))
+        certs_cur = await conn.execute(CERTIFICATES_SQL, (ids,))
+        train_cur = await conn.execute(TRAINING_SQL, (ids,)) if with_training else None
+        names = {r[0]: r[1] for r in await names_cur.fetchall()}
+        cert_rows = await certs_cur.fetchall()
+        train_rows = await train_cur.fetchall() if train_cur is not None else []
+    t3 = time.perf_counter()
+
+    scenario = Scenario(
+        rules=current.rules,
+        facility=facility,
+        period=Period(start, end),
+        operators=operators_from(names, cert_rows, train_rows),
+        shifts=shifts_from(shifts.values(), now),
+        entries=tuple(e.model() for e in entries),
+        expiry_horizon=timedelta(days=current.expiry_horizon_days),
+    )
+    t4 = time.perf_counter()
+    return Loaded(
+        site,
+        current,
+        scenario,
+        names,
+        {"query": (t1 - t0) + (t3 - t2), "build": (t2 - t1) + (t4 - t3)},
+    )

@@ -1,0 +1,74 @@
+"""Helpers that record compliance facts through the API and read them back."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from tests.logbook.conftest import Api
+
+SITE = "demo-wwtp"  # Utah, treatment, America/Denver (logbook/demo.py)
+
+
+def ago(**kw: float) -> datetime:
+    return datetime.now(UTC) - timedelta(**kw)
+
+
+async def set_profile(api: Api, **fields: Any) -> dict[str, Any]:
+    body = {"effective_from": "2020-01-01", "class": "II", **fields}
+    r = await api.post("chief", f"/api/compliance/facilities/{SITE}/profile", body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def certify(
+    api: Api, username: str, grade: str = "II", expires: date | None = None, **fields: Any
+) -> dict[str, Any]:
+    body = {
+        "person_id": await api.id(username),
+        "state": "UT",
+        "category": "treatment",
+        "grade": grade,
+        "kind": "full",
+        "number": f"UT-{username}",
+        "issued": "2020-01-01",
+        "expires": (expires or date(datetime.now(UTC).year + 2, 12, 31)).isoformat(),
+        **fields,
+    }
+    r = await api.post("chief", "/api/compliance/certificates", body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def crew_shift(api: Api, crew: list[tuple[str, str]], opened: datetime) -> dict[str, Any]:
+    """A shift opened by the chief at ``opened`` with (username, role) crew arrived then."""
+    members = [
+        {"person_id": await api.id(u), "shift_role": role, "arrived_at": opened.isoformat()}
+        for u, role in crew
+    ]
+    return await api.open_shift("chief", crew=members, opened_at=opened.isoformat())
+
+
+async def coverage(api: Api, start: datetime, end: datetime, who: str = "chief") -> Any:
+    r = await api.get(
+        who,
+        "/api/compliance/coverage",
+        facility=SITE,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        entries="true",
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def rules_of(report: dict[str, Any]) -> list[str]:
+    return [f["rule"] for f in report["findings"]]
+
+
+def audit_actions(db_url: str) -> list[tuple[str, str]]:
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("SELECT action, actor FROM audit_log ORDER BY seq").fetchall()
+    return [(r[0], r[1]) for r in rows]

@@ -1,0 +1,173 @@
+"""Coverage from live logbook data: gaps, unqualified DRCs, trainees alone, the floor view."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from tests.compliance.db.helpers import (
+    SITE,
+    ago,
+    certify,
+    coverage,
+    crew_shift,
+    rules_of,
+    set_profile,
+)
+from tests.logbook.conftest import Api
+
+
+async def test_drc_leaving_early_is_a_drc_missing_gap(api: Api) -> None:
+    """UT R317-10-4 I: the DRC departs mid-shift (recorded by the logbook) -> drc-missing."""
+    await set_profile(api)
+    await certify(api, "chief")
+    await certify(api, "operator")
+    opened = ago(hours=3)
+    shift = await crew_shift(api, [("chief", "drc"), ("operator", "operator")], opened)
+    drc_crew = next(c for c in shift["crew"] if c["shift_role"] == "drc")
+    left = ago(hours=1)
+    r = await api.post(
+        "chief",
+        f"/api/shifts/{shift['id']}/crew/{drc_crew['id']}/departure",
+        {"left_at": left.isoformat()},
+    )
+    assert r.status_code == 200, r.text
+
+    report = await coverage(api, opened, ago(minutes=1))
+
+    assert rules_of(report) == ["drc-missing"]
+    gap = report["findings"][0]
+    assert abs(datetime.fromisoformat(gap["start"]) - left) < timedelta(seconds=1)
+    assert "R317-10-4" in gap["citation"]
+    assert report["facility_class"] == "II"
+    # Before the departure the chief was in DRC; the operator stays certified on site.
+    first = report["coverage"][0]
+    chief_id = str(await api.id("chief"))
+    assert first["drc"] == [chief_id]
+    assert report["coverage"][-1]["drc"] == []
+    assert str(await api.id("operator")) in report["coverage"][-1]["certified_on_site"]
+    assert report["people"][chief_id] == "Casey Chief (demo)"
+
+
+async def test_crew_amendment_moves_the_gap(api: Api) -> None:
+    """A corrected departure time (crew amendment) is what the engine sees."""
+    await set_profile(api)
+    await certify(api, "chief")
+    opened = ago(hours=3)
+    shift = await crew_shift(api, [("chief", "drc")], opened)
+    crew_id = shift["crew"][0]["id"]
+    corrected = ago(hours=2)
+    r = await api.post(
+        "chief",
+        "/api/amendments",
+        {
+            "target": "crew",
+            "target_id": crew_id,
+            "changes": {"left_at": corrected.isoformat()},
+            "reason": "left at the end of the round, not at close",
+        },
+    )
+    assert r.status_code == 201, r.text
+    report = await coverage(api, opened, ago(minutes=1))
+    gap = next(f for f in report["findings"] if f["rule"] == "drc-missing")
+    assert abs(datetime.fromisoformat(gap["start"]) - corrected) < timedelta(seconds=1)
+
+
+async def test_expired_certificate_makes_the_drc_unqualified(api: Api) -> None:
+    """UT R317-10-11 C: a certificate that expired does not qualify its holder."""
+    await set_profile(api)
+    year = datetime.now(UTC).year
+    await certify(api, "chief", expires=date(year - 1, 12, 31))
+    opened = ago(hours=2)
+    await crew_shift(api, [("chief", "drc")], opened)
+
+    report = await coverage(api, opened, ago(minutes=1))
+
+    rules = rules_of(report)
+    assert "drc-unqualified" in rules
+    finding = next(f for f in report["findings"] if f["rule"] == "drc-unqualified")
+    assert "expired" in finding["message"]
+    assert finding["operators"] == [str(await api.id("chief"))]
+
+
+async def test_grade_below_class_is_unqualified_until_profile_lowers_it(api: Api) -> None:
+    """Class III needs a grade III DRC; the same shift under class II is in order."""
+    await set_profile(api, **{"class": "III"})
+    await certify(api, "chief", grade="II")
+    opened = ago(hours=2)
+    await crew_shift(api, [("chief", "drc")], opened)
+    assert "drc-unqualified" in rules_of(await coverage(api, opened, ago(minutes=1)))
+    # A correction for the same effective date supersedes the first version.
+    await set_profile(api, **{"class": "II"})
+    assert rules_of(await coverage(api, opened, ago(minutes=1))) == []
+
+
+async def test_operational_entry_by_a_trainee_alone(api: Api) -> None:
+    """UT R317-10-4 I, D: operational activity with no certified operator on site."""
+    await set_profile(api)
+    await certify(api, "chief")
+    opened = ago(hours=2)
+    shift = await crew_shift(api, [("trainee", "trainee")], opened)
+    r = await api.entry(
+        "trainee",
+        shift["id"],
+        "chemical_addition",
+        {"chemical": "NaOCl", "amount": 12.5, "unit": "gal", "feed_point": "contact tank"},
+    )
+    assert r.status_code == 201, r.text
+    entry_id = str(r.json()["id"])
+
+    report = await coverage(api, opened, ago(seconds=-60))
+
+    by_rule = {f["rule"]: f for f in report["findings"]}
+    assert entry_id in by_rule["certified-on-site"]["entries"]
+    assert entry_id in by_rule["countersign-missing"]["entries"]
+    # R317-10-4 I: the sole operator on the crews is taken as in DRC, and does not qualify.
+    trainee = str(await api.id("trainee"))
+    assert by_rule["drc-unqualified"]["operators"] == [trainee]
+    stamp = next(e for e in report["entries"] if e["id"] == entry_id)
+    assert stamp["certified_on_duty"] == [] and stamp["drc"] == [trainee]
+
+
+async def test_floor_view_now(api: Api) -> None:
+    await set_profile(api)
+    await certify(api, "chief")
+    shift = await crew_shift(api, [("chief", "drc"), ("trainee", "trainee")], ago(hours=1))
+    r = await api.get("trainee", "/api/compliance/now", facility=SITE)
+    assert r.status_code == 200, r.text
+    now = r.json()
+    chief = await api.id("chief")
+    assert now["drc"] == [{"person_id": chief, "name": "Casey Chief (demo)"}]
+    assert [p["person_id"] for p in now["certified_on_site"]] == [chief]
+    assert now["shifts_open"] == [shift["id"]]
+    assert now["in_order"] is True
+    assert now["findings"] == []
+
+    # The chief leaves: nobody is in DRC now.
+    crew_id = next(c["id"] for c in shift["crew"] if c["shift_role"] == "drc")
+    r = await api.post("chief", f"/api/shifts/{shift['id']}/crew/{crew_id}/departure", {})
+    assert r.status_code == 200, r.text
+    now = (await api.get("operator", "/api/compliance/now", facility=SITE)).json()
+    assert now["in_order"] is False
+    assert now["drc"] == []
+    assert {f["rule"] for f in now["findings"] if f["ongoing"]} >= {"drc-missing"}
+
+
+async def test_coverage_without_profile_is_409_and_unknown_facility_422(api: Api) -> None:
+    r = await api.get(
+        "chief",
+        "/api/compliance/coverage",
+        facility=SITE,
+        start=ago(hours=2).isoformat(),
+        end=ago(hours=1).isoformat(),
+    )
+    assert r.status_code == 409
+    assert "no compliance profile" in r.json()["detail"]
+    r = await api.get(
+        "chief",
+        "/api/compliance/coverage",
+        facility="nowhere",
+        start=ago(hours=2).isoformat(),
+        end=ago(hours=1).isoformat(),
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "facility"]

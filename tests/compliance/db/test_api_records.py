@@ -1,0 +1,240 @@
+"""Certificates, training and profiles: append-only writes, audit, roles, validation."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+import pytest
+
+from tests.compliance.db.helpers import SITE, audit_actions, certify, set_profile
+from tests.logbook.conftest import Api
+
+
+async def test_writes_are_audited_and_tables_append_only(api: Api) -> None:
+    await set_profile(api)
+    cert = await certify(api, "operator")
+    r = await api.post(
+        "chief",
+        "/api/compliance/training",
+        {"person_id": await api.id("operator"), "date": "2025-03-01", "hours": 6, "online": True},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["hours"] == 6.0 and r.json()["date"] == "2025-03-01"
+    actions = [a for a, _ in audit_actions(api.db_url) if a.startswith("compliance.")]
+    assert actions == [
+        "compliance.profile_set",
+        "compliance.certificate_add",
+        "compliance.training_add",
+    ]
+    with psycopg.connect(api.db_url) as conn, pytest.raises(psycopg.Error, match="append-only"):
+        conn.execute("UPDATE operator_certificates SET grade = 'IV' WHERE id = %s", (cert["id"],))
+
+
+async def test_correction_supersedes_and_retraction_withdraws(api: Api) -> None:
+    first = await certify(api, "operator", grade="I")
+    fixed = await certify(api, "operator", grade="II", supersedes=first["id"])
+    r = await api.get("chief", "/api/compliance/certificates", person=await api.id("operator"))
+    assert [c["id"] for c in r.json()["items"]] == [fixed["id"]]
+    # Superseding the same row twice is refused: the chain of corrections is linear.
+    again = {**fixed, "supersedes": first["id"]}
+    r = await api.post(
+        "chief",
+        "/api/compliance/certificates",
+        {
+            k: again[k]
+            for k in ("person_id", "state", "category", "grade", "kind", "issued", "expires")
+        }
+        | {"supersedes": first["id"]},
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "supersedes"]
+    r = await api.post(
+        "chief",
+        f"/api/compliance/certificates/{fixed['id']}/retract",
+        {"reason": "entered for the wrong person"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["in_force"] is False
+    r = await api.get("chief", "/api/compliance/certificates", person=await api.id("operator"))
+    assert r.json()["items"] == []
+    r = await api.get(
+        "chief",
+        "/api/compliance/certificates",
+        person=await api.id("operator"),
+        all_versions="true",
+    )
+    assert len(r.json()["items"]) == 2
+
+
+async def test_regulator_reads_but_cannot_write(api: Api) -> None:
+    await set_profile(api)
+    await certify(api, "operator")
+    body = {
+        "person_id": await api.id("operator"),
+        "state": "UT",
+        "category": "treatment",
+        "grade": "III",
+        "issued": "2024-01-01",
+        "expires": "2026-12-31",
+    }
+    r = await api.post("regulator", "/api/compliance/certificates", body)
+    assert r.status_code == 403
+    r = await api.post(
+        "regulator", f"/api/compliance/facilities/{SITE}/profile", {"effective_from": "2021-01-01"}
+    )
+    assert r.status_code == 403
+    assert [a for a in audit_actions(api.db_url) if a == ("forbidden", "regulator")] == [
+        ("forbidden", "regulator")
+    ] * 2
+    r = await api.get("regulator", "/api/compliance/certificates")
+    assert r.status_code == 200 and len(r.json()["items"]) == 1
+    now = datetime.now(UTC)
+    r = await api.get(
+        "regulator",
+        "/api/compliance/coverage",
+        facility=SITE,
+        start=(now - timedelta(days=1)).isoformat(),
+        end=now.isoformat(),
+    )
+    assert r.status_code == 200, r.text
+    # Operators see their own records only, and not the facility's report.
+    r = await api.get("operator", "/api/compliance/certificates")
+    assert r.status_code == 200 and len(r.json()["items"]) == 1
+    r = await api.get("operator", "/api/compliance/certificates", person=await api.id("chief"))
+    assert r.status_code == 403
+    r = await api.get(
+        "operator",
+        "/api/compliance/coverage",
+        facility=SITE,
+        start=(now - timedelta(days=1)).isoformat(),
+        end=now.isoformat(),
+    )
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("change", "loc", "says"),
+    [
+        ({"grade": "VII"}, ["body", "grade"], "not a grade"),
+        ({"grade": "3A"}, ["body", "grade"], "New York"),
+        ({"expires": "2019-12-31"}, ["body", "expires"], "before issued"),
+        ({"kind": "provisional"}, ["body", "kind"], "UT issues"),
+        ({"kind": "grandfather"}, ["body", "facility"], "grandfather"),
+        ({"person_id": 999999}, ["body", "person_id"], "no person"),
+        ({"state": "CA"}, ["body", "state"], ""),
+        ({"legacy_grade": "IIA", "grade": None}, ["body", "legacy_grade"], "New York"),
+    ],
+)
+async def test_certificate_validation_names_the_field(
+    api: Api, change: dict[str, object], loc: list[str], says: str
+) -> None:
+    body = {
+        "person_id": await api.id("operator"),
+        "state": "UT",
+        "category": "treatment",
+        "grade": "II",
+        "issued": "2020-01-01",
+        "expires": "2026-12-31",
+        **change,
+    }
+    r = await api.post("chief", "/api/compliance/certificates", body)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"][0]
+    assert detail["loc"][: len(loc)] == loc
+    assert says in detail["msg"]
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "says"),
+    [
+        ({"class": "VI"}, ["body", "class"], "grade"),
+        ({"class": "II", "points": 40}, ["body", "class"], "exactly one"),
+        ({"points": {"design_flow_mgd": 1}}, ["body", "points"], "population_equivalent"),
+        (
+            {"points": {"population_equivalent": 900, "design_flow_mgd": 1, "processes": ["x"]}},
+            ["body", "points", "processes", "0"],
+            "must be one of",
+        ),
+        ({"rules": "VT", "points": 40}, ["body", "points"], "Appendix A"),
+        ({"class": "II", "activated_sludge": True}, ["body", "activated_sludge"], "New York"),
+        ({"class": "II", "expiry_horizon_days": -1}, ["body", "expiry_horizon_days"], ""),
+    ],
+)
+async def test_profile_validation_names_the_field(
+    api: Api, body: dict[str, object], loc: list[str], says: str
+) -> None:
+    r = await api.post(
+        "chief",
+        f"/api/compliance/facilities/{SITE}/profile",
+        {"effective_from": "2020-01-01", **body},
+    )
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"][0]
+    assert detail["loc"] == loc
+    assert says in detail["msg"]
+
+
+async def test_query_validation(api: Api) -> None:
+    now = datetime.now(UTC)
+    r = await api.get(
+        "chief",
+        "/api/compliance/coverage",
+        facility=SITE,
+        start=now.isoformat(),
+        end=(now - timedelta(hours=1)).isoformat(),
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "end"]
+    r = await api.get(
+        "chief", "/api/compliance/coverage", facility=SITE, start="yesterday", end=now.isoformat()
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "start"]
+
+
+async def test_profile_versions_and_utah_points(api: Api) -> None:
+    plant = {
+        "population_equivalent": 42000,
+        "design_flow_mgd": 4.2,
+        "processes": ["screening", "grit_removal", "clarifiers", "activated_sludge"],
+        "disinfection": ["uv"],
+    }
+    await set_profile(api, effective_from="2020-01-01", **{"class": "I"})
+    await set_profile(api, effective_from="2024-07-01", **{"class": None, "points": plant})
+    # A correction of the 2020 version (same effective date) replaces it.
+    body = await set_profile(api, effective_from="2020-01-01", **{"class": "III"})
+    assert [v["classification"]["class"] for v in body["versions"]] == ["III", "II"]
+    assert body["current"]["effective_from"] == "2024-07-01"
+    pts = body["current"]["classification"]
+    assert pts["points"] == 5 + 5 + 3 + 3 + 5 + 15 + 5  # Table 1: 31-55 is class II
+    assert any(line["item"] == "Activated sludge" for line in pts["breakdown"])
+    assert [h["in_force"] for h in body["history"]] == [False, True, True]
+    r = await api.get("operator", f"/api/compliance/facilities/{SITE}/profile")
+    assert r.status_code == 200 and r.json() == body
+    r = await api.get("operator", "/api/compliance/facilities/nowhere/profile")
+    assert r.status_code == 404
+
+
+async def test_expiries_most_urgent_first(api: Api) -> None:
+    await set_profile(api, expiry_horizon_days=120)
+    today = datetime.now(UTC).date()
+    await certify(api, "chief", expires=today + timedelta(days=100))
+    await certify(api, "operator", expires=today + timedelta(days=20))
+    await certify(api, "trainee", expires=date(today.year + 5, 12, 31))
+    shift_crew = [("chief", "drc"), ("operator", "operator"), ("trainee", "trainee")]
+    members = [{"person_id": await api.id(u), "shift_role": r} for u, r in shift_crew]
+    await api.open_shift("chief", crew=members)
+    r = await api.get("chief", "/api/compliance/expiries", facility=SITE)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["horizon_days"] == 120
+    assert [p["person_id"] for p in body["items"]] == [
+        await api.id("operator"),
+        await api.id("chief"),
+    ]
+    first = body["items"][0]["findings"][0]
+    assert first["rule"] == "certificate-expiring"
+    assert 19 < first["days_left"] < 22
+    r = await api.get("operator", "/api/compliance/expiries", facility=SITE)
+    assert r.status_code == 403
