@@ -23,7 +23,12 @@ from clearwell.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 # Modules whose ``router`` is mounted, in order. Add a module here when it has routes.
-ROUTER_MODULES: tuple[str, ...] = ("ingest.status", "logbook.api.routes", "dashboards.web")
+ROUTER_MODULES: tuple[str, ...] = (
+    "ingest.status",
+    "logbook.api.routes",
+    "dashboards.web",
+    "compliance.api",
+)
 
 
 @asynccontextmanager
