@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from clearwell.errors import ClearwellError
+from clearwell.settings import Settings
 from compliance.jsonpath import Node, ScenarioError
+from compliance.timeutil import parse_instant
 
 compliance_app = typer.Typer(no_args_is_help=True, help="Certified operators on duty and DRC.")
 
@@ -94,5 +99,79 @@ def classify_command(
         typer.echo(f"  class {item['class']}{extra}  [{item['citation']}]")
 
 
+async def _stamp(
+    dsn: str,
+    facility: str | None,
+    recompute: bool,
+    start: datetime | None,
+    end: datetime | None,
+    reason: str,
+) -> str:
+    import psycopg
+
+    from compliance.adapter import resolve_site
+    from compliance.stamping import recompute as recompute_stamps
+    from compliance.stamping import stamp_pending
+
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        site = None
+        if facility is not None:
+            async with conn.transaction():
+                site = await resolve_site(conn, facility)
+        if not recompute:
+            n = await stamp_pending(conn, site.id if site else None)
+            return f"stamped {n} entries"
+        if site is None or start is None or end is None:
+            raise ClearwellError("--recompute needs --facility, --start and --end")
+        async with conn.transaction():
+            stamped, revised = await recompute_stamps(conn, site, start, end, reason)
+        return f"stamped {stamped} entries, revised {revised} stamps"
+
+
+def _instant(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise ClearwellError(f"--{name}: {exc}") from None
+
+
+@compliance_app.command("stamp")
+def stamp_command(
+    facility: Annotated[str | None, typer.Option(help="site code or id (default: all)")] = None,
+    recompute: Annotated[
+        bool, typer.Option(help="re-stamp a period; changed stamps get a revision row")
+    ] = False,
+    start: Annotated[
+        str | None, typer.Option(help="--recompute: period start (ISO, offset)")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="--recompute: period end (ISO, offset)")] = None,
+    reason: Annotated[str, typer.Option(help="--recompute: why, kept with each revision")] = (
+        "recomputed from the records as they are now"
+    ),
+) -> None:
+    """Stamp logbook entries with the certified operators on duty and the DRC at their time.
+
+    Without --recompute, stamps the entries not stamped yet (facilities with a profile).
+    """
+    from clearwell.settings import get_settings
+
+    dsn = get_settings().database_dsn
+    message = asyncio.run(
+        _stamp(dsn, facility, recompute, _instant(start, "start"), _instant(end, "end"), reason)
+    )
+    typer.echo(message)
+
+
+async def _stamp_service(settings: Settings) -> None:
+    from compliance.stamping import stamp_service
+
+    await stamp_service(settings.database_dsn)
+
+
 def register(app: typer.Typer) -> None:
+    from clearwell.cli import DEMO_SERVICES
+
     app.add_typer(compliance_app, name="compliance")
+    DEMO_SERVICES.append(("compliance-stamps", _stamp_service))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -72,3 +75,17 @@ def audit_actions(db_url: str) -> list[tuple[str, str]]:
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT action, actor FROM audit_log ORDER BY seq").fetchall()
     return [(r[0], r[1]) for r in rows]
+
+
+def run_cli(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:
+    """``clearwell ARGS`` in a child process against ``db_url`` (no other CLEARWELL_ env)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
+    env["CLEARWELL_DATABASE_URL"] = db_url
+    return subprocess.run(
+        [sys.executable, "-m", "clearwell.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )

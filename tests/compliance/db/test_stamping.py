@@ -1,0 +1,127 @@
+"""Staffing stamps: in the entry's own transaction, pending ones, recomputes, the command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from compliance.adapter import resolve_site
+from compliance.stamping import recompute, stamp_entries, stamp_pending
+from tests.compliance.db.helpers import SITE, ago, certify, crew_shift, run_cli, set_profile
+from tests.logbook.conftest import Api
+
+READING = {"instrument": "effluent pH", "value": 7.1, "unit": "pH"}
+
+
+async def _staffed_shift(api: Api) -> dict[str, Any]:
+    await set_profile(api)
+    await certify(api, "chief")
+    crew = [("chief", "drc"), ("operator", "operator"), ("trainee", "trainee")]
+    return await crew_shift(api, crew, ago(hours=2))
+
+
+async def _entry(api: Api, who: str, shift_id: int) -> int:
+    r = await api.entry(who, shift_id, "reading", READING)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _ids(people: list[dict[str, Any]]) -> list[int]:
+    return [p["person_id"] for p in people]
+
+
+async def test_stamp_inside_the_writing_transaction_in_pipeline_mode(api: Api) -> None:
+    """As the logbook will call it: same connection, pipeline mode, entry not committed."""
+    shift = await _staffed_shift(api)
+    chief, op = await api.id("chief"), await api.id("operator")
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        async with conn.pipeline(), conn.transaction():
+            cur = await conn.execute(
+                "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
+                " recorded_by) SELECT site_id, id, 'note', '{\"text\": \"x\"}', false, now(), %s"
+                " FROM shifts WHERE id = %s RETURNING id",
+                (op, shift["id"]),
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            assert await stamp_entries(conn, [row[0]]) == 1
+        # Stamped once: a second call leaves it alone.
+        async with conn.transaction():
+            assert await stamp_entries(conn, [row[0]]) == 0
+    r = await api.get("chief", f"/api/entries/{row[0]}")
+    staffing = r.json()["staffing"]
+    assert _ids(staffing["drc"]) == [chief]
+    # The operator holds no certificate: only the chief is certified on duty.
+    assert _ids(staffing["certified_on_duty"]) == [chief]
+    assert staffing["rules"] == "UT" and staffing["facility_class"] == "II"
+
+
+async def test_pending_entries_are_stamped_then_recomputed(api: Api) -> None:
+    shift = await _staffed_shift(api)
+    ids = [await _entry(api, "operator", shift["id"]), await _entry(api, "trainee", shift["id"])]
+    chief, op = await api.id("chief"), await api.id("operator")
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        assert await stamp_pending(conn) == 2
+        assert await stamp_pending(conn) == 0
+    for entry_id in ids:
+        staffing = (await api.get("chief", f"/api/entries/{entry_id}")).json()["staffing"]
+        assert _ids(staffing["certified_on_duty"]) == [chief]
+
+    # The operator's certificate is entered late: a recompute revises both stamps.
+    await certify(api, "operator")
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        async with conn.transaction():
+            site = await resolve_site(conn, SITE)
+            span = (ago(hours=3), ago(seconds=-1))
+            assert await recompute(conn, site, *span, "late cert") == (0, 2)
+        async with conn.transaction():
+            assert await recompute(conn, site, *span, "again") == (0, 0)
+        cur = await conn.execute(
+            "SELECT entry_id, stamp, reason FROM entry_staffing_revisions ORDER BY entry_id"
+        )
+        rows = await cur.fetchall()
+    assert [r[0] for r in rows] == ids
+    assert all(_ids(r[1]["certified_on_duty"]) == sorted([chief, op]) for r in rows)
+    assert {r[2] for r in rows} == {"late cert"}
+    # The stamp made first is kept as it was.
+    staffing = (await api.get("chief", f"/api/entries/{ids[0]}")).json()["staffing"]
+    assert _ids(staffing["certified_on_duty"]) == [chief]
+
+
+async def test_no_profile_no_stamp(api: Api) -> None:
+    crew = [("chief", "drc")]
+    shift = await crew_shift(api, crew, ago(hours=1))
+    entry_id = await _entry(api, "chief", shift["id"])
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        async with conn.transaction():
+            assert await stamp_entries(conn, [entry_id]) == 0
+        assert await stamp_pending(conn) == 0
+    await set_profile(api)
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        assert await stamp_pending(conn) == 1
+
+
+async def test_stamp_command(api: Api) -> None:
+    shift = await _staffed_shift(api)
+    await _entry(api, "operator", shift["id"])
+    result = run_cli("compliance", "stamp", "--facility", SITE, db_url=api.db_url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "stamped 1 entries"
+    result = run_cli(
+        "compliance",
+        "stamp",
+        "--facility",
+        SITE,
+        "--recompute",
+        "--start",
+        ago(hours=3).isoformat(),
+        "--end",
+        ago(seconds=-60).isoformat(),
+        db_url=api.db_url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "stamped 0 entries, revised 0 stamps"
+    result = run_cli("compliance", "stamp", "--recompute", db_url=api.db_url)
+    assert result.returncode == 1
+    assert "clearwell: error: --recompute needs --facility" in result.stderr
