@@ -37,7 +37,7 @@ from ingest.config import SiteConfig, parse_config
 from ingest.plan import plan_device
 from ingest.poller import ModbusPoller
 from ingest.readings import Row
-from ingest.service import IngestService
+from ingest.service import IngestService, cancel_and_wait
 from ingest.tagstate import TagState
 
 SERVE = """
@@ -175,9 +175,7 @@ async def pollers_alone(config: SiteConfig, warmup: float, seconds: float) -> di
     try:
         result = await measure(pollers, warmup, seconds)
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
         gc.unfreeze()
     result["rows_per_s"] = meter.rows / (warmup + seconds)
     return result

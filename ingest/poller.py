@@ -137,8 +137,14 @@ class ModbusPoller:
             while True:
                 # The backoff starts over only once the device has answered: one that
                 # accepts connections and then stalls is backed off like one that refuses.
-                if await self._connect() and await self._poll_until_lost():
-                    delays = backoff_delays()
+                try:
+                    if await self._connect() and await self._poll_until_lost():
+                        delays = backoff_delays()
+                except Exception as exc:
+                    # A bug here or in pymodbus must not end this device's collection
+                    # silently: log it, count the link as lost, and start over.
+                    log.exception("modbus device %s: unexpected error", self.device.name)
+                    self._lost(time.time(), f"unexpected error: {exc!r}")
                 await asyncio.sleep(next(delays))
         finally:
             self._close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from pathlib import Path
@@ -39,6 +38,19 @@ def _sync(config: SiteConfig, dsn: str, source: str) -> tuple[SyncResult, set[tu
         open_events = open_limit_events(conn, result.site_id)
         conn.commit()
     return result, open_events
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel until done: Python 3.11's ``asyncio.wait_for`` (pymodbus waits for answers
+    with it) can swallow a cancellation that lands as the answer arrives, and a poller
+    would then go on polling forever."""
+    while pending := [t for t in tasks if not t.done()]:
+        for t in pending:
+            t.cancel()
+        await asyncio.wait(pending, timeout=1.0)
+    for t in tasks:
+        if not t.cancelled() and t.exception() is not None:
+            log.error("%s ended with an error", t.get_name(), exc_info=t.exception())
 
 
 class IngestService:
@@ -186,16 +198,9 @@ class IngestService:
 
     async def stop(self) -> None:
         # Pollers first, so that their last readings are queued before the writer's final flush.
-        for t in [*self._poller_tasks, *([self._log_task] if self._log_task else [])]:
-            t.cancel()
-        await asyncio.gather(*self._poller_tasks, return_exceptions=True)
-        if self._log_task:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._log_task
+        await cancel_and_wait([*self._poller_tasks, *([self._log_task] if self._log_task else [])])
         if self._writer_task:
-            self._writer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer_task
+            await cancel_and_wait([self._writer_task])
         self._poller_tasks = []
         self._writer_task = self._log_task = None
 

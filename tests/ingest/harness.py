@@ -12,6 +12,7 @@ from ingest.events import EventChange
 from ingest.plan import plan_device
 from ingest.poller import ModbusPoller
 from ingest.readings import Row
+from ingest.service import cancel_and_wait
 from ingest.tagstate import TagState
 
 
@@ -47,9 +48,7 @@ class Collected:
         try:
             yield self
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(tasks)
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

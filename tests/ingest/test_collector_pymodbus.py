@@ -205,3 +205,48 @@ async def test_a_dead_device_does_not_delay_the_others() -> None:
         black_hole.close()
         await black_hole.wait_closed()
         await server.stop()
+
+
+async def test_stopping_survives_a_swallowed_cancellation() -> None:
+    from ingest.service import cancel_and_wait
+
+    async def stubborn() -> None:
+        # As Python 3.11's wait_for can do when the answer and the cancel cross.
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass
+        await asyncio.sleep(10)
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(cancel_and_wait([task]), 5)
+    assert task.cancelled()
+
+
+async def test_an_unexpected_error_is_logged_and_collection_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = LayoutServer({1: {"holding": [10]}})
+    port = await server.start()
+    tags = "  - {name: a, modbus: {device: plc, register: holding, address: 0}}\n"
+    c = Collected(parse_config(site(port, tags)))
+    poller = c.pollers[0]
+    real_read = poller._read
+    calls = {"n": 0}
+
+    async def flaky(client, req):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("boom")
+        return await real_read(client, req)
+
+    poller._read = flaky  # type: ignore[method-assign]
+    try:
+        with caplog.at_level(logging.WARNING, logger="ingest.poller"):
+            async with c.running():
+                await wait_for(lambda: calls["n"] >= 6 and c.of("a")[-1][3] == GOOD, 10)
+        assert "unexpected error" in caplog.text and "boom" in caplog.text
+        assert [r[3] for r in c.of("a")].count(BAD_COMMUNICATION_ERROR) == 1
+    finally:
+        await server.stop()
