@@ -22,6 +22,8 @@ async def run_refresher(pool: AsyncConnectionPool, interval_s: float = REFRESH_I
     """Refresh dirty rollups every ``interval_s`` until cancelled; survives a database outage."""
     failing = False
     while True:
+        # Sleep first: at startup the app's first requests get the pool to themselves.
+        await asyncio.sleep(interval_s)
         try:
             async with pool.connection(timeout=interval_s) as conn:
                 done = await refresh_all(conn)
@@ -36,7 +38,6 @@ async def run_refresher(pool: AsyncConnectionPool, interval_s: float = REFRESH_I
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 log.warning("rollups: refresh failed, retrying every %.0f s: %s", interval_s, first)
             failing = True
-        await asyncio.sleep(interval_s)
 
 
 @contextlib.asynccontextmanager
