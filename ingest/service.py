@@ -199,8 +199,11 @@ class IngestService:
     async def stop(self) -> None:
         # Pollers first, so that their last readings are queued before the writer's final flush.
         await cancel_and_wait([*self._poller_tasks, *([self._log_task] if self._log_task else [])])
-        if self._writer_task:
-            await cancel_and_wait([self._writer_task])
+        if self._writer_task and self.writer:
+            self.writer.stop()
+            await asyncio.wait([self._writer_task])
+            if not self._writer_task.cancelled() and self._writer_task.exception():
+                log.error("the writer failed", exc_info=self._writer_task.exception())
         self._poller_tasks = []
         self._writer_task = self._log_task = None
 

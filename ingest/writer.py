@@ -124,6 +124,7 @@ class Writer:
         self._health_items: Callable[[], list[HealthItem]] | None = None
         self._next_health = 0.0
         self._closed = False
+        self._stopping = False
 
     # --- the collectors' side (event loop) ---
 
@@ -174,16 +175,26 @@ class Writer:
         }
 
     async def run(self) -> None:
+        """Write until :meth:`stop`; then write or spool what is left and close."""
         loop = asyncio.get_running_loop()
         try:
-            while True:
+            while not self._stopping:
                 if not self.spool.rows or self.stats.state != "up":
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.options.flush_interval_s)
                 self._wake.clear()
+                if self._stopping:
+                    break
                 await loop.run_in_executor(self._executor, self._cycle, *self._take())
         finally:
+            # Also when cancelled: the final flush must not be cut short.
             await asyncio.shield(self.close())
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish: a flag rather than a cancellation, so that the
+        last flush runs to its end however long the database takes."""
+        self._stopping = True
+        self._wake.set()
 
     async def flush(self) -> None:
         """Write what is queued now, or spool it (tests, benchmarks)."""
