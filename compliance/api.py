@@ -140,7 +140,7 @@ async def coverage(
         except NoProfile as exc:
             raise _no_profile(exc) from None
     report = check(loaded.scenario)
-    body = report.to_dict()
+    body = report.to_dict(entries=entries)
     if not entries:
         body.pop("entries")
     body["site"] = {"id": site.id, "code": site.code}

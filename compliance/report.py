@@ -68,7 +68,9 @@ class Report:
     entries: tuple[EntryStamp, ...]
     entries_outside_period: tuple[str, ...] = field(default=())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, entries: bool = True) -> dict[str, Any]:
+        """The JSON form; ``entries=False`` leaves out the per-entry stamps (a year has
+        100,000, and the API keeps them with the entries instead)."""
         tz = self.tz
 
         def t(x: datetime) -> str:
@@ -131,7 +133,7 @@ class Report:
                     "certified_on_duty": list(e.certified_on_duty),
                     "drc": list(e.drc),
                 }
-                for e in self.entries
+                for e in (self.entries if entries else ())
             ],
             "entries_outside_period": list(self.entries_outside_period),
         }
