@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
+
 from tests.compliance.db.helpers import (
     SITE,
     ago,
@@ -171,3 +173,80 @@ async def test_coverage_without_profile_is_409_and_unknown_facility_422(api: Api
     )
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["query", "facility"]
+
+
+async def test_amended_entry_time_is_the_time_judged(api: Api) -> None:
+    """An entry's occurred_at corrected by an amendment moves it into (or out of) a period."""
+    await set_profile(api)
+    await certify(api, "chief")
+    opened = ago(hours=3)
+    shift = await crew_shift(api, [("chief", "drc")], opened)
+    r = await api.entry("chief", shift["id"], "note", {"text": "round done"})
+    assert r.status_code == 201, r.text
+    entry_id = r.json()["id"]
+    moved_to = ago(hours=2, minutes=30)
+    r = await api.post(
+        "chief",
+        "/api/amendments",
+        {
+            "target": "entry",
+            "target_id": entry_id,
+            "changes": {"occurred_at": moved_to.isoformat()},
+            "reason": "written up after the round",
+        },
+    )
+    assert r.status_code == 201, r.text
+    early = await coverage(api, opened, ago(hours=2))
+    assert [e["id"] for e in early["entries"]] == [str(entry_id)]
+    assert abs(datetime.fromisoformat(early["entries"][0]["time"]) - moved_to) < timedelta(
+        seconds=1
+    )
+    late = await coverage(api, ago(hours=2), ago(seconds=-60))
+    assert late["entries"] == []
+
+
+async def test_grandfather_certificate_holds_at_its_own_facility_only(api: Api) -> None:
+    """UT R317-10-11 G: a grandfather certificate qualifies at the one facility it names."""
+    with psycopg.connect(api.db_url) as conn:
+        conn.execute(
+            "INSERT INTO sites (code, name, timezone, state, category)"
+            " VALUES ('other-wrf', 'Other WRF', 'America/Denver', 'UT', 'treatment')"
+        )
+    await set_profile(api)
+    year = datetime.now(UTC).year
+    await certify(
+        api, "chief", kind="grandfather", facility="other-wrf", expires=date(year + 1, 12, 31)
+    )
+    opened = ago(hours=2)
+    await crew_shift(api, [("chief", "drc")], opened)
+    report = await coverage(api, opened, ago(minutes=1))
+    finding = next(f for f in report["findings"] if f["rule"] == "drc-unqualified")
+    assert "grandfather" in finding["message"]
+    await certify(api, "chief", kind="grandfather", facility=SITE, expires=date(year + 1, 12, 31))
+    assert "drc-unqualified" not in rules_of(await coverage(api, opened, ago(minutes=1)))
+
+
+async def test_new_york_points_and_activated_sludge(api: Api) -> None:
+    """NY 650.12 Table 1: 60 points, activated sludge -> chief 3A, shift operators 2A."""
+    body = await set_profile(api, rules="NY", points=60, activated_sludge=True, **{"class": None})
+    cls = body["current"]["classification"]
+    assert cls["class"] == "3A" and cls["assistant_shift_operator"] == "2A"
+    r = await api.post(
+        "chief",
+        "/api/compliance/certificates",
+        {
+            "person_id": await api.id("chief"),
+            "state": "NY",
+            "category": "treatment",
+            "grade": "3",
+            "issued": "2020-01-01",
+            "expires": f"{datetime.now(UTC).year + 2}-12-31",
+        },
+    )
+    assert r.status_code == 201, r.text
+    opened = ago(hours=2)
+    await crew_shift(api, [("chief", "drc")], opened)
+    report = await coverage(api, opened, ago(minutes=1))
+    assert report["rules"] == "NY" and report["facility_class"] == "3A"
+    # A plain grade 3 does not meet an activated-sludge requirement.
+    assert "drc-unqualified" in rules_of(report)
