@@ -171,7 +171,14 @@ async def _stamp_service(settings: Settings) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from clearwell.cli import DEMO_SERVICES
+    from clearwell.cli import DEMO_SEEDERS, DEMO_SERVICES
 
     app.add_typer(compliance_app, name="compliance")
     DEMO_SERVICES.append(("compliance-stamps", _stamp_service))
+    DEMO_SEEDERS.append(("compliance: demo profile and certificates", _seed_demo))
+
+
+def _seed_demo(settings: Settings) -> None:
+    from compliance.demo import seed
+
+    seed(settings)
