@@ -8,6 +8,7 @@ import psycopg
 
 from compliance.adapter import resolve_site
 from compliance.stamping import recompute, stamp_entries, stamp_pending
+from logbook import audit
 from tests.compliance.db.helpers import SITE, ago, certify, crew_shift, run_cli, set_profile
 from tests.logbook.conftest import Api
 
@@ -46,9 +47,13 @@ async def test_stamp_inside_the_writing_transaction_in_pipeline_mode(api: Api) -
             row = await cur.fetchone()
             assert row is not None
             assert await stamp_entries(conn, [row[0]]) == 1
+            # The logbook's audit append stays last in the transaction, after the hook.
+            await audit.append(conn, audit.SYSTEM, "entry.create", "entry", row[0])
         # Stamped once: a second call leaves it alone.
         async with conn.transaction():
             assert await stamp_entries(conn, [row[0]]) == 0
+    with psycopg.connect(api.db_url) as sync_conn:
+        assert audit.verify(sync_conn).broken is None
     r = await api.get("chief", f"/api/entries/{row[0]}")
     staffing = r.json()["staffing"]
     assert _ids(staffing["drc"]) == [chief]
