@@ -106,6 +106,8 @@ async def stamp_entries(
     conn: psycopg.AsyncConnection[Any],
     entry_ids: Sequence[int],
     now: datetime | None = None,
+    *,
+    strict: bool = False,
 ) -> int:
     """Stamps the given entries that have no stamp yet; returns how many it stamped.
 
@@ -113,10 +115,26 @@ async def stamp_entries(
     commit. Entries at a facility without a compliance profile are left unstamped (the
     background pass stamps them once a profile exists). ``now`` ends shifts still open
     (default: the clock).
+
+    A failure to stamp never costs the caller its write: the work runs in a savepoint,
+    and an error rolls the savepoint back, is logged, and leaves the entries unstamped
+    for the background pass (``strict=True`` raises it instead).
     """
     if not entry_ids:
         return 0
-    now = now or datetime.now(UTC)
+    try:
+        async with conn.transaction():
+            return await _stamp(conn, entry_ids, now or datetime.now(UTC))
+    except Exception:
+        if strict:
+            raise
+        log.exception("staffing stamps for entries %s failed; left for the stamp pass", entry_ids)
+        return 0
+
+
+async def _stamp(
+    conn: psycopg.AsyncConnection[Any], entry_ids: Sequence[int], now: datetime
+) -> int:
     cur = await conn.execute(_FACTS_SQL, (list(entry_ids),))
     by_site: dict[Site, list[EntryFact]] = defaultdict(list)
     for r in await cur.fetchall():

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 
+from compliance import stamping
 from compliance.adapter import resolve_site
 from compliance.stamping import recompute, stamp_entries, stamp_pending
 from logbook import audit
@@ -130,3 +132,36 @@ async def test_stamp_command(api: Api) -> None:
     result = run_cli("compliance", "stamp", "--recompute", db_url=api.db_url)
     assert result.returncode == 1
     assert "clearwell: error: --recompute needs --facility" in result.stderr
+
+
+async def test_a_failing_stamp_never_costs_the_entry(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An engine error or a failed statement rolls back the savepoint only."""
+    shift = await _staffed_shift(api)
+    first = await _entry(api, "operator", shift["id"])
+    second = await _entry(api, "operator", shift["id"])
+
+    def broken(*_: object, **__: object) -> None:
+        raise ValueError("engine bug")
+
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        with monkeypatch.context() as m:
+            m.setattr(stamping, "check", broken)
+            async with conn.pipeline(), conn.transaction():
+                assert await stamp_entries(conn, [first]) == 0
+                await conn.execute(
+                    "INSERT INTO entry_countersignatures VALUES (%s, %s, %s)",
+                    (first, await api.id("chief"), "0" * 64),
+                )
+        with monkeypatch.context() as m:
+            m.setattr(stamping, "_INSERT_SQL", "INSERT INTO no_such_table VALUES (%s, %s)")
+            async with conn.transaction():
+                assert await stamp_entries(conn, [second]) == 0
+                await conn.execute("SELECT 1")
+            async with conn.transaction():
+                with pytest.raises(psycopg.errors.UndefinedTable):
+                    await stamp_entries(conn, [second], strict=True)
+        cur = await conn.execute("SELECT count(*) FROM entry_countersignatures")
+        assert (await cur.fetchone()) == (1,)
+        assert await stamp_pending(conn) == 2
