@@ -91,6 +91,14 @@ async def test_pending_entries_are_stamped_then_recomputed(api: Api) -> None:
     assert [r[0] for r in rows] == ids
     assert all(_ids(r[1]["certified_on_duty"]) == sorted([chief, op]) for r in rows)
     assert {r[2] for r in rows} == {"late cert"}
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        cur = await conn.execute(
+            "SELECT entry_id, stamp, revised, first_stamp FROM entry_staffing_current"
+            " ORDER BY entry_id"
+        )
+        current = await cur.fetchall()
+    assert [(c[0], c[1], c[2]) for c in current] == [(r[0], r[1], True) for r in rows]
+    assert all(_ids(c[3]["certified_on_duty"]) == [chief] for c in current)
     # The stamp made first is kept as it was.
     staffing = (await api.get("chief", f"/api/entries/{ids[0]}")).json()["staffing"]
     assert _ids(staffing["certified_on_duty"]) == [chief]
