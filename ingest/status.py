@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 router = APIRouter(prefix="/api/ingest", tags=["ingest"])
 
@@ -21,17 +23,23 @@ STALE_AFTER_S = 30.0
 async def ingest_status(
     request: Request,
     site: Annotated[str | None, Query(description="Site code; all sites if omitted")] = None,
-) -> dict[str, Any]:
+) -> Any:
     """Per device: connected, last good read, error counts; the writer: queue, spool, rows/s."""
-    async with request.app.state.pool.connection(timeout=5) as conn:
-        cur = await conn.execute(
-            "SELECT site_code, component, kind, state, detail, updated_at,"
-            " extract(epoch FROM now() - updated_at)"
-            " FROM ingest_health WHERE %(site)s::text IS NULL OR site_code = %(site)s"
-            " ORDER BY site_code, kind DESC, component",
-            {"site": site},
+    try:
+        async with request.app.state.pool.connection(timeout=5) as conn:
+            cur = await conn.execute(
+                "SELECT site_code, component, kind, state, detail, updated_at,"
+                " extract(epoch FROM now() - updated_at)"
+                " FROM ingest_health WHERE %(site)s::text IS NULL OR site_code = %(site)s"
+                " ORDER BY site_code, kind DESC, component",
+                {"site": site},
+            )
+            rows = await cur.fetchall()
+    except (psycopg.Error, TimeoutError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return JSONResponse(
+            {"error": f"the database is unreachable: {first}", "sites": []}, status_code=503
         )
-        rows = await cur.fetchall()
     sites: dict[str, dict[str, Any]] = {}
     for code, component, kind, state, detail, updated_at, age in rows:
         entry = sites.setdefault(code, {"site": code, "devices": [], "writer": None})

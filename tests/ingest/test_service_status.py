@@ -87,3 +87,15 @@ async def test_stale_health_is_reported_as_stale(db_url: str) -> None:
     status = await get_status(db_url)
     device = status["sites"][0]["devices"][0]
     assert device["state"] == "stale" and device["reported_state"] == "up"
+
+
+async def test_status_without_a_database_is_503() -> None:
+    from tests.support.pg_cluster import free_port
+
+    app = create_app(load_settings(database_url=f"postgresql://u:p@127.0.0.1:{free_port()}/x"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/api/ingest/status")
+    assert response.status_code == 503
+    assert "unreachable" in response.json()["error"]
