@@ -124,11 +124,12 @@ def sync_tags(conn: psycopg.Connection[Any], config: SiteConfig, source: str = "
                     "UPDATE tags SET name = %s WHERE id = %s",
                     (f"x--renaming--{known_id}", known_id),
                 )
+        new = [tag for tag, known_id, _ in plan if known_id is None]
+        for tag, tag_id in zip(new, _create_many(conn, site_id, new, source), strict=True):
+            result.created.append(tag.name)
+            result.tag_ids[tag.name] = tag_id
         for tag, known_id, current in plan:
-            if known_id is None:
-                tag_id = _create(conn, site_id, tag, source)
-                result.created.append(tag.name)
-            else:
+            if known_id is not None:
                 tag_id = known_id
                 changed = _update(conn, tag_id, tag, current, source)
                 if current["name"] != tag.name:
@@ -138,7 +139,8 @@ def sync_tags(conn: psycopg.Connection[Any], config: SiteConfig, source: str = "
                 if tag_id in retired_ids:
                     conn.execute("UPDATE tags SET retired_at = NULL WHERE id = %s", (tag_id,))
                     _history(conn, tag_id, "retired_at", "retired", None, source)
-            result.tag_ids[tag.name] = tag_id
+                result.tag_ids[tag.name] = tag_id
+        result.tag_ids = {t.name: result.tag_ids[t.name] for t in config.tags}
 
         for key, (tag_id, retired, current) in by_key.items():
             if key not in wanted and not retired and tag_id not in result.tag_ids.values():
@@ -161,27 +163,47 @@ def _site(conn: psycopg.Connection[Any], config: SiteConfig) -> int:
     return int(row[0])
 
 
-def _create(conn: psycopg.Connection[Any], site_id: int, tag: Tag, source: str) -> int:
-    values = desired_row(tag)
-    try:
-        row = conn.execute(
-            "INSERT INTO tags (site_id, name, description, unit, source_protocol, address,"
-            " eng_low, eng_high, limit_lo_lo, limit_lo, limit_hi, limit_hi_hi)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (site_id, *(values[f] for f in _FIELDS)),
-        ).fetchone()
-    except psycopg.errors.UniqueViolation:
-        raise ClearwellError(
-            f"tag {tag.name!r}: the name belongs to another configured tag of the site"
-        ) from None
-    assert row is not None
-    tag_id = int(row[0])
-    conn.execute(
-        "INSERT INTO ingest_tag_keys (tag_id, site_id, key) VALUES (%s, %s, %s)",
-        (tag_id, site_id, tag.key),
-    )
-    _history(conn, tag_id, "created", None, tag.name, source)
-    return tag_id
+def _create_many(
+    conn: psycopg.Connection[Any], site_id: int, tags: list[Tag], source: str
+) -> list[int]:
+    """Insert new tags, their keys and 'created' history; ids in the order of ``tags``.
+
+    In bulk (one pipelined statement per table): a site's first sync may create tens
+    of thousands of tags.
+    """
+    if not tags:
+        return []
+    ids: list[int] = []
+    with conn.cursor() as cur:
+        try:
+            cur.executemany(
+                "INSERT INTO tags (site_id, name, description, unit, source_protocol, address,"
+                " eng_low, eng_high, limit_lo_lo, limit_lo, limit_hi, limit_hi_hi)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                [(site_id, *(desired_row(t)[f] for f in _FIELDS)) for t in tags],
+                returning=True,
+            )
+        except psycopg.errors.UniqueViolation as exc:
+            detail = exc.diag.message_detail or ""
+            raise ClearwellError(
+                f"cannot create tags: a name belongs to another tag of the site ({detail})"
+            ) from None
+        while True:
+            row = cur.fetchone()
+            assert row is not None
+            ids.append(int(row[0]))
+            if not cur.nextset():
+                break
+        cur.executemany(
+            "INSERT INTO ingest_tag_keys (tag_id, site_id, key) VALUES (%s, %s, %s)",
+            [(i, site_id, t.key) for i, t in zip(ids, tags, strict=True)],
+        )
+        cur.executemany(
+            "INSERT INTO tag_history (tag_id, field, old_value, new_value, source)"
+            " VALUES (%s, 'created', NULL, %s, %s)",
+            [(i, t.name, source) for i, t in zip(ids, tags, strict=True)],
+        )
+    return ids
 
 
 def _update(
