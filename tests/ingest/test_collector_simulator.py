@@ -97,3 +97,49 @@ async def test_exception_answers_mark_tags_bad_while_the_link_stays_up(
         bad = next(r for r in c.of(name) if r[3] == BAD_DEVICE_FAILURE)
         assert bad[2] is None
     assert poller.health.links_lost == 0
+
+
+async def test_faults_through_the_whole_service_every_reading_stored_once(
+    sim: PlantSimulator, db_url: str, tmp_path
+) -> None:
+    import psycopg
+
+    from ingest.config.models import IngestOptions
+    from ingest.service import IngestService, spool_path
+    from ingest.spool import Spool
+    from ingest.writer import Writer
+
+    config = pointed_at(sim.modbus_port or 0).model_copy(
+        update={"ingest": IngestOptions(flush_interval_s=0.1, health_interval_s=0.5)}
+    )
+    writer = Writer(db_url, Spool(spool_path(tmp_path, "demo-wwtp"), 10**9), config.ingest)
+    taken: list = []
+    submit = writer.submit
+
+    def record(rows) -> None:
+        taken.extend(rows)
+        submit(rows)
+
+    writer.submit = record  # type: ignore[method-assign]
+    async with IngestService(config, db_url, tmp_path, writer=writer) as service:
+        await wait_for(lambda: writer.stats.rows_committed >= 20, 10)
+        sim.faults.add("drop:modbus")
+        await wait_for(lambda: all(p.health.connects >= 2 for p in service.pollers), 15)
+        sim.faults.exception("plc-liftstation", "device_failure")
+        await asyncio.sleep(0.6)
+        sim.faults.clear("exception")
+        sim.advance(30)  # the plant moves on: new values to store
+        await wait_for(lambda: all(p.health.state == "up" for p in service.pollers), 10)
+        await asyncio.sleep(0.6)
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute(
+            "SELECT time, tag_id, value, status FROM readings ORDER BY time, tag_id"
+        ).fetchall()
+        devices = conn.execute(
+            "SELECT count(*) FROM events WHERE kind = 'device' AND ended_at IS NOT NULL"
+        ).fetchone()
+    assert len(stored) == len(taken)
+    assert stored == sorted(taken, key=lambda r: (r[0], r[1]))
+    statuses = {r[3] for r in stored}
+    assert {GOOD, BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE} <= statuses
+    assert devices is not None and devices[0] >= 3  # each device lost and back
