@@ -41,6 +41,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from clearwell import hooks
 from clearwell.db import CONNECT_TIMEOUT_S, describe_target
 from ingest.config.models import IngestOptions
 from ingest.events import EventChange, apply_events
@@ -104,6 +105,7 @@ class Writer:
         *,
         site_code: str = "",
         always_stage: bool = False,
+        after_insert: Sequence[hooks.ReadingsWritten] | None = None,
     ) -> None:
         self.dsn = dsn
         self.spool = spool
@@ -111,6 +113,11 @@ class Writer:
         self.site_code = site_code
         # Benchmarks compare the staging path against the direct one.
         self.always_stage = always_stage
+        # Run in each batch's transaction, after its insert (rollup marks, by default),
+        # so a committed batch always has its reactions committed with it.
+        self.after_insert = (
+            tuple(after_insert) if after_insert is not None else hooks.readings_written()
+        )
         self.stats = WriterStats()
         self._queue: list[Row] = []
         self._events: list[EventChange] = []
@@ -384,6 +391,8 @@ class Writer:
                     inserted = len(rows)
                 except psycopg.errors.UniqueViolation:
                     inserted = self._write_staged(conn, rows)
+            for hook in self.after_insert:
+                hook(conn, rows)
         s = self.stats
         now = time.time()
         s.rows_committed += inserted

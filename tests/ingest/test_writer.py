@@ -190,3 +190,47 @@ async def test_a_batch_the_database_refuses_is_set_aside_not_blocking(
     await writer.close()
     assert stored(db_url) == sorted(rows(0, 20), key=lambda r: (r[0], r[1]))
     assert writer.stats.rows_rejected == 1
+
+
+async def test_committed_batches_mark_their_hours_for_the_trend_rollups(
+    db_url: str, tmp_path: Path
+) -> None:
+    from dashboards.rollups import refresh_all
+
+    writer = make_writer(db_url, tmp_path)
+    # Two hours of one tag, plus a replayed overlap that takes the staging path.
+    batch = [(T0 + timedelta(minutes=m), 7, float(m), 0) for m in range(120)]
+    writer.submit(batch)
+    await writer.flush()
+    writer.submit(batch[-10:])
+    await writer.close()
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        assert await refresh_all(conn, wait_for_lock=True) == 2
+        cur = await conn.execute(
+            "SELECT bucket, n_good, sum, min, max FROM readings_1h WHERE tag_id = 7 ORDER BY 1"
+        )
+        hours = await cur.fetchall()
+    assert hours == [
+        (T0, 60, float(sum(range(60))), 0.0, 59.0),
+        (T0 + timedelta(hours=1), 60, float(sum(range(60, 120))), 60.0, 119.0),
+    ]
+
+
+async def test_a_failing_after_insert_hook_keeps_the_batch_for_a_retry(
+    db_url: str, tmp_path: Path
+) -> None:
+    calls: list[int] = []
+
+    def refuse_once(conn: psycopg.Connection, batch: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise psycopg.errors.RaiseException("hook refused")
+
+    writer = make_writer(db_url, tmp_path, after_insert=[refuse_once])
+    writer.submit(rows(0, 5))
+    await writer.flush()
+    assert stored(db_url) == []
+    writer.retry_now()
+    await writer.flush()
+    await writer.close()
+    assert len(stored(db_url)) == 15
