@@ -177,7 +177,7 @@ ENTRY_SELECT = (
     " )::text"
     " FROM entries e"
     " LEFT JOIN entry_countersignatures cs ON cs.entry_id = e.id"
-    " LEFT JOIN entry_staffing st ON st.entry_id = e.id"
+    " LEFT JOIN entry_staffing_current st ON st.entry_id = e.id"
 )
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, Field
 
+from clearwell import hooks
 from logbook import audit, kinds, store
 from logbook.api.common import (
     CLOCK_SKEW,
@@ -229,6 +230,9 @@ async def create_entry(body: EntryIn, user: Writer, request: Request) -> object:
             assert seen is not None
             check_replay(seen[1], sha)
             return await _replay(conn, seen[0])
+        # Compliance stamps who was on duty, in this transaction (clearwell.hooks says why).
+        for hook in hooks.entries_written():
+            await hook(conn, [row[0]])
         await audit.append(
             conn,
             user.actor,

@@ -6,6 +6,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from compliance import stamping
 from compliance.adapter import resolve_site
@@ -28,6 +29,20 @@ async def _entry(api: Api, who: str, shift_id: int) -> int:
     r = await api.entry(who, shift_id, "reading", READING)
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
+
+
+async def _unstamped_entry(api: Api, who: str, shift_id: int) -> int:
+    """An entry written straight to the table, as before stamping existed: left for the pass."""
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        cur = await conn.execute(
+            "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
+            " recorded_by) SELECT site_id, id, 'reading', %s, true, now(), %s"
+            " FROM shifts WHERE id = %s RETURNING id",
+            (Jsonb(READING), await api.id(who), shift_id),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 def _ids(people: list[dict[str, Any]]) -> list[int]:
@@ -64,9 +79,23 @@ async def test_stamp_inside_the_writing_transaction_in_pipeline_mode(api: Api) -
     assert staffing["rules"] == "UT" and staffing["facility_class"] == "II"
 
 
+async def test_the_logbook_stamps_each_entry_it_writes(api: Api) -> None:
+    shift = await _staffed_shift(api)
+    entry_id = await _entry(api, "trainee", shift["id"])
+    staffing = (await api.get("chief", f"/api/entries/{entry_id}")).json()["staffing"]
+    assert _ids(staffing["drc"]) == [await api.id("chief")]
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        assert await stamp_pending(conn) == 0
+    with psycopg.connect(api.db_url) as sync_conn:
+        assert audit.verify(sync_conn).broken is None
+
+
 async def test_pending_entries_are_stamped_then_recomputed(api: Api) -> None:
     shift = await _staffed_shift(api)
-    ids = [await _entry(api, "operator", shift["id"]), await _entry(api, "trainee", shift["id"])]
+    ids = [
+        await _unstamped_entry(api, "operator", shift["id"]),
+        await _unstamped_entry(api, "trainee", shift["id"]),
+    ]
     chief, op = await api.id("chief"), await api.id("operator")
     async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
         assert await stamp_pending(conn) == 2
@@ -99,9 +128,9 @@ async def test_pending_entries_are_stamped_then_recomputed(api: Api) -> None:
         current = await cur.fetchall()
     assert [(c[0], c[1], c[2]) for c in current] == [(r[0], r[1], True) for r in rows]
     assert all(_ids(c[3]["certified_on_duty"]) == [chief] for c in current)
-    # The stamp made first is kept as it was.
+    # The logbook shows the stamp in force; the first one is kept beside it.
     staffing = (await api.get("chief", f"/api/entries/{ids[0]}")).json()["staffing"]
-    assert _ids(staffing["certified_on_duty"]) == [chief]
+    assert _ids(staffing["certified_on_duty"]) == sorted([chief, op])
 
 
 async def test_no_profile_no_stamp(api: Api) -> None:
@@ -119,7 +148,7 @@ async def test_no_profile_no_stamp(api: Api) -> None:
 
 async def test_stamp_command(api: Api) -> None:
     shift = await _staffed_shift(api)
-    await _entry(api, "operator", shift["id"])
+    await _unstamped_entry(api, "operator", shift["id"])
     result = run_cli("compliance", "stamp", "--facility", SITE, db_url=api.db_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "stamped 1 entries"
@@ -147,8 +176,8 @@ async def test_a_failing_stamp_never_costs_the_entry(
 ) -> None:
     """An engine error or a failed statement rolls back the savepoint only."""
     shift = await _staffed_shift(api)
-    first = await _entry(api, "operator", shift["id"])
-    second = await _entry(api, "operator", shift["id"])
+    first = await _unstamped_entry(api, "operator", shift["id"])
+    second = await _unstamped_entry(api, "operator", shift["id"])
 
     def broken(*_: object, **__: object) -> None:
         raise ValueError("engine bug")
