@@ -12,7 +12,7 @@ export CLEARWELL_DATABASE_URL ?= postgresql://clearwell:clearwell@127.0.0.1:$(CL
 export CLEARWELL_DATA_DIR ?= $(CURDIR)/var
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-db setup-python setup-test-tools demo serve migrate test lint pytest bench
+.PHONY: help setup setup-db setup-python setup-assets setup-test-tools demo serve migrate test lint pytest bench
 
 help:
 	@echo "make demo   set up what is missing, then run Clearwell with its simulators"
@@ -30,15 +30,19 @@ setup-test-tools:
 	@for s in scripts/setup-test-tools.sh scripts/setup-browser.sh; do \
 	  if [ -f $$s ]; then bash $$s || exit 1; fi; done
 
+# The web pages' front-end libraries (npm, pinned by package-lock.json).
+setup-assets:
+	@bash scripts/build-assets.sh
+
 setup: setup-db setup-python
 
 migrate: setup
 	$(BIN)/clearwell db migrate
 
-demo: setup
+demo: setup setup-assets
 	$(BIN)/clearwell demo
 
-serve: setup
+serve: setup setup-assets
 	$(BIN)/clearwell serve
 
 lint: setup-python

@@ -2,8 +2,7 @@
 # What the browser tests and the web pages need from outside PyPI:
 #   - Debian's chromium (apt), which Playwright drives through executable_path
 #     (Playwright's own browser download does not work on this network);
-#   - the front-end libraries (htmx, uPlot) from npm, pinned by package-lock.json
-#     at the repository root, copied into dashboards/static/vendor/ (git-ignored).
+#   - the front-end libraries, built by scripts/build-assets.sh.
 # Idempotent: a second run only checks and exits.
 set -euo pipefail
 
@@ -21,17 +20,4 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  log "node and npm are needed to build the front-end libraries; install nodejs and npm"
-  exit 1
-fi
-
-# npm ci is skipped while the installed tree matches the lockfile: npm writes
-# node_modules/.package-lock.json as a copy of what it installed.
-installed=$ROOT/node_modules/.package-lock.json
-if [ ! -f "$installed" ] || [ "$ROOT/package-lock.json" -nt "$installed" ]; then
-  log "installing front-end libraries (npm ci)"
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  touch "$installed"
-fi
-(cd "$ROOT" && npm run --silent build)
+bash "$ROOT/scripts/build-assets.sh"
