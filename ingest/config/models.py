@@ -11,7 +11,7 @@ name the line of the tag at fault.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -221,6 +221,8 @@ class SiteConfig(_Strict):
     opcua: OpcuaSection = OpcuaSection()
     tags: list[Tag] = []
     ingest: IngestOptions = IngestOptions()
+    # The discharge permit, kept raw here and validated by dashboards.exports.permit.
+    permit: dict[str, Any] | None = None
 
     def device(self, name: str) -> ModbusDevice:
         for d in self.modbus.devices:
