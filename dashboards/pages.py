@@ -1,4 +1,4 @@
-"""Server-rendered pages: the trend page (more to come with the floor terminal)."""
+"""Server-rendered pages: the trend page (the floor terminal and login have their own modules)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from fastapi.responses import HTMLResponse
 from psycopg.rows import dict_row
 
 from dashboards import queries
-from dashboards.access import read_access
+from dashboards.access import page_user
 from dashboards.assets import templates
 
-router = APIRouter(tags=["pages"], dependencies=[Depends(read_access)])
+# Every page needs a logged-in person; a browser without a session goes to /login.
+router = APIRouter(tags=["pages"], dependencies=[Depends(page_user)])
 
 # Trend periods offered as buttons: label and seconds.
 PERIODS: dict[str, int] = {

@@ -14,16 +14,23 @@ import pytest
 from clearwell.app import create_app
 from clearwell.settings import load_settings
 from dashboards.rollups import refresh_all
+from tests.dashboards.floor.people import add_person, log_in
 from tests.dashboards.helpers import BAD_COMM, T0, copy_rows, make_site, make_tag, wave, write_batch
 
 
 @asynccontextmanager
-async def client(db_url: str, refresh_s: float | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    db_url: str, refresh_s: float | None = None, login: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on ``db_url``, logged in as an operator unless ``login`` is False."""
     app = create_app(load_settings(database_url=db_url))
     app.state.rollup_refresh_interval_s = refresh_s
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            if login:
+                await add_person(db_url, "reader")
+                await log_in(c, "reader")
             yield c
 
 
@@ -271,3 +278,17 @@ async def test_trend_page_renders_the_tag_and_loads_the_chart_scripts(plant):
     assert '<option value="Flow.Influent">Flow.Influent (MGD)</option>' in options.text
     assert css.status_code == 200 and js.status_code == 200
     assert "No tag named “Nope” at this site" in unknown.text
+
+
+async def test_without_a_session_the_api_answers_401_and_a_page_redirects_to_login(db_url):
+    with psycopg.connect(db_url) as conn:
+        make_tag(conn, make_site(conn, "plant1"), "X1")
+    async with client(db_url, login=False) as c:
+        api = await c.get("/api/tags", params={"site": "plant1"})
+        latest = await c.get("/api/readings/latest", params={"site": "plant1"})
+        page = await c.get("/trends", params={"site": "plant1", "period": "7d"})
+        forged = await c.get("/api/tags", params={"site": "plant1"},
+                             headers={"Authorization": "Bearer not-a-session"})  # fmt: skip
+    assert (api.status_code, latest.status_code, forged.status_code) == (401, 401, 401)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/login?next=%2Ftrends%3Fsite%3Dplant1%26period%3D7d"

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from dashboards.assets import BUILD_HINT, missing_vendor_files
+from tests.dashboards.floor.people import add_person, password_of
 from tests.dashboards.helpers import BAD_COMM, copy_rows, make_site, make_tag
 from tests.support.pg_cluster import free_port
 
@@ -77,6 +78,7 @@ def server(db_url) -> Iterator[str]:
     """``clearwell serve`` in a subprocess on a free loopback port; its base URL."""
     _need_browser()
     _readings(db_url)
+    asyncio.run(add_person(db_url, "viewer"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
     env.update(CLEARWELL_DATABASE_URL=db_url, CLEARWELL_LOG_LEVEL="WARNING")
@@ -101,7 +103,8 @@ def server(db_url) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"clearwell serve exited with {proc.returncode}: {proc.stdout.read()}")
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"clearwell serve exited with {proc.returncode}: {out}")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
@@ -131,7 +134,13 @@ def test_trend_page_draws_a_month_of_a_tag(server, width, height):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            context = browser.new_context(viewport={"width": width, "height": height})
+            login = context.request.post(
+                f"{server}/api/auth/login",
+                data={"username": "viewer", "password": password_of("viewer")},
+            )
+            assert login.ok, login.text()
+            page = context.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(f"{server}/trends?site=plant1&tag=DO.Basin1&period=30d")
