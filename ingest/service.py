@@ -1,10 +1,13 @@
-"""The ingest process: tag sync, one poller per device, the writer and the health log."""
+"""The ingest process: tag sync, a poller per Modbus device, a collector per OPC UA server,
+the writer and the health log."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,6 +18,8 @@ from clearwell.db import connection, describe_target
 from clearwell.errors import ClearwellError, DatabaseError
 from ingest.config.models import SiteConfig
 from ingest.events import open_limit_events
+from ingest.opcua.collector import OpcuaCollector, opcua_tag_state
+from ingest.opcua.security import Credentials, credentials
 from ingest.plan import plan_device
 from ingest.poller import ModbusPoller
 from ingest.spool import Spool
@@ -64,13 +69,16 @@ class IngestService:
         *,
         source: str = "",
         writer: Writer | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
         self.dsn = dsn
         self.data_dir = Path(data_dir)
         self.source = source
         self.writer = writer
+        self.environ = os.environ if environ is None else environ
         self.pollers: list[ModbusPoller] = []
+        self.collectors: list[OpcuaCollector] = []
         self.sync: SyncResult | None = None
         self._poller_tasks: list[asyncio.Task[None]] = []
         self._writer_task: asyncio.Task[None] | None = None
@@ -96,8 +104,19 @@ class IngestService:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, SYNC_RETRY_MAX_S)
 
+    def _credentials(self) -> dict[str, Credentials]:
+        # Read before anything starts, so that a missing password or certificate file
+        # stops the start with its name rather than failing in a loop later.
+        cfg = self.config
+        return {
+            s.name: credentials(s, self.data_dir, self.environ)
+            for s in cfg.opcua.servers
+            if cfg.opcua_tags(s.name)
+        }
+
     async def start(self) -> None:
         cfg = self.config
+        creds = await asyncio.to_thread(self._credentials)
         self.sync, open_events = await self._sync_until_ok()
         log.info(
             "site %s: %s (database %s)",
@@ -140,6 +159,30 @@ class IngestService:
                     phase_s=device.poll_interval_s * k / len(polled),
                 )
             )
+        for server in cfg.opcua.servers:
+            if server.name not in creds:
+                continue
+            server_states = [
+                opcua_tag_state(
+                    t,
+                    self.sync.tag_ids[t.name],
+                    site_id,
+                    opts.default_max_interval_s,
+                    opts.event_hold_s,
+                    {code for tid, code in open_events if tid == self.sync.tag_ids[t.name]},
+                )
+                for t in cfg.opcua_tags(server.name)
+            ]
+            self.collectors.append(
+                OpcuaCollector(
+                    server,
+                    server_states,
+                    creds[server.name],
+                    site_id,
+                    writer.submit,
+                    writer.submit_events,
+                )
+            )
         writer.publish_health(self.health_items)
         # Everything built so far (configuration, tag states, plans) lives as long as the
         # process. Frozen out of the cyclic collector, it is not traversed again by every
@@ -150,23 +193,31 @@ class IngestService:
         self._writer_task = asyncio.create_task(writer.run(), name="ingest-writer")
         self._poller_tasks = [
             asyncio.create_task(p.run(), name=f"modbus-{p.device.name}") for p in self.pollers
-        ]
+        ] + [asyncio.create_task(c.run(), name=f"opcua-{c.server.name}") for c in self.collectors]
         self._log_task = asyncio.create_task(self._log_health(), name="ingest-health-log")
         n_requests = sum(len(p._work) for p in self.pollers)
         log.info(
-            "collecting %d Modbus devices (%d requests per cycle)", len(self.pollers), n_requests
+            "collecting %d Modbus devices (%d requests per cycle) and %d OPC UA servers (%d tags)",
+            len(self.pollers),
+            n_requests,
+            len(self.collectors),
+            sum(len(c.states) for c in self.collectors),
         )
 
     def health_items(self) -> list[HealthItem]:
         return [
             (f"modbus:{p.device.name}", "modbus_device", p.health.state, p.health.snapshot())
             for p in self.pollers
+        ] + [
+            (f"opcua:{c.server.name}", "opcua_server", c.health.state, c.health.snapshot())
+            for c in self.collectors
         ]
 
     def status(self) -> dict[str, Any]:
         return {
             "site": self.config.site.code,
-            "devices": [p.health.snapshot() for p in self.pollers],
+            "devices": [p.health.snapshot() for p in self.pollers]
+            + [c.health.snapshot() for c in self.collectors],
             "writer": self.writer.snapshot() if self.writer else None,
         }
 
@@ -182,6 +233,17 @@ class IngestService:
                     s["cycles"],
                     s["cycle_ms_p50"],
                     s["cycle_ms_p99"],
+                    s["errors"],
+                )
+            for c in self.collectors:
+                s = c.health.snapshot()
+                log.info(
+                    "OPC UA server %s %s: %d notifications, %d reads, %d monitored items, %s",
+                    s["device"],
+                    s["state"],
+                    s["notifications"],
+                    s["reads"],
+                    s["monitored_items"],
                     s["errors"],
                 )
             if self.writer:

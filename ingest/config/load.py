@@ -124,4 +124,22 @@ def load_config(path: str | Path) -> SiteConfig:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the site configuration: {exc.strerror}") from None
-    return parse_config(text, str(p))
+    return resolve_paths(parse_config(text, str(p)), p.parent)
+
+
+_PATH_FIELDS = ("certificate", "private_key", "server_certificate", "password_file")
+
+
+def resolve_paths(config: SiteConfig, base: Path) -> SiteConfig:
+    """The configuration with the files its OPC UA servers name made absolute, relative
+    paths being relative to the configuration file's folder (not to where it is run)."""
+    servers = []
+    for server in config.opcua.servers:
+        update = {
+            f: str((base / v).resolve())
+            for f in _PATH_FIELDS
+            if (v := getattr(server, f)) is not None and not Path(v).is_absolute()
+        }
+        servers.append(server.model_copy(update=update) if update else server)
+    opcua = config.opcua.model_copy(update={"servers": servers})
+    return config.model_copy(update={"opcua": opcua})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RegisterKind = Literal["coil", "discrete", "input", "holding"]
 DataType = Literal[
@@ -71,16 +71,81 @@ class ModbusSection(_Strict):
     devices: list[ModbusDevice] = []
 
 
-class OpcuaServer(BaseModel):
-    # OPC UA collection is a later issue: the shape is checked, the rest is kept as is.
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str = Field(min_length=1)
-    endpoint: str = Field(pattern=r"^opc\.tcp://")
-    security_policy: str = "None"
+SecurityPolicy = Literal["None", "Basic256Sha256"]
+SecurityMode = Literal["None", "Sign", "SignAndEncrypt"]
+# ns=<index>; or nsu=<uri>; then i= (numeric), s= (string), g= (guid) or b= (opaque).
+NODE_ID_PATTERN = r"^(ns=\d+;|nsu=[^;]+;)?(i=\d+|s=.+|g=[0-9A-Fa-f-]{36}|b=.+)$"
+SERVER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-class OpcuaSection(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+class OpcuaServer(_Strict):
+    name: str = Field(pattern=SERVER_NAME_PATTERN)
+    endpoint: str = Field(pattern=r"^opc\.tcp://[^/:]+:\d+(/.*)?$")
+    security_policy: SecurityPolicy = "None"
+    # Defaults to None without security and SignAndEncrypt with it.
+    security_mode: SecurityMode | None = None
+    # This client's application certificate (DER or PEM) and key; made on first use
+    # when absent (default: $CLEARWELL_DATA_DIR/ingest/opcua/client_cert.der, client_key.pem).
+    certificate: str | None = None
+    private_key: str | None = None
+    # The server certificate this client trusts (DER or PEM); required with security.
+    server_certificate: str | None = None
+    username: str | None = Field(None, min_length=1)
+    # Where the password is: never in this file.
+    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_file: str | None = Field(None, min_length=1)
+    password: str | None = None
+    timeout_s: float = Field(5.0, gt=0, le=120)
+    publishing_interval_s: float = Field(1.0, gt=0, le=3600)
+    # Monitored items per subscription, so that one server gets a few subscriptions
+    # of many items rather than one huge one.
+    max_items_per_subscription: int = Field(2000, ge=1, le=100_000)
+    reconnect_max_s: float = Field(30.0, ge=1, le=3600)
+
+    @field_validator("password")
+    @classmethod
+    def _no_inline_password(cls, v: str | None) -> str | None:
+        if v is not None:
+            raise ValueError(
+                "a password is never written in the site file: give password_env: VARIABLE"
+                " or password_file: PATH"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _security(self) -> OpcuaServer:
+        mode = self.mode
+        if self.security_policy == "None" and mode != "None":
+            raise ValueError(f"security_mode {mode} needs a security_policy (Basic256Sha256)")
+        if self.security_policy != "None" and mode == "None":
+            raise ValueError(
+                f"security_policy {self.security_policy} needs security_mode Sign or SignAndEncrypt"
+            )
+        if self.security_policy != "None" and self.server_certificate is None:
+            raise ValueError(
+                f"security_policy {self.security_policy} needs server_certificate: the file of"
+                " the server certificate to trust (`clearwell ingest browse"
+                " --save-server-certificate FILE` fetches it)"
+            )
+        if (self.certificate is None) != (self.private_key is None):
+            raise ValueError("certificate and private_key go together (or neither, to generate)")
+        if self.password_env is not None and self.password_file is not None:
+            raise ValueError("give password_env or password_file, not both")
+        has_password = self.password_env is not None or self.password_file is not None
+        if self.username is not None and not has_password:
+            raise ValueError(f"username {self.username!r} needs password_env or password_file")
+        if self.username is None and has_password:
+            raise ValueError("a password without a username")
+        return self
+
+    @property
+    def mode(self) -> str:
+        if self.security_mode is not None:
+            return self.security_mode
+        return "None" if self.security_policy == "None" else "SignAndEncrypt"
+
+
+class OpcuaSection(_Strict):
     servers: list[OpcuaServer] = []
 
 
@@ -125,10 +190,24 @@ class TagModbus(_Strict):
         return self.address + self.count
 
 
-class TagOpcua(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+class TagOpcua(_Strict):
     server: str
-    node_id: str = Field(min_length=1)
+    node_id: str = Field(pattern=NODE_ID_PATTERN)
+    # subscribe: the server reports changes; poll: read every sampling_interval_s.
+    mode: Literal["subscribe", "poll"] = "subscribe"
+    sampling_interval_s: float = Field(1.0, ge=0, le=3600)
+    queue_size: int = Field(10, ge=1, le=10_000)
+    # The server's data-change filter: an absolute deadband, or a percent of EURange.
+    deadband: float | None = Field(None, ge=0)
+    deadband_percent: float | None = Field(None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_deadband(self) -> TagOpcua:
+        if self.deadband is not None and self.deadband_percent is not None:
+            raise ValueError("give deadband (absolute) or deadband_percent, not both")
+        if self.mode == "poll" and self.sampling_interval_s == 0:
+            raise ValueError("a polled tag needs sampling_interval_s > 0")
+        return self
 
 
 class Limits(_Strict):
@@ -173,7 +252,28 @@ class Tag(_Strict):
             raise ValueError(f"eng_range must be [low, high] with low < high, got {self.eng_range}")
         if self.max_interval_s is not None and self.deadband is None:
             raise ValueError("max_interval_s only applies with a deadband")
+        if self.source == "opcua" and self.opcua is not None:
+            o = self.opcua
+            if self.deadband is not None and (o.deadband is not None or o.deadband_percent):
+                raise ValueError("give the deadband once: here or under opcua:, not both")
+            if o.mode == "subscribe" and self.max_interval_s is not None:
+                raise ValueError(
+                    "max_interval_s is for polled tags: a subscription reports changes"
+                )
+            if o.mode == "poll" and o.deadband_percent is not None and self.eng_range is None:
+                raise ValueError("deadband_percent on a polled tag needs eng_range")
         return self
+
+    @property
+    def opcua_deadband(self) -> tuple[str, float] | None:
+        """The data-change filter an OPC UA server is asked to apply to this tag:
+        ("absolute" | "percent", value). The tag's own ``deadband`` is Clearwell's."""
+        o = self.opcua
+        if o is None:
+            return None
+        if o.deadband_percent is not None:
+            return ("percent", o.deadband_percent)
+        return ("absolute", o.deadband) if o.deadband is not None else None
 
     @property
     def key(self) -> str:
@@ -229,6 +329,19 @@ class SiteConfig(_Strict):
             if d.name == name:
                 return d
         raise KeyError(name)
+
+    def server(self, name: str) -> OpcuaServer:
+        for s in self.opcua.servers:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def opcua_tags(self, server: str) -> list[Tag]:
+        return [
+            t
+            for t in self.tags
+            if t.source == "opcua" and t.opcua is not None and t.opcua.server == server
+        ]
 
     def modbus_tags(self, device: str) -> list[Tag]:
         return [

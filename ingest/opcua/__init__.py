@@ -1,0 +1,1 @@
+"""OPC UA collection: sessions, subscription planning, status codes, the collector, browse."""

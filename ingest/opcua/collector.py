@@ -1,0 +1,597 @@
+"""One OPC UA server, collected by its own asyncio task: subscriptions, polls, reconnection.
+
+A session is opened, the server's OperationLimits read, and the planned
+subscriptions and monitored items created (:mod:`ingest.opcua.plan`); polled
+tags are read on their interval. Each notification is stored as it came: the
+whole status code, the source timestamp as the reading's time (else the server
+timestamp, else the time it arrived), a Bad value without a number.
+
+The session is the unit of failure. When it is lost (the socket closes, the
+server stops answering its keep-alive probe, a subscription reports a Bad
+status), the server is reported down once: logged once, one device event, and
+every tag gets one reading with no value and ``BadCommunicationError``; then a
+new session is tried with capped exponential backoff (0.5 s doubling to
+``reconnect_max_s``), and subscriptions and monitored items are created anew,
+whatever ids the restarted server hands out. A server that is down when the
+collector starts is tried the same way. A login refused or an untrusted
+certificate is retried too (someone may fix the server), at the same backoff.
+
+After a loss, a value the server reports again unchanged (its source timestamp
+older than the loss) is stored at its server timestamp, so that the record
+shows the tag good again from when the server confirmed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from asyncua import Client, ua
+
+from ingest.config.models import OpcuaServer, Tag
+from ingest.decode import Raw
+from ingest.events import EventChange
+from ingest.limits import LIMIT_CODES, LimitState
+from ingest.opcua.plan import (
+    Item,
+    OperationLimits,
+    ReadPlan,
+    SubscriptionPlan,
+    plan_reads,
+    plan_subscriptions,
+)
+from ingest.opcua.security import Credentials, OpcuaTrustError
+from ingest.opcua.session import (
+    OpcuaConnectError,
+    close_session,
+    open_session,
+    read_operation_limits,
+)
+from ingest.opcua.status import name, reading_value
+from ingest.poller import EventSink, RowSink, backoff_delays
+from ingest.readings import Row
+from ingest.status_codes import BAD_COMMUNICATION_ERROR
+from ingest.tagstate import TagState
+
+log = logging.getLogger(__name__)
+
+BACKOFF_INITIAL_S = 0.5
+# A subscription sends a keep-alive at least this often when nothing changes.
+KEEPALIVE_S = 5.0
+_BAD_ITEMS_LOGGED = 5
+
+
+def _not_decoded(buf: bytes, offset: int) -> Raw:
+    raise AssertionError("OPC UA values arrive typed; nothing is decoded from registers")
+
+
+def opcua_tag_state(
+    tag: Tag,
+    tag_id: int,
+    site_id: int,
+    default_max_interval_s: float,
+    hold_s: float,
+    open_limits: set[str] = frozenset(),  # type: ignore[assignment]
+) -> TagState:
+    """A tag's state: limits as for Modbus, and the deadband Clearwell applies: the tag's
+    own ``deadband``, or for a polled tag the one under ``opcua:`` (no server filters a
+    Read)."""
+    assert tag.opcua is not None
+    deadband = tag.deadband
+    if tag.opcua.mode == "poll" and (db := tag.opcua_deadband) is not None:
+        kind, value = db
+        if kind == "percent":
+            assert tag.eng_range is not None
+            value = value / 100 * (tag.eng_range[1] - tag.eng_range[0])
+        deadband = value
+    limits = [(code, v) for code in LIMIT_CODES if (v := getattr(tag.limits, code)) is not None]
+    return TagState(
+        tag=tag,
+        tag_id=tag_id,
+        site_id=site_id,
+        decode=_not_decoded,
+        scale=1.0,
+        offset=0.0,
+        stores=True,
+        deadband=deadband,
+        max_interval_s=(tag.max_interval_s or default_max_interval_s)
+        if deadband is not None
+        else None,
+        hold_s=hold_s,
+        limits=limits,
+        limit_states={c: LimitState(active=True) for c, _ in limits if c in open_limits},
+    )
+
+
+@dataclass
+class ServerHealth:
+    name: str
+    endpoint: str
+    state: str = "starting"  # starting, up, down
+    since: float | None = None
+    last_good_read: float | None = None
+    last_error: str | None = None
+    connects: int = 0
+    connect_failures: int = 0
+    sessions_lost: int = 0
+    notifications: int = 0
+    reads: int = 0
+    bad_items: int = 0
+    subscription_ids: list[int] = field(default_factory=list)
+    monitored_items: int = 0
+    polled_items: int = 0
+    limits: OperationLimits | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        def iso(t: float | None) -> str | None:
+            return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
+
+        return {
+            "device": self.name,
+            "protocol": "opcua",
+            "endpoint": self.endpoint,
+            "state": self.state,
+            "connected": self.state == "up",
+            "since": iso(self.since),
+            "last_good_read": iso(self.last_good_read),
+            "last_error": self.last_error,
+            "errors": {
+                "connect_failures": self.connect_failures,
+                "sessions_lost": self.sessions_lost,
+                "bad_items": self.bad_items,
+            },
+            "connects": self.connects,
+            "notifications": self.notifications,
+            "reads": self.reads,
+            "subscriptions": list(self.subscription_ids),
+            "monitored_items": self.monitored_items,
+            "polled_items": self.polled_items,
+            "operation_limits": None
+            if self.limits is None
+            else {
+                "max_monitored_items_per_call": self.limits.max_monitored_items_per_call,
+                "max_nodes_per_read": self.limits.max_nodes_per_read,
+            },
+        }
+
+
+def resolve_node_id(text: str, namespaces: Sequence[str]) -> ua.NodeId:
+    """A configured node id; ``nsu=URI;`` is looked up in the server's namespace array."""
+    if text.startswith("nsu="):
+        uri, _, rest = text[4:].partition(";")
+        if uri not in namespaces:
+            raise ValueError(f"namespace {uri!r} is not on the server")
+        text = f"ns={list(namespaces).index(uri)};{rest}"
+    return ua.NodeId.from_string(text)
+
+
+def subscription_parameters(publishing_interval_s: float) -> ua.CreateSubscriptionParameters:
+    interval_ms = publishing_interval_s * 1000
+    keepalive = max(1, math.ceil(KEEPALIVE_S / publishing_interval_s))
+    return ua.CreateSubscriptionParameters(
+        RequestedPublishingInterval=interval_ms,
+        RequestedMaxKeepAliveCount=keepalive,
+        # The server drops the subscription after a minute (at least three keep-alives)
+        # without publish requests from us.
+        RequestedLifetimeCount=max(3 * keepalive, math.ceil(60 / publishing_interval_s)),
+        MaxNotificationsPerPublish=0,
+        PublishingEnabled=True,
+        Priority=0,
+    )
+
+
+def _filter(deadband: tuple[str, float] | None) -> Any:
+    if deadband is None:
+        return None
+    kind, value = deadband
+    return ua.DataChangeFilter(
+        Trigger=ua.DataChangeTrigger.StatusValue,
+        DeadbandType=(ua.DeadbandType.Percent if kind == "percent" else ua.DeadbandType.Absolute),
+        DeadbandValue=value,
+    )
+
+
+class OpcuaCollector:
+    def __init__(
+        self,
+        server: OpcuaServer,
+        tags: Sequence[TagState],
+        credentials: Credentials,
+        site_id: int,
+        submit_rows: RowSink,
+        submit_events: EventSink,
+        *,
+        session_factory: Callable[[OpcuaServer, Credentials], Any] = open_session,
+    ) -> None:
+        self.server = server
+        self.states = list(tags)
+        self.credentials = credentials
+        self.site_id = site_id
+        self._submit_rows = submit_rows
+        self._submit_events = submit_events
+        self._open = session_factory
+        self.health = ServerHealth(server.name, server.endpoint)
+        n = len(self.states)
+        # Client handle = index into self.states.
+        self._items: list[Item] = []
+        self._polled: list[Item] = []
+        for h, st in enumerate(self.states):
+            o = st.tag.opcua
+            assert o is not None
+            item = Item(h, o.node_id, o.sampling_interval_s, o.queue_size, st.tag.opcua_deadband)
+            (self._polled if o.mode == "poll" else self._items).append(item)
+        self._last_time: list[datetime | None] = [None] * n
+        self._last_status: list[int | None] = [None] * n
+        self._last_value: list[float | None] = [None] * n
+        # Time of the BadCommunicationError stored at the last loss, until a value follows.
+        self._bad_since: list[datetime | None] = [None] * n
+        self._lost: asyncio.Event | None = None
+        self._lost_why = ""
+        self._answered = False
+        self._scratch: list[Row] = []
+
+    # --- the task ---
+
+    async def run(self) -> None:
+        delays = backoff_delays(BACKOFF_INITIAL_S, self.server.reconnect_max_s)
+        while True:
+            self._answered = False
+            try:
+                await self._session()
+            except (OpcuaConnectError, OpcuaTrustError) as exc:
+                self.health.connect_failures += 1
+                self._down(time.time(), str(exc))
+            except Exception as exc:
+                # A bug here or in asyncua must not end this server's collection silently.
+                log.exception("OPC UA server %s: unexpected error", self.server.name)
+                self._down(time.time(), f"unexpected error: {exc!r}")
+            # Backoff starts over only once the server has delivered data.
+            if self._answered:
+                delays = backoff_delays(BACKOFF_INITIAL_S, self.server.reconnect_max_s)
+            await asyncio.sleep(next(delays))
+
+    async def _session(self) -> None:
+        client: Client = await self._open(self.server, self.credentials)
+        lost = self._lost = asyncio.Event()
+        self._lost_why = ""
+
+        async def on_connection_lost(exc: Exception) -> None:
+            self._mark_lost(f"connection lost ({exc!r})")
+
+        client.connection_lost_callback = on_connection_lost
+        pollers: list[asyncio.Task[None]] = []
+        try:
+            h = self.health
+            h.connects += 1
+            h.limits = limits = await read_operation_limits(client)
+            namespaces = await client.get_namespace_array() if self._uses_nsu() else []
+            h.subscription_ids = []
+            h.monitored_items = 0
+            for plan in plan_subscriptions(
+                self._items,
+                self.server.publishing_interval_s,
+                self.server.max_items_per_subscription,
+                limits,
+            ):
+                await self._subscribe(client, plan, namespaces)
+            reads = plan_reads(self._polled, limits)
+            h.polled_items = len(self._polled)
+            self._up(time.time())
+            pollers = [
+                asyncio.create_task(self._poll(client, p, namespaces), name=f"opcua-poll-{i}")
+                for i, p in enumerate(reads)
+            ]
+            await lost.wait()
+            self.health.sessions_lost += 1
+            self._down(time.time(), self._lost_why)
+        finally:
+            for t in pollers:
+                t.cancel()
+            await asyncio.gather(*pollers, return_exceptions=True)
+            self._lost = None
+            await close_session(client)
+
+    def _uses_nsu(self) -> bool:
+        return any(i.node_id.startswith("nsu=") for i in (*self._items, *self._polled))
+
+    def _mark_lost(self, why: str) -> None:
+        if self._lost is not None and not self._lost.is_set():
+            self._lost_why = why
+            self._lost.set()
+
+    # --- subscriptions ---
+
+    async def _subscribe(
+        self, client: Client, plan: SubscriptionPlan, namespaces: list[str]
+    ) -> None:
+        result = await client.uaclient.create_subscription(
+            subscription_parameters(plan.publishing_interval_s), self._on_publish
+        )
+        sid = result.SubscriptionId
+        self.health.subscription_ids.append(sid)
+        failed: list[tuple[Item, int]] = []
+        for batch in plan.batches:
+            requests = []
+            for item in batch:
+                try:
+                    node = resolve_node_id(item.node_id, namespaces)
+                except ValueError:
+                    failed.append((item, ua.StatusCodes.BadNodeIdUnknown))
+                    continue
+                requests.append(
+                    ua.MonitoredItemCreateRequest(
+                        ItemToMonitor=ua.ReadValueId(
+                            NodeId=node, AttributeId=ua.AttributeIds.Value
+                        ),
+                        MonitoringMode=ua.MonitoringMode.Reporting,
+                        RequestedParameters=ua.MonitoringParameters(
+                            ClientHandle=item.handle,
+                            SamplingInterval=item.sampling_interval_s * 1000,
+                            QueueSize=item.queue_size,
+                            DiscardOldest=True,
+                            Filter=_filter(item.deadband),
+                        ),
+                    )
+                )
+            params = ua.CreateMonitoredItemsParameters(
+                SubscriptionId=sid,
+                TimestampsToReturn=ua.TimestampsToReturn.Both,
+                ItemsToCreate=requests,
+            )
+            results = await client.uaclient.create_monitored_items(params)
+            for req, res in zip(requests, results, strict=True):
+                handle = req.RequestedParameters.ClientHandle
+                if res.StatusCode.is_good():
+                    self.health.monitored_items += 1
+                else:
+                    failed.append((self._item(handle), res.StatusCode.value))
+        if failed:
+            self._refused(failed)
+
+    def _item(self, handle: int) -> Item:
+        st = self.states[handle]
+        assert st.tag.opcua is not None
+        o = st.tag.opcua
+        return Item(handle, o.node_id, o.sampling_interval_s, o.queue_size)
+
+    def _refused(self, failed: list[tuple[Item, int]]) -> None:
+        """Items the server would not monitor (unknown node, filter refused): stored Bad once."""
+        self.health.bad_items = len(failed)
+        shown = ", ".join(
+            f"{self.states[i.handle].tag.name} ({i.node_id}): {name(code)}"
+            for i, code in failed[:_BAD_ITEMS_LOGGED]
+        )
+        more = (
+            f" and {len(failed) - _BAD_ITEMS_LOGGED} more"
+            if len(failed) > _BAD_ITEMS_LOGGED
+            else ""
+        )
+        log.warning(
+            "OPC UA server %s refused %d tags: %s%s", self.server.name, len(failed), shown, more
+        )
+        now = time.time()
+        at = datetime.fromtimestamp(now, UTC)
+        rows: list[Row] = []
+        events: list[EventChange] = []
+        for item, code in failed:
+            self._take(item.handle, None, code, at, None, now, at, rows, events)
+        self._submit(rows, events)
+
+    def _on_publish(self, result: ua.PublishResult) -> None:
+        data = result.NotificationMessage.NotificationData
+        if not data:
+            return  # a keep-alive
+        now = time.time()
+        now_dt = datetime.fromtimestamp(now, UTC)
+        rows: list[Row] = []
+        events: list[EventChange] = []
+        n = 0
+        states = len(self.states)
+        for notif in data:
+            if isinstance(notif, ua.DataChangeNotification):
+                for item in notif.MonitoredItems:
+                    h = item.ClientHandle
+                    if not 0 <= h < states:
+                        continue
+                    dv = item.Value
+                    variant = dv.Value
+                    sc = dv.StatusCode
+                    self._take(
+                        h,
+                        variant.Value if variant is not None else None,
+                        sc.value if sc is not None else 0,
+                        dv.SourceTimestamp,
+                        dv.ServerTimestamp,
+                        now,
+                        now_dt,
+                        rows,
+                        events,
+                    )
+                    n += 1
+            elif isinstance(notif, ua.StatusChangeNotification):
+                code = notif.Status.value if notif.Status is not None else 0
+                if code & 0x8000_0000:
+                    self._mark_lost(f"subscription {result.SubscriptionId}: {name(code)}")
+        if n:
+            self.health.notifications += n
+            self.health.last_good_read = now
+            self._answered = True
+        self._submit(rows, events)
+
+    # --- polling ---
+
+    async def _poll(self, client: Client, plan: ReadPlan, namespaces: list[str]) -> None:
+        batches = []
+        for batch in plan.batches:
+            nodes = []
+            for _handle, node_id in batch:
+                try:
+                    node = resolve_node_id(node_id, namespaces)
+                except ValueError:
+                    node = ua.NodeId(0, 0)  # type: ignore[arg-type]  # the server answers BadNodeIdUnknown for it
+                nodes.append(ua.ReadValueId(NodeId=node, AttributeId=ua.AttributeIds.Value))
+            batches.append(([h for h, _ in batch], nodes))
+        period = plan.interval_s
+        next_due = time.monotonic()
+        try:
+            while True:
+                for handles, nodes in batches:
+                    params = ua.ReadParameters(
+                        MaxAge=0,
+                        TimestampsToReturn=ua.TimestampsToReturn.Both,
+                        NodesToRead=nodes,
+                    )
+                    values = await client.uaclient.read(params)
+                    now = time.time()
+                    now_dt = datetime.fromtimestamp(now, UTC)
+                    rows: list[Row] = []
+                    events: list[EventChange] = []
+                    for h, dv in zip(handles, values, strict=True):
+                        sc = dv.StatusCode
+                        self._take(
+                            h,
+                            dv.Value.Value if dv.Value is not None else None,
+                            sc.value if sc is not None else 0,
+                            dv.SourceTimestamp,
+                            dv.ServerTimestamp,
+                            now,
+                            now_dt,
+                            rows,
+                            events,
+                            polled=True,
+                        )
+                    self.health.reads += 1
+                    self.health.last_good_read = now
+                    self._answered = True
+                    self._submit(rows, events)
+                next_due += period
+                now_m = time.monotonic()
+                if next_due < now_m:
+                    next_due = now_m + period - ((now_m - next_due) % period)
+                await asyncio.sleep(next_due - now_m)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._mark_lost(f"read failed ({exc!r})")
+
+    # --- one value ---
+
+    def _take(
+        self,
+        h: int,
+        raw: object,
+        code: int,
+        source: datetime | None,
+        server: datetime | None,
+        now: float,
+        now_dt: datetime,
+        rows: list[Row],
+        events: list[EventChange],
+        *,
+        polled: bool = False,
+    ) -> None:
+        value, status = reading_value(raw, code)
+        when = source or server or now_dt
+        bad_since = self._bad_since[h]
+        if bad_since is not None:
+            if when <= bad_since:
+                when = server if server is not None and server > bad_since else now_dt
+            self._bad_since[h] = None
+        if when == self._last_time[h] and status == self._last_status[h]:
+            return  # the same value again (a new subscription's first notification, a poll)
+        st = self.states[h]
+        t = when.timestamp()
+        if polled:
+            before = len(rows)
+            st.observe(value, status, t, when, rows, events)
+            if len(rows) == before:
+                return
+        else:
+            scratch = self._scratch
+            st.observe(value, status, t, when, scratch, events)  # limits
+            scratch.clear()
+            # The server reports changes only; what it reports is stored, unless it is
+            # within the tag's own deadband (Uncertain values included, unlike polling).
+            db, last = st.deadband, self._last_value[h]
+            if (
+                db is not None
+                and status == self._last_status[h]
+                and value is not None
+                and last is not None
+                and abs(value - last) <= db
+            ):
+                return
+            rows.append((when, st.tag_id, value, status))
+        self._last_time[h] = when
+        self._last_status[h] = status
+        self._last_value[h] = value
+
+    def _submit(self, rows: list[Row], events: list[EventChange]) -> None:
+        if rows:
+            self._submit_rows(rows)
+        if events:
+            self._submit_events(events)
+
+    # --- up and down ---
+
+    def _down(self, when: float, why: str) -> None:
+        """The server is unreachable or the session lost: report it, once."""
+        h = self.health
+        h.last_error = why
+        if h.state == "down":
+            return
+        h.state, h.since = "down", when
+        h.subscription_ids = []
+        log.warning("OPC UA server %s down: %s (tags marked BadCommunicationError)", h.name, why)
+        at = datetime.fromtimestamp(when, UTC)
+        rows: list[Row] = []
+        events: list[EventChange] = []
+        for i, st in enumerate(self.states):
+            rows.append((at, st.tag_id, None, BAD_COMMUNICATION_ERROR))
+            self._last_time[i], self._last_status[i] = at, BAD_COMMUNICATION_ERROR
+            self._last_value[i] = None
+            self._bad_since[i] = at
+            st.observe(None, BAD_COMMUNICATION_ERROR, when, at, self._scratch, events)
+        self._scratch.clear()
+        events.append(self._server_event("raise", at, why))
+        self._submit(rows, events)
+
+    def _up(self, when: float) -> None:
+        h = self.health
+        if h.state == "down":
+            down_for = f" after {when - h.since:.1f} s" if h.since else ""
+            log.warning(
+                "OPC UA server %s answering again%s (subscriptions %s)",
+                h.name,
+                down_for,
+                h.subscription_ids,
+            )
+            self._submit([], [self._server_event("clear", datetime.fromtimestamp(when, UTC))])
+        else:
+            log.info(
+                "OPC UA server %s connected: %d monitored items in %d subscriptions, %d polled",
+                h.name,
+                h.monitored_items,
+                len(h.subscription_ids),
+                h.polled_items,
+            )
+        h.state, h.since = "up", when
+
+    def _server_event(self, action: str, at: datetime, why: str = "") -> EventChange:
+        return EventChange(
+            action="raise" if action == "raise" else "clear",
+            site_id=self.site_id,
+            tag_id=None,
+            source=f"opcua:{self.server.name}",
+            kind="device",
+            code="communication",
+            severity="alarm",
+            message=f"OPC UA server {self.server.name} not answering: {why}",
+            time=at,
+        )
