@@ -54,10 +54,15 @@ def tag_entries(server_name: str, variables: Sequence[BrowsedVariable]) -> list[
     """Configuration tags for the numeric variables, in browse order, names made unique."""
     out: list[dict[str, Any]] = []
     used: set[str] = set()
-    for v in variables:
-        if v.data_type not in NUMERIC_TYPES:
-            continue
-        base = name = tag_name(v.path)
+    numeric = [v for v in variables if v.data_type in NUMERIC_TYPES]
+    # Folders every tag is under (often one named after the plant) say nothing: left out.
+    common = 0
+    if numeric:
+        shortest = min(len(v.path) for v in numeric) - 1
+        while common < shortest and len({v.path[common] for v in numeric}) == 1:
+            common += 1
+    for v in numeric:
+        base = name = tag_name(v.path[common:])
         n = 2
         while name in used:
             suffix = f"-{n}"
@@ -222,7 +227,7 @@ async def browse_variables(client: Client) -> list[BrowsedVariable]:
     return out
 
 
-async def server_certificate(endpoint: str, timeout_s: float, policy: str, mode: str) -> bytes:
+async def server_certificate_of(endpoint: str, timeout_s: float, policy: str, mode: str) -> bytes:
     """The certificate the server presents on its endpoint with this security (discovery)."""
     from asyncua.crypto import security_policies
 

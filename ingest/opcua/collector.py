@@ -218,14 +218,7 @@ class OpcuaCollector:
         self._open = session_factory
         self.health = ServerHealth(server.name, server.endpoint)
         n = len(self.states)
-        # Client handle = index into self.states.
-        self._items: list[Item] = []
-        self._polled: list[Item] = []
-        for h, st in enumerate(self.states):
-            o = st.tag.opcua
-            assert o is not None
-            item = Item(h, o.node_id, o.sampling_interval_s, o.queue_size, st.tag.opcua_deadband)
-            (self._polled if o.mode == "poll" else self._items).append(item)
+        self._items, self._polled = self.items([st.tag for st in self.states])
         self._last_time: list[datetime | None] = [None] * n
         self._last_status: list[int | None] = [None] * n
         self._last_value: list[float | None] = [None] * n
@@ -235,6 +228,18 @@ class OpcuaCollector:
         self._lost_why = ""
         self._answered = False
         self._scratch: list[Row] = []
+
+    @staticmethod
+    def items(tags: Sequence[Tag]) -> tuple[list[Item], list[Item]]:
+        """Subscribed and polled items; a tag's client handle is its index in ``tags``."""
+        subscribed: list[Item] = []
+        polled: list[Item] = []
+        for h, tag in enumerate(tags):
+            o = tag.opcua
+            assert o is not None
+            item = Item(h, o.node_id, o.sampling_interval_s, o.queue_size, tag.opcua_deadband)
+            (polled if o.mode == "poll" else subscribed).append(item)
+        return subscribed, polled
 
     # --- the task ---
 
