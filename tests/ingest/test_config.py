@@ -153,7 +153,178 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.yaml")
 
 
-def test_opcua_section_accepted_but_shape_checked() -> None:
-    bad = HEAD.replace('endpoint: "opc.tcp://127.0.0.1:4840/"', 'endpoint: "http://x"')
-    with pytest.raises(SiteConfigError, match=r"opcua\.servers\[0\]\.endpoint"):
-        parse_config(bad, "site.yaml")
+def test_simulator_map_exercises_opcua() -> None:
+    config = load_config(DEFAULT_MAP)
+    (server,) = config.opcua.servers
+    assert server.security_policy == "None" and server.mode == "None"
+    # Every tag has its OPC UA point, checked like the Modbus one.
+    assert all(t.opcua is not None and t.opcua.server == server.name for t in config.tags)
+    assert all(t.opcua.node_id.startswith("ns=2;s=") for t in config.tags if t.opcua)
+
+
+SERVER = '    - {name: scada, endpoint: "opc.tcp://127.0.0.1:4840/"}\n'
+
+
+def opcua_case(server: str, tag: str = "") -> str:
+    """HEAD with its server replaced: the server is on line 7, an added tag on line 11."""
+    return HEAD.replace(SERVER, server) + tag
+
+
+OPCUA_TAG = "  - {name: x, source: opcua, opcua: {server: scada, node_id: 'ns=2;s=X'%s}}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "words"),
+    [
+        (
+            opcua_case(SERVER.replace("}", ", password: hunter2}")),
+            7,
+            "opcua.servers[0].password",
+            "never written in the site file",
+        ),
+        (
+            opcua_case(SERVER.replace("}", ", security_policy: Basic256}")),
+            7,
+            "opcua.servers[0].security_policy",
+            "'Basic256'",
+        ),
+        (
+            opcua_case(SERVER.replace("}", ", security_policy: Basic256Sha256}")),
+            7,
+            "opcua.servers[0]",
+            "needs server_certificate",
+        ),
+        (
+            opcua_case(SERVER.replace("}", ", security_mode: Sign}")),
+            7,
+            "opcua.servers[0]",
+            "needs a security_policy",
+        ),
+        (
+            opcua_case(SERVER.replace("}", ", username: op}")),
+            7,
+            "opcua.servers[0]",
+            "needs password_env or password_file",
+        ),
+        (
+            opcua_case(SERVER.replace("}", ", username: op, password_env: A, password_file: f}")),
+            7,
+            "opcua.servers[0]",
+            "not both",
+        ),
+        (
+            opcua_case(SERVER.replace("}", ", password_env: 'no spaces'}")),
+            7,
+            "opcua.servers[0].password_env",
+            "pattern",
+        ),
+        (
+            opcua_case(SERVER.replace("}", ", certificate: c.der}")),
+            7,
+            "opcua.servers[0]",
+            "go together",
+        ),
+        (
+            opcua_case(SERVER.replace("}", ", colour: red}")),
+            7,
+            "opcua.servers[0].colour",
+            "unknown field",
+        ),
+        (
+            opcua_case(SERVER.replace("opc.tcp://127.0.0.1:4840/", "http://x")),
+            7,
+            "opcua.servers[0].endpoint",
+            "pattern",
+        ),
+        (
+            opcua_case(SERVER, OPCUA_TAG.replace("scada", "nope") % ""),
+            11,
+            "tags[1].opcua.server",
+            "no OPC UA server named 'nope'",
+        ),
+        (
+            opcua_case(SERVER, OPCUA_TAG.replace("ns=2;s=X", "Flow") % ""),
+            11,
+            "tags[1].opcua.node_id",
+            "pattern",
+        ),
+        (opcua_case(SERVER, OPCUA_TAG % ", mode: push"), 11, "tags[1].opcua.mode", "'push'"),
+        (
+            opcua_case(SERVER, OPCUA_TAG % ", deadband: 1, deadband_percent: 2"),
+            11,
+            "tags[1].opcua",
+            "not both",
+        ),
+        (
+            opcua_case(SERVER, OPCUA_TAG % ", deadband_percent: 101"),
+            11,
+            "tags[1].opcua.deadband_percent",
+            "less than or equal to 100",
+        ),
+        (
+            opcua_case(SERVER, OPCUA_TAG % ", queue_size: 0"),
+            11,
+            "tags[1].opcua.queue_size",
+            "greater than or equal to 1",
+        ),
+        (
+            opcua_case(SERVER, OPCUA_TAG % ", mode: poll, deadband_percent: 2"),
+            11,
+            "tags[1]",
+            "needs eng_range",
+        ),
+        (
+            opcua_case(
+                SERVER,
+                OPCUA_TAG.replace("{name: x,", "{name: x, max_interval_s: 5, deadband: 1,") % "",
+            ),
+            11,
+            "tags[1]",
+            "max_interval_s is for polled tags",
+        ),
+        (
+            opcua_case(
+                SERVER, OPCUA_TAG.replace("{name: x,", "{name: x, deadband: 1,") % ", deadband: 2"
+            ),
+            11,
+            "tags[1]",
+            "give the deadband once",
+        ),
+        (
+            "site: {code: s, name: S}\ntags:\n  - {name: x, source: opcua}\n",
+            3,
+            "tags[0]",
+            "no opcua: section",
+        ),
+    ],
+)
+def test_opcua_errors_name_file_line_and_field(
+    text: str, line: int, field: str, words: str
+) -> None:
+    with pytest.raises(SiteConfigError) as info:
+        parse_config(text, "site.yaml")
+    message = str(info.value)
+    assert f"site.yaml:{line}: {field}: " in message, message
+    assert words in message, message
+
+
+def test_opcua_defaults_and_relative_paths(tmp_path: Path) -> None:
+    server = (
+        "    - name: scada\n      endpoint: 'opc.tcp://h:4840/'\n"
+        "      security_policy: Basic256Sha256\n      server_certificate: certs/server.der\n"
+        "      username: op\n      password_file: /run/secrets/opcua\n"
+    )
+    tag = OPCUA_TAG % ", sampling_interval_s: 0.5, deadband_percent: 2"
+    path = tmp_path / "site.yaml"
+    path.write_text(opcua_case(server, tag))
+    config = load_config(path)
+    (s,) = config.opcua.servers
+    assert s.mode == "SignAndEncrypt" and s.publishing_interval_s == 1.0
+    # Relative to the configuration file, not to where clearwell runs.
+    assert s.server_certificate == str(tmp_path / "certs" / "server.der")
+    assert s.password_file == "/run/secrets/opcua"
+    tag_x = config.tags[1]
+    assert tag_x.opcua is not None and tag_x.opcua.mode == "subscribe"
+    assert tag_x.opcua.queue_size == 10 and tag_x.opcua_deadband == ("percent", 2.0)
+    assert tag_x.key == "opcua:scada/ns=2;s=X" and tag_x.address_text == "scada;ns=2;s=X"
+    assert config.opcua_tags("scada") == [tag_x]
