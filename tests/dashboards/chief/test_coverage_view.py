@@ -22,7 +22,7 @@ NAMES = {"1": "Ana Ruiz", "2": "Ben Cho", "3": "Tess Trainee"}
 
 
 def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=DENVER).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=DENVER).astimezone(UTC)  # type: ignore[arg-type,misc]
 
 
 def cov(
