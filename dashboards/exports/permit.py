@@ -15,16 +15,30 @@ Lives in the site YAML under ``permit:``::
           unit: m3
           limit: {max: 1500}         # optional: max and/or min
           no_data_code: E            # reported when the value is missing
+      report:                        # optional: MOR columns that are not permit parameters
+        - {name: Hours of operation, tag: aeration.blower1.running, daily: hours, unit: h,
+           monthly: [total]}
+        - {name: Chlorine residual, tag: disinfection.cl2.residual, daily: avg, unit: mg/L}
+      responsible_charge: chief      # username of the operator in responsible charge
+
+The file is read with :func:`load_site_permit`, whose errors name the file, the
+line and the field, as the ingest loader's do for the rest of the site file.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from clearwell.errors import ConfigError
 from dashboards.exports.mor import Column, Daily, Monthly
 from dashboards.exports.statistics import BelowDetection
+from ingest.config.load import field_name, line_of, load_config
+from ingest.config.models import SiteConfig
 
 # Statistical base codes of a DMR and the monthly statistic of daily values behind each.
 STATISTICAL_BASES: dict[str, Monthly] = {
@@ -85,10 +99,37 @@ class Parameter(_Strict):
         )
 
 
+class ReportColumn(_Strict):
+    """A column of the monthly operating report that is not a permit parameter."""
+
+    name: str = Field(min_length=1)
+    tag: str | None = None
+    analyte: str | None = None
+    daily: Daily
+    unit: str = Field(min_length=1)
+    monthly: list[Monthly] = Field(
+        default_factory=lambda: [Monthly.AVG, Monthly.MAX, Monthly.MIN], min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReportColumn:
+        if (self.tag is None) == (self.analyte is None):
+            raise ValueError("give exactly one of tag: or analyte:")
+        if (self.daily is Daily.LAB) != (self.analyte is not None):
+            raise ValueError("daily: lab goes with analyte:, the other kinds with tag:")
+        return self
+
+
+def _column_key(daily: Daily, source: str) -> str:
+    return f"{daily.value}:{source}"
+
+
 class Permit(_Strict):
     number: str = Field(min_length=1)
     below_detection: BelowDetection = BelowDetection.ZERO
     parameters: list[Parameter] = Field(min_length=1)
+    report: list[ReportColumn] = []
+    responsible_charge: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> Permit:
@@ -101,3 +142,91 @@ class Permit(_Strict):
                 )
             seen.add(p.key)
         return self
+
+    def mor_columns(self) -> list[Column]:
+        """The report's columns: one per source and daily kind, with every monthly
+        statistic the permit parameters and report columns ask of it, in file order."""
+        found: dict[str, tuple[str, str, Daily, str, list[Monthly]]] = {}
+        items: list[tuple[str, str, Daily, str, Iterable[Monthly]]] = [
+            (p.name, p.unit, p.daily, p.analyte or p.tag or "", (p.monthly,))
+            for p in self.parameters
+        ] + [(c.name, c.unit, c.daily, c.analyte or c.tag or "", c.monthly) for c in self.report]
+        for name, unit, daily, source, stats in items:
+            key = _column_key(daily, source)
+            entry = found.setdefault(key, (name, unit, daily, source, []))
+            entry[4].extend(s for s in stats if s not in entry[4])
+        return [
+            Column(key, name, unit, daily, source, tuple(stats))
+            for key, (name, unit, daily, source, stats) in found.items()
+        ]
+
+    def dmr_monthly(self, monthly: dict[str, dict[Monthly, Any]]) -> dict[str, dict[Monthly, Any]]:
+        """The report's monthly statistics keyed by permit parameter (``Parameter.key``)."""
+        out = {}
+        for p in self.parameters:
+            per = monthly.get(_column_key(p.daily, p.analyte or p.tag or ""), {})
+            if p.monthly in per:
+                out[p.key] = {p.monthly: per[p.monthly]}
+        return out
+
+    def tags(self) -> set[str]:
+        return {c.source for c in self.mor_columns() if c.daily is not Daily.LAB}
+
+    def analytes(self) -> set[str]:
+        return {c.source for c in self.mor_columns() if c.daily is Daily.LAB}
+
+
+def _line_index(node: yaml.Node, loc: tuple[str | int, ...], out: dict[Any, int]) -> None:
+    out[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _line_index(value, (*loc, key.value), out)
+            out[(*loc, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, (*loc, i), out)
+
+
+def permit_from(config: SiteConfig, text: str, path: str) -> Permit:
+    """The permit of a validated site configuration; ``text`` is the file, for line numbers."""
+    # Imported here: ingest's error type is what the rest of the site file reports with.
+    from ingest.config.load import SiteConfigError
+
+    if config.permit is None:
+        raise SiteConfigError(path, [(None, "permit", "the site file has no permit: section")])
+    try:
+        return Permit.model_validate(config.permit)
+    except ValidationError as exc:
+        lines: dict[Any, int] = {}
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        if root is not None:
+            _line_index(root, (), lines)
+        problems = []
+        for err in exc.errors():
+            loc = ("permit", *(p for p in err["loc"] if isinstance(p, int | str)))
+            loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith("function-"))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            elif err["type"] in ("literal_error", "enum"):
+                msg = f"{msg}, got {err.get('input')!r}"
+            problems.append((line_of(lines, loc), field_name(loc), msg))
+        raise SiteConfigError(path, problems) from None
+
+
+def load_site_permit(path: str | Path) -> tuple[SiteConfig, Permit]:
+    """The site configuration file and its validated permit section."""
+    config = load_config(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the site configuration: {exc.strerror}") from None
+    return config, permit_from(config, text, str(path))
+
+
+SITES_DIR = "sites"
+
+
+def site_file(data_dir: Path, code: str) -> Path:
+    """Where a site's configuration is looked for: ``$CLEARWELL_DATA_DIR/sites/CODE.yaml``."""
+    return data_dir / SITES_DIR / f"{code}.yaml"
