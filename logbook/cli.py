@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +20,10 @@ from logbook.auth.deps import ROLES
 from logbook.people import create_person, list_people
 
 users_app = typer.Typer(no_args_is_help=True, help="People who use the logbook.")
+
+# Checks an export bundle (path, trusted public key file) and prints what it found;
+# set by the exports' CLI module when it registers (the logbook may not import it).
+BUNDLE_VERIFIER: Callable[[Path, Path | None], bool] | None = None
 
 
 @contextlib.contextmanager
@@ -80,15 +84,22 @@ def users_list() -> None:
 
 def verify(
     path: Annotated[
-        Path | None, typer.Argument(help="an export bundle to check (not yet supported)")
+        Path | None, typer.Argument(help="an export bundle (zip) to check instead")
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="the site's public key (PEM) to check a bundle against"),
     ] = None,
 ) -> None:
-    """Check the audit log's hash chain; reports the first row that does not match."""
+    """Check the audit log's hash chain, or an export bundle's files and signature."""
     if path is not None:
-        raise ClearwellError(
-            f"{path}: verifying export bundles is not yet supported; run without a PATH to"
-            " check the database's audit chain"
-        )
+        if BUNDLE_VERIFIER is None:
+            raise ClearwellError(f"{path}: verifying export bundles is not installed")
+        if not BUNDLE_VERIFIER(path, public_key):
+            raise ClearwellError(f"{path}: bundle NOT verified (see the problems above)")
+        return
+    if public_key is not None:
+        raise ClearwellError("--public-key goes with a bundle PATH")
     dsn = get_settings().database_dsn
     with _database_errors(dsn), connection(dsn) as conn:
         result = audit.verify(conn)
