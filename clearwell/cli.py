@@ -26,6 +26,7 @@ CLI_MODULES: tuple[str, ...] = (
     "ingest.cli",
     "logbook.cli",
     "dashboards.cli",
+    "dashboards.exports.cli",
 )
 
 # Long-running parts that `clearwell demo` runs beside the web app: each is an
