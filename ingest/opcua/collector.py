@@ -18,7 +18,9 @@ certificate is retried too (someone may fix the server), at the same backoff.
 
 After a loss, a value the server reports again unchanged (its source timestamp
 older than the loss) is stored at its server timestamp, so that the record
-shows the tag good again from when the server confirmed it.
+shows the tag good again from when the server confirmed it. Likewise a status
+change the server reports under an unchanged source timestamp is stored at its
+server timestamp (``readings`` holds one reading per tag and time).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asyncua import Client, ua
@@ -65,6 +67,7 @@ BACKOFF_INITIAL_S = 0.5
 # A subscription sends a keep-alive at least this often when nothing changes.
 KEEPALIVE_S = 5.0
 _BAD_ITEMS_LOGGED = 5
+_TICK = timedelta(microseconds=1)
 
 
 def _not_decoded(buf: bytes, offset: int) -> Raw:
@@ -508,8 +511,13 @@ class OpcuaCollector:
             if when <= bad_since:
                 when = server if server is not None and server > bad_since else now_dt
             self._bad_since[h] = None
-        if when == self._last_time[h] and status == self._last_status[h]:
-            return  # the same value again (a new subscription's first notification, a poll)
+        last_time = self._last_time[h]
+        if when == last_time:
+            if status == self._last_status[h] and value == self._last_value[h]:
+                return  # the same value again (a new subscription's first notification, a poll)
+            # A new status (or value) under the same source timestamp: kept, at the time the
+            # server saw it, as one time holds one reading of a tag.
+            when = server if server is not None and server > when else when + _TICK
         st = self.states[h]
         t = when.timestamp()
         if polled:

@@ -19,7 +19,7 @@ from ingest.opcua.status import BAD_TYPE_MISMATCH, quality, reading_value, store
         (0x40000000, "uncertain", 0x40000000),
         (0x408F0000, "uncertain", 0x408F0000),  # UncertainNoCommunicationLastUsableValue
         (0x80000000, "bad", -0x80000000),
-        (0x808D0000, "bad", 0x808D0000 - 0x1_0000_0000),  # BadSensorFailure
+        (0x808C0000, "bad", 0x808C0000 - 0x1_0000_0000),  # BadSensorFailure
         (0x80050400, "bad", 0x80050400 - 0x1_0000_0000),  # info bits kept
         (0xC0000000, "bad", 0xC0000000 - 0x1_0000_0000),  # reserved severity
     ],
@@ -39,7 +39,7 @@ def test_status_codes_kept_whole(code: int, expected_quality: str, expected_stor
         (False, 0, (0.0, 0)),
         (2.5, 0x40000000, (2.5, 0x40000000)),  # Uncertain keeps its number
         (2.5, 0x80000000, (None, -0x80000000)),  # Bad: stored, without the number
-        (None, 0x808D0000, (None, 0x808D0000 - 0x1_0000_0000)),
+        (None, 0x808C0000, (None, 0x808C0000 - 0x1_0000_0000)),
         ("text", 0, (None, stored(BAD_TYPE_MISMATCH))),
         (float("nan"), 0, (None, stored(BAD_TYPE_MISMATCH))),
         ([1, 2], 0, (None, stored(BAD_TYPE_MISMATCH))),
