@@ -137,7 +137,9 @@ async def baseline(n: int, port: int, warmup: float, seconds: float) -> dict[str
             sub = await client.create_subscription(500, counter)
             for b in range(start, min(n, start + 2000), 1000):
                 batch: list[Any] = nodes[b : min(n, start + 2000, b + 1000)]
-                await sub.subscribe_data_change(batch, sampling_interval=1000, queuesize=2)
+                await sub.subscribe_data_change(
+                    batch, sampling_interval=ua.Double(1000), queuesize=2
+                )
             subs.append(sub)
         await asyncio.sleep(warmup)
         counter.measuring = True
