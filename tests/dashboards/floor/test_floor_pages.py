@@ -1,0 +1,182 @@
+"""The login page, the landing redirect and the floor terminal's server-rendered parts,
+through the app on a real database (the browser tests drive the same pages in Chromium)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import psycopg
+import pytest
+
+from clearwell.app import create_app
+from clearwell.settings import load_settings
+from tests.dashboards.floor.people import log_in, password_of
+from tests.dashboards.floor.plant import SITE, Plant, make_plant
+from tests.dashboards.helpers import make_site
+
+
+@asynccontextmanager
+async def app_client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(load_settings(database_url=db_url))
+    app.state.rollup_refresh_interval_s = None
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            yield c
+
+
+@pytest.fixture
+async def plant(db_url: str) -> Plant:
+    return await make_plant(db_url)
+
+
+def tile(html: str, tag: str) -> str:
+    """The markup of one tile, up to the next tile or area."""
+    chunks = [c.split('<div class="area">')[0] for c in html.split('<div class="tile ')[1:]]
+    found = [c for c in chunks if f'data-tag="{tag}"' in c]
+    assert len(found) == 1, f"no tile for {tag}"
+    return found[0]
+
+
+async def test_login_page_offers_pin_at_a_site_that_allows_it(plant):
+    async with app_client(plant.db_url) as c:
+        page = await c.get("/login", params={"next": "/floor/plant1"})
+        evil = await c.get("/login", params={"next": "//evil.example/"})
+        locked = await c.get("/login", params={"locked": "1"})
+    assert page.status_code == 200
+    assert 'id="pin-form"' in page.text and f'<option value="{SITE}" selected>' in page.text
+    assert 'data-next="/floor/plant1"' in page.text
+    assert 'data-next=""' in evil.text
+    assert "Locked after inactivity" in locked.text
+    assert page.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("who", "next_", "where"),
+    [
+        ("oli", None, "/floor"),
+        ("tess", None, "/floor"),
+        ("ada", None, "/floor"),
+        ("casey", None, "/chief"),
+        ("reggie", None, "/regulator"),
+        ("oli", "/trends?site=plant1", "/trends?site=plant1"),
+        ("oli", "https://evil.example/", "/floor"),
+    ],
+)
+async def test_landing_after_login_by_role(plant, who, next_, where):
+    async with app_client(plant.db_url) as c:
+        await log_in(c, who)
+        r = await c.get("/landing", params={"next": next_} if next_ else {})
+    assert (r.status_code, r.headers["location"]) == (303, where)
+
+
+async def test_floor_needs_a_floor_role_and_a_session(plant):
+    async with app_client(plant.db_url) as c:
+        anon_page = await c.get("/floor/plant1")
+        anon_part = await c.get("/floor/plant1/tiles")
+        await log_in(c, "reggie")
+        regulator = await c.get("/floor/plant1")
+        await log_in(c, "oli")
+        home = await c.get("/floor")
+        missing = await c.get("/floor/nowhere")
+    assert anon_page.status_code == 303
+    assert anon_page.headers["location"] == "/login?next=%2Ffloor%2Fplant1"
+    assert anon_part.status_code == 401
+    assert regulator.status_code == 403
+    assert (home.status_code, home.headers["location"]) == (303, "/floor/plant1")
+    assert missing.status_code == 404
+
+
+async def test_a_pin_session_opens_its_own_site(plant, db_url):
+    with psycopg.connect(db_url) as conn:
+        make_site(conn, "aaa-first")  # first by name, but not where the PIN was used
+    async with app_client(plant.db_url) as c:
+        r = await c.post(
+            "/api/auth/pin-login", json={"site": SITE, "username": "oli", "pin": "1357"}
+        )
+        assert r.status_code == 200, r.text
+        home = await c.get("/floor")
+    assert home.headers["location"] == "/floor/plant1"
+
+
+async def test_tiles_show_only_good_fresh_numbers_as_current(plant):
+    async with app_client(plant.db_url) as c:
+        await log_in(c, "oli")
+        page = await c.get("/floor/plant1")
+        part = await c.get("/floor/plant1/tiles")
+    assert page.status_code == 200, page.text
+    assert "app;dur=" in page.headers["server-timing"]
+    for html in (page.text, part.text):
+        ph = tile(html, "effluent.ph")
+        assert 'data-state="good"' in ph and ">9.100<" in ph and "HI" in ph
+        assert f'data-ack="{plant.alarm_id}"' in ph
+        stale = tile(html, "effluent.turbidity")
+        assert 'data-state="stale"' in stale and "0.420" in stale and "STALE" in stale
+        assert 'tile-number">0.420' not in stale
+        bad = tile(html, "aeration.airflow")
+        assert 'data-state="bad"' in bad and "BAD signal" in bad
+        assert 'data-state="none"' in tile(html, "influent.flow")
+    # Areas in order, Aeration first.
+    assert (
+        page.text.index(">Aeration<")
+        < page.text.index(">Effluent<")
+        < page.text.index(">Influent<")
+    )
+
+
+async def test_an_acknowledged_alarm_leaves_the_alarm_bar(plant):
+    async with app_client(plant.db_url) as c:
+        body = await log_in(c, "casey")
+        before = await c.get("/floor/plant1/alarms")
+        shift = await c.post("/api/shifts", json={
+            "site": SITE, "label": "Day",
+            "crew": [{"person_id": body["user"]["id"], "shift_role": "drc"}]})  # fmt: skip
+        assert shift.status_code == 201, shift.text
+        ack = await c.post("/api/entries", json={
+            "shift_id": shift.json()["id"], "kind": "alarm_ack",
+            "data": {"event_id": plant.alarm_id, "response": "checked the probe"}})  # fmt: skip
+        assert ack.status_code == 201, ack.text
+        after = await c.get("/floor/plant1/alarms")
+        tiles = await c.get("/floor/plant1/tiles")
+    assert "Effluent pH high" in before.text and f'data-ack="{plant.alarm_id}"' in before.text
+    assert "Effluent pH high" not in after.text and "No alarms" in after.text
+    assert f'data-ack="{plant.alarm_id}"' not in tiles.text
+
+
+async def test_shift_panel_crew_handoff_and_review(plant):
+    async with app_client(plant.db_url) as c:
+        await log_in(c, "oli")
+        empty = await c.get("/floor/plant1/shift")
+        await log_in(c, "casey")
+        first = await c.post("/api/shifts", json={"site": SITE, "label": "Night", "crew": [
+            {"person_id": plant.people["casey"], "shift_role": "drc"}]})  # fmt: skip
+        sid = first.json()["id"]
+        note = await c.post(f"/api/shifts/{sid}/handoff", json={"body": "Blower 2 is noisy"})
+        assert note.status_code == 201, note.text
+        assert (await c.post(f"/api/shifts/{sid}/close", json={})).status_code == 200
+        closed = await c.get("/floor/plant1/shift")
+        sign = await c.post(f"/api/shifts/{sid}/sign", json={"password": password_of("casey")})
+        assert sign.status_code == 201, sign.text
+        second = await c.post("/api/shifts", json={"site": SITE, "label": "Day", "crew": [
+            {"person_id": plant.people["casey"], "shift_role": "drc"},
+            {"person_id": plant.people["oli"], "shift_role": "operator"}]})  # fmt: skip
+        entry = await c.post("/api/entries", json={"shift_id": second.json()["id"],
+            "kind": "chemical_addition", "data": {"chemical": "NaOCl", "amount": 12,
+            "unit": "gal", "feed_point": "contact tank"}})  # fmt: skip
+        assert entry.status_code == 201, entry.text
+        as_drc = await c.get("/floor/plant1/shift")
+        review = await c.get("/floor/plant1/review")
+        await log_in(c, "oli")
+        as_op = await c.get("/floor/plant1/shift")
+        page = await c.get("/floor/plant1")
+    assert "No shift open" in empty.text and 'id="open-shift"' in empty.text
+    assert "Closed, not signed" in closed.text
+    assert "Day · since" in as_drc.text and "Casey Chief" in as_drc.text and "Oli Op" in as_drc.text
+    assert "Blower 2 is noisy" in as_drc.text
+    assert 'data-ack-note="' in as_drc.text  # the incoming DRC may acknowledge
+    assert 'data-ack-note="' not in as_op.text and "For the incoming DRC" in as_op.text
+    assert "NaOCl" in review.text and "contact tank" in review.text and "1 entries" in review.text
+    # The last values of each kind are offered again in the forms.
+    assert '"chemical_addition":{' in page.text and '"chemical":"NaOCl"' in page.text
