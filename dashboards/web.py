@@ -9,11 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from dashboards import api, pages
+from dashboards import api, floor, login, pages
 from dashboards.assets import STATIC_DIR
 from dashboards.rollup_job import refresher_lifespan
 
 router = APIRouter(lifespan=refresher_lifespan)
 router.include_router(api.router)
 router.include_router(pages.router)
+router.include_router(login.router)
+router.include_router(floor.router)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
