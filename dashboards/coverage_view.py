@@ -81,6 +81,7 @@ class FindingView:
     end: datetime
     duration: str
     people: tuple[tuple[str, str], ...]  # (person id, name)
+    on_site: tuple[str, ...]  # names of everyone on site at some moment of the finding
     entries: tuple[int, ...]
     message: str
     citation: str
@@ -234,10 +235,25 @@ def duration_text(seconds: float) -> str:
     return " ".join(parts)
 
 
+def _on_site(f: Finding, coverage: Sequence[CoverageInterval]) -> list[str]:
+    seen: dict[str, None] = {}
+    for c in coverage:
+        overlaps = (
+            c.start < f.end and f.start < c.end if f.end > f.start else c.start <= f.start < c.end
+        )
+        if overlaps:
+            seen.update(dict.fromkeys(c.on_site))
+    return list(seen)
+
+
 def finding_views(
-    findings: Sequence[Finding], names: Mapping[str, str], tz: ZoneInfo
+    findings: Sequence[Finding],
+    names: Mapping[str, str],
+    tz: ZoneInfo,
+    coverage: Sequence[CoverageInterval] = (),
 ) -> list[FindingView]:
-    """Each finding as the page lists it, in the report's order (its index is its anchor)."""
+    """Each finding as the page lists it, in the report's order (its index is its anchor),
+    with who was on site meanwhile (a ``drc-missing`` finding names no one itself)."""
     return [
         FindingView(
             index=i,
@@ -247,6 +263,9 @@ def finding_views(
             end=f.end.astimezone(tz),
             duration=duration_text((f.end - f.start).total_seconds()),
             people=tuple((p, names.get(p, f"person {p}")) for p in f.operators),
+            on_site=_names(
+                _on_site(f, coverage) if f.rule not in OFF_TIMELINE_RULES else (), names
+            ),
             entries=tuple(int(e) for e in f.entries if str(e).isdigit()),
             message=f.message,
             citation=f.citation,
@@ -281,3 +300,17 @@ def month_period(
     """The part of [first, last) the report judges: up to now, none if it is all to come."""
     end = min(last, now.astimezone(UTC))
     return (first, end) if end > first else None
+
+
+PALETTE_SIZE = 6
+
+
+def drc_colours(rows: Sequence[DayRow]) -> dict[tuple[str, ...], int]:
+    """A colour number per DRC (or pair of DRCs) in order of first appearance, so one person
+    keeps one colour across the month; colours repeat after ``PALETTE_SIZE`` people."""
+    out: dict[tuple[str, ...], int] = {}
+    for row in rows:
+        for s in row.spans:
+            if s.kind == "drc" and s.drc not in out:
+                out[s.drc] = len(out) % PALETTE_SIZE
+    return out

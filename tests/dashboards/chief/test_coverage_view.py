@@ -10,6 +10,7 @@ import pytest
 from compliance.report import CoverageInterval, Finding
 from dashboards.coverage_view import (
     day_rows,
+    drc_colours,
     duration_text,
     finding_views,
     month_period,
@@ -174,7 +175,17 @@ def test_a_day_without_shifts_is_off():
 
 def test_finding_views_name_people_and_entries():
     f = finding("drc-missing", local(2026, 3, 3, 14), local(2026, 3, 3, 16, 5))
-    (view,) = finding_views([f], NAMES, DENVER)
+    coverage = [
+        cov(local(2026, 3, 3, 6), local(2026, 3, 3, 15), ("2",)),
+        cov(local(2026, 3, 3, 15), local(2026, 3, 3, 18), (), ("3",)),
+        cov(local(2026, 3, 3, 18), local(2026, 3, 3, 20), ("1",)),
+    ]
+    (view,) = finding_views([f], NAMES, DENVER, coverage)
+    assert view.on_site == ("Ben Cho", "Tess Trainee")  # not Ana, from 18:00
+    (instant,) = finding_views(
+        [finding("x", local(2026, 3, 3, 15), local(2026, 3, 3, 15))], NAMES, DENVER, coverage
+    )
+    assert instant.on_site == ("Tess Trainee",)
     assert view.anchor == "f-0"
     assert view.people == (("1", "Ana Ruiz"),)
     assert view.entries == (42,)
@@ -219,3 +230,13 @@ def test_month_period_stops_at_now():
     assert month_period(first, last, local(2026, 3, 10)) == (first, local(2026, 3, 10))
     assert month_period(first, last, local(2026, 5, 1)) == (first, last)
     assert month_period(first, last, local(2026, 2, 27)) is None
+
+
+def test_each_drc_keeps_a_colour_across_the_month():
+    coverage = [
+        cov(local(2026, 3, 3, 0), local(2026, 3, 3, 12), ("1",)),
+        cov(local(2026, 3, 3, 12), local(2026, 3, 4, 12), ("2",)),
+        cov(local(2026, 3, 4, 12), local(2026, 3, 5, 0), ("1",)),
+    ]
+    rows = day_rows([date(2026, 3, 3), date(2026, 3, 4)], DENVER, coverage, [], NAMES)
+    assert drc_colours(rows) == {("Ana Ruiz",): 0, ("Ben Cho",): 1}

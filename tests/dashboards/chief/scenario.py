@@ -1,0 +1,131 @@
+"""A shift with a coverage gap, a trainee's entry and an amended entry, made through the
+logbook's and compliance's APIs (in process, or over HTTP against ``clearwell serve``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SITE = "demo-wwtp"  # Utah, treatment, America/Denver (logbook/demo.py)
+TZ = ZoneInfo("America/Denver")
+
+# (username, method, path, body) -> (status, json)
+Call = Callable[[str, str, str, Any], Awaitable[tuple[int, Any]]]
+
+
+@dataclass(frozen=True)
+class GapScenario:
+    shift_id: int
+    opened: datetime
+    left: datetime  # when the DRC left: the gap starts here
+    trainee_entry: int
+    amended_entry: int
+    ids: dict[str, int]
+
+    @property
+    def month(self) -> str:
+        return self.left.astimezone(TZ).strftime("%Y-%m")
+
+    @property
+    def day(self) -> date:
+        return self.left.astimezone(TZ).date()
+
+
+def ago(**kw: float) -> datetime:
+    return datetime.now(UTC) - timedelta(**kw)
+
+
+async def _ok(call: Call, who: str, method: str, path: str, body: Any = None) -> Any:
+    status, data = await call(who, method, path, body)
+    assert 200 <= status < 300, (path, status, data)
+    return data
+
+
+async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
+    """Class II facility; the chief (grade II) is DRC and leaves early, the operator and a
+    trainee stay: a shift with crew but no one in DRC (UT R317-10-4 I)."""
+    await _ok(
+        call,
+        "chief",
+        "POST",
+        f"/api/compliance/facilities/{SITE}/profile",
+        {"effective_from": "2020-01-01", "class": "II"},
+    )
+    for who in ("chief", "operator"):
+        await _ok(
+            call,
+            "chief",
+            "POST",
+            "/api/compliance/certificates",
+            {
+                "person_id": ids[who],
+                "state": "UT",
+                "category": "treatment",
+                "grade": "II",
+                "kind": "full",
+                "number": f"UT-{who}",
+                "issued": "2020-01-01",
+                "expires": f"{datetime.now(UTC).year + 2}-12-31",
+            },
+        )
+    opened = ago(hours=3)
+    crew = [
+        {"person_id": ids[u], "shift_role": role, "arrived_at": opened.isoformat()}
+        for u, role in (("chief", "drc"), ("operator", "operator"), ("trainee", "trainee"))
+    ]
+    shift = await _ok(
+        call,
+        "chief",
+        "POST",
+        "/api/shifts",
+        {"site": SITE, "label": "day", "crew": crew, "opened_at": opened.isoformat()},
+    )
+    drc = next(c["id"] for c in shift["crew"] if c["shift_role"] == "drc")
+    left = ago(hours=1)
+    await _ok(
+        call,
+        "chief",
+        "POST",
+        f"/api/shifts/{shift['id']}/crew/{drc}/departure",
+        {"left_at": left.isoformat()},
+    )
+    trainee_entry = await _ok(
+        call,
+        "trainee",
+        "POST",
+        "/api/entries",
+        {
+            "shift_id": shift["id"],
+            "kind": "note",
+            "data": {"text": "Wet well level checked by the trainee."},
+            "occurred_at": ago(minutes=50).isoformat(),
+        },
+    )
+    dose = await _ok(
+        call,
+        "operator",
+        "POST",
+        "/api/entries",
+        {
+            "shift_id": shift["id"],
+            "kind": "chemical_addition",
+            "data": {"chemical": "NaOCl", "amount": 12.5, "unit": "gal", "feed_point": "CCT"},
+            "occurred_at": ago(minutes=40).isoformat(),
+        },
+    )
+    await _ok(
+        call,
+        "operator",
+        "POST",
+        "/api/amendments",
+        {
+            "target": "entry",
+            "target_id": dose["id"],
+            "changes": {"data": {"amount": 15}},
+            "reason": "misread the day tank gauge",
+        },
+    )
+    return GapScenario(shift["id"], opened, left, trainee_entry["id"], dose["id"], ids)

@@ -1,0 +1,141 @@
+"""The chief operator's page on a real database: the gap the test makes, its finding, the
+review lists, and who may open the page."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.dashboards.chief.scenario import SITE, GapScenario, make_gap
+from tests.logbook.conftest import Api
+
+
+def caller(api: Api):  # type: ignore[no-untyped-def]
+    async def call(who: str, method: str, path: str, body: Any) -> tuple[int, Any]:
+        r = await (api.post(who, path, body) if method == "POST" else api.get(who, path))
+        return r.status_code, r.json() if r.content else None
+
+    return call
+
+
+async def scenario(api: Api) -> GapScenario:
+    ids = {u: await api.id(u) for u in ("chief", "operator", "trainee", "admin", "regulator")}
+    return await make_gap(caller(api), ids)
+
+
+async def page(api: Api, who: str, path: str = "/chief", **params: Any) -> str:
+    r = await api.get(who, path, **params)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+async def test_chief_sees_the_gap_and_its_finding(api: Api) -> None:
+    s = await scenario(api)
+    html = await page(api, "chief", facility=SITE, month=s.month)
+
+    row = re.search(rf'id="d-{s.day.isoformat()}"(.*?)</div>\s*</div>', html, re.S)
+    assert row, "the day of the gap has a row"
+    day = row.group(1)
+    # The DRC's stretch names the chief; then the crew is on site with no one in DRC.
+    assert 'data-kind="drc"' in day and "Casey Chief (demo)" in day
+    assert 'data-kind="gap"' in day and "on site: Oli Operator (demo)" in day
+    mark = re.search(
+        r'<a class="cov-mark sev-violation" href="#(f-\d+)" data-rule="drc-missing"', day
+    )
+    assert mark, day
+    # The mark leads to the finding: rule, message, citation, people.
+    finding = re.search(
+        rf'<article class="finding sev-violation" id="{mark.group(1)}"(.*?)</article>', html, re.S
+    )
+    assert finding
+    assert "drc-missing" in finding.group(1)
+    assert "R317-10-4" in finding.group(1)
+    on_site = re.search(r'<dd class="on-site">(.*?)</dd>', finding.group(1))
+    assert on_site and "Oli Operator (demo)" in on_site.group(1)
+    # The trainee's unsigned entry is a finding with a link to the entry.
+    cs = re.search(r'data-rule="countersign-missing">(.*?)</article>', html, re.S)
+    assert cs and f'/records/entries/{s.trainee_entry}"' in cs.group(1)
+    assert 'id="violation-count"' in html
+
+
+async def test_review_lists_amendments_and_entries_awaiting_countersignature(api: Api) -> None:
+    s = await scenario(api)
+    html = await page(api, "chief", facility=SITE, month=s.month)
+    amendments = html[html.index('id="amendments"') :]
+    assert f'/records/entries/{s.amended_entry}"' in amendments
+    assert "misread the day tank gauge" in amendments and "Oli Operator (demo)" in amendments
+    awaiting = html[html.index('id="countersign"') : html.index('id="amendments"')]
+    assert f'id="await-{s.trainee_entry}"' in awaiting
+    assert "Wet well level checked by the trainee." in awaiting
+    # The chief is on the shift's crew: the page offers the countersignature.
+    assert f'data-api="/api/entries/{s.trainee_entry}/countersign"' in awaiting
+
+    r = await api.post(
+        "chief", f"/api/entries/{s.trainee_entry}/countersign", {"password": "demo-chief-pass"}
+    )
+    assert r.status_code == 201, r.text
+    html = await page(api, "chief", facility=SITE, month=s.month)
+    assert f'id="await-{s.trainee_entry}"' not in html
+    assert "Every trainee entry is countersigned." in html
+
+
+async def test_admin_sees_the_list_without_the_countersign_form(api: Api) -> None:
+    s = await scenario(api)
+    html = await page(api, "admin", facility=SITE, month=s.month)
+    assert f'id="await-{s.trainee_entry}"' in html
+    assert 'countersign"' not in html.split('id="countersign"')[1].split('id="amendments"')[0]
+
+
+async def test_certificates_expiring_are_listed_most_urgent_first(api: Api) -> None:
+    s = await scenario(api)
+    # The operator's certificate is retracted and replaced by one ending in 40 days;
+    # the trainee gets one ending in 10 days.
+    r = await api.get("chief", "/api/compliance/certificates", person=s.ids["operator"])
+    (held,) = r.json()["items"]
+    r = await api.post(
+        "chief", f"/api/compliance/certificates/{held['id']}/retract", {"reason": "test: lapsed"}
+    )
+    assert r.status_code == 200, r.text
+    for who, days in (("operator", 40), ("trainee", 10)):
+        day = (datetime.now(UTC) + timedelta(days=days)).date()
+        r = await api.post(
+            "chief",
+            "/api/compliance/certificates",
+            {"person_id": s.ids[who], "state": "UT", "category": "treatment", "grade": "I",
+             "kind": "full", "issued": "2020-01-01", "expires": day.isoformat()},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+    html = await page(api, "chief", facility=SITE, month=s.month)
+    table = html[html.index('id="expiries"') : html.index('id="countersign"')]
+    people = re.findall(r'data-person="(\d+)"', table)
+    assert people == [str(s.ids["trainee"]), str(s.ids["operator"])]
+    assert "certificate-expiring" in table and "Tess Trainee (demo)" in table
+    assert 'class="soon"' in table
+
+
+async def test_a_month_without_records_and_bad_input(api: Api) -> None:
+    await scenario(api)
+    html = await page(api, "chief", facility=SITE, month="2020-02")
+    assert html.count('class="cov-row') == 29  # a leap year's February
+    assert "cov-status-violation" not in html
+    html = await page(api, "chief", facility=SITE, month="2026-13")
+    assert "month must be written YYYY-MM (got &#39;2026-13&#39;)" in html
+    html = await page(api, "chief", facility="nowhere")
+    assert "No facility with code “nowhere”." in html
+
+
+async def test_a_facility_without_profile_says_so(api: Api) -> None:
+    html = await page(api, "chief", facility=SITE)
+    assert "no compliance profile" in html
+    assert "/api/compliance/facilities/demo-wwtp/profile" in html
+
+
+async def test_only_chief_operators_and_admins_open_the_page(api: Api) -> None:
+    for who in ("operator", "trainee", "regulator"):
+        r = await api.get(who, "/chief")
+        assert r.status_code == 403, (who, r.text)
+    api.client.cookies.clear()
+    r = await api.client.get("/chief?month=2026-03")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=%2Fchief%3Fmonth%3D2026-03"
