@@ -9,13 +9,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from dashboards import api, chief, entries_marks, pages, regulator
+from dashboards import api, chief, entries_marks, floor, login, pages, regulator
 from dashboards.assets import STATIC_DIR
 from dashboards.rollup_job import refresher_lifespan
 
 router = APIRouter(lifespan=refresher_lifespan)
 router.include_router(api.router)
 router.include_router(pages.router)
+router.include_router(login.router)
+router.include_router(floor.router)
 router.include_router(chief.router)
 router.include_router(regulator.router)
 router.include_router(entries_marks.router)
