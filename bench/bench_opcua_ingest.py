@@ -127,7 +127,8 @@ class _Counter:
 async def baseline(n: int, port: int, warmup: float, seconds: float) -> dict[str, float]:
     from asyncua import Client, ua
 
-    client = Client(f"opc.tcp://127.0.0.1:{port}/bench/", timeout=30)
+    # The same keep-alive patience as the collector's (its server's timeout_s).
+    client = Client(f"opc.tcp://127.0.0.1:{port}/bench/", timeout=30, watchdog_intervall=5.0)
     await client.connect()
     try:
         counter = _Counter()
@@ -248,7 +249,7 @@ def main(argv: list[str]) -> int:
         print(
             f"(b) collector + writer ({where}): {res['per_s']:.0f} rows/s stored;"
             f" source->insert p50 {res['p50'] * 1000:.0f} ms p99 {res['p99'] * 1000:.0f} ms;"
-            f" ratio to (a) {res['per_s'] / base['per_s']:.2f}"
+            f" ratio to (a) {res['per_s'] / max(base['per_s'], 1e-9):.2f}"
         )
         missing = res["expected_in_window"] - res["stored_in_window"]
         print(

@@ -255,6 +255,9 @@ class OpcuaCollector:
             except (OpcuaConnectError, OpcuaTrustError) as exc:
                 self.health.connect_failures += 1
                 self._down(time.time(), str(exc))
+            except (OSError, TimeoutError, ua.UaError) as exc:
+                # Lost while creating subscriptions: as a loss, without a traceback.
+                self._down(time.time(), f"session lost while subscribing ({exc!r})")
             except Exception as exc:
                 # A bug here or in asyncua must not end this server's collection silently.
                 log.exception("OPC UA server %s: unexpected error", self.server.name)

@@ -53,7 +53,10 @@ def _security_mode(mode: str) -> ua.MessageSecurityMode:
 
 async def open_session(server: OpcuaServer, creds: Credentials) -> Client:
     """A connected, activated client; the caller disconnects it."""
-    client = Client(server.endpoint, timeout=server.timeout_s, watchdog_intervall=1.0)
+    # The keep-alive probe waits as long as any request: a server busy for a second
+    # (5,000 writes a second keep asyncua's busy) is not taken for a dead one. A restart
+    # is noticed at once anyway, by the socket closing.
+    client = Client(server.endpoint, timeout=server.timeout_s, watchdog_intervall=server.timeout_s)
     client.application_uri = APPLICATION_URI
     client.name = client.description = "Clearwell ingest"
     client.product_uri = "urn:clearwell"
