@@ -34,6 +34,16 @@ class GapScenario:
         return self.left.astimezone(TZ).date()
 
 
+def api_caller(api: Any) -> Call:
+    """A ``Call`` through the logbook tests' in-process ``Api`` client."""
+
+    async def call(who: str, method: str, path: str, body: Any) -> tuple[int, Any]:
+        r = await (api.post(who, path, body) if method == "POST" else api.get(who, path))
+        return r.status_code, r.json() if r.content else None
+
+    return call
+
+
 def ago(**kw: float) -> datetime:
     return datetime.now(UTC) - timedelta(**kw)
 

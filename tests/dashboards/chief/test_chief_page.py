@@ -7,21 +7,13 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.dashboards.chief.scenario import SITE, GapScenario, make_gap
+from tests.dashboards.chief.scenario import SITE, GapScenario, api_caller, make_gap
 from tests.logbook.conftest import Api
-
-
-def caller(api: Api):  # type: ignore[no-untyped-def]
-    async def call(who: str, method: str, path: str, body: Any) -> tuple[int, Any]:
-        r = await (api.post(who, path, body) if method == "POST" else api.get(who, path))
-        return r.status_code, r.json() if r.content else None
-
-    return call
 
 
 async def scenario(api: Api) -> GapScenario:
     ids = {u: await api.id(u) for u in ("chief", "operator", "trainee", "admin", "regulator")}
-    return await make_gap(caller(api), ids)
+    return await make_gap(api_caller(api), ids)
 
 
 async def page(api: Api, who: str, path: str = "/chief", **params: Any) -> str:
