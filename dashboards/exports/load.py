@@ -9,6 +9,7 @@ readings: a report waits for the refresh, which the CLI's progress bar shows).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -130,13 +131,18 @@ async def samples(
     return [s for s in found if lo <= s["sampled_at"] < hi]
 
 
+def analyte_key(name: str) -> str:
+    """``E. coli``, ``e-coli`` and ``ECOLI`` are one analyte: letters and digits, any case."""
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
 def lab_frame(found: Sequence[dict[str, Any]], analytes: Sequence[str]) -> pd.DataFrame:
     """Current results (after amendments) of the analytes, columns LAB_COLUMNS; an analyte
-    is matched without regard to case and reported under the permit's spelling."""
-    wanted = {a.casefold(): a for a in analytes}
+    is matched by :func:`analyte_key` and reported under the permit's spelling."""
+    wanted = {analyte_key(a): a for a in analytes}
     rows = [
         (
-            wanted[r["analyte"].casefold()],
+            wanted[analyte_key(r["analyte"])],
             pd.Timestamp(s["sampled_at"]).tz_convert(UTC),
             r["value"],
             r["qualifier"],
@@ -144,7 +150,7 @@ def lab_frame(found: Sequence[dict[str, Any]], analytes: Sequence[str]) -> pd.Da
         )
         for s in found
         for r in s["results"]
-        if r["analyte"].casefold() in wanted
+        if analyte_key(r["analyte"]) in wanted
     ]
     frame = pd.DataFrame(rows, columns=list(LAB_COLUMNS))
     frame["sampled_at"] = pd.to_datetime(frame["sampled_at"], utc=True)
