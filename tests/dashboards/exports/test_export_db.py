@@ -24,15 +24,6 @@ from dashboards.exports.statistics import Missing, Stat
 from tests.dashboards.exports import month as m
 
 
-@pytest.fixture(scope="module")
-def data(db_server, tmp_path_factory):
-    url = db_server.make_database()
-    data_dir = tmp_path_factory.mktemp("data")
-    expected = m.populate(url, data_dir)
-    yield url, data_dir, expected
-    db_server.drop_database(url)
-
-
 async def _report(url: str, data_dir: Path):
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         site = await service.load.site(conn, m.SITE)
