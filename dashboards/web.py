@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dashboards import api, chief, entries_marks, floor, login, pages, regulator
 from dashboards.assets import STATIC_DIR
+from dashboards.exports.web import router as exports_router
 from dashboards.rollup_job import refresher_lifespan
 
 router = APIRouter(lifespan=refresher_lifespan)
@@ -21,4 +22,5 @@ router.include_router(floor.router)
 router.include_router(chief.router)
 router.include_router(regulator.router)
 router.include_router(entries_marks.router)
+router.include_router(exports_router)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
