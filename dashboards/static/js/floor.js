@@ -107,7 +107,7 @@
       t("container", "Container", K), t("preservation", "Preservation", K),
       t("received_by", "Handed to (lab or person)", K), t("notes", "Notes")] },
     result: { title: "Lab result", fields: [
-      pick("sample_id", "Sample", data.samples.map((s) => [String(s.id), s.label]), R),
+      pick("sample_id", "Sample", () => data.samples.map((s) => [String(s.id), s.label]), R),
       t("analyte", "Analyte", RK), t("method", "Method", RK), num("value", "Value"),
       t("unit", "Unit", RK),
       pick("qualifier", "Qualifier", [["", "—"], ["<", "<"], [">", ">"], ["ND", "ND"],
@@ -147,7 +147,8 @@
     if (field.type === "select") {
       el = document.createElement("select");
       el.className = "big-select";
-      for (const [value, text] of field.options) {
+      const options = typeof field.options === "function" ? field.options() : field.options;
+      for (const [value, text] of options) {
         const o = document.createElement("option");
         o.value = value;
         o.textContent = text;

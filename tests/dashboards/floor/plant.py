@@ -46,6 +46,12 @@ async def make_plant(db_url: str) -> Plant:
             "INSERT INTO site_logbook_settings (site_id, allow_pin_login) VALUES (%s, true)",
             (site_id,),
         )
+        # A Utah class II treatment plant, so the compliance engine has rules to apply.
+        conn.execute(
+            "INSERT INTO facility_profiles (site_id, effective_from, rules, category,"
+            " facility_class) VALUES (%s, '2020-01-01', 'UT', 'treatment', 'II')",
+            (site_id,),
+        )
         specs: list[tuple[str, str, dict[str, Any]]] = [
             ("effluent.ph", "pH", {"limit_hi": 8.5, "description": "Effluent pH"}),
             ("effluent.turbidity", "NTU", {}),
