@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -139,16 +140,54 @@ def daily_values(
             out[day] = arithmetic_mean(results, rule)
         return out
 
-    rows = hourly[hourly["tag"] == column.source].sort_values("bucket")
-    rows = rows.assign(day=_local_days(rows["bucket"], tz))
+    rows = hourly[hourly["tag"] == column.source]
+    return _signal_values(column, rows.sort_values("bucket"), days, tz)
+
+
+def _with_days(hourly: pd.DataFrame, tz: ZoneInfo) -> pd.DataFrame:
+    if "day" in hourly.columns:
+        return hourly
+    return hourly.assign(day=_local_days(hourly["bucket"], tz))
+
+
+Aggregates = tuple[dict[tuple[str, date], tuple[Any, ...]], set[tuple[str, date]]]
+
+
+def _day_aggregates(rows: pd.DataFrame) -> Aggregates:
+    """Per (tag, day): good hours, good samples, sum, min, max, running hours; and the
+    (tag, day) pairs with any row at all. One grouping for every tag of a report."""
     good = rows[rows["n_good"] > 0]
-    out = {}
-    before = good[good["day"] < days[0]]
-    previous_last = float(before["last"].iloc[-1]) if len(before) else None
-    for day in days:
-        day_rows = good[good["day"] == day]
-        hours = day_hours(day, tz)
-        if column.daily is Daily.TOTAL:
+    grouped = good.assign(on=good["sum"] / good["n_good"]).groupby(["tag", "day"], sort=False)
+    stats = grouped.agg(
+        hours=("n_good", "size"),
+        n=("n_good", "sum"),
+        total=("sum", "sum"),
+        low=("min", "min"),
+        high=("max", "max"),
+        on=("on", "sum"),
+    )
+    per_day = {k: tuple(v) for k, v in zip(stats.index, stats.itertuples(index=False), strict=True)}
+    return per_day, set(zip(rows["tag"], rows["day"], strict=True))
+
+
+def _signal_values(
+    column: Column,
+    rows: pd.DataFrame,
+    days: Sequence[date],
+    tz: ZoneInfo,
+    aggregates: Aggregates | None = None,
+) -> dict[date, Value]:
+    """A tag's daily values from its hourly rows (sorted by bucket); ``aggregates`` from
+    :func:`_day_aggregates` when the caller made them for all tags at once."""
+    rows = _with_days(rows, tz)
+    good = rows[rows["n_good"] > 0]
+    out: dict[date, Value] = {}
+    if column.daily is Daily.TOTAL:
+        before = good[good["day"] < days[0]]
+        previous_last = float(before["last"].iloc[-1]) if len(before) else None
+        by_day = {d: g for d, g in good.groupby("day", sort=False)}
+        for day in days:
+            day_rows = by_day.get(day, good.iloc[:0])
             # The totalizer's value at the end of each good hour, after the
             # previous day's last value: forward steps are the day's volume.
             samples = [Sample(-1.0, previous_last)] if previous_last is not None else []
@@ -157,26 +196,31 @@ def daily_values(
                 Sample((b - start).total_seconds() + 3600, float(v))
                 for b, v in zip(day_rows["bucket"], day_rows["last"], strict=True)
             ]
-            out[day] = totalizer_total(samples, hours * 3600, MIN_COVERAGE)
+            out[day] = totalizer_total(samples, day_hours(day, tz) * 3600, MIN_COVERAGE)
             if len(day_rows):
                 previous_last = float(day_rows["last"].iloc[-1])
-            continue
-        if len(day_rows) < MIN_COVERAGE * hours:
-            has_any = bool(len(rows[rows["day"] == day]))
+        return out
+    per_day, any_rows = aggregates if aggregates is not None else _day_aggregates(rows)
+    tag = column.source
+    for day in days:
+        hours = day_hours(day, tz)
+        found = per_day.get((tag, day))
+        if found is None or found[0] < MIN_COVERAGE * hours:
+            has_any = (tag, day) in any_rows
             out[day] = Missing(
-                "PARTIAL" if len(day_rows) else ("BAD_QUALITY" if has_any else "NO_DATA")
+                "PARTIAL" if found is not None else ("BAD_QUALITY" if has_any else "NO_DATA")
             )
             continue
-        n = int(day_rows["n_good"].sum())
+        _, n_good, total, low, high, on = found
+        n = int(n_good)
         if column.daily is Daily.AVG:
-            out[day] = Stat(float(day_rows["sum"].sum()) / n, None, n)
+            out[day] = Stat(float(total) / n, None, n)
         elif column.daily is Daily.MIN:
-            out[day] = Stat(float(day_rows["min"].min()), None, n)
+            out[day] = Stat(float(low), None, n)
         elif column.daily is Daily.MAX:
-            out[day] = Stat(float(day_rows["max"].max()), None, n)
+            out[day] = Stat(float(high), None, n)
         elif column.daily is Daily.HOURS:
             # Mean of a 0/1 run state over an hour is the fraction of it running.
-            on = (day_rows["sum"] / day_rows["n_good"]).sum()
             out[day] = Stat(float(on), None, n)
     return out
 
@@ -219,7 +263,19 @@ def compute(
     """Day rows and monthly statistics; ``hourly`` and ``lab`` carry the columns
     named in HOURLY_COLUMNS and LAB_COLUMNS, times as UTC timestamps."""
     days = month_days(year, month)
-    per_column = {c.key: daily_values(c, hourly, lab, days, tz, rule) for c in columns}
+    # Local days and the split by tag once for all columns (a report may have hundreds).
+    with_days = _with_days(hourly.sort_values("bucket"), tz)
+    by_tag = {tag: frame for tag, frame in with_days.groupby("tag", sort=False)}
+    empty = with_days.iloc[:0]
+    aggregates = _day_aggregates(with_days)
+    per_column = {
+        c.key: (
+            daily_values(c, hourly, lab, days, tz, rule)
+            if c.daily is Daily.LAB
+            else _signal_values(c, by_tag.get(c.source, empty), days, tz, aggregates)
+        )
+        for c in columns
+    }
     rows = [
         DayRow(
             day,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import landscape, letter
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from dashboards.exports.mor import InCharge, MonthlyReport
+from dashboards.exports.mor import Column, InCharge, MonthlyReport
 from dashboards.exports.statistics import Missing, Value
 
 # 40 CFR 122.22(d): the statement a signatory of a report to the permitting authority makes.
@@ -97,6 +98,54 @@ def to_csv(report: MonthlyReport) -> bytes:
     return out.getvalue().encode()
 
 
+# Value columns per table on a landscape letter page; wider reports get several tables.
+COLUMNS_PER_TABLE = 10
+
+
+def _value_table(
+    report: MonthlyReport, columns: list[Column], small: ParagraphStyle, with_in_charge: bool
+) -> Table:
+    titles = [f"{c.label} ({c.unit}) [{c.daily.value}]" for c in columns]
+    charge = [Paragraph("In responsible charge", small)] if with_in_charge else []
+    head = ["Date", "Hours", *[Paragraph(t, small) for t in titles], *charge]
+    body = [
+        [
+            row.day.strftime("%a %d"),
+            f"{row.hours:g}",
+            *[cell(row.values[c.key]) for c in columns],
+            *([Paragraph(_in_charge(row.in_charge), small)] if with_in_charge else []),
+        ]
+        for row in report.days
+    ]
+    stats = sorted({s for c in columns for s in report.monthly[c.key]}, key=str)
+    footer = [
+        [
+            f"Monthly {s.value}",
+            "",
+            *[
+                cell(report.monthly[c.key][s]) if s in report.monthly[c.key] else ""
+                for c in columns
+            ],
+            *([""] if with_in_charge else []),
+        ]
+        for s in stats
+    ]
+    table = Table([head, *body, *footer], repeatRows=1)
+    style: list[tuple[Any, ...]] = [
+        ("FONTSIZE", (0, 0), (-1, -1), 7),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+        ("BACKGROUND", (0, len(body) + 1), (-1, -1), colors.whitesmoke),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    for r, row in enumerate(report.days, start=1):
+        for c, col in enumerate(columns, start=2):
+            if isinstance(row.values[col.key], Missing):
+                style.append(("TEXTCOLOR", (c, r), (c, r), colors.red))
+    table.setStyle(TableStyle(style))
+    return table
+
+
 def to_pdf(report: MonthlyReport) -> bytes:
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -116,48 +165,34 @@ def to_pdf(report: MonthlyReport) -> bytes:
         Paragraph("<br/>".join(f"<b>{k}:</b> {v}" for k, v in _header(report)), small),
         Spacer(1, 6),
     ]
-    head = [
-        "Date",
-        "Hours",
-        *[Paragraph(t, small) for t in _column_titles(report)],
-        Paragraph("In responsible charge", small),
-    ]
-    body = [
-        [
-            row.day.strftime("%a %d"),
-            f"{row.hours:g}",
-            *[cell(row.values[c.key]) for c in report.columns],
-            Paragraph(_in_charge(row.in_charge), small),
+    groups = [
+        report.columns[i : i + COLUMNS_PER_TABLE]
+        for i in range(0, len(report.columns), COLUMNS_PER_TABLE)
+    ] or [[]]
+    for n, group in enumerate(groups):
+        # With one table the operators in charge close it; with several (wide reports)
+        # they get a table of their own after the values.
+        last = len(groups) == 1
+        story += [_value_table(report, group, small, with_in_charge=last), Spacer(1, 6)]
+        if n + 1 < len(groups):
+            story.append(Spacer(1, 6))
+    if len(groups) > 1:
+        rows = [["Date", Paragraph("In responsible charge", small)]] + [
+            [row.day.strftime("%a %d"), Paragraph(_in_charge(row.in_charge), small)]
+            for row in report.days
         ]
-        for row in report.days
-    ]
-    stats = sorted({s for per in report.monthly.values() for s in per}, key=str)
-    footer = [
-        [
-            f"Monthly {s.value}",
-            "",
-            *[
-                cell(report.monthly[c.key][s]) if s in report.monthly[c.key] else ""
-                for c in report.columns
-            ],
-            "",
-        ]
-        for s in stats
-    ]
-    table = Table([head, *body, *footer], repeatRows=1)
-    style = [
-        ("FONTSIZE", (0, 0), (-1, -1), 7),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-        ("BACKGROUND", (0, len(body) + 1), (-1, -1), colors.whitesmoke),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-    for r in range(1, len(body) + 1):
-        for c, col in enumerate(report.columns, start=2):
-            if isinstance(report.days[r - 1].values[col.key], Missing):
-                style.append(("TEXTCOLOR", (c, r), (c, r), colors.red))
-    table.setStyle(TableStyle(style))
-    story += [table, Spacer(1, 6)]
+        table = Table(rows, repeatRows=1, colWidths=[0.6 * inch, 9.2 * inch])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTSIZE", (0, 0), (-1, -1), 7),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        story += [table, Spacer(1, 6)]
     story.append(
         Paragraph(
             "Reason codes: " + "; ".join(f"<b>{k}</b> {v}" for k, v in REASONS.items()), small
