@@ -24,6 +24,7 @@ class GapScenario:
     trainee_entry: int
     amended_entry: int
     ids: dict[str, int]
+    amended_month: str  # the month the amendment was made in (now)
 
     @property
     def month(self) -> str:
@@ -81,7 +82,13 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
                 "expires": f"{datetime.now(UTC).year + 2}-12-31",
             },
         )
-    opened = ago(hours=3)
+    # Everything on one local day, whatever the hour the test runs at.
+    now = datetime.now(UTC)
+    midnight = now.astimezone(TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    base = (
+        now if now - midnight > timedelta(hours=3, minutes=30) else midnight - timedelta(minutes=5)
+    )
+    opened = base - timedelta(hours=3)
     crew = [
         {"person_id": ids[u], "shift_role": role, "arrived_at": opened.isoformat()}
         for u, role in (("chief", "drc"), ("operator", "operator"), ("trainee", "trainee"))
@@ -94,7 +101,7 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
         {"site": SITE, "label": "day", "crew": crew, "opened_at": opened.isoformat()},
     )
     drc = next(c["id"] for c in shift["crew"] if c["shift_role"] == "drc")
-    left = ago(hours=1)
+    left = base - timedelta(hours=1)
     await _ok(
         call,
         "chief",
@@ -111,7 +118,7 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
             "shift_id": shift["id"],
             "kind": "note",
             "data": {"text": "Wet well level checked by the trainee."},
-            "occurred_at": ago(minutes=50).isoformat(),
+            "occurred_at": (base - timedelta(minutes=50)).isoformat(),
         },
     )
     dose = await _ok(
@@ -123,7 +130,7 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
             "shift_id": shift["id"],
             "kind": "chemical_addition",
             "data": {"chemical": "NaOCl", "amount": 12.5, "unit": "gal", "feed_point": "CCT"},
-            "occurred_at": ago(minutes=40).isoformat(),
+            "occurred_at": (base - timedelta(minutes=40)).isoformat(),
         },
     )
     await _ok(
@@ -138,4 +145,7 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
             "reason": "misread the day tank gauge",
         },
     )
-    return GapScenario(shift["id"], opened, left, trainee_entry["id"], dose["id"], ids)
+    amended_month = datetime.now(UTC).astimezone(TZ).strftime("%Y-%m")
+    return GapScenario(
+        shift["id"], opened, left, trainee_entry["id"], dose["id"], ids, amended_month
+    )

@@ -53,7 +53,7 @@ async def test_chief_sees_the_gap_and_its_finding(api: Api) -> None:
 
 async def test_review_lists_amendments_and_entries_awaiting_countersignature(api: Api) -> None:
     s = await scenario(api)
-    html = await page(api, "chief", facility=SITE, month=s.month)
+    html = await page(api, "chief", facility=SITE, month=s.amended_month)
     amendments = html[html.index('id="amendments"') :]
     assert f'/records/entries/{s.amended_entry}"' in amendments
     assert "misread the day tank gauge" in amendments and "Oli Operator (demo)" in amendments
