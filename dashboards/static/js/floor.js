@@ -536,6 +536,7 @@
     const now = await response.json();
     const ongoing = (now.findings || []).filter((f) => f.ongoing);
     el.dataset.state = now.in_order ? "good" : "bad";
+    el.title = ongoing.map((f) => f.message).join("\n");
     const drc = (now.drc || []).map((p) => p.name).join(", ");
     el.textContent = now.in_order
       ? "Coverage OK · DRC " + drc

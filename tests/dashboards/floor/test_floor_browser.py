@@ -363,7 +363,8 @@ def test_the_terminal_locks_after_inactivity(browser, base, plant):
     page.fill("#password-form input[name=username]", "oli")
     page.fill("#password-form input[name=password]", password_of("oli"))
     page.click("#password-form button[type=submit]")
-    page.wait_for_url(f"**/floor/{SITE}", timeout=WAIT)
+    page.wait_for_selector("#floor", timeout=WAIT)
+    assert page.url.endswith(f"/floor/{SITE}")
     page.clock.fast_forward((LOCK_AFTER_S - 30) * 1000)
     page.mouse.click(5, 400)  # a touch restarts the count
     page.clock.fast_forward((LOCK_AFTER_S - 30) * 1000)
