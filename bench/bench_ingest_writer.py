@@ -48,7 +48,7 @@ def make_cycles(tags: int, seconds: int) -> list[list[Row]]:
     """One list per poll cycle: every tag at the same second, values varying."""
     return [
         [
-            (T0 + timedelta(seconds=s), tag, 50.0 + ((s * 7 + tag) % 100) * 0.25, 0)
+            (T0 + timedelta(seconds=s), tag, 50.0 + ((s * 7 + tag) % 100) * 0.25, 0, None)
             for tag in range(1, tags + 1)
         ]
         for s in range(seconds)
@@ -98,7 +98,8 @@ def raw_copy(url: str, rows: list[Row], batch: int) -> float:
         for i in range(0, len(rows), batch):
             with conn.transaction(), conn.cursor() as cur:
                 with cur.copy(
-                    "COPY readings (time, tag_id, value, status) FROM STDIN (FORMAT BINARY)"
+                    "COPY readings (time, tag_id, value, status, server_time)"
+                    " FROM STDIN (FORMAT BINARY)"
                 ) as copy:
                     copy.set_types(COPY_TYPES)
                     for row in rows[i : i + batch]:

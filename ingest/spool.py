@@ -27,8 +27,17 @@ from ingest.readings import Row
 
 log = logging.getLogger(__name__)
 
-# time (µs since the epoch, UTC), tag id, has value, value, status
-_ROW = struct.Struct("<qi?di")
+# Payload formats, recorded per batch, so a spool written by an older version
+# still replays after an upgrade.
+# 1: time (µs since the epoch, UTC), tag id, has value, value, status
+_ROW_V1 = struct.Struct("<qi?di")
+# 2: as 1, then has server time, server time (µs since the epoch)
+_ROW = struct.Struct("<qi?di?q")
+FORMAT = 2
+_ADD_FORMAT = tuple(
+    (f"PRAGMA table_info({t})", f"ALTER TABLE {t} ADD COLUMN format INTEGER NOT NULL DEFAULT 1")
+    for t in ("batches", "rejected")
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -36,16 +45,39 @@ _US = timedelta(microseconds=1)
 def encode_rows(rows: Sequence[Row]) -> bytes:
     out = bytearray(_ROW.size * len(rows))
     pack = _ROW.pack_into
-    for i, (t, tag_id, value, status) in enumerate(rows):
+    for i, (t, tag_id, value, status, server) in enumerate(rows):
         has = value is not None
-        pack(out, i * _ROW.size, (t - _EPOCH) // _US, tag_id, has, value if has else 0.0, status)
+        pack(
+            out,
+            i * _ROW.size,
+            (t - _EPOCH) // _US,
+            tag_id,
+            has,
+            value if has else 0.0,
+            status,
+            server is not None,
+            (server - _EPOCH) // _US if server is not None else 0,
+        )
     return bytes(out)
 
 
-def decode_rows(payload: bytes) -> list[Row]:
+def decode_rows(payload: bytes, fmt: int = FORMAT) -> list[Row]:
+    if fmt == 1:
+        return [
+            (_EPOCH + timedelta(microseconds=us), tag_id, value if has else None, status, None)
+            for us, tag_id, has, value, status in _ROW_V1.iter_unpack(payload)
+        ]
+    if fmt != FORMAT:
+        raise ValueError(f"spool batch in unknown format {fmt}: written by a newer version?")
     return [
-        (_EPOCH + timedelta(microseconds=us), tag_id, value if has else None, status)
-        for us, tag_id, has, value, status in _ROW.iter_unpack(payload)
+        (
+            _EPOCH + timedelta(microseconds=us),
+            tag_id,
+            value if has else None,
+            status,
+            _EPOCH + timedelta(microseconds=server_us) if has_server else None,
+        )
+        for us, tag_id, has, value, status, has_server, server_us in _ROW.iter_unpack(payload)
     ]
 
 
@@ -79,6 +111,10 @@ class Spool:
             " last_time INTEGER, payload BLOB NOT NULL,"
             " rejected_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
         )
+        # Spools from before payload format 2 have no format column: their batches are 1.
+        for columns_sql, add_sql in _ADD_FORMAT:
+            if "format" not in {r[1] for r in self._db.execute(columns_sql)}:
+                self._db.execute(add_sql)
         n, rows, size = self._db.execute(
             "SELECT count(*), coalesce(sum(rows), 0), coalesce(sum(length(payload)), 0)"
             " FROM batches"
@@ -101,8 +137,9 @@ class Spool:
         first = min(r[0] for r in rows)
         last = max(r[0] for r in rows)
         self._db.execute(
-            "INSERT INTO batches (rows, first_time, last_time, payload) VALUES (?, ?, ?, ?)",
-            (len(rows), (first - _EPOCH) // _US, (last - _EPOCH) // _US, payload),
+            "INSERT INTO batches (rows, first_time, last_time, payload, format)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (len(rows), (first - _EPOCH) // _US, (last - _EPOCH) // _US, payload, FORMAT),
         )
         self.batches += 1
         self.rows += len(rows)
@@ -119,12 +156,12 @@ class Spool:
         """The oldest batches, at least one, up to about ``max_rows`` readings in all."""
         out: list[tuple[int, list[Row]]] = []
         total = 0
-        for batch_id, n, payload in self._db.execute(
-            "SELECT id, rows, payload FROM batches ORDER BY id"
+        for batch_id, n, payload, fmt in self._db.execute(
+            "SELECT id, rows, payload, format FROM batches ORDER BY id"
         ):
             if out and total + n > max_rows:
                 break
-            out.append((int(batch_id), decode_rows(payload)))
+            out.append((int(batch_id), decode_rows(payload, fmt)))
             total += n
         return out
 
@@ -153,8 +190,8 @@ class Spool:
         )
         self._db.execute("BEGIN")
         self._db.execute(
-            "INSERT INTO rejected (id, rows, first_time, last_time, payload)"
-            " SELECT id, rows, first_time, last_time, payload FROM batches WHERE id <= ?",
+            "INSERT INTO rejected (id, rows, first_time, last_time, payload, format)"
+            " SELECT id, rows, first_time, last_time, payload, format FROM batches WHERE id <= ?",
             (last_id,),
         )
         self.delete_through(last_id)

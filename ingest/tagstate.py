@@ -88,12 +88,16 @@ class TagState:
         when: datetime,
         rows: list[Row],
         events: list[EventChange],
+        server: datetime | None = None,
     ) -> None:
-        """Take one reading: append the row to store (if any) and the event changes."""
+        """Take one reading: append the row to store (if any) and the event changes.
+
+        ``server`` is the OPC UA server timestamp, stored beside ``when``.
+        """
         if not self.stores:
             return
         if should_store(self.last, value, status, t, self.deadband, self.max_interval_s):
-            rows.append((when, self.tag_id, value, status))
+            rows.append((when, self.tag_id, value, status, server))
             self.last = Stored(value, status, t)
         if value is None or not self.limits:
             return

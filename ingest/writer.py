@@ -56,12 +56,14 @@ RECONNECT_MAX_S = 30.0
 # Spooled batches replayed per writer cycle before newer readings are queued behind them.
 REPLAY_CHUNKS_PER_CYCLE = 10
 
-_COPY_DIRECT = "COPY readings (time, tag_id, value, status) FROM STDIN (FORMAT BINARY)"
+_COPY_DIRECT = "COPY readings (time, tag_id, value, status, server_time) FROM STDIN (FORMAT BINARY)"
 _STAGING = "readings_staging"
-_COPY_STAGING = "COPY readings_staging (time, tag_id, value, status) FROM STDIN (FORMAT BINARY)"
+_COPY_STAGING = (
+    "COPY readings_staging (time, tag_id, value, status, server_time) FROM STDIN (FORMAT BINARY)"
+)
 _MERGE = (
-    "INSERT INTO readings (time, tag_id, value, status)"
-    " SELECT time, tag_id, value, status FROM readings_staging"
+    "INSERT INTO readings (time, tag_id, value, status, server_time)"
+    " SELECT time, tag_id, value, status, server_time FROM readings_staging"
     " ON CONFLICT (tag_id, time) DO NOTHING"
 )
 _HEALTH_UPSERT = (
@@ -296,7 +298,7 @@ class Writer:
             self._conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS readings_staging"
                 " (time timestamptz NOT NULL, tag_id integer NOT NULL,"
-                "  value double precision, status integer NOT NULL)"
+                "  value double precision, status integer NOT NULL, server_time timestamptz)"
                 " ON COMMIT DELETE ROWS"
             )
             self._conn.commit()

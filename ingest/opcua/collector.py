@@ -525,7 +525,7 @@ class OpcuaCollector:
         t = when.timestamp()
         if polled:
             before = len(rows)
-            st.observe(value, status, t, when, rows, events)
+            st.observe(value, status, t, when, rows, events, server)
             if len(rows) == before:
                 return
         else:
@@ -543,7 +543,7 @@ class OpcuaCollector:
                 and abs(value - last) <= db
             ):
                 return
-            rows.append((when, st.tag_id, value, status))
+            rows.append((when, st.tag_id, value, status, server))
         self._last_time[h] = when
         self._last_status[h] = status
         self._last_value[h] = value
@@ -569,7 +569,7 @@ class OpcuaCollector:
         rows: list[Row] = []
         events: list[EventChange] = []
         for i, st in enumerate(self.states):
-            rows.append((at, st.tag_id, None, BAD_COMMUNICATION_ERROR))
+            rows.append((at, st.tag_id, None, BAD_COMMUNICATION_ERROR, None))
             self._last_time[i], self._last_status[i] = at, BAD_COMMUNICATION_ERROR
             self._last_value[i] = None
             self._bad_since[i] = at

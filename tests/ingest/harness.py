@@ -38,7 +38,7 @@ class Collected:
 
     def latest(self) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
-        for _, tag_id, value, _ in self.rows:
+        for _, tag_id, value, *_ in self.rows:
             out[self.names[tag_id]] = value
         return out
 

@@ -92,7 +92,7 @@ async def test_every_type_and_word_order_read_from_pymodbus_server() -> None:
         async with c.running():
             await wait_for(lambda: set(c.latest()) == set(expected))
         assert c.latest() == expected
-        assert all(status == GOOD for *_, status in c.rows)
+        assert all(status == GOOD for _, _, _, status, _ in c.rows)
     finally:
         await server.stop()
 

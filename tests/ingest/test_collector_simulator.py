@@ -133,7 +133,7 @@ async def test_faults_through_the_whole_service_every_reading_stored_once(
         await asyncio.sleep(0.6)
     with psycopg.connect(db_url) as conn:
         stored = conn.execute(
-            "SELECT time, tag_id, value, status FROM readings ORDER BY time, tag_id"
+            "SELECT time, tag_id, value, status, server_time FROM readings ORDER BY time, tag_id"
         ).fetchall()
         devices = conn.execute(
             "SELECT count(*) FROM events WHERE kind = 'device' AND ended_at IS NOT NULL"

@@ -85,7 +85,8 @@ async def test_database_restart_mid_ingest_loses_and_duplicates_nothing(
         assert writer.spool.rows == 0
         with psycopg.connect(url) as conn:
             stored = conn.execute(
-                "SELECT time, tag_id, value, status FROM readings ORDER BY time, tag_id"
+                "SELECT time, tag_id, value, status, server_time FROM readings"
+                " ORDER BY time, tag_id"
             ).fetchall()
             health = conn.execute("SELECT count(*) FROM ingest_health").fetchone()
         assert len(stored) == len(taken)

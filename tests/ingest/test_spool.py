@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import struct
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,14 +18,14 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def rows(start: int, n: int) -> list[Row]:
-    return [(T0 + timedelta(seconds=start + i), 7, float(start + i), 0) for i in range(n)]
+    return [(T0 + timedelta(seconds=start + i), 7, float(start + i), 0, None) for i in range(n)]
 
 
 def test_encoding_round_trip_keeps_microseconds_nulls_and_negative_status() -> None:
     data: list[Row] = [
-        (T0 + timedelta(microseconds=123457), 1, 1.5, 0),
-        (T0, 2_000_000_000, None, BAD_COMMUNICATION_ERROR),
-        (T0 - timedelta(days=20000), 3, -0.0, 5),
+        (T0 + timedelta(microseconds=123457), 1, 1.5, 0, None),
+        (T0, 2_000_000_000, None, BAD_COMMUNICATION_ERROR, T0 + timedelta(microseconds=1)),
+        (T0 - timedelta(days=20000), 3, -0.0, 5, T0 - timedelta(days=20000)),
     ]
     assert decode_rows(encode_rows(data)) == data
 
@@ -78,4 +80,31 @@ def test_drop_newest_at_the_limit_keeps_the_oldest(tmp_path: Path) -> None:
     assert results == [True, True, False, False]
     assert [r for _, b in spool.peek(100) for r in b] == rows(0, 20)
     assert spool.dropped_rows == 20
+    spool.close()
+
+
+def test_batches_spooled_by_the_previous_format_still_replay(tmp_path: Path) -> None:
+    """A spool left by a version without server times (payload format 1, no format column)."""
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE batches (id INTEGER PRIMARY KEY AUTOINCREMENT, rows INTEGER NOT NULL,"
+        " first_time INTEGER, last_time INTEGER, payload BLOB NOT NULL)"
+    )
+    us = int((T0 - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1_000_000)
+    payload = struct.pack("<qi?di", us, 7, True, 1.25, 0) + struct.pack(
+        "<qi?di", us, 8, False, 0, 9
+    )
+    old.execute(
+        "INSERT INTO batches (rows, first_time, last_time, payload) VALUES (2, ?, ?, ?)",
+        (us, us, payload),
+    )
+    old.commit()
+    old.close()
+    spool = Spool(path, max_bytes=10**9)
+    spool.append(rows(0, 1))
+    (first_id, first), (_, second) = spool.peek(10)
+    assert first == [(T0, 7, 1.25, 0, None), (T0, 8, None, 9, None)]
+    assert second == rows(0, 1)
+    assert spool.reject_through(first_id) == 2
     spool.close()

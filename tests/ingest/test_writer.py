@@ -22,7 +22,7 @@ OPTIONS = IngestOptions(batch_rows=1000, flush_interval_s=0.05)
 
 def rows(start: int, n: int, tags: int = 3) -> list[Row]:
     return [
-        (T0 + timedelta(seconds=start + i), tag, float(start + i) + tag / 10, 0)
+        (T0 + timedelta(seconds=start + i), tag, float(start + i) + tag / 10, 0, None)
         for i in range(n)
         for tag in range(1, tags + 1)
     ]
@@ -31,7 +31,7 @@ def rows(start: int, n: int, tags: int = 3) -> list[Row]:
 def stored(db_url: str) -> list[tuple]:
     with psycopg.connect(db_url) as conn:
         return conn.execute(
-            "SELECT time, tag_id, value, status FROM readings ORDER BY time, tag_id"
+            "SELECT time, tag_id, value, status, server_time FROM readings ORDER BY time, tag_id"
         ).fetchall()
 
 
@@ -54,11 +54,14 @@ async def test_rows_arrive_once_even_when_written_twice(db_url: str, tmp_path: P
     assert writer.stats.staged_batches == 1
 
 
-async def test_null_values_and_bad_status_are_stored(db_url: str, tmp_path: Path) -> None:
+async def test_null_values_bad_status_and_server_times_are_stored(
+    db_url: str, tmp_path: Path
+) -> None:
     writer = make_writer(db_url, tmp_path)
-    writer.submit([(T0, 5, None, BAD_COMMUNICATION_ERROR)])
+    server = T0 + timedelta(milliseconds=40)
+    writer.submit([(T0, 5, None, BAD_COMMUNICATION_ERROR, None), (T0, 6, 2.5, 0, server)])
     await writer.close()
-    assert stored(db_url) == [(T0, 5, None, -2147155968)]
+    assert stored(db_url) == [(T0, 5, None, -2147155968, None), (T0, 6, 2.5, 0, server)]
 
 
 @pytest.mark.parametrize("always_stage", [False, True])
@@ -94,7 +97,9 @@ async def test_crash_after_commit_before_spool_delete_replays_without_duplicates
     # commit and the delete leaves behind.
     already = rows(0, 50)
     with psycopg.connect(db_url) as conn, conn.cursor() as cur:
-        with cur.copy("COPY readings (time, tag_id, value, status) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY readings (time, tag_id, value, status, server_time) FROM STDIN"
+        ) as copy:
             for r in already:
                 copy.write_row(r)
     spool = Spool(tmp_path / "spool.sqlite", 10**9)
@@ -177,7 +182,7 @@ async def test_a_batch_the_database_refuses_is_set_aside_not_blocking(
     writer = make_writer(db_url, tmp_path)
     writer.submit(rows(0, 10))
     await writer.flush()
-    writer.submit([(T0, 666, 1.0, 0)])
+    writer.submit([(T0, 666, 1.0, 0, None)])
     await writer.flush()  # refused: spooled, then set aside on replay
     writer.retry_now()
     writer.submit(rows(10, 10))
@@ -199,7 +204,7 @@ async def test_committed_batches_mark_their_hours_for_the_trend_rollups(
 
     writer = make_writer(db_url, tmp_path)
     # Two hours of one tag, plus a replayed overlap that takes the staging path.
-    batch = [(T0 + timedelta(minutes=m), 7, float(m), 0) for m in range(120)]
+    batch = [(T0 + timedelta(minutes=m), 7, float(m), 0, None) for m in range(120)]
     writer.submit(batch)
     await writer.flush()
     writer.submit(batch[-10:])

@@ -129,6 +129,12 @@ async def test_none_security_stores_what_the_server_publishes_with_status(
     assert rows["aeration.do"][-1][1:] == (None, stored(0x80000000))
     assert rows["effluent.turbidity"][-1][1:] == (None, stored(ua.StatusCodes.BadSensorFailure))
     assert snapshot["state"] == "up" and snapshot["monitored_items"] == len(names)
+    with psycopg.connect(db_url) as conn:
+        # The server's timestamp is kept beside the source timestamp of every value.
+        (without_server_time,) = conn.execute(
+            "SELECT count(*) FILTER (WHERE server_time IS NULL) FROM readings"
+        ).fetchone() or (None,)
+    assert without_server_time == 0
     assert snapshot["protocol"] == "opcua" and snapshot["notifications"] >= len(names)
     with psycopg.connect(db_url) as conn:
         (health,) = conn.execute(
