@@ -31,7 +31,7 @@ from dashboards.coverage_view import (
     shift_month,
 )
 from dashboards.exports.plant_day import month_bounds, month_days
-from dashboards.regulator_view import entry_summary, kind_label, show_value
+from dashboards.regulator_view import entry_href, entry_summary, kind_label, show_value
 from logbook.auth.sessions import Principal
 
 router = APIRouter(tags=["pages"])
@@ -153,5 +153,6 @@ async def chief_page(
             "entry_summary": entry_summary,
             "kind_label": kind_label,
             "show_value": show_value,
+            "entry_href": entry_href(str(request.url_for("record_entry_page", entry_id=0))),
         },
     )

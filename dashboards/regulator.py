@@ -17,7 +17,13 @@ from dashboards.access import page_role
 from dashboards.assets import templates
 from dashboards.chief import pick_site
 from dashboards.exports.plant_day import day_bounds
-from dashboards.regulator_view import amendment_views, entry_summary, kind_label, show_value
+from dashboards.regulator_view import (
+    amendment_views,
+    entry_href,
+    entry_summary,
+    kind_label,
+    show_value,
+)
 from logbook import store
 from logbook.api.common import not_found
 from logbook.auth.sessions import Principal
@@ -67,8 +73,9 @@ def exports_context(sites: list[dict[str, Any]], code: str, month: str | None) -
     return panel_context(sites, code, month)
 
 
-def _helpers(tz: ZoneInfo) -> dict[str, Any]:
+def _helpers(request: Request, tz: ZoneInfo) -> dict[str, Any]:
     return {
+        "entry_href": entry_href(str(request.url_for("record_entry_page", entry_id=0))),
         "tz": tz,
         "entry_summary": entry_summary,
         "kind_label": kind_label,
@@ -125,7 +132,7 @@ async def regulator_page(
             "samples": samples,
             "names": names,
             "amended_entries": sum(1 for e in entries if e["amended"]),
-            **_helpers(tz),
+            **_helpers(request, tz),
             **exports_context(sites, site["code"], month),
         },
     )
@@ -148,5 +155,11 @@ async def record_entry_page(request: Request, user: Reader, entry_id: int) -> HT
     return templates.TemplateResponse(
         request,
         "regulator_entry.html",
-        {"user": user, "site": site, "e": entry, "names": names, **_helpers(ZoneInfo(row[2]))},
+        {
+            "user": user,
+            "site": site,
+            "e": entry,
+            "names": names,
+            **_helpers(request, ZoneInfo(row[2])),
+        },
     )

@@ -26,6 +26,14 @@ UNNAMED = frozenset({"text", "description", "finding", "response"})
 MAX_SUMMARY = 160
 
 
+def entry_href(url_for_zero: str) -> str:
+    """The entry page's URL up to the id, from its URL for entry 0: one ``url_for`` a page
+    rather than one a link (each costs about half a millisecond)."""
+    if not url_for_zero.endswith("/0"):
+        raise ValueError(f"not an entry URL for id 0: {url_for_zero!r}")
+    return url_for_zero[:-1]
+
+
 def kind_label(kind: str) -> str:
     return kind.replace("_", " ").capitalize()
 

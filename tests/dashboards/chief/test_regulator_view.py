@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboards.regulator_view import amendment_views, changes_of, entry_summary, show_value
+from dashboards.regulator_view import (
+    amendment_views,
+    changes_of,
+    entry_href,
+    entry_summary,
+    show_value,
+)
 
 DENVER = ZoneInfo("America/Denver")
 
@@ -82,3 +88,9 @@ def test_amendment_views_name_who_when_why():
     ]
     assert views[0].at.isoformat() == "2026-03-02T10:00:00-07:00"
     assert [(c.field, c.before, c.after) for c in views[1].changes] == [("value", "—", "3.1")]
+
+
+def test_entry_href_is_the_url_up_to_the_id():
+    assert entry_href("http://h:8000/records/entries/0") == "http://h:8000/records/entries/"
+    with pytest.raises(ValueError, match="not an entry URL"):
+        entry_href("http://h:8000/records/entries/10")
