@@ -349,7 +349,42 @@ def test_close_and_sign_the_shift(terminal, plant):
     assert signed == [("casey",)]
     notes = rows(plant, "SELECT body FROM handoff_notes")
     assert notes == [("Blower 2 fault acknowledged, watch it",)]
+
+
+def test_the_next_drc_acknowledges_the_handoff(terminal, plant):
+    page = terminal
+    page.click("#open-shift")
+    page.fill("#f-label", "Swing")
+    page.click("#entry-save")
+    page.wait_for_selector(".handoff [data-ack-note]", timeout=WAIT)
+    assert "Blower 2 fault acknowledged, watch it" in page.locator(".handoff").inner_text()
+    page.click(".handoff [data-ack-note]")
+    assert toast(page) == "Handoff acknowledged"
+    page.wait_for_selector(".handoff", state="detached", timeout=WAIT)
+    acks = rows(
+        plant,
+        "SELECT p.username, s.label FROM handoff_acks a JOIN people p"
+        " ON p.id = a.acknowledged_by JOIN shifts s ON s.id = a.to_shift_id",
+    )
+    assert acks == [("casey", "Swing")]
     assert page.console.errors == []
+
+
+def test_the_login_page_says_when_logins_are_locked_out(browser, base):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=base)
+    page = context.new_page()
+    page.goto("/login")
+    messages = []
+    for _ in range(6):
+        page.fill("#password-form input[name=username]", "tess")
+        page.fill("#password-form input[name=password]", "not-her-password")
+        page.click("#password-form button[type=submit]")
+        page.wait_for_selector(".login-bad", timeout=WAIT)
+        messages.append(page.locator("#login-message").inner_text())
+        page.evaluate("document.getElementById('login-message').className = ''")
+    assert messages[:5] == ["Wrong user name, password or PIN."] * 5
+    assert messages[5].startswith("Too many failed logins. Wait ")
+    context.close()
 
 
 def test_the_terminal_locks_after_inactivity(browser, base, plant):
