@@ -315,7 +315,8 @@ def parse_map(
     if root is None:
         raise MapError([f"{path}:1: the map is empty"])
     r = _Reader(path)
-    top = r.mapping(root, "map", ("site", "modbus", "opcua", "tags"), ("site", "tags"))
+    # permit: is the exports' (dashboards/exports/permit.py); the simulator has no use for it.
+    top = r.mapping(root, "map", ("site", "modbus", "opcua", "tags", "permit"), ("site", "tags"))
     if top is None:
         raise MapError(r.problems)
 
