@@ -18,8 +18,9 @@ import typer
 
 from clearwell.db import CONNECT_TIMEOUT_S, explain_connect_error
 from clearwell.errors import ClearwellError
-from clearwell.settings import get_settings
+from clearwell.settings import Settings, get_settings
 from dashboards.exports import bundle, service
+from dashboards.exports.permit import site_file
 from dashboards.exports.signing_key import load_public_pem
 
 export_app = typer.Typer(no_args_is_help=True, help="What regulators receive, for a month.")
@@ -170,9 +171,25 @@ def verify_bundle(path: Path, public_key: Path | None) -> bool:
 
 
 def register(app: typer.Typer) -> None:
+    from clearwell import cli
     from logbook import cli as logbook_cli
 
     app.add_typer(export_app, name="export")
+    cli.DEMO_SEEDERS.append(("exports: the demo site file with its permit", seed_demo_site_file))
     # `clearwell verify BUNDLE.zip` is the logbook's command; it may not import the
     # dashboards, so the composition happens here, where both are known.
     logbook_cli.BUNDLE_VERIFIER = verify_bundle
+
+
+def seed_demo_site_file(settings: Settings) -> None:
+    """Put the demo plant's map (its permit included) where the exports look for it.
+
+    Left alone when present, so a permit edited for the demo survives a restart.
+    """
+    from simulators.address_map import DEFAULT_MAP
+
+    target = site_file(settings.data_dir, "demo-wwtp")
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(DEFAULT_MAP.read_text(encoding="utf-8"), encoding="utf-8")
