@@ -22,7 +22,7 @@ BEFORE_LOOKBACK = timedelta(days=2)
 LATEST_LOOKBACK = timedelta(days=30)
 
 _EXPECTED_INTERVAL = sql.SQL(
-    "COALESCE(ts.expected_interval_s, ss.expected_interval_s, {})::float8"
+    "COALESCE(ts.expected_interval_s, t.expected_interval_s, ss.expected_interval_s, {})::float8"
 ).format(sql.Literal(DEFAULT_EXPECTED_INTERVAL_S))
 
 _TAG_COLUMNS = sql.SQL(

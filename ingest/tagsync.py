@@ -33,6 +33,7 @@ _FIELDS = (
     "limit_lo",
     "limit_hi",
     "limit_hi_hi",
+    "expected_interval_s",
 )
 _LOCK = 0x696E6773  # "ings": one sync at a time
 
@@ -53,7 +54,24 @@ class SyncResult:
         )
 
 
-def desired_row(tag: Tag) -> dict[str, Any]:
+def expected_interval_s(config: SiteConfig, tag: Tag) -> float | None:
+    """How often a healthy source gives this tag a new stored reading, or None if unknown.
+
+    Polled tags are stored every poll, or with a deadband at least every max interval;
+    a subscribed OPC UA tag is reported on change only, so its silence says nothing.
+    """
+    if tag.source == "modbus" and tag.modbus is not None:
+        every = config.device(tag.modbus.device).poll_interval_s
+    elif tag.source == "opcua" and tag.opcua is not None and tag.opcua.mode == "poll":
+        every = tag.opcua.sampling_interval_s
+    else:
+        return None
+    if tag.deadband is not None:
+        return max(every, tag.max_interval_s or config.ingest.default_max_interval_s)
+    return every
+
+
+def desired_row(config: SiteConfig, tag: Tag) -> dict[str, Any]:
     lo, hi = tag.eng_range if tag.eng_range else (None, None)
     return {
         "name": tag.name,
@@ -67,6 +85,7 @@ def desired_row(tag: Tag) -> dict[str, Any]:
         "limit_lo": tag.limits.lo,
         "limit_hi": tag.limits.hi,
         "limit_hi_hi": tag.limits.hi_hi,
+        "expected_interval_s": expected_interval_s(config, tag),
     }
 
 
@@ -125,13 +144,13 @@ def sync_tags(conn: psycopg.Connection[Any], config: SiteConfig, source: str = "
                     (f"x--renaming--{known_id}", known_id),
                 )
         new = [tag for tag, known_id, _ in plan if known_id is None]
-        for tag, tag_id in zip(new, _create_many(conn, site_id, new, source), strict=True):
+        for tag, tag_id in zip(new, _create_many(conn, config, site_id, new, source), strict=True):
             result.created.append(tag.name)
             result.tag_ids[tag.name] = tag_id
         for tag, known_id, current in plan:
             if known_id is not None:
                 tag_id = known_id
-                changed = _update(conn, tag_id, tag, current, source)
+                changed = _update(conn, config, tag_id, tag, current, source)
                 if current["name"] != tag.name:
                     result.renamed.append((current["name"], tag.name))
                 elif changed:
@@ -164,7 +183,7 @@ def _site(conn: psycopg.Connection[Any], config: SiteConfig) -> int:
 
 
 def _create_many(
-    conn: psycopg.Connection[Any], site_id: int, tags: list[Tag], source: str
+    conn: psycopg.Connection[Any], config: SiteConfig, site_id: int, tags: list[Tag], source: str
 ) -> list[int]:
     """Insert new tags, their keys and 'created' history; ids in the order of ``tags``.
 
@@ -178,9 +197,10 @@ def _create_many(
         try:
             cur.executemany(
                 "INSERT INTO tags (site_id, name, description, unit, source_protocol, address,"
-                " eng_low, eng_high, limit_lo_lo, limit_lo, limit_hi, limit_hi_hi)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                [(site_id, *(desired_row(t)[f] for f in _FIELDS)) for t in tags],
+                " eng_low, eng_high, limit_lo_lo, limit_lo, limit_hi, limit_hi_hi,"
+                " expected_interval_s)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                [(site_id, *(desired_row(config, t)[f] for f in _FIELDS)) for t in tags],
                 returning=True,
             )
         except psycopg.errors.UniqueViolation as exc:
@@ -207,9 +227,14 @@ def _create_many(
 
 
 def _update(
-    conn: psycopg.Connection[Any], tag_id: int, tag: Tag, current: dict[str, Any], source: str
+    conn: psycopg.Connection[Any],
+    config: SiteConfig,
+    tag_id: int,
+    tag: Tag,
+    current: dict[str, Any],
+    source: str,
 ) -> bool:
-    wanted = desired_row(tag)
+    wanted = desired_row(config, tag)
     changed = [f for f in _FIELDS if wanted[f] != current[f]]
     if not changed:
         return False
@@ -220,7 +245,7 @@ def _update(
         conn.execute(
             "UPDATE tags SET name = %s, description = %s, unit = %s, source_protocol = %s,"
             " address = %s, eng_low = %s, eng_high = %s, limit_lo_lo = %s, limit_lo = %s,"
-            " limit_hi = %s, limit_hi_hi = %s WHERE id = %s",
+            " limit_hi = %s, limit_hi_hi = %s, expected_interval_s = %s WHERE id = %s",
             (*(wanted[f] for f in _FIELDS), tag_id),
         )
     except psycopg.errors.UniqueViolation:

@@ -7,7 +7,7 @@ import pytest
 
 from clearwell.errors import ClearwellError
 from ingest.config import parse_config
-from ingest.tagsync import sync_tags
+from ingest.tagsync import expected_interval_s, sync_tags
 
 BASE = """\
 site: {code: sync-site, name: Sync Site, timezone: America/Denver}
@@ -156,3 +156,57 @@ def test_rename_onto_a_foreign_tag_is_a_clear_error(db_url: str) -> None:
         conn.rollback()
         names = conn.execute("SELECT name FROM tags ORDER BY name").fetchall()
         assert names == [("flow",), ("ph",)]  # nothing of the failed sync was kept
+
+
+SAMPLING = """\
+site: {code: sampling-site, name: Sampling Site}
+modbus:
+  devices:
+    - {name: fast, host: 127.0.0.1, poll_interval_s: 2}
+    - {name: slow, host: 127.0.0.1, poll_interval_s: 120}
+opcua:
+  servers:
+    - {name: scada, endpoint: "opc.tcp://127.0.0.1:4840/"}
+ingest: {default_max_interval_s: 90}
+tags:
+  - {name: every-poll, modbus: {device: fast, register: holding, address: 0}}
+  - {name: deadband, deadband: 0.5, modbus: {device: fast, register: holding, address: 1}}
+  - {name: deadband-max, deadband: 0.5, max_interval_s: 30,
+     modbus: {device: fast, register: holding, address: 2}}
+  - {name: slow-poll, deadband: 0.5, max_interval_s: 30,
+     modbus: {device: slow, register: holding, address: 0}}
+  - {name: subscribed, source: opcua, opcua: {server: scada, node_id: "ns=2;s=A"}}
+  - {name: polled, source: opcua,
+     opcua: {server: scada, node_id: "ns=2;s=B", mode: poll, sampling_interval_s: 5}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("every-poll", 2.0),  # stored at every poll
+        ("deadband", 90.0),  # by exception: at least every default_max_interval_s
+        ("deadband-max", 30.0),
+        ("slow-poll", 120.0),  # never more often than the device is polled
+        ("subscribed", None),  # reported on change only: silence says nothing
+        ("polled", 5.0),
+    ],
+)
+def test_expected_interval_follows_how_the_tag_is_collected(tag: str, expected: float) -> None:
+    site = parse_config(SAMPLING)
+    assert expected_interval_s(site, next(t for t in site.tags if t.name == tag)) == expected
+
+
+def test_expected_interval_is_synced_and_its_changes_recorded(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        result = sync_tags(conn, parse_config(SAMPLING), "site.yaml")
+        rows = dict(
+            conn.execute(
+                "SELECT name, expected_interval_s FROM tags WHERE site_id = %s",
+                (result.site_id,),
+            ).fetchall()
+        )
+        assert rows["every-poll"] == 2.0 and rows["subscribed"] is None
+        sync_tags(conn, parse_config(SAMPLING.replace("poll_interval_s: 2", "poll_interval_s: 4")))
+        tag_id = result.tag_ids["every-poll"]
+        assert ("expected_interval_s", "2", "4") in history(conn, tag_id)
