@@ -128,18 +128,21 @@ async def alarms(conn: Conn, site_id: int) -> list[dict[str, Any]]:
     return [r for r in rows if r["id"] not in done][:MAX_ALARMS]
 
 
-async def minute_averages(
-    conn: Conn, tag_ids: list[int], since: datetime
+async def spark_points(
+    conn: Conn, tag_ids: list[int], since: datetime, step_s: int
 ) -> dict[int, list[tuple[float, float | None]]]:
-    """Per tag, (minute start in epoch seconds, average of its good samples) since ``since``."""
+    """Per tag, (bucket start in epoch seconds, average of its good samples) since ``since``,
+    in ``step_s`` buckets re-aggregated exactly from the minute rollups."""
     out: dict[int, list[tuple[float, float | None]]] = {t: [] for t in tag_ids}
     if not tag_ids:
         return out
     async with conn.cursor() as cur:
         await cur.execute(
-            """SELECT tag_id, extract(epoch FROM bucket)::float8, avg FROM readings_1m
-               WHERE tag_id = ANY(%s) AND bucket >= %s ORDER BY tag_id, bucket""",
-            (tag_ids, since),
+            """SELECT tag_id, extract(epoch FROM time_bucket(make_interval(secs => %s), bucket))
+                      ::float8 AS t, sum(sum) / nullif(sum(n_good), 0)
+               FROM readings_1m WHERE tag_id = ANY(%s) AND bucket >= %s
+               GROUP BY 1, 2 ORDER BY 1, 2""",
+            (step_s, tag_ids, since),
             prepare=False,
         )
         for tag_id, t, avg in await cur.fetchall():
