@@ -112,10 +112,11 @@ async def test_a_rehashed_row_still_breaks_the_next_link(api):
     assert "BROKEN at seq 8" in result.stderr
 
 
-def test_verify_with_a_path_is_reserved_for_bundles(db_url, tmp_path):
-    result = run_cli("verify", str(tmp_path / "bundle.zip"), db_url=db_url)
+def test_verify_with_a_path_checks_that_bundle_and_names_a_missing_one(db_url, tmp_path):
+    missing = tmp_path / "bundle.zip"
+    result = run_cli("verify", str(missing), db_url=db_url)
     assert result.returncode == 1
-    assert "not yet supported" in result.stderr
+    assert f"{missing}: cannot read" in result.stderr
 
 
 async def test_concurrent_appends_do_not_fork_the_chain(db_url):
