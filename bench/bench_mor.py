@@ -185,10 +185,6 @@ def time_raw_baseline(url: str, permit: Permit, tag: str, repeat: int) -> list[f
 async def time_refresh_tag_day(url: str, tag_id: int) -> float:
     lo = month_bounds(YEAR, MONTH, TZ)[0] + timedelta(days=10)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        # A first day to give the rollup tables statistics (see bench/README.md).
-        await mark_range(conn, lo - timedelta(days=1), lo, [tag_id])
-        await refresh_all(conn, wait_for_lock=True)
-        await conn.execute("ANALYZE readings_1m")
         await mark_range(conn, lo, lo + timedelta(days=1), [tag_id])
         t0 = time.perf_counter()
         await refresh_all(conn, wait_for_lock=True)

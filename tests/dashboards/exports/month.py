@@ -128,14 +128,10 @@ LATE_FROM = date(2025, 11, 28)
 
 
 async def _refresh(db_url: str) -> None:
-    from dashboards.rollups import refresh_once
+    from dashboards.rollups import refresh_all
 
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
-        while (await refresh_once(conn)).marks:
-            # Without statistics on the fresh rollup tables the refresh's plans degrade
-            # from 0.3 s to 7-16 s a round (reported to the rollups' owner).
-            await conn.execute("ANALYZE readings_1m")
-            await conn.execute("ANALYZE readings_1h")
+        await refresh_all(conn, wait_for_lock=True)
 
 
 def _person(conn: psycopg.Connection[Any], username: str) -> int:
