@@ -6,7 +6,7 @@ have no statistics yet (autovacuum analyses a chunk a minute or so after its fir
 rows). The bench loads ``--tags`` minute-data tags for ``--days`` days into a fresh
 migrated database (the tests' server: ``CLEARWELL_TEST_DATABASE_URL`` or a
 throwaway local cluster), marks every (tag, hour) as one writer batch of the whole
-history does (tag by tag), and times each refresh round, in the same run, of:
+history does, and times each refresh round, in the same run, of:
 
 * the refresh as it is (``dashboards.rollups``);
 * baseline: the same refresh with the earlier minute delete (dirty hours joined to
@@ -68,15 +68,18 @@ def load(url: str, tags: int, days: int) -> int:
                FROM tags g, generate_series(%s, %s - interval '1 minute', interval '1 minute') t""",
             (START, end),
         )
-        # What one writer batch of the whole history leaves: its marks tag by tag.
-        marks = conn.execute(
-            """INSERT INTO rollup_dirty (tag_id, bucket_hour, from_time)
-               SELECT g.id, h, h FROM tags g,
-                      generate_series(%s, %s - interval '1 hour', interval '1 hour') h
-               ORDER BY g.id, h""",
+        # Marked as the writer marks one batch of the whole history (the exports' test
+        # month does so): the earliest time of each (tag, hour) through
+        # clearwell_mark_dirty, whose grouping leaves the marks in no particular order,
+        # so a round's hours spread over the whole range and meet earlier rounds' rows.
+        row = conn.execute(
+            """SELECT clearwell_mark_dirty(array_agg(g.id ORDER BY g.id, h),
+                                           array_agg(h ORDER BY g.id, h))
+               FROM tags g, generate_series(%s, %s - interval '1 hour', interval '1 hour') h""",
             (START, end),
-        ).rowcount
-        return marks
+        ).fetchone()
+        assert row
+        return int(row[0])
 
 
 async def refresh_rounds(url: str, analyze: bool) -> list[float]:
