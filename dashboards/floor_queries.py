@@ -6,13 +6,14 @@ the page costs the same with a year of data as with a day.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from dashboards.queries import _TAG_COLUMNS, _TAG_FROM, LATEST_LOOKBACK
 from logbook import store
 
 # A closed shift stays on the terminal until signed, for this long.
@@ -126,6 +127,33 @@ async def alarms(conn: Conn, site_id: int) -> list[dict[str, Any]]:
     )
     done = {r["event_id"] for r in acked}
     return [r for r in rows if r["id"] not in done][:MAX_ALARMS]
+
+
+async def latest_readings(conn: Conn, site: str) -> tuple[datetime, list[dict[str, Any]]]:
+    """As ``dashboards.queries.latest_readings``: each current tag's latest reading (or none)
+    and the database's now, with the lookback bound as a value rather than ``now() - …``.
+
+    A bound value lets the planner skip the hypertable's older chunks when it plans (a year
+    of daily chunks: 22 ms -> 1.5 ms for 41 tags); ``now()`` is only known at run time.
+    """
+    query = sql.SQL(
+        """SELECT {}, l.time, l.value, l.status, now() AS now {}
+           LEFT JOIN LATERAL (
+               SELECT r.time, r.value, r.status FROM readings r
+               WHERE r.tag_id = t.id AND r.time > %s
+               ORDER BY r.time DESC LIMIT 1) l ON true
+           WHERE s.code = %s AND t.retired_at IS NULL
+           ORDER BY t.name"""
+    ).format(_TAG_COLUMNS, _TAG_FROM)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, (datetime.now(UTC) - LATEST_LOOKBACK, site), prepare=False)
+        rows = await cur.fetchall()
+        if rows:
+            return rows[0]["now"], rows
+        await cur.execute("SELECT now() AS now")
+        now_row = await cur.fetchone()
+        assert now_row is not None
+        return now_row["now"], rows
 
 
 async def spark_points(
