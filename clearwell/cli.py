@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import sys
@@ -104,7 +105,11 @@ def serve(
     settings = get_settings()
     _setup_logging(settings)
     server = _uvicorn_server(settings, host, port)
-    asyncio.run(server.serve())  # type: ignore[attr-defined]
+    # The app's modules and models are loaded and live as long as the process: out of
+    # the cyclic collector's sight, a full collection is no longer a 100 ms pause.
+    gc.freeze()
+    # run(), not asyncio.run(serve()): uvicorn's loop factory picks uvloop.
+    server.run()  # type: ignore[attr-defined]
 
 
 @app.command()
