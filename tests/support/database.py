@@ -95,7 +95,7 @@ class DatabaseServer:
         return with_dbname(self.admin_url, name)
 
     def drop_database(self, url: str) -> None:
-        name = conninfo_to_dict(url)["dbname"]
+        name = str(conninfo_to_dict(url)["dbname"])
         with self._admin() as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
