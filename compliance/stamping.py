@@ -13,6 +13,7 @@ appends an ``entry_staffing_revisions`` row for each entry whose stamp changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from bisect import bisect_right
 from collections import defaultdict
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.types.json import Jsonb
 
 from compliance.adapter import EntryFact, Loaded, NoProfile, Site, load
@@ -50,10 +52,15 @@ WHERE e.id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM entry_staffing st WHERE st.en
 ORDER BY e.site_id, 3, e.id
 """
 
+# The stamps travel as one jsonb array, paired with the ids by position: a jsonb[]
+# parameter costs psycopg an adapter per element, about 0.1 ms of CPU on every write.
 _INSERT_SQL = """
 INSERT INTO entry_staffing (entry_id, stamp)
-SELECT i, s FROM unnest(%s::bigint[], %s::jsonb[]) AS u(i, s)
+SELECT u.i, s.stamp
+FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(i, n)
+JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS s(stamp, n) USING (n)
 ON CONFLICT (entry_id) DO NOTHING
+RETURNING entry_id
 """
 
 
@@ -95,10 +102,12 @@ async def _compute(
 async def _insert(conn: psycopg.AsyncConnection[Any], stamps: Mapping[int, dict[str, Any]]) -> int:
     if not stamps:
         return 0
+    # The entries were unstamped when read, in this transaction. The result is read
+    # (in pipeline mode, one round trip) so that a failing insert fails here, inside the
+    # savepoint, rather than at the caller's COMMIT, taking the entry with it.
     ids = list(stamps)
-    # Nothing is read back: in pipeline mode the insert travels with the commit. The
-    # entries were unstamped when read, in this transaction.
-    await conn.execute(_INSERT_SQL, (ids, [Jsonb(stamps[i]) for i in ids]))
+    cur = await conn.execute(_INSERT_SQL, (ids, Jsonb([stamps[i] for i in ids])))
+    await cur.fetchall()
     return len(ids)
 
 
@@ -123,6 +132,8 @@ async def stamp_entries(
     if not entry_ids:
         return 0
     try:
+        if _in_pipelined_transaction(conn):
+            return await _stamp_in_savepoint(conn, entry_ids, now or datetime.now(UTC))
         async with conn.transaction():
             return await _stamp(conn, entry_ids, now or datetime.now(UTC))
     except Exception:
@@ -130,6 +141,39 @@ async def stamp_entries(
             raise
         log.exception("staffing stamps for entries %s failed; left for the stamp pass", entry_ids)
         return 0
+
+
+def _in_pipelined_transaction(conn: psycopg.AsyncConnection[Any]) -> bool:
+    pgconn = conn.pgconn
+    return (
+        pgconn.pipeline_status != pq.PipelineStatus.OFF
+        and pgconn.transaction_status == pq.TransactionStatus.INTRANS
+    )
+
+
+async def _stamp_in_savepoint(
+    conn: psycopg.AsyncConnection[Any], entry_ids: Sequence[int], now: datetime
+) -> int:
+    """``_stamp`` in a savepoint whose commands travel in the caller's pipeline.
+
+    ``conn.transaction()`` on a pipelined connection syncs the pipeline on the way in
+    and out, twice each: four round trips on every entry write. Here SAVEPOINT and
+    RELEASE are queued with the statements around them; only a failure syncs, to leave
+    the aborted pipeline before rolling back to the savepoint.
+    """
+    await conn.execute("SAVEPOINT stamp_entries")
+    try:
+        stamped = await _stamp(conn, entry_ids, now)
+    except BaseException:
+        # Entering a nested pipeline syncs; what failed was already raised.
+        with contextlib.suppress(psycopg.Error):
+            async with conn.pipeline():
+                pass
+        await conn.execute("ROLLBACK TO SAVEPOINT stamp_entries")
+        await conn.execute("RELEASE SAVEPOINT stamp_entries")
+        raise
+    await conn.execute("RELEASE SAVEPOINT stamp_entries")
+    return stamped
 
 
 async def _stamp(
