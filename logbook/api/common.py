@@ -54,6 +54,10 @@ async def transaction(
     and travel with the next one that is, and the audit append, which reads nothing,
     goes out together with the COMMIT. So the audit chain's lock is held for the
     database's own work, never for a round trip to this process.
+
+    The COMMIT is queued, not ``conn.commit()``, which would sync the pipeline once
+    more before leaving it syncs again: the pipeline's exit sends it, and raises if it
+    fails.
     """
     try:
         async with request.app.state.pool.connection() as conn, conn.pipeline():
@@ -63,7 +67,7 @@ async def transaction(
                 with contextlib.suppress(psycopg.Error):
                     await conn.rollback()
                 raise
-            await conn.commit()
+            await conn.execute("COMMIT")
     except Denied as d:
         if user is None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, d.reason) from None
