@@ -44,9 +44,9 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from clearwell.migrate import migrate
+from compliance.demo import seed_async as seed_compliance_demo
 from logbook import audit
 from logbook.auth import secrets
-from logbook.demo import seed_async
 from logbook.people import create_person
 from tests.support.pg_cluster import free_port
 
@@ -128,11 +128,25 @@ def server(url: str, pool_max: int) -> Iterator[tuple[str, int]]:
 async def prepare(url: str, clients: int) -> None:
     # Cheap hashes for the bench people: logins are not what is measured here.
     secrets.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    await seed_async(url)
+    # The demo site with its compliance profile (UT, class II), so every entry write's
+    # staffing stamp really computes, as at a plant that uses compliance.
+    await seed_compliance_demo(url)
+    today = datetime.now(UTC).date()
     async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
         for i in range(clients):
-            await create_person(
+            person = await create_person(
                 conn, audit.SYSTEM, f"bench-op-{i:02d}", f"Bench Operator {i}", "operator", PASSWORD
+            )
+            await conn.execute(
+                "INSERT INTO operator_certificates (person_id, state, category, grade, number,"
+                " kind, issued, expires) VALUES (%s, 'UT', 'treatment', %s, %s, 'full', %s, %s)",
+                (
+                    person,
+                    "II" if i % 2 else "III",
+                    f"BENCH-{i:02d}",
+                    today - timedelta(days=400),
+                    today + timedelta(days=700),
+                ),
             )
 
 
@@ -412,5 +426,12 @@ def main(argv: list[str]) -> int:
             )
         with psycopg.connect(url) as conn:
             result = audit.verify(conn)
+            stamped, written = conn.execute(
+                "SELECT count(st.entry_id), count(*) FROM entries e"
+                " LEFT JOIN entry_staffing st ON st.entry_id = e.id"
+                " JOIN people p ON p.id = e.recorded_by WHERE p.username LIKE 'bench-op-%'"
+                " AND e.client_key IS NOT NULL"
+            ).fetchone()  # type: ignore[misc]
+        print(f"staffing stamps: {stamped} of the {written} entries written through the API")
         print(f"audit chain after the run: {result.rows} rows, broken: {result.broken}")
     return 0
