@@ -336,3 +336,19 @@ async def test_a_backlog_of_marks_for_one_hour_goes_in_one_round(db_url):
         assert await pending_marks(aconn) == 0
     with psycopg.connect(db_url) as conn:
         assert_matches(conn, rows)
+
+
+def test_dirty_hours_match_a_plain_reference_when_rows_share_time_objects():
+    """The writer's batches hold runs of rows sharing one datetime (one poll cycle)."""
+    import random
+
+    rng = random.Random(7)
+    base = datetime(2026, 3, 1, 9, 40, tzinfo=UTC)
+    cycles = [base + timedelta(seconds=rng.randrange(0, 4 * 3600)) for _ in range(40)]
+    rows = [(when, tag, 1.0, 0) for when in cycles for tag in rng.sample(range(1, 9), 5)]
+    reference: dict[tuple[int, datetime], datetime] = {}
+    for when, tag, *_ in rows:
+        key = (tag, when.replace(minute=0, second=0, microsecond=0))
+        reference[key] = min(when, reference.get(key, when))
+    keys = sorted(reference)
+    assert dirty_hours(rows) == ([k[0] for k in keys], [reference[k] for k in keys])
