@@ -296,6 +296,7 @@ def test_offline_entries_arrive_exactly_once_when_the_link_returns(terminal, pla
     page.unroute("**/api/entries")
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector('#queue-status[data-count="0"]', state="attached", timeout=WAIT)
+    assert toast(page) == "Sent: Note"
     text = "Written while the link was down"
     assert rows(plant, "SELECT count(*) FROM entries WHERE data->>'text' = %s", text) == [(1,)]
     keys = rows(plant, "SELECT client_key FROM entries WHERE data->>'text' = %s", text)
