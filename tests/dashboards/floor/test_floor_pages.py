@@ -112,6 +112,8 @@ async def test_tiles_show_only_good_fresh_numbers_as_current(plant):
         ph = tile(html, "effluent.ph")
         assert 'data-state="good"' in ph and ">9.100<" in ph and "HI" in ph
         assert f'data-ack="{plant.alarm_id}"' in ph
+        # A tile's name opens its trend.
+        assert 'href="/trends?site=plant1&amp;tag=effluent.ph&amp;period=8h"' in ph
         stale = tile(html, "effluent.turbidity")
         assert 'data-state="stale"' in stale and "0.420" in stale and "STALE" in stale
         assert 'tile-number">0.420' not in stale
