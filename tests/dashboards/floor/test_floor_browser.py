@@ -163,6 +163,11 @@ def test_open_a_shift_and_add_crew(terminal, plant):
     crew = rows(plant, "SELECT p.username, c.shift_role FROM shift_crew c"
                        " JOIN people p ON p.id = c.person_id ORDER BY c.id")  # fmt: skip
     assert crew == [("casey", "drc"), ("oli", "operator")]
+    # Oli goes home early: the departure is recorded, and he shows as gone.
+    page.locator(".crew-member:has-text('Oli Op') [data-depart]").click()
+    assert toast(page) == "Oli Op left"
+    page.wait_for_selector(".crew-left:has-text('Oli Op')", timeout=WAIT)
+    assert rows(plant, "SELECT count(*) FROM crew_departures") == [(1,)]
     # Coverage comes from the compliance engine: nobody on this crew holds a certificate.
     page.wait_for_selector("#coverage:not([data-state=loading])", timeout=WAIT)
     assert page.locator("#coverage").get_attribute("data-state") == "bad"
