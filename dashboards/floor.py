@@ -94,7 +94,7 @@ async def floor_home(request: Request, user: FloorPage) -> RedirectResponse:
 
 
 async def _tiles(conn: fq.Conn, site: dict[str, Any], alarms: list[Alarm]) -> list[Tile]:
-    now, rows = await fq.latest_readings(conn, site["code"])
+    now, rows = await queries.latest_readings(conn, site["code"])
     zone = ZoneInfo(site["timezone"])
     since = now - SPARK_WINDOW
     buckets = await fq.spark_points(conn, [r["id"] for r in rows], since, SPARK_STEP_S)

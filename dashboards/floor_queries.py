@@ -6,14 +6,13 @@ the page costs the same with a year of data as with a day.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from dashboards.queries import _TAG_COLUMNS, _TAG_FROM, LATEST_LOOKBACK
 from logbook import store
 
 # A closed shift stays on the terminal until signed, for this long.
@@ -117,43 +116,15 @@ async def alarms(conn: Conn, site_id: int) -> list[dict[str, Any]]:
     )
     if not rows:
         return []
-    # An acknowledgement is an entry made after the event started (entries_site_occurred).
+    # An acknowledgement is an entry linked to the event (index entries_event).
     acked = await _all(
         conn,
         """SELECT DISTINCT event_id FROM entries
-           WHERE site_id = %s AND occurred_at >= %s AND kind = 'alarm_ack'
-             AND event_id = ANY(%s)""",
-        (site_id, min(r["started_at"] for r in rows), [r["id"] for r in rows]),
+           WHERE event_id = ANY(%s) AND site_id = %s AND kind = 'alarm_ack'""",
+        ([r["id"] for r in rows], site_id),
     )
     done = {r["event_id"] for r in acked}
     return [r for r in rows if r["id"] not in done][:MAX_ALARMS]
-
-
-async def latest_readings(conn: Conn, site: str) -> tuple[datetime, list[dict[str, Any]]]:
-    """As ``dashboards.queries.latest_readings``: each current tag's latest reading (or none)
-    and the database's now, with the lookback bound as a value rather than ``now() - …``.
-
-    A bound value lets the planner skip the hypertable's older chunks when it plans (a year
-    of daily chunks: 22 ms -> 1.5 ms for 41 tags); ``now()`` is only known at run time.
-    """
-    query = sql.SQL(
-        """SELECT {}, l.time, l.value, l.status, now() AS now {}
-           LEFT JOIN LATERAL (
-               SELECT r.time, r.value, r.status FROM readings r
-               WHERE r.tag_id = t.id AND r.time > %s
-               ORDER BY r.time DESC LIMIT 1) l ON true
-           WHERE s.code = %s AND t.retired_at IS NULL
-           ORDER BY t.name"""
-    ).format(_TAG_COLUMNS, _TAG_FROM)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, (datetime.now(UTC) - LATEST_LOOKBACK, site), prepare=False)
-        rows = await cur.fetchall()
-        if rows:
-            return rows[0]["now"], rows
-        await cur.execute("SELECT now() AS now")
-        now_row = await cur.fetchone()
-        assert now_row is not None
-        return now_row["now"], rows
 
 
 async def spark_points(

