@@ -4,38 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
-from dashboards.assets import BUILD_HINT, missing_vendor_files
 from tests.dashboards.floor.people import add_person, password_of
 from tests.dashboards.helpers import BAD_COMM, copy_rows, make_site, make_tag
-from tests.support.pg_cluster import free_port
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, need_browser
+from tests.support.serve import serve
 
 pytestmark = pytest.mark.browser
-
-
-def _need_browser() -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/setup-browser.sh")
-    if missing_vendor_files():
-        pytest.skip(f"front-end libraries are missing: {BUILD_HINT}")
 
 
 def _readings(db_url: str) -> None:
@@ -76,53 +56,11 @@ def _readings(db_url: str) -> None:
 @pytest.fixture
 def server(db_url) -> Iterator[str]:
     """``clearwell serve`` in a subprocess on a free loopback port; its base URL."""
-    _need_browser()
+    need_browser()
     _readings(db_url)
     asyncio.run(add_person(db_url, "viewer"))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
-    env.update(CLEARWELL_DATABASE_URL=db_url, CLEARWELL_LOG_LEVEL="WARNING")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clearwell.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"clearwell serve exited with {proc.returncode}: {out}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("clearwell serve did not answer /healthz within 30 s")
-            time.sleep(0.2)
+    with serve(db_url) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (1920, 1080)])

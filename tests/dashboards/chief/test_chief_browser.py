@@ -5,32 +5,22 @@ database where the test made a coverage gap (the DRC leaves early, the crew stay
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
-from dashboards.assets import BUILD_HINT, missing_vendor_files
 from logbook.demo import DEMO_USERS, seed_async
 from tests.dashboards.chief.scenario import SITE, GapScenario, make_gap
 from tests.dashboards.helpers import make_tag
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, need_browser
 from tests.support.database import DatabaseServer
-from tests.support.pg_cluster import free_port
+from tests.support.serve import serve
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 PASSWORDS = {u[0]: u[3] for u in DEMO_USERS}
 TAG = "Cl2.Residual"
 
@@ -67,59 +57,17 @@ async def _setup(base: str) -> GapScenario:
 
 @pytest.fixture(scope="module")
 def served(db_server: DatabaseServer) -> Iterator[Served]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/setup-browser.sh")
-    if missing_vendor_files():
-        pytest.skip(f"front-end libraries are missing: {BUILD_HINT}")
+    need_browser()
     db_url = db_server.make_database()
     asyncio.run(seed_async(db_url))
     with psycopg.connect(db_url, autocommit=True) as conn:
         row = conn.execute("SELECT id FROM sites WHERE code = %s", (SITE,)).fetchone()
         assert row
         make_tag(conn, row[0], TAG)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
-    env.update(CLEARWELL_DATABASE_URL=db_url, CLEARWELL_LOG_LEVEL="WARNING")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clearwell.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"clearwell serve exited with {proc.returncode}: {proc.stdout.read()}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("clearwell serve did not answer /healthz within 30 s")
-            time.sleep(0.2)
-        yield Served(base, asyncio.run(_setup(base)))
+        with serve(db_url) as base:
+            yield Served(base, asyncio.run(_setup(base)))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
         db_server.drop_database(db_url)
 
 
