@@ -43,6 +43,10 @@ DEMO_SEEDERS: list[tuple[str, DemoSeeder]] = []
 def _setup_logging(settings: Settings | None = None) -> None:
     level = settings.log_level if settings else "INFO"
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # asyncua logs every publish and read at INFO: a line a second per subscription, which
+    # buries Clearwell's own messages. Its warnings and errors still come through.
+    if logging.getLevelName(level) < logging.WARNING:
+        logging.getLogger("asyncua").setLevel(logging.WARNING)
 
 
 def run_migrations(settings: Settings) -> list[str]:
