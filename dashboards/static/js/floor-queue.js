@@ -3,22 +3,27 @@
 // a reload or a lock loses nothing typed. Each item carries an idempotency key
 // made when it was typed; the logbook answers a resend with the first record
 // (Idempotent-Replay), so an item whose answer was lost is sent again safely.
-// Items belong to the person who typed them and are only sent in their session.
+// An item the server refuses later (a 4xx: the shift was closed meanwhile, the
+// entry is now past the site's backdate limit) is not dropped: it moves to the
+// "not saved" list with the server's answer, for its author to fix or discard.
+// Items of both lists belong to the person who typed them and are only sent,
+// shown or changed in their session.
 (function () {
   "use strict";
   const KEY = "clearwell.floor.outbox.v1";
+  const REFUSED_KEY = "clearwell.floor.notsaved.v1";
 
-  function load() {
+  function load(key) {
     try {
-      const items = JSON.parse(window.localStorage.getItem(KEY) || "[]");
+      const items = JSON.parse(window.localStorage.getItem(key || KEY) || "[]");
       return Array.isArray(items) ? items : [];
     } catch (_) {
       return [];
     }
   }
 
-  function save(items) {
-    window.localStorage.setItem(KEY, JSON.stringify(items));
+  function save(items, key) {
+    window.localStorage.setItem(key || KEY, JSON.stringify(items));
   }
 
   function newKey() {
@@ -26,6 +31,11 @@
     const bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
     return "floor-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // Answers that say "not now" rather than "not this": the item stays in the outbox.
+  function retryLater(status) {
+    return status >= 500 || status === 408 || status === 429;
   }
 
   class Outbox {
@@ -46,10 +56,42 @@
       save(load().filter((item) => item.key !== key));
     }
 
+    // The refused items of this person, oldest first.
+    notSaved() {
+      return load(REFUSED_KEY).filter((item) => item.user === this.userId);
+    }
+
+    // Only this person's own items can be discarded from here.
+    discard(key) {
+      const mine = (item) => item.key === key && item.user === this.userId;
+      const items = load(REFUSED_KEY);
+      if (!items.some(mine)) return false;
+      save(items.filter((item) => !mine(item)), REFUSED_KEY);
+      this.handlers.changed(this);
+      return true;
+    }
+
+    // Kept first, then taken out of the outbox: a crash in between leaves the item in
+    // both lists (found again by its key), never in neither.
+    _refuse(item, status, body) {
+      const refused = Object.assign({}, item, { status, answer: body, refused_at: Date.now() });
+      const items = load(REFUSED_KEY).filter((other) => other.key !== item.key);
+      items.push(refused);
+      save(items, REFUSED_KEY);
+      this.remove(item.key);
+      return refused;
+    }
+
     // Stores the item, then tries to send everything waiting. Resolves with this
-    // item's outcome: {state: "sent" | "queued" | "refused", status, body}.
-    async add(path, body, label) {
-      const item = { key: newKey(), user: this.userId, path, body, label, queued_at: Date.now() };
+    // item's outcome: {state: "sent" | "queued" | "refused", status, body}. `form` is
+    // what was typed ({kind, values, extra}), kept so a refused item can be reopened.
+    // A refusal while the form is still open is answered to the form, which keeps
+    // the values; one that comes later goes to the "not saved" list.
+    async add(path, body, label, form) {
+      const item = {
+        key: newKey(), user: this.userId, path, body, label, form: form || null,
+        queued_at: Date.now(),
+      };
       const items = load();
       items.push(item);
       save(items);
@@ -95,20 +137,19 @@
           this.handlers.unauthorized();
           return;
         }
-        if (response.status >= 500 || response.status === 408 || response.status === 429) {
-          return; // the server is in trouble: keep the item, try again later
-        }
+        if (retryLater(response.status)) return; // the server is in trouble: try again later
         let body = null;
         try {
           body = await response.json();
         } catch (_) {
           body = null;
         }
-        this.remove(item.key);
+        const awaited = this.awaited.has(item.key);
+        if (response.ok || awaited) this.remove(item.key);
         const outcome = { state: response.ok ? "sent" : "refused", status: response.status, body };
-        if (this.awaited.has(item.key)) this.outcomes.set(item.key, outcome);
+        if (awaited) this.outcomes.set(item.key, outcome);
         else if (response.ok) this.handlers.sent(item, body);
-        else this.handlers.refused(item, response.status, body);
+        else this.handlers.refused(this._refuse(item, response.status, body));
       }
     }
   }

@@ -20,16 +20,28 @@
     toastTimer = window.setTimeout(() => { toast.hidden = true; }, kind === "bad" ? 9000 : 4000);
   }
 
-  function reason(status, body) {
+  // The server's answer in words: its 422s name the field (said here with the form's
+  // own label when the kind is known), its 409s and 404s say why in a sentence.
+  function reason(status, body, kind) {
     const detail = body && body.detail;
     if (typeof detail === "string") return detail;
     if (Array.isArray(detail)) {
       return detail.map((d) => {
-        const where = (d.loc || []).filter((p) => p !== "body" && p !== "data").join(".");
-        return (where ? where.replace(/_/g, " ") + ": " : "") + d.msg;
+        const where = (d.loc || []).filter((p) => p !== "body" && p !== "data");
+        return (where.length ? fieldLabel(kind, where) + ": " : "") + d.msg;
       }).join("; ");
     }
+    if (status === 403) return "not allowed for you (" + status + ")";
+    if (status === 404) return "no longer there (" + status + ")";
     return "refused (" + status + ")";
+  }
+
+  const WHEN_FIELDS = ["occurred_at", "sampled_at", "analyzed_at"];
+  function fieldLabel(kind, where) {
+    const name = where[where.length - 1];
+    if (WHEN_FIELDS.includes(name)) return "Time";
+    const spec = kind && FORMS[kind] && FORMS[kind].fields.find((f) => f.name === name);
+    return spec ? spec.label : where.join(".").replace(/_/g, " ");
   }
 
   function refresh(eventName) {
@@ -45,20 +57,18 @@
       queueStatus.dataset.count = String(n);
       queueStatus.textContent = n + " waiting to send" + (box.online ? "" : " · offline");
       queueStatus.classList.toggle("floor-offline", !box.online);
+      drawNotSaved(box);
     },
     sent(item) {
       say("Sent: " + item.label);
       refresh();
     },
-    refused(item, status, body) {
-      say("NOT saved: " + item.label + ": " + reason(status, body), "bad");
+    refused(item) {
+      drawNotSaved(outbox);
+      say("NOT saved: " + item.label + ". Kept at the top: fix it or discard it.", "bad");
     },
     unauthorized() { lock(); },
   });
-  outbox.handlers.changed(outbox);
-  window.addEventListener("online", () => outbox.flush());
-  window.setInterval(() => { if (outbox.pending().length) outbox.flush(); }, 5000);
-  outbox.flush();
 
   // ---- forms ---------------------------------------------------------------------
   const WORK = ["lubrication", "preventive", "corrective", "calibration", "other"];
@@ -174,7 +184,9 @@
     return el;
   }
 
-  function openForm(kind, extra) {
+  // `fix`: a refused item being corrected ({key, values, at, why}): its values are
+  // filled in, with the time it was typed, and the server's reason is shown.
+  function openForm(kind, extra, fix) {
     const spec = FORMS[kind];
     if (kind !== "sample" && kind !== "result" && !shiftId()) {
       say("Open a shift first", "bad");
@@ -184,8 +196,9 @@
       say("Record the sample first", "bad");
       return;
     }
-    current = { kind, extra: extra || {} };
-    $("#entry-title").textContent = spec.title + (extra && extra.label ? ": " + extra.label : "");
+    current = { kind, extra: extra || {}, fix: fix || null };
+    $("#entry-title").textContent = (fix ? "Fix: " : "") + spec.title +
+      (extra && extra.label ? ": " + extra.label : "");
     fieldsBox.replaceChildren();
     errorBox.textContent = "";
     const last = lastValues[kind] || {};
@@ -200,8 +213,19 @@
         el.value = String(last[field.name]);
         el.dataset.offered = "true";
       }
+      if (fix && fix.values[field.name] !== undefined && fix.values[field.name] !== null) {
+        if (field.type === "checkbox") el.checked = Boolean(fix.values[field.name]);
+        else el.value = String(fix.values[field.name]);
+        delete el.dataset.offered;
+      }
       wrap.append(caption, el);
       fieldsBox.appendChild(wrap);
+    }
+    if (fix) {
+      const when = input({ name: "occurred_at", type: "datetime-local", required: true });
+      when.step = "1";
+      when.value = localInput(new Date(fix.at));
+      fieldsBox.appendChild(labelled("When it happened", when));
     }
     if (kind === "reading") {
       const tag = $("#f-tag_id", fieldsBox);
@@ -211,14 +235,50 @@
       });
     }
     dialog.showModal();
+    if (fix) {
+      showError(fix.field, "Not saved: " + fix.why);
+      return;
+    }
     const first = $$("input:not([type=checkbox]), textarea, select", fieldsBox)
       .find((el) => el.required && !el.value);
     if (first) first.focus();
   }
 
+  // Times typed or shown on the floor are in the site's time zone, as the server's are,
+  // whatever zone the terminal's own clock is set to.
+  const zone = $("#floor").dataset.zone || undefined;
+  const zoneFormat = new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  function zoneParts(ms) {
+    const out = {};
+    for (const p of zoneFormat.formatToParts(new Date(ms))) out[p.type] = p.value;
+    return out;
+  }
+  // An instant as the value of a datetime-local input, in the site's zone.
+  function localInput(d) {
+    const z = zoneParts(d.getTime());
+    return z.year + "-" + z.month + "-" + z.day + "T" + z.hour + ":" + z.minute + ":" + z.second;
+  }
+  // A datetime-local value read in the site's zone (the offset found at that instant,
+  // then again at the answer, so a DST change between them is followed).
+  function fromLocalInput(text) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(text || "");
+    if (!m) return new Date(NaN);
+    const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+    const offset = (ms) => {
+      const z = zoneParts(ms);
+      return Date.UTC(+z.year, +z.month - 1, +z.day, +z.hour, +z.minute, +z.second) - ms;
+    };
+    const guess = wall - offset(wall);
+    return new Date(wall - offset(guess));
+  }
+
   function values() {
     const out = {};
     for (const el of $$("input, select, textarea", fieldsBox)) {
+      if (el.name === "occurred_at") continue; // the time of a fix, read by the submit
       out[el.name] = el.type === "checkbox" ? el.checked : el.value.trim();
     }
     return out;
@@ -239,9 +299,10 @@
     return obj;
   }
 
-  // What to send for a form: the API path, the body and a label for messages.
-  function request(kind, v) {
-    const now = new Date();
+  // What to send for a form: the API path, the body and a label for messages. `now`
+  // is when it happened: the time of typing, or the time given when fixing.
+  function request(kind, v, now) {
+    now = now || new Date();
     const at = now.toISOString();
     if (kind === "sample") {
       const body = optional({
@@ -306,15 +367,27 @@
       return;
     }
     const kind = current.kind;
-    const req = request(kind, v);
+    const fix = current.fix;
+    let when = null;
+    if (fix) {
+      when = fromLocalInput($("#f-occurred_at", fieldsBox).value);
+      if (Number.isNaN(when.getTime()) || when.getTime() > Date.now() + 60e3) {
+        showError("occurred_at", "When it happened: a time, not in the future");
+        return;
+      }
+    }
+    const req = request(kind, v, when);
     const save = $("#entry-save");
     save.disabled = true;
     try {
-      const outcome = await outbox.add(req.path, req.body, req.label);
+      // A fix goes with a new idempotency key: the refused one is bound to the old body.
+      const outcome = await outbox.add(req.path, req.body, req.label,
+        { kind, values: v, extra: current.extra });
       if (outcome.state === "refused") {
-        showError(null, "Not saved: " + reason(outcome.status, outcome.body));
+        showError(refusedField(outcome.body), "Not saved: " + reason(outcome.status, outcome.body, kind));
         return;
       }
+      if (fix) outbox.discard(fix.key);
       if (kind !== "alarm_ack") remember(kind, v);
       dialog.close();
       current = null;
@@ -331,6 +404,150 @@
       save.disabled = false;
     }
   });
+
+  // The form field a 422 names, so the form can point at it.
+  function refusedField(body) {
+    const detail = body && body.detail;
+    if (!Array.isArray(detail) || !detail.length) return null;
+    const name = (detail[0].loc || [])[(detail[0].loc || []).length - 1];
+    return WHEN_FIELDS.includes(name) ? "occurred_at" : name;
+  }
+
+  // ---- not saved: records the server refused after they were queued ----------------
+  const notSavedBox = $("#not-saved");
+  const notSavedList = $("#not-saved-list");
+
+  // What was typed, for an item queued before forms were kept with it.
+  function formOf(item) {
+    if (item.form) return item.form;
+    if (item.path === "/api/entries" && item.body && FORMS[item.body.kind]) {
+      const data = Object.assign({}, item.body.data || {});
+      const extra = data.event_id ? { event_id: data.event_id } : {};
+      return { kind: item.body.kind, values: data, extra };
+    }
+    return null;
+  }
+
+  function typedAt(item) {
+    const b = item.body || {};
+    const at = Date.parse(b.occurred_at || b.sampled_at || b.analyzed_at || "");
+    return Number.isNaN(at) ? item.queued_at : at;
+  }
+
+  function shown(field, value) {
+    if (field.type === "checkbox") return value ? "yes" : "";
+    if (field.type === "select") {
+      const options = typeof field.options === "function" ? field.options() : field.options;
+      const hit = options.find(([v]) => v === String(value));
+      if (hit) return hit[0] === "" ? "" : hit[1];
+    }
+    const text = String(value);
+    return text.length > 60 ? text.slice(0, 57) + "…" : text;
+  }
+
+  // The main fields in words: "Chemical NaOCl · Amount 5 · Unit gal".
+  function describe(form) {
+    if (!form || !FORMS[form.kind]) return "";
+    const parts = [];
+    for (const field of FORMS[form.kind].fields) {
+      const value = form.values[field.name];
+      if (value === undefined || value === null || value === "" || value === false) continue;
+      const text = shown(field, value);
+      // A form of one text ("Note") needs no label before it.
+      if (text) parts.push(field.label === FORMS[form.kind].title ? text : field.label + " " + text);
+    }
+    return parts.slice(0, 4).join(" · ");
+  }
+
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+    "Nov", "Dec"];
+  function typedWhen(ms) {
+    const z = zoneParts(ms);
+    const today = zoneParts(Date.now());
+    const time = z.hour + ":" + z.minute;
+    if (z.year + z.month + z.day === today.year + today.month + today.day) return "Typed " + time;
+    return "Typed " + Number(z.day) + " " + MONTHS[Number(z.month) - 1] + " " + time;
+  }
+
+  function part(tag, className, text) {
+    const el = document.createElement(tag);
+    el.className = className;
+    el.textContent = text;
+    return el;
+  }
+
+  function drawNotSaved(box) {
+    const items = box.notSaved();
+    notSavedBox.hidden = items.length === 0;
+    notSavedBox.dataset.count = String(items.length);
+    $("#not-saved-count").textContent = items.length === 1 ? "1 entry NOT saved"
+      : items.length + " entries NOT saved";
+    notSavedList.replaceChildren(...items.map((item) => {
+      const form = formOf(item);
+      const li = document.createElement("li");
+      li.className = "ns-item";
+      li.dataset.key = item.key;
+      const what = part("div", "ns-what", "");
+      what.append(part("span", "ns-label", item.label), part("span", "ns-fields", describe(form)));
+      const why = part("div", "ns-why",
+        "Refused: " + reason(item.status, item.answer, form && form.kind));
+      const text = document.createElement("div");
+      text.className = "ns-text";
+      text.append(what, part("div", "ns-when", typedWhen(typedAt(item))), why);
+      const buttons = document.createElement("div");
+      buttons.className = "ns-buttons";
+      if (form) {
+        const fixButton = part("button", "button button-go ns-fix", "Fix and send");
+        fixButton.type = "button";
+        fixButton.dataset.fix = item.key;
+        buttons.append(fixButton);
+      }
+      const discardButton = part("button", "button button-discard ns-discard", "Discard");
+      discardButton.type = "button";
+      discardButton.dataset.discard = item.key;
+      buttons.append(discardButton);
+      li.append(text, buttons);
+      return li;
+    }));
+  }
+
+  function fixNotSaved(key) {
+    const item = outbox.notSaved().find((x) => x.key === key);
+    const form = item && formOf(item);
+    if (!form) return;
+    openForm(form.kind, form.extra, {
+      key, values: form.values, at: typedAt(item),
+      why: reason(item.status, item.answer, form.kind), field: refusedField(item.answer),
+    });
+  }
+
+  const discardDialog = $("#discard-dialog");
+  let discarding = null;
+  function askDiscard(key) {
+    const item = outbox.notSaved().find((x) => x.key === key);
+    if (!item) return;
+    discarding = key;
+    $("#discard-what").textContent = item.label + ". " + describe(formOf(item));
+    discardDialog.showModal();
+  }
+  $("#discard-yes").addEventListener("click", () => {
+    if (discarding && outbox.discard(discarding)) say("Discarded", "warn");
+    discarding = null;
+    discardDialog.close();
+  });
+  discardDialog.addEventListener("close", () => { discarding = null; });
+  notSavedList.addEventListener("click", (event) => {
+    const target = event.target.closest("button");
+    if (!target) return;
+    if (target.dataset.fix) fixNotSaved(target.dataset.fix);
+    else if (target.dataset.discard) askDiscard(target.dataset.discard);
+  });
+
+  // Started once everything the handlers draw with is defined.
+  outbox.handlers.changed(outbox);
+  window.addEventListener("online", () => outbox.flush());
+  window.setInterval(() => { if (outbox.pending().length) outbox.flush(); }, 5000);
+  outbox.flush();
 
   $$("[data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
   $$(".action").forEach((b) => b.addEventListener("click", () => openForm(b.dataset.form)));
