@@ -189,6 +189,7 @@ def test_fix_and_send_records_it_once_and_discard_removes_the_other(terminal, pl
     assert page.input_value("#f-chemical") == "NaOCl" and page.input_value("#f-amount") == "5"
     assert page.input_value("#f-feed_point") == "contact tank"
     typed = datetime.fromisoformat(page.input_value("#f-occurred_at"))
+    shot(page, "not-saved-fix")
     page.fill("#f-amount", "5.5")
     page.click("#entry-save")
     assert toast(page) == "Saved: Chemical added"
