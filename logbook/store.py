@@ -96,7 +96,7 @@ async def entry_target(
     row = await cur.fetchone()
     assert row is not None
     shift = ShiftState(*row[:9]) if row[0] is not None else None
-    return EntryTarget(shift, row[9] or timedelta(hours=24), row[10], row[11])
+    return EntryTarget(shift, timedelta(hours=24) if row[9] is None else row[9], row[10], row[11])
 
 
 def new_entry(

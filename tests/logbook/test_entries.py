@@ -126,6 +126,21 @@ async def test_occurred_at_may_be_earlier_within_the_sites_limit(api):
         occurred_at=(now - timedelta(hours=30)).isoformat(),
     )
     assert old.status_code == 201
+    # A limit of 0 h means entries are written as they happen, not the 24 h default.
+    r = await api.post(
+        "chief",
+        "/api/sites/demo-wwtp/logbook-settings",
+        {"allow_pin_login": True, "backdate_limit_hours": 0},
+    )
+    assert r.status_code == 200
+    late = await api.entry(
+        "operator",
+        shift["id"],
+        "note",
+        {"text": "a minute ago"},
+        occurred_at=(datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+    )
+    assert late.status_code == 422 and "0 h" in late.json()["detail"][0]["msg"]
 
 
 async def test_only_the_chief_or_admin_sets_the_backdate_limit(api):
