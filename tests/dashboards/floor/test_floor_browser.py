@@ -9,24 +9,19 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from dashboards.assets import BUILD_HINT, missing_vendor_files
 from tests.dashboards.floor.people import password_of
 from tests.dashboards.floor.plant import PINS, SITE, Plant, insert_event, make_plant
-from tests.dashboards.floor.serve import serve
 from tests.dashboards.helpers import copy_rows
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
+from tests.support.browser import SCREENSHOTS as BROWSER_SCREENSHOTS
+from tests.support.serve import serve
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots" / "floor"
+SCREENSHOTS = BROWSER_SCREENSHOTS / "floor"
 SIZES = [(1280, 800), (1920, 1080)]
 LOCK_AFTER_S = 90
 WAIT = 15_000
@@ -57,10 +52,7 @@ def no_leaked_threads() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def plant(db_server) -> Iterator[Plant]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/setup-browser.sh")
-    if missing_vendor_files():
-        pytest.skip(f"front-end libraries are missing: {BUILD_HINT}")
+    need_browser()
     url = db_server.make_database()
     try:
         yield asyncio.run(make_plant(url))
