@@ -22,12 +22,14 @@ import gc
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg import pq
 
 from clearwell.errors import ClearwellError
 from compliance.classify import Classification
@@ -383,6 +385,18 @@ ORDER BY t.person_id, t.taken_on, t.id
 PEOPLE_SQL = "SELECT id, full_name FROM people WHERE id = ANY(%s)"
 
 
+def _batched(conn: psycopg.AsyncConnection[Any]) -> AbstractAsyncContextManager[Any]:
+    """A pipeline for independent queries; none of its own inside the caller's pipeline.
+
+    A nested ``conn.pipeline()`` syncs on the way in and out: on the logbook's pipelined
+    entry write that is two round trips per block, while the caller's pipeline already
+    sends the queries together (each fetch flushes it).
+    """
+    if conn.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+        return nullcontext()
+    return conn.pipeline()
+
+
 async def resolve_site(conn: psycopg.AsyncConnection[Any], facility: str) -> Site:
     """A site by its code, or by its numeric id."""
     cur = await conn.execute(SITE_SQL + " WHERE code = %s", (facility,))
@@ -493,7 +507,7 @@ async def _load(
         await conn.execute("SET LOCAL TimeZone = 'UTC'")
     window = {"site": site.id, "start": start, "end": end, "lookback": start - SHIFT_LOOKBACK}
     # Independent queries: pipelined, they travel together.
-    async with conn.pipeline():
+    async with _batched(conn):
         profiles_cur = await conn.execute(PROFILES_SQL, (site.id,))
         shifts_cur = await conn.execute(SHIFTS_SQL, window)
         amend_cur = await conn.execute(CREW_AMENDMENTS_SQL, window)
@@ -531,7 +545,7 @@ async def _load(
     people.update(int(c) for c in {e.countersigned_by for e in models} if c is not None)
     ids = sorted(people)
     t2 = time.perf_counter()
-    async with conn.pipeline():
+    async with _batched(conn):
         names_cur = await conn.execute(PEOPLE_SQL, (ids,))
         certs_cur = await conn.execute(CERTIFICATES_SQL, (ids,))
         train_cur = await conn.execute(TRAINING_SQL, (ids,)) if with_training else None
