@@ -30,7 +30,7 @@ import psycopg
 from argon2 import PasswordHasher
 
 from bench.bench_compliance import make_scenario
-from bench.bench_logbook import scratch_database
+from bench.scratch import scratch_database
 from clearwell.app import create_app
 from clearwell.migrate import migrate
 from clearwell.settings import load_settings

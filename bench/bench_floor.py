@@ -21,20 +21,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import statistics
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 from argon2 import PasswordHasher
-from psycopg import sql
 
+from bench.scratch import scratch_database
 from clearwell.app import create_app
 from clearwell.migrate import migrate
 from clearwell.settings import load_settings
@@ -53,30 +49,6 @@ AREAS = {
                     "discharge", "runtime", "starts", "alarm", "power"],
 }  # fmt: skip
 PASSWORD = "bench-password-1"
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[tuple[str, str]]:
-    base = os.environ.get("CLEARWELL_DATABASE_URL")
-    if base:
-        name = f"clearwell_bench_floor_{os.getpid()}"
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-        try:
-            yield url, f"CLEARWELL_DATABASE_URL's server, scratch database {name}"
-        finally:
-            with psycopg.connect(base, autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-        return
-    from tests.support.pg_cluster import LocalCluster
-
-    with LocalCluster() as cluster:
-        with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
-            admin.execute("CREATE DATABASE bench")
-        yield cluster.url("bench"), "throwaway local cluster (fsync off)"
 
 
 def load(url: str, days: int) -> dict[str, Any]:
@@ -258,7 +230,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args(argv)
-    with scratch_database() as (url, where):
+    with scratch_database("floor") as (url, where):
         print(f"database: {where}; loading {args.days} days …", flush=True)
         loaded = load(url, args.days)
         results = asyncio.run(measure(url, args.repeat, loaded["tags"]))

@@ -207,7 +207,7 @@ def line(label: str, r: dict[str, float]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from bench.bench_ingest_writer import scratch_database
+    from bench.scratch import scratch_database
     from clearwell.migrate import migrate
 
     parser = argparse.ArgumentParser(prog="python -m bench ingest_collector")

@@ -24,17 +24,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
+from bench.scratch import scratch_database
 from clearwell.migrate import migrate
 from ingest.config.models import IngestOptions
 from ingest.readings import COPY_TYPES, Row
@@ -53,30 +51,6 @@ def make_cycles(tags: int, seconds: int) -> list[list[Row]]:
         ]
         for s in range(seconds)
     ]
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[tuple[str, str]]:
-    base = os.environ.get("CLEARWELL_DATABASE_URL")
-    if base:
-        name = f"clearwell_bench_ingest_{os.getpid()}"
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        url = psycopg.conninfo.make_conninfo(base, dbname=name)
-        try:
-            yield url, f"CLEARWELL_DATABASE_URL's server, scratch database {name}"
-        finally:
-            with psycopg.connect(base, autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-        return
-    from tests.support.pg_cluster import LocalCluster
-
-    with LocalCluster() as cluster:
-        with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
-            admin.execute("CREATE DATABASE bench")
-        yield cluster.url("bench"), "throwaway local cluster (fsync off)"
 
 
 def truncate(url: str) -> None:
@@ -167,7 +141,7 @@ def main(argv: list[str]) -> int:
         batch_rows=args.batch, flush_interval_s=0.05, max_queue_rows=10 * args.batch
     )
     results: dict[str, list[float]] = {"a": [], "b": [], "c": [], "d": [], "d_spool": []}
-    with scratch_database() as (url, where), tempfile.TemporaryDirectory() as tmp:
+    with scratch_database("ingest") as (url, where), tempfile.TemporaryDirectory() as tmp:
         with psycopg.connect(url, autocommit=True) as conn:
             migrate(conn)
         for i in range(args.repeat):

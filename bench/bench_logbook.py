@@ -35,14 +35,13 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 from argon2 import PasswordHasher
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from bench.scratch import scratch_database
 from clearwell.migrate import migrate
 from compliance.demo import seed_async as seed_compliance_demo
 from logbook import audit
@@ -51,31 +50,6 @@ from logbook.people import create_person
 from tests.support.pg_cluster import free_port
 
 PASSWORD = "bench-password-1"
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[tuple[str, str]]:
-    base = os.environ.get("CLEARWELL_DATABASE_URL")
-    if base:
-        name = f"clearwell_bench_logbook_{os.getpid()}"
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        # The server reads a URL, not a key=value conninfo.
-        url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-        try:
-            yield url, f"CLEARWELL_DATABASE_URL's server, scratch database {name}"
-        finally:
-            with psycopg.connect(base, autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-        return
-    from tests.support.pg_cluster import LocalCluster
-
-    with LocalCluster() as cluster:
-        with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
-            admin.execute("CREATE DATABASE bench")
-        yield cluster.url("bench"), "throwaway local cluster (fsync off)"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -383,7 +357,7 @@ def main(argv: list[str]) -> int:
         "--rate", type=float, default=80, help="entries/s all clients offer in the paced round"
     )
     args = ap.parse_args(argv)
-    with scratch_database() as (url, where):
+    with scratch_database("logbook") as (url, where):
         print(f"database: {where}")
         with psycopg.connect(url, autocommit=True) as conn:
             migrate(conn)
