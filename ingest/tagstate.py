@@ -48,20 +48,52 @@ class TagState:
         hold_s: float,
         open_limits: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> TagState:
+        """A Modbus tag's state: its decoder, scale and offset, deadband and limits."""
         assert tag.modbus is not None
         m = tag.modbus
-        limits = [(code, v) for code in LIMIT_CODES if (v := getattr(tag.limits, code)) is not None]
-        return cls(
-            tag=tag,
-            tag_id=tag_id,
-            site_id=site_id,
+        return cls.of(
+            tag,
+            tag_id,
+            site_id,
+            default_max_interval_s,
+            hold_s,
+            open_limits,
             decode=decoder_for(m.type, m.word_order, m.length),
             scale=m.scale,
             offset=m.offset,
             stores=m.type != "string",
             deadband=tag.deadband,
+        )
+
+    @classmethod
+    def of(
+        cls,
+        tag: Tag,
+        tag_id: int,
+        site_id: int,
+        default_max_interval_s: float,
+        hold_s: float,
+        open_limits: set[str],
+        *,
+        decode: Decoder,
+        scale: float,
+        offset: float,
+        stores: bool,
+        deadband: float | None,
+    ) -> TagState:
+        """The state of any protocol's tag, given how its values are decoded and filtered."""
+        limits = [(code, v) for code in LIMIT_CODES if (v := getattr(tag.limits, code)) is not None]
+        return cls(
+            tag=tag,
+            tag_id=tag_id,
+            site_id=site_id,
+            decode=decode,
+            scale=scale,
+            offset=offset,
+            stores=stores,
+            deadband=deadband,
             max_interval_s=(tag.max_interval_s or default_max_interval_s)
-            if tag.deadband is not None
+            if deadband is not None
             else None,
             hold_s=hold_s,
             limits=limits,

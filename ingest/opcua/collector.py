@@ -39,7 +39,6 @@ from asyncua import Client, ua
 from ingest.config.models import OpcuaServer, Tag
 from ingest.decode import Raw
 from ingest.events import EventChange
-from ingest.limits import LIMIT_CODES, LimitState
 from ingest.opcua.plan import (
     Item,
     OperationLimits,
@@ -93,22 +92,18 @@ def opcua_tag_state(
             assert tag.eng_range is not None
             value = value / 100 * (tag.eng_range[1] - tag.eng_range[0])
         deadband = value
-    limits = [(code, v) for code in LIMIT_CODES if (v := getattr(tag.limits, code)) is not None]
-    return TagState(
-        tag=tag,
-        tag_id=tag_id,
-        site_id=site_id,
+    return TagState.of(
+        tag,
+        tag_id,
+        site_id,
+        default_max_interval_s,
+        hold_s,
+        open_limits,
         decode=_not_decoded,
         scale=1.0,
         offset=0.0,
         stores=True,
         deadband=deadband,
-        max_interval_s=(tag.max_interval_s or default_max_interval_s)
-        if deadband is not None
-        else None,
-        hold_s=hold_s,
-        limits=limits,
-        limit_states={c: LimitState(active=True) for c, _ in limits if c in open_limits},
     )
 
 
