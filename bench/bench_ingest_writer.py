@@ -82,7 +82,12 @@ def raw_copy(url: str, rows: list[Row], batch: int) -> float:
 
 
 async def through_writer(
-    url: str, cycles: list[list[Row]], options: IngestOptions, spool_dir: Path, stage: bool
+    url: str,
+    cycles: list[list[Row]],
+    options: IngestOptions,
+    spool_dir: Path,
+    stage: bool,
+    hooks: bool = True,
 ) -> float:
     total = sum(len(c) for c in cycles)
     writer = Writer(
@@ -90,6 +95,8 @@ async def through_writer(
         Spool(spool_dir / f"w{time.monotonic_ns()}.sqlite", 10**10),
         options,
         always_stage=stage,
+        # Without: what the rollups' dirty marks (clearwell.hooks) cost the writer.
+        after_insert=None if hooks else [],
     )
     task = asyncio.create_task(writer.run())
     started = time.perf_counter()
@@ -140,7 +147,14 @@ def main(argv: list[str]) -> int:
     options = IngestOptions(
         batch_rows=args.batch, flush_interval_s=0.05, max_queue_rows=10 * args.batch
     )
-    results: dict[str, list[float]] = {"a": [], "b": [], "c": [], "d": [], "d_spool": []}
+    results: dict[str, list[float]] = {
+        "a": [],
+        "b": [],
+        "b_bare": [],
+        "c": [],
+        "d": [],
+        "d_spool": [],
+    }
     with scratch_database("ingest") as (url, where), tempfile.TemporaryDirectory() as tmp:
         with psycopg.connect(url, autocommit=True) as conn:
             migrate(conn)
@@ -156,6 +170,11 @@ def main(argv: list[str]) -> int:
                     elapsed = asyncio.run(through_writer(url, cycles, options, Path(tmp), False))
                     results["b"].append(n / elapsed)
                 assert count(url) == n
+            truncate(url)
+            results["b_bare"].append(
+                n / asyncio.run(through_writer(url, cycles, options, Path(tmp), False, False))
+            )
+            assert count(url) == n
             truncate(url)
             results["c"].append(
                 n / asyncio.run(through_writer(url, cycles, options, Path(tmp), True))
@@ -183,6 +202,7 @@ def main(argv: list[str]) -> int:
     print(f"(a) raw binary COPY          {a:>11,.0f} rows/s  ({spread('a')})")
     for key, label in (
         ("b", "(b) writer, whole path"),
+        ("b_bare", "    (b) without rollup marks"),
         ("c", "(c) writer, staging path"),
         ("d", "(d) spool replay"),
     ):

@@ -162,18 +162,16 @@ def dirty_hours(rows: Iterable[Sequence[Any]]) -> tuple[list[int], list[datetime
     :func:`mark_dirty_sql`; the earliest time lets the refresh start from that minute.
     """
     # On the writer's hot path (every batch, up to 50,000 rows): the rows of one poll
-    # cycle share one datetime object, so its hour is computed once per run of it.
+    # cycle share one time, so the hour is computed once per run of equal times.
     earliest: dict[tuple[int, float], datetime] = {}
     get = earliest.get
     last: datetime | None = None
     hour = 0.0
     for row in rows:
         t = row[0]
-        if t is not last:
+        if t != last:
             if t.tzinfo is None:
-                raise ValueError(
-                    f"naive datetime {t.isoformat()}: readings times must carry a zone"
-                )
+                hour_of(t)  # raises: naive times are refused
             hour = t.timestamp() // 3600
             last = t
         key = (row[1], hour)
