@@ -10,7 +10,13 @@ from typing import Any
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+    text = value.astimezone(UTC).isoformat()
+    if value.microsecond % 10 == 0 and value.microsecond:
+        # PostgreSQL drops the fraction's trailing zeros (.80886, not .808860); an entry
+        # must read the same from a listing (rendered by the database) as when written.
+        whole, _, rest = text.partition(".")
+        text = f"{whole}.{rest[:6].rstrip('0')}{rest[6:]}"
+    return text
 
 
 def _default(value: Any) -> Any:
