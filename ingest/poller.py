@@ -28,6 +28,7 @@ from pymodbus.exceptions import ModbusException
 from ingest.config.models import ModbusDevice
 from ingest.decode import registers_to_bytes
 from ingest.events import EventChange
+from ingest.health import epoch_iso
 from ingest.plan import ReadRequest
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
@@ -72,16 +73,13 @@ class DeviceHealth:
         def pct(p: float) -> float | None:
             return round(recent[min(len(recent) - 1, int(p * len(recent)))], 2) if recent else None
 
-        def iso(t: float | None) -> str | None:
-            return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
-
         return {
             "device": self.name,
             "endpoint": f"{self.host}:{self.port}",
             "state": self.state,
             "connected": self.state == "up",
-            "since": iso(self.since),
-            "last_good_read": iso(self.last_good_read),
+            "since": epoch_iso(self.since),
+            "last_good_read": epoch_iso(self.last_good_read),
             "last_error": self.last_error,
             "errors": {
                 "connect_failures": self.connect_failures,

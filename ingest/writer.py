@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -45,6 +44,7 @@ from clearwell import hooks
 from clearwell.db import CONNECT_TIMEOUT_S, describe_target
 from ingest.config.models import IngestOptions
 from ingest.events import EventChange, apply_events
+from ingest.health import epoch_iso
 from ingest.readings import COPY_TYPES, Row
 from ingest.spool import Spool
 
@@ -163,7 +163,7 @@ class Writer:
         now = time.time()
         return {
             "state": s.state,
-            "since": _iso(s.since),
+            "since": epoch_iso(s.since),
             "database": describe_target(self.dsn),
             "queue_rows": len(self._queue),
             "spool_rows": self.spool.rows,
@@ -179,7 +179,7 @@ class Writer:
             "events_written": s.events_written,
             "events_pending": len(self._events),
             "events_dropped": s.events_dropped,
-            "last_commit": _iso(s.last_commit),
+            "last_commit": epoch_iso(s.last_commit),
             "last_error": s.last_error,
         }
 
@@ -443,7 +443,3 @@ class Writer:
                     for comp, kind, state, detail in items
                 ],
             )
-
-
-def _iso(t: float | None) -> str | None:
-    return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None

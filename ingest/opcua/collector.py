@@ -39,6 +39,7 @@ from asyncua import Client, ua
 from ingest.config.models import OpcuaServer, Tag
 from ingest.decode import Raw
 from ingest.events import EventChange
+from ingest.health import epoch_iso
 from ingest.opcua.plan import (
     Item,
     OperationLimits,
@@ -127,17 +128,14 @@ class ServerHealth:
     limits: OperationLimits | None = None
 
     def snapshot(self) -> dict[str, Any]:
-        def iso(t: float | None) -> str | None:
-            return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
-
         return {
             "device": self.name,
             "protocol": "opcua",
             "endpoint": self.endpoint,
             "state": self.state,
             "connected": self.state == "up",
-            "since": iso(self.since),
-            "last_good_read": iso(self.last_good_read),
+            "since": epoch_iso(self.since),
+            "last_good_read": epoch_iso(self.last_good_read),
             "last_error": self.last_error,
             "errors": {
                 "connect_failures": self.connect_failures,
