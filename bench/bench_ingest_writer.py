@@ -96,7 +96,7 @@ async def through_writer(
         options,
         always_stage=stage,
         # Without: what the rollups' dirty marks (clearwell.hooks) cost the writer.
-        after_insert=None if hooks else [],
+        reactions=None if hooks else [],
     )
     task = asyncio.create_task(writer.run())
     started = time.perf_counter()

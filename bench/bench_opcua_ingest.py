@@ -249,19 +249,28 @@ async def collector(
                     arrived[(self.states[item.ClientHandle].tag_id, src)] = now
         on_publish(self, result)
 
-    def hook(conn: Any, rows: Sequence[Sequence[Any]]) -> None:
-        if not state["measuring"]:
-            return
-        now = time.time()
-        state["rows"] = int(state["rows"]) + len(rows)
-        for r in rows:
-            src = r[0].timestamp()
-            latency.append(now - src)
-            if (at := arrived.pop((r[1], src), None)) is not None:
-                waited.append(now - at)
+    class Timed:
+        """A readings reaction timing its batch's rows at insert (the commit follows)."""
+
+        def __init__(self) -> None:
+            self.rows: list[Sequence[Any]] = []
+
+        def add(self, rows: Sequence[Sequence[Any]]) -> None:
+            self.rows.extend(rows)
+
+        def write(self, conn: Any) -> None:
+            if not state["measuring"]:
+                return
+            now = time.time()
+            state["rows"] = int(state["rows"]) + len(self.rows)
+            for r in self.rows:
+                src = r[0].timestamp()
+                latency.append(now - src)
+                if (at := arrived.pop((r[1], src), None)) is not None:
+                    waited.append(now - at)
 
     spool = Spool(spool_path(data_dir, config.site.code), 1 << 30, "drop_oldest")
-    writer = Writer(url, spool, config.ingest, site_code=config.site.code, after_insert=[hook])
+    writer = Writer(url, spool, config.ingest, site_code=config.site.code, reactions=[Timed])
     OpcuaCollector._on_publish = timed  # type: ignore[method-assign]
     try:
         async with IngestService(config, url, data_dir, writer=writer) as service:

@@ -14,19 +14,35 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
-# Called as ``fn(conn, rows)`` inside the transaction that inserted ingest rows
-# ``(time, tag_id, value, status)`` into ``readings`` (a synchronous connection).
-READINGS_WRITTEN: tuple[str, ...] = ("dashboards.rollups:mark_dirty",)
+# Each names a factory of a ReadingsReaction (below). The ingest writer makes one
+# per batch of ingest rows ``(time, tag_id, value, status, server_time)``.
+READINGS_WRITTEN: tuple[str, ...] = ("dashboards.rollups:DirtyHours",)
 
 # Awaited as ``fn(conn, entry_ids)`` inside the transaction that inserted logbook
 # entries, before its audit append (an asynchronous connection).
 ENTRIES_WRITTEN: tuple[str, ...] = ("compliance.stamping:stamp_entries",)
 
-ReadingsWritten = Callable[[psycopg.Connection[Any], Sequence[Sequence[Any]]], object]
+
+class ReadingsReaction(Protocol):
+    """What a package does about one batch of ingest rows, in two steps.
+
+    ``add`` is given the batch's rows as collectors submit them, on their event
+    loop, so the work of looking at every row is not done on the writer's database
+    thread, where it would hold up the next COPY; ``write`` then runs inside the
+    transaction that inserts exactly those rows (a synchronous connection). A batch
+    replayed from the spool gets a fresh reaction, fed on the database thread.
+    """
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def write(self, conn: psycopg.Connection[Any]) -> object: ...
+
+
+ReadingsWritten = Callable[[], ReadingsReaction]
 EntriesWritten = Callable[[psycopg.AsyncConnection[Any], Sequence[int]], Awaitable[object]]
 
 

@@ -1,8 +1,11 @@
 """The writer: readings from every collector into the ``readings`` hypertable, nothing lost.
 
 Collectors append rows to an in-memory queue (:meth:`Writer.submit`, never
-blocking). Every ``flush_interval_s``, or sooner when ``batch_rows`` are
-waiting, the queue is taken whole and written by one database thread:
+blocking), cut into batches of ``batch_rows``; each batch's reactions
+(``clearwell.hooks.READINGS_WRITTEN``, the trend rollups' dirty hours) are fed
+its rows there, on the collectors' event loop. Every ``flush_interval_s``, or
+sooner when a batch is full, the queue is taken whole and written by one
+database thread, a transaction per batch with its reactions' writes:
 
 * Binary COPY straight into ``readings``, inside a savepoint. Duplicates (the
   same tag and time again, after a replay of a batch whose commit was not
@@ -75,6 +78,19 @@ _HEALTH_UPSERT = (
 
 
 @dataclass
+class _Batch:
+    """Rows queued for one transaction, and what reacts to them in it."""
+
+    rows: list[Row]
+    reactions: list[hooks.ReadingsReaction]
+
+    def add(self, rows: Sequence[Row]) -> None:
+        self.rows.extend(rows)
+        for reaction in self.reactions:
+            reaction.add(rows)
+
+
+@dataclass
 class WriterStats:
     state: str = "starting"  # starting, up, down
     since: float | None = None
@@ -107,7 +123,7 @@ class Writer:
         *,
         site_code: str = "",
         always_stage: bool = False,
-        after_insert: Sequence[hooks.ReadingsWritten] | None = None,
+        reactions: Sequence[hooks.ReadingsWritten] | None = None,
     ) -> None:
         self.dsn = dsn
         self.spool = spool
@@ -115,13 +131,12 @@ class Writer:
         self.site_code = site_code
         # Benchmarks compare the staging path against the direct one.
         self.always_stage = always_stage
-        # Run in each batch's transaction, after its insert (rollup marks, by default),
-        # so a committed batch always has its reactions committed with it.
-        self.after_insert = (
-            tuple(after_insert) if after_insert is not None else hooks.readings_written()
-        )
+        # Written in each batch's transaction, after its insert (rollup marks, by
+        # default), so a committed batch always has its reactions committed with it.
+        self.reactions = tuple(reactions) if reactions is not None else hooks.readings_written()
         self.stats = WriterStats()
-        self._queue: list[Row] = []
+        self._queue: list[_Batch] = []
+        self._queued = 0
         self._events: list[EventChange] = []
         # Events the database thread holds until it can write them.
         self._events_pending: list[EventChange] = []
@@ -138,8 +153,19 @@ class Writer:
     # --- the collectors' side (event loop) ---
 
     def submit(self, rows: Sequence[Row]) -> None:
-        self._queue.extend(rows)
-        if len(self._queue) >= self.options.batch_rows:
+        size = self.options.batch_rows
+        self._queued += len(rows)
+        while rows:
+            if not self._queue or len(self._queue[-1].rows) >= size:
+                self._queue.append(self._batch())
+            batch = self._queue[-1]
+            room = size - len(batch.rows)
+            if len(rows) <= room:
+                batch.add(rows)
+                break
+            batch.add(rows[:room])
+            rows = rows[room:]
+        if self._queued >= size:
             self._wake.set()
 
     def submit_events(self, changes: Sequence[EventChange]) -> None:
@@ -152,7 +178,7 @@ class Writer:
 
     @property
     def queue_rows(self) -> int:
-        return len(self._queue)
+        return self._queued
 
     def publish_health(self, items: Callable[[], list[HealthItem]]) -> None:
         """Have the writer store these components' health in ``ingest_health``, periodically."""
@@ -165,7 +191,7 @@ class Writer:
             "state": s.state,
             "since": epoch_iso(s.since),
             "database": describe_target(self.dsn),
-            "queue_rows": len(self._queue),
+            "queue_rows": self._queued,
             "spool_rows": self.spool.rows,
             "spool_bytes": self.spool.bytes,
             "spool_limit_bytes": self.spool.max_bytes,
@@ -215,28 +241,31 @@ class Writer:
         if self._closed:
             return
         self._closed = True
-        rows, events, _ = self._take()
+        batches, events, _ = self._take()
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._executor, self._final, rows, events)
+            await loop.run_in_executor(self._executor, self._final, batches, events)
         finally:
             self._executor.shutdown(wait=True)
 
-    def _take(self) -> tuple[list[Row], list[EventChange], list[HealthItem] | None]:
-        rows, self._queue = self._queue, []
+    def _batch(self) -> _Batch:
+        return _Batch([], [make() for make in self.reactions])
+
+    def _take(self) -> tuple[list[_Batch], list[EventChange], list[HealthItem] | None]:
+        batches, self._queue, self._queued = self._queue, [], 0
         events, self._events = self._events, []
         health = None
         now = time.monotonic()
         if self._health_items is not None and now >= self._next_health:
             self._next_health = now + self.options.health_interval_s
             health = self._health_items()
-        return rows, events, health
+        return batches, events, health
 
     # --- the database thread ---
 
-    def _final(self, rows: list[Row], events: list[EventChange]) -> None:
+    def _final(self, batches: list[_Batch], events: list[EventChange]) -> None:
         try:
-            self._cycle(rows, events, None)
+            self._cycle(batches, events, None)
             while self.spool.rows and self._conn is not None:
                 before = self.spool.rows
                 self._replay()
@@ -251,26 +280,26 @@ class Writer:
             self.spool.close()
 
     def _cycle(
-        self, rows: list[Row], events: list[EventChange], health: list[HealthItem] | None
+        self, batches: list[_Batch], events: list[EventChange], health: list[HealthItem] | None
     ) -> None:
         self._pending_events(events)
         if self._conn is None and time.monotonic() >= self._next_connect:
             self._connect()
         if self._conn is None:
-            self.spool.append(rows)
+            self._spool(batches)
             return
-        if self.spool.rows or len(rows) > self.options.max_queue_rows:
-            self.spool.append(rows)
-            rows = []
+        if self.spool.rows or sum(len(b.rows) for b in batches) > self.options.max_queue_rows:
+            self._spool(batches)
+            batches = []
         try:
-            for i in range(0, len(rows), self.options.batch_rows):
+            for i, batch in enumerate(batches):
                 try:
-                    self._write(rows[i : i + self.options.batch_rows])
+                    self._write(batch.rows, batch.reactions)
                 except psycopg.Error:
-                    # Keep order: this chunk and the rest go to the spool, behind nothing,
+                    # Keep order: this batch and the rest go to the spool, behind nothing,
                     # whatever the error; a batch the database refuses for good is set
                     # aside when its replay fails (see _replay).
-                    self.spool.append(rows[i:])
+                    self._spool(batches[i:])
                     raise
             for _ in range(REPLAY_CHUNKS_PER_CYCLE):
                 if not self.spool.rows:
@@ -281,6 +310,11 @@ class Writer:
                 self._write_health(health)
         except psycopg.Error as exc:
             self._down(exc)
+
+    def _spool(self, batches: list[_Batch]) -> None:
+        # Their reactions are dropped: a replayed batch is given fresh ones (see _write).
+        for batch in batches:
+            self.spool.append(batch.rows)
 
     def _pending_events(self, events: list[EventChange]) -> None:
         self._events_pending.extend(events)
@@ -372,12 +406,19 @@ class Writer:
             first,
         )
 
-    def _write(self, rows: list[Row]) -> None:
+    def _write(
+        self, rows: list[Row], reactions: list[hooks.ReadingsReaction] | None = None
+    ) -> None:
         # A replayed batch takes the direct path too: only a batch whose commit was not
         # acknowledged before a crash or an outage can hold rows the database has, and
         # the unique index sends exactly those batches to the staging path.
         if not rows:
             return
+        if reactions is None:
+            # A batch from the spool, whose reactions were not kept: fed here instead.
+            reactions = self._batch().reactions
+            for reaction in reactions:
+                reaction.add(rows)
         conn = self._conn
         assert conn is not None
         with conn.transaction():
@@ -393,8 +434,8 @@ class Writer:
                     inserted = len(rows)
                 except psycopg.errors.UniqueViolation:
                     inserted = self._write_staged(conn, rows)
-            for hook in self.after_insert:
-                hook(conn, rows)
+            for reaction in reactions:
+                reaction.write(conn)
         s = self.stats
         now = time.time()
         s.rows_committed += inserted

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
 from dashboards.rollups import (
     _LOCK_KEY,
+    DirtyHours,
     dirty_hours,
     mark_dirty_sql,
     mark_range,
@@ -278,6 +280,31 @@ def test_mark_dirty_sql_groups_by_hour_and_keeps_the_earliest_time(db_url):
         got = conn.execute("SELECT tag_id, bucket_hour, from_time FROM rollup_dirty").fetchall()
     hour = t.replace(minute=0)
     assert sorted(got) == [(7, hour, t), (7, hour + HOUR, t + HOUR)]
+
+
+def test_the_writers_marks_are_the_sql_functions_marks(db_url):
+    # DirtyHours writes its marks by COPY, the SQL function by grouping: the same rows.
+    t = datetime(2026, 3, 1, 9, 59, 59, 999_999, tzinfo=UTC)
+    times = [t, t + timedelta(microseconds=1), t + HOUR, t - HOUR * 30, t]
+    rows = [(x, tag, 1.0, 0, None) for x in times for tag in (3, 1, 2)]
+    rows.append((times[1].astimezone(ZoneInfo("America/Denver")), 9, 1.0, 0, None))
+    marks = DirtyHours()
+    for i in range(0, len(rows), 4):  # fed in pieces, as the writer feeds a batch
+        marks.add(rows[i : i + 4])
+    query = "SELECT tag_id, bucket_hour, from_time FROM rollup_dirty ORDER BY 1, 2"
+    with psycopg.connect(db_url) as conn:
+        assert marks.write(conn) == len(marks) == 10
+        copied = conn.execute(query).fetchall()
+        conn.execute("DELETE FROM rollup_dirty")
+        conn.execute(mark_dirty_sql(), ([r[1] for r in rows], [r[0] for r in rows]))
+        assert conn.execute(query).fetchall() == copied
+    nine = t.replace(minute=0, second=0, microsecond=0)
+    assert copied[:3] == [
+        (1, nine - HOUR * 30, t - HOUR * 30),
+        (1, nine, t),
+        (1, nine + HOUR, t + timedelta(microseconds=1)),
+    ]
+    assert copied[-1] == (9, nine + HOUR, t + timedelta(microseconds=1))
 
 
 async def test_a_late_batch_recomputes_from_its_first_minute_only(db_url):

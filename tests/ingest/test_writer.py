@@ -221,21 +221,72 @@ async def test_committed_batches_mark_their_hours_for_the_trend_rollups(
     ]
 
 
-async def test_a_failing_after_insert_hook_keeps_the_batch_for_a_retry(
-    db_url: str, tmp_path: Path
+class Recording:
+    """A readings reaction that keeps what it was fed and whether it wrote."""
+
+    made: list[Recording] = []
+    refuse = 0  # how many writes to refuse, across instances
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.wrote: bool = False
+        Recording.made.append(self)
+
+    def add(self, rows) -> None:
+        self.rows.extend(rows)
+
+    def write(self, conn: psycopg.Connection) -> None:
+        if Recording.refuse:
+            Recording.refuse -= 1
+            raise psycopg.errors.RaiseException("reaction refused")
+        # In the batch's transaction: its rows are visible, not yet committed.
+        n = conn.execute(
+            "SELECT count(*) FROM readings WHERE (tag_id, time) IN"
+            " (SELECT * FROM unnest(%s::int4[], %s::timestamptz[]))",
+            ([r[1] for r in self.rows], [r[0] for r in self.rows]),
+        ).fetchone()
+        assert n == (len(self.rows),)
+        self.wrote = True
+
+
+@pytest.fixture
+def recording() -> type[Recording]:
+    Recording.made, Recording.refuse = [], 0
+    return Recording
+
+
+async def test_a_failing_reaction_keeps_the_batch_for_a_retry(
+    db_url: str, tmp_path: Path, recording: type[Recording]
 ) -> None:
-    calls: list[int] = []
-
-    def refuse_once(conn: psycopg.Connection, batch: object) -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise psycopg.errors.RaiseException("hook refused")
-
-    writer = make_writer(db_url, tmp_path, after_insert=[refuse_once])
+    recording.refuse = 1
+    writer = make_writer(db_url, tmp_path, reactions=[recording])
     writer.submit(rows(0, 5))
     await writer.flush()
     assert stored(db_url) == []
+    assert writer.spool.rows == 15
     writer.retry_now()
     await writer.flush()
     await writer.close()
     assert len(stored(db_url)) == 15
+    # The replayed batch got a fresh reaction, fed on the database thread.
+    first, replayed = recording.made
+    assert not first.wrote
+    assert replayed.wrote and sorted(replayed.rows) == sorted(rows(0, 5))
+
+
+async def test_a_large_queue_is_written_as_batches_each_with_its_own_reactions(
+    db_url: str, tmp_path: Path, recording: type[Recording]
+) -> None:
+    writer = make_writer(db_url, tmp_path, reactions=[recording])
+    # 2,400 rows with batches of 1,000, submitted in uneven pieces that straddle the cuts.
+    queued = rows(0, 800)
+    for i in range(0, len(queued), 700):
+        writer.submit(queued[i : i + 700])
+    assert writer.queue_rows == 2400
+    await writer.flush()
+    await writer.close()
+    assert [len(r.rows) for r in recording.made] == [1000, 1000, 400]
+    assert all(r.wrote for r in recording.made)
+    assert [row for r in recording.made for row in r.rows] == queued
+    assert writer.stats.batches_committed == 3
+    assert len(stored(db_url)) == 2400
