@@ -28,7 +28,7 @@ from pymodbus.exceptions import ModbusException
 from ingest.config.models import ModbusDevice
 from ingest.decode import registers_to_bytes
 from ingest.events import EventChange
-from ingest.health import epoch_iso
+from ingest.health import LinkHealth
 from ingest.plan import ReadRequest
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
@@ -50,16 +50,7 @@ def backoff_delays(initial: float = BACKOFF_INITIAL_S, cap: float = BACKOFF_MAX_
 
 
 @dataclass
-class DeviceHealth:
-    name: str
-    host: str
-    port: int
-    state: str = "starting"  # starting, up, down
-    since: float | None = None
-    last_good_read: float | None = None
-    last_error: str | None = None
-    connects: int = 0
-    connect_failures: int = 0
+class DeviceHealth(LinkHealth):
     links_lost: int = 0
     timeouts: int = 0
     exception_answers: int = 0
@@ -67,31 +58,21 @@ class DeviceHealth:
     overruns: int = 0
     cycle_ms: list[float] = field(default_factory=list)
 
-    def snapshot(self) -> dict[str, Any]:
+    def errors(self) -> dict[str, int]:
+        return {
+            "links_lost": self.links_lost,
+            "timeouts": self.timeouts,
+            "exception_answers": self.exception_answers,
+            "overruns": self.overruns,
+        }
+
+    def details(self) -> dict[str, Any]:
         recent = sorted(self.cycle_ms)
 
         def pct(p: float) -> float | None:
             return round(recent[min(len(recent) - 1, int(p * len(recent)))], 2) if recent else None
 
-        return {
-            "device": self.name,
-            "endpoint": f"{self.host}:{self.port}",
-            "state": self.state,
-            "connected": self.state == "up",
-            "since": epoch_iso(self.since),
-            "last_good_read": epoch_iso(self.last_good_read),
-            "last_error": self.last_error,
-            "errors": {
-                "connect_failures": self.connect_failures,
-                "links_lost": self.links_lost,
-                "timeouts": self.timeouts,
-                "exception_answers": self.exception_answers,
-                "overruns": self.overruns,
-            },
-            "cycles": self.cycles,
-            "cycle_ms_p50": pct(0.5),
-            "cycle_ms_p99": pct(0.99),
-        }
+        return {"cycles": self.cycles, "cycle_ms_p50": pct(0.5), "cycle_ms_p99": pct(0.99)}
 
 
 RowSink = Callable[[list[Row]], None]
@@ -122,7 +103,7 @@ class ModbusPoller:
         self.site_id = site_id
         self._submit_rows = submit_rows
         self._submit_events = submit_events
-        self.health = DeviceHealth(device.name, device.host, device.port)
+        self.health = DeviceHealth(device.name, f"{device.host}:{device.port}")
         self._client: AsyncModbusTcpClient | None = None
         self._closed_at: float | None = None
         # Requests currently answered with an exception, so each is logged once.
@@ -218,7 +199,7 @@ class ModbusPoller:
             log.warning("modbus device %s answering again%s", h.name, down_for)
             self._submit_events([self._device_event("clear", datetime.fromtimestamp(when, UTC))])
         else:
-            log.info("modbus device %s connected (%s:%d)", h.name, h.host, h.port)
+            log.info("modbus device %s connected (%s)", h.name, h.endpoint)
         h.state, h.since = "up", when
 
     def _device_event(self, action: str, at: datetime, why: str = "") -> EventChange:

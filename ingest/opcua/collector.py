@@ -39,7 +39,7 @@ from asyncua import Client, ua
 from ingest.config.models import OpcuaServer, Tag
 from ingest.decode import Raw
 from ingest.events import EventChange
-from ingest.health import epoch_iso
+from ingest.health import LinkHealth
 from ingest.opcua.plan import (
     Item,
     OperationLimits,
@@ -109,15 +109,7 @@ def opcua_tag_state(
 
 
 @dataclass
-class ServerHealth:
-    name: str
-    endpoint: str
-    state: str = "starting"  # starting, up, down
-    since: float | None = None
-    last_good_read: float | None = None
-    last_error: str | None = None
-    connects: int = 0
-    connect_failures: int = 0
+class ServerHealth(LinkHealth):
     sessions_lost: int = 0
     notifications: int = 0
     reads: int = 0
@@ -127,32 +119,23 @@ class ServerHealth:
     polled_items: int = 0
     limits: OperationLimits | None = None
 
-    def snapshot(self) -> dict[str, Any]:
+    def errors(self) -> dict[str, int]:
+        return {"sessions_lost": self.sessions_lost, "bad_items": self.bad_items}
+
+    def details(self) -> dict[str, Any]:
+        limits = self.limits
         return {
-            "device": self.name,
             "protocol": "opcua",
-            "endpoint": self.endpoint,
-            "state": self.state,
-            "connected": self.state == "up",
-            "since": epoch_iso(self.since),
-            "last_good_read": epoch_iso(self.last_good_read),
-            "last_error": self.last_error,
-            "errors": {
-                "connect_failures": self.connect_failures,
-                "sessions_lost": self.sessions_lost,
-                "bad_items": self.bad_items,
-            },
-            "connects": self.connects,
             "notifications": self.notifications,
             "reads": self.reads,
             "subscriptions": list(self.subscription_ids),
             "monitored_items": self.monitored_items,
             "polled_items": self.polled_items,
             "operation_limits": None
-            if self.limits is None
+            if limits is None
             else {
-                "max_monitored_items_per_call": self.limits.max_monitored_items_per_call,
-                "max_nodes_per_read": self.limits.max_nodes_per_read,
+                "max_monitored_items_per_call": limits.max_monitored_items_per_call,
+                "max_nodes_per_read": limits.max_nodes_per_read,
             },
         }
 
