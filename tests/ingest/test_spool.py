@@ -30,6 +30,16 @@ def test_encoding_round_trip_keeps_microseconds_nulls_and_negative_status() -> N
     assert decode_rows(encode_rows(data)) == data
 
 
+def test_rows_sharing_a_time_come_back_each_with_its_own_time() -> None:
+    # Decoding makes one datetime per run of equal times: a time that returns after
+    # another must come back as itself, not as the run before it.
+    a, b = T0, T0 + timedelta(microseconds=1)
+    data: list[Row] = [(t, i, float(i), 0, None) for i, t in enumerate([a, a, b, a, b, b])]
+    back = decode_rows(encode_rows(data))
+    assert back == data
+    assert back[0][0] is back[1][0]
+
+
 def test_batches_come_back_in_order_and_leave_only_when_deleted(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.sqlite", max_bytes=10**9)
     for i in range(5):
