@@ -32,6 +32,28 @@ class EventChange:
     threshold: float | None = None
 
 
+def link_event(
+    action: Literal["raise", "clear"],
+    site_id: int,
+    source: str,
+    what: str,
+    at: datetime,
+    why: str = "",
+) -> EventChange:
+    """A device or server that stopped answering (raise), or answers again (clear)."""
+    return EventChange(
+        action=action,
+        site_id=site_id,
+        tag_id=None,
+        source=source,
+        kind="device",
+        code="communication",
+        severity="alarm",
+        message=f"{what} not answering: {why}",
+        time=at,
+    )
+
+
 _RAISE = """
 INSERT INTO events (site_id, tag_id, source, kind, code, severity, message, value, threshold,
                     started_at, last_seen_at)

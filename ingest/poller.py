@@ -20,14 +20,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from ingest.config.models import ModbusDevice
 from ingest.decode import registers_to_bytes
-from ingest.events import EventChange
+from ingest.events import EventChange, link_event
 from ingest.health import LinkHealth
 from ingest.plan import ReadRequest
 from ingest.readings import Row
@@ -202,18 +202,11 @@ class ModbusPoller:
             log.info("modbus device %s connected (%s)", h.name, h.endpoint)
         h.state, h.since = "up", when
 
-    def _device_event(self, action: str, at: datetime, why: str = "") -> EventChange:
-        return EventChange(
-            action="raise" if action == "raise" else "clear",
-            site_id=self.site_id,
-            tag_id=None,
-            source=f"modbus:{self.device.name}",
-            kind="device",
-            code="communication",
-            severity="alarm",
-            message=f"Modbus device {self.device.name} not answering: {why}",
-            time=at,
-        )
+    def _device_event(
+        self, action: Literal["raise", "clear"], at: datetime, why: str = ""
+    ) -> EventChange:
+        name = self.device.name
+        return link_event(action, self.site_id, f"modbus:{name}", f"Modbus device {name}", at, why)
 
     async def _poll_until_lost(self) -> bool:
         """Poll on schedule until the link is lost; whether any request was answered."""

@@ -32,13 +32,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from asyncua import Client, ua
 
 from ingest.config.models import OpcuaServer, Tag
 from ingest.decode import Raw
-from ingest.events import EventChange
+from ingest.events import EventChange, link_event
 from ingest.health import LinkHealth
 from ingest.opcua.plan import (
     Item,
@@ -575,15 +575,8 @@ class OpcuaCollector:
             )
         h.state, h.since = "up", when
 
-    def _server_event(self, action: str, at: datetime, why: str = "") -> EventChange:
-        return EventChange(
-            action="raise" if action == "raise" else "clear",
-            site_id=self.site_id,
-            tag_id=None,
-            source=f"opcua:{self.server.name}",
-            kind="device",
-            code="communication",
-            severity="alarm",
-            message=f"OPC UA server {self.server.name} not answering: {why}",
-            time=at,
-        )
+    def _server_event(
+        self, action: Literal["raise", "clear"], at: datetime, why: str = ""
+    ) -> EventChange:
+        name = self.server.name
+        return link_event(action, self.site_id, f"opcua:{name}", f"OPC UA server {name}", at, why)

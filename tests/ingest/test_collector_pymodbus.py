@@ -148,6 +148,9 @@ async def test_link_loss_marks_tags_bad_once_and_recovers(caplog: pytest.LogCapt
         assert len(down_rows) == 2
         assert [e.action for e in c.events] == ["raise", "clear"]
         assert c.events[0].kind == "device" and c.events[0].tag_id is None
+        name = c.pollers[0].device.name
+        assert c.events[0].source == f"modbus:{name}" == c.events[1].source
+        assert c.events[0].message.startswith(f"Modbus device {name} not answering: ")
         downs = [r for r in caplog.records if "down" in r.getMessage()]
         assert len(downs) == 1, [r.getMessage() for r in caplog.records]
         assert c.pollers[0].health.links_lost == 1
