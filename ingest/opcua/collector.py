@@ -150,6 +150,19 @@ def resolve_node_id(text: str, namespaces: Sequence[str]) -> ua.NodeId:
     return ua.NodeId.from_string(text)
 
 
+def data_value_parts(
+    dv: ua.DataValue,
+) -> tuple[object, int, datetime | None, datetime | None]:
+    """A notified or read value as (value, status code, source time, server time)."""
+    variant, sc = dv.Value, dv.StatusCode
+    return (
+        variant.Value if variant is not None else None,
+        sc.value if sc is not None else 0,
+        dv.SourceTimestamp,
+        dv.ServerTimestamp,
+    )
+
+
 def subscription_parameters(publishing_interval_s: float) -> ua.CreateSubscriptionParameters:
     interval_ms = publishing_interval_s * 1000
     keepalive = max(1, math.ceil(KEEPALIVE_S / publishing_interval_s))
@@ -386,20 +399,7 @@ class OpcuaCollector:
                     h = item.ClientHandle
                     if not 0 <= h < states:
                         continue
-                    dv = item.Value
-                    variant = dv.Value
-                    sc = dv.StatusCode
-                    self._take(
-                        h,
-                        variant.Value if variant is not None else None,
-                        sc.value if sc is not None else 0,
-                        dv.SourceTimestamp,
-                        dv.ServerTimestamp,
-                        now,
-                        now_dt,
-                        rows,
-                        events,
-                    )
+                    self._take(h, *data_value_parts(item.Value), now, now_dt, rows, events)
                     n += 1
             elif isinstance(notif, ua.StatusChangeNotification):
                 code = notif.Status.value if notif.Status is not None else 0
@@ -440,19 +440,8 @@ class OpcuaCollector:
                     rows: list[Row] = []
                     events: list[EventChange] = []
                     for h, dv in zip(handles, values, strict=True):
-                        sc = dv.StatusCode
-                        self._take(
-                            h,
-                            dv.Value.Value if dv.Value is not None else None,
-                            sc.value if sc is not None else 0,
-                            dv.SourceTimestamp,
-                            dv.ServerTimestamp,
-                            now,
-                            now_dt,
-                            rows,
-                            events,
-                            polled=True,
-                        )
+                        parts = data_value_parts(dv)
+                        self._take(h, *parts, now, now_dt, rows, events, polled=True)
                     self.health.reads += 1
                     self.health.last_good_read = now
                     self._answered = True
