@@ -136,7 +136,6 @@ class Writer:
         self.reactions = tuple(reactions) if reactions is not None else hooks.readings_written()
         self.stats = WriterStats()
         self._queue: list[_Batch] = []
-        self._queued = 0
         self._events: list[EventChange] = []
         # Events the database thread holds until it can write them.
         self._events_pending: list[EventChange] = []
@@ -154,7 +153,6 @@ class Writer:
 
     def submit(self, rows: Sequence[Row]) -> None:
         size = self.options.batch_rows
-        self._queued += len(rows)
         while rows:
             if not self._queue or len(self._queue[-1].rows) >= size:
                 self._queue.append(self._batch())
@@ -165,7 +163,7 @@ class Writer:
                 break
             batch.add(rows[:room])
             rows = rows[room:]
-        if self._queued >= size:
+        if self._queue and len(self._queue[0].rows) >= size:
             self._wake.set()
 
     def submit_events(self, changes: Sequence[EventChange]) -> None:
@@ -178,7 +176,7 @@ class Writer:
 
     @property
     def queue_rows(self) -> int:
-        return self._queued
+        return sum(len(b.rows) for b in self._queue)
 
     def publish_health(self, items: Callable[[], list[HealthItem]]) -> None:
         """Have the writer store these components' health in ``ingest_health``, periodically."""
@@ -191,7 +189,7 @@ class Writer:
             "state": s.state,
             "since": epoch_iso(s.since),
             "database": describe_target(self.dsn),
-            "queue_rows": self._queued,
+            "queue_rows": self.queue_rows,
             "spool_rows": self.spool.rows,
             "spool_bytes": self.spool.bytes,
             "spool_limit_bytes": self.spool.max_bytes,
@@ -248,11 +246,14 @@ class Writer:
         finally:
             self._executor.shutdown(wait=True)
 
+    def _reactions(self) -> list[hooks.ReadingsReaction]:
+        return [make() for make in self.reactions]
+
     def _batch(self) -> _Batch:
-        return _Batch([], [make() for make in self.reactions])
+        return _Batch([], self._reactions())
 
     def _take(self) -> tuple[list[_Batch], list[EventChange], list[HealthItem] | None]:
-        batches, self._queue, self._queued = self._queue, [], 0
+        batches, self._queue = self._queue, []
         events, self._events = self._events, []
         health = None
         now = time.monotonic()
@@ -416,7 +417,7 @@ class Writer:
             return
         if reactions is None:
             # A batch from the spool, whose reactions were not kept: fed here instead.
-            reactions = self._batch().reactions
+            reactions = self._reactions()
             for reaction in reactions:
                 reaction.add(rows)
         conn = self._conn
