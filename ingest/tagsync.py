@@ -66,7 +66,7 @@ def expected_interval_s(config: SiteConfig, tag: Tag) -> float | None:
         every = tag.opcua.sampling_interval_s
     else:
         return None
-    if tag.deadband is not None:
+    if tag.applied_deadband is not None:
         return max(every, tag.max_interval_s or config.ingest.default_max_interval_s)
     return every
 

@@ -250,8 +250,6 @@ class Tag(_Strict):
             raise ValueError("source is opcua but the tag has no opcua: section")
         if self.eng_range is not None and not self.eng_range[0] < self.eng_range[1]:
             raise ValueError(f"eng_range must be [low, high] with low < high, got {self.eng_range}")
-        if self.max_interval_s is not None and self.deadband is None:
-            raise ValueError("max_interval_s only applies with a deadband")
         if self.source == "opcua" and self.opcua is not None:
             o = self.opcua
             if self.deadband is not None and (o.deadband is not None or o.deadband_percent):
@@ -262,7 +260,26 @@ class Tag(_Strict):
                 )
             if o.mode == "poll" and o.deadband_percent is not None and self.eng_range is None:
                 raise ValueError("deadband_percent on a polled tag needs eng_range")
+        if self.max_interval_s is not None and self.applied_deadband is None:
+            raise ValueError("max_interval_s only applies with a deadband")
         return self
+
+    @property
+    def applied_deadband(self) -> float | None:
+        """The absolute deadband Clearwell applies when it decides what to store: the
+        tag's own ``deadband``, or for a polled OPC UA tag the one under ``opcua:``
+        (no server filters a Read)."""
+        o = self.opcua
+        if self.source != "opcua" or o is None or o.mode != "poll":
+            return self.deadband
+        db = self.opcua_deadband
+        if db is None:
+            return self.deadband
+        kind, value = db
+        if kind == "percent":
+            assert self.eng_range is not None  # checked above
+            return value / 100 * (self.eng_range[1] - self.eng_range[0])
+        return value
 
     @property
     def opcua_deadband(self) -> tuple[str, float] | None:

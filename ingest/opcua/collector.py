@@ -82,17 +82,9 @@ def opcua_tag_state(
     hold_s: float,
     open_limits: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> TagState:
-    """A tag's state: limits as for Modbus, and the deadband Clearwell applies: the tag's
-    own ``deadband``, or for a polled tag the one under ``opcua:`` (no server filters a
-    Read)."""
+    """A tag's state: limits as for Modbus, and the deadband Clearwell applies
+    (:attr:`Tag.applied_deadband`)."""
     assert tag.opcua is not None
-    deadband = tag.deadband
-    if tag.opcua.mode == "poll" and (db := tag.opcua_deadband) is not None:
-        kind, value = db
-        if kind == "percent":
-            assert tag.eng_range is not None
-            value = value / 100 * (tag.eng_range[1] - tag.eng_range[0])
-        deadband = value
     return TagState.of(
         tag,
         tag_id,
@@ -104,7 +96,7 @@ def opcua_tag_state(
         scale=1.0,
         offset=0.0,
         stores=True,
-        deadband=deadband,
+        deadband=tag.applied_deadband,
     )
 
 

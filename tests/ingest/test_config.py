@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.config import SiteConfigError, load_config, parse_config
+from ingest.config.models import Tag
 from simulators.address_map import DEFAULT_MAP
 
 HEAD = """\
@@ -291,6 +292,15 @@ OPCUA_TAG = "  - {name: x, source: opcua, opcua: {server: scada, node_id: 'ns=2;
             "give the deadband once",
         ),
         (
+            opcua_case(
+                SERVER,
+                OPCUA_TAG.replace("{name: x,", "{name: x, max_interval_s: 5,") % ", mode: poll",
+            ),
+            11,
+            "tags[1]",
+            "max_interval_s only applies with a deadband",
+        ),
+        (
             "site: {code: s, name: S}\ntags:\n  - {name: x, source: opcua}\n",
             3,
             "tags[0]",
@@ -328,3 +338,16 @@ def test_opcua_defaults_and_relative_paths(tmp_path: Path) -> None:
     assert tag_x.opcua.queue_size == 10 and tag_x.opcua_deadband == ("percent", 2.0)
     assert tag_x.key == "opcua:scada/ns=2;s=X" and tag_x.address_text == "scada;ns=2;s=X"
     assert config.opcua_tags("scada") == [tag_x]
+
+
+def test_the_deadband_clearwell_applies_is_the_servers_only_where_clearwell_polls() -> None:
+    def tag(extra: str, opcua: str = "") -> Tag:
+        text = OPCUA_TAG.replace("{name: x,", "{name: x," + extra) % opcua
+        return parse_config(opcua_case(SERVER, text)).tags[1]
+
+    assert tag(" deadband: 1,").applied_deadband == 1.0
+    # Subscribed: the server filters by its deadband; Clearwell only by the tag's own.
+    assert tag("", ", deadband: 0.5").applied_deadband is None
+    assert tag("", ", mode: poll, deadband: 0.5").applied_deadband == 0.5
+    polled_percent = tag(" eng_range: [-5, 15],", ", mode: poll, deadband_percent: 2")
+    assert polled_percent.applied_deadband == pytest.approx(0.4)

@@ -178,6 +178,12 @@ tags:
   - {name: subscribed, source: opcua, opcua: {server: scada, node_id: "ns=2;s=A"}}
   - {name: polled, source: opcua,
      opcua: {server: scada, node_id: "ns=2;s=B", mode: poll, sampling_interval_s: 5}}
+  - {name: polled-deadband, source: opcua,
+     opcua: {server: scada, node_id: "ns=2;s=C", mode: poll, sampling_interval_s: 5,
+             deadband: 0.2}}
+  - {name: polled-percent, source: opcua, eng_range: [0, 10], max_interval_s: 30,
+     opcua: {server: scada, node_id: "ns=2;s=D", mode: poll, sampling_interval_s: 5,
+             deadband_percent: 2}}
 """
 
 
@@ -190,6 +196,9 @@ tags:
         ("slow-poll", 120.0),  # never more often than the device is polled
         ("subscribed", None),  # reported on change only: silence says nothing
         ("polled", 5.0),
+        # A polled tag's deadband under opcua: is applied by Clearwell: by exception too.
+        ("polled-deadband", 90.0),
+        ("polled-percent", 30.0),
     ],
 )
 def test_expected_interval_follows_how_the_tag_is_collected(tag: str, expected: float) -> None:
