@@ -252,7 +252,9 @@ class Tag(_Strict):
             raise ValueError(f"eng_range must be [low, high] with low < high, got {self.eng_range}")
         if self.source == "opcua" and self.opcua is not None:
             o = self.opcua
-            if self.deadband is not None and (o.deadband is not None or o.deadband_percent):
+            if self.deadband is not None and (
+                o.deadband is not None or o.deadband_percent is not None
+            ):
                 raise ValueError("give the deadband once: here or under opcua:, not both")
             if o.mode == "subscribe" and self.max_interval_s is not None:
                 raise ValueError(

@@ -294,6 +294,15 @@ OPCUA_TAG = "  - {name: x, source: opcua, opcua: {server: scada, node_id: 'ns=2;
         (
             opcua_case(
                 SERVER,
+                OPCUA_TAG.replace("{name: x,", "{name: x, deadband: 1,") % ", deadband_percent: 0",
+            ),
+            11,
+            "tags[1]",
+            "give the deadband once",
+        ),
+        (
+            opcua_case(
+                SERVER,
                 OPCUA_TAG.replace("{name: x,", "{name: x, max_interval_s: 5,") % ", mode: poll",
             ),
             11,
