@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -87,8 +87,15 @@ class LogbookRecord:
     samples: list[dict[str, Any]]
 
 
+def _utc(value: datetime) -> datetime:
+    """The instant in UTC: times read on the export's connection carry the server's zone."""
+    return value if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _default(value: object) -> object:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return _utc(value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
@@ -100,7 +107,7 @@ def _json(value: object) -> str:
 
 
 def _time(value: datetime | None) -> str:
-    return "" if value is None else value.isoformat()
+    return "" if value is None else _utc(value).isoformat()
 
 
 def _who(record: LogbookRecord, person_id: int | None) -> str:

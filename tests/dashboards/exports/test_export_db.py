@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -285,3 +286,35 @@ def test_an_operator_may_not_export(data, tmp_path):
     assert done.returncode == 1
     assert "--as operator: role operator may not export" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
+
+
+async def _logbook_files(url: str, time_zone: str) -> dict[str, bytes]:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(f"SET TimeZone = '{time_zone}'")
+        site = await service.load.site(conn, m.SITE)
+        who = await service.exporter(conn, "chief")
+        year, month = service.parse_month(m.MONTH)
+        return await service.build_files(
+            conn, site, None, year, month, service.LOGBOOK_KINDS, who, datetime.now(UTC)
+        )
+
+
+def test_logbook_and_lab_times_are_utc_whatever_the_servers_time_zone(data):
+    url, _, _ = data
+    files = asyncio.run(_logbook_files(url, "America/Denver"))
+    assert len(files) == len(service.LOGBOOK_KINDS)
+    for name, body in files.items():
+        stamps = _TIMESTAMP.findall(body.decode())
+        assert stamps, name
+        assert [s for s in stamps if not s.endswith("+00:00")] == [], name
+    record = json.loads(next(b for n, b in files.items() if n.endswith(".json")))
+    # Shift, signature and sample times are among them, not only the entries'.
+    shift = record["shifts"][0]
+    assert shift["opened_at"].endswith("+00:00")
+    assert shift["signatures"] and shift["signatures"][0]["signed_at"].endswith("+00:00")
+    sample = record["samples"][0]
+    assert sample["sampled_at"].endswith("+00:00")
+    assert sample["results"][0]["analyzed_at"].endswith("+00:00")
