@@ -104,27 +104,19 @@ async def own_handoff(conn: Conn, shift_id: int) -> dict[str, Any] | None:
 
 async def alarms(conn: Conn, site_id: int) -> list[dict[str, Any]]:
     """Unacknowledged warnings and alarms: every active one, and cleared ones of late."""
-    rows = await _all(
+    # An acknowledgement is an entry linked to the event (index entries_event).
+    return await _all(
         conn,
         """SELECT e.id, e.severity, e.message, e.tag_id, coalesce(t.name, '') AS tag_name,
                   e.started_at, e.ended_at, e.occurrences
            FROM events e LEFT JOIN tags t ON t.id = e.tag_id
            WHERE e.site_id = %s AND e.severity = ANY(%s)
              AND (e.ended_at IS NULL OR e.started_at > now() - %s)
+             AND NOT EXISTS (SELECT 1 FROM entries a WHERE a.event_id = e.id
+                             AND a.site_id = e.site_id AND a.kind = 'alarm_ack')
            ORDER BY e.started_at DESC LIMIT %s""",
-        (site_id, ALARM_SEVERITIES, CLEARED_ALARMS_SHOWN, MAX_ALARMS * 4),
+        (site_id, ALARM_SEVERITIES, CLEARED_ALARMS_SHOWN, MAX_ALARMS),
     )
-    if not rows:
-        return []
-    # An acknowledgement is an entry linked to the event (index entries_event).
-    acked = await _all(
-        conn,
-        """SELECT DISTINCT event_id FROM entries
-           WHERE event_id = ANY(%s) AND site_id = %s AND kind = 'alarm_ack'""",
-        ([r["id"] for r in rows], site_id),
-    )
-    done = {r["event_id"] for r in acked}
-    return [r for r in rows if r["id"] not in done][:MAX_ALARMS]
 
 
 async def spark_points(

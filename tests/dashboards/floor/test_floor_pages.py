@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from clearwell.app import create_app
 from clearwell.settings import load_settings
+from dashboards import floor_queries as fq
 from tests.dashboards.floor.people import log_in, password_of
 from tests.dashboards.floor.plant import SITE, Plant, make_plant
 from tests.dashboards.helpers import make_site
@@ -145,6 +148,46 @@ async def test_an_acknowledged_alarm_leaves_the_alarm_bar(plant):
     assert "Effluent pH high" in before.text and f'data-ack="{plant.alarm_id}"' in before.text
     assert "Effluent pH high" not in after.text and "No alarms" in after.text
     assert f'data-ack="{plant.alarm_id}"' not in tiles.text
+
+
+async def test_an_older_active_alarm_stays_behind_many_newer_acknowledged_ones(plant):
+    """However many newer alarms were acknowledged, an older unacknowledged one that is
+    still active stays on the alarm bar."""
+    newer = fq.MAX_ALARMS * 4 + 5
+    now = datetime.now(UTC)
+    with psycopg.connect(plant.db_url) as conn:
+        casey = plant.people["casey"]
+        row = conn.execute(
+            "INSERT INTO shifts (site_id, label, opened_at, opened_by)"
+            " VALUES (%s, 'Day', %s, %s) RETURNING id",
+            (plant.site_id, now - timedelta(hours=1), casey),
+        ).fetchone()
+        assert row
+        for i in range(newer):
+            # Started after the plant's alarm (3 minutes ago), cleared, acknowledged.
+            started = now - timedelta(minutes=2) + timedelta(milliseconds=i)
+            event = conn.execute(
+                "INSERT INTO events (site_id, tag_id, kind, code, severity, message,"
+                " started_at, last_seen_at, ended_at)"
+                " VALUES (%s, NULL, 'device', 'down', 'warning', %s, %s, %s, %s) RETURNING id",
+                (plant.site_id, f"Link down {i}", started, started, started),
+            ).fetchone()
+            assert event
+            conn.execute(
+                "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
+                " recorded_by, event_id) VALUES (%s, %s, 'alarm_ack', %s, true, %s, %s, %s)",
+                (plant.site_id, row[0], Jsonb({"event_id": event[0], "response": "ok"}),
+                 now, casey, event[0]),
+            )  # fmt: skip
+    async with await psycopg.AsyncConnection.connect(plant.db_url) as conn:
+        listed = await fq.alarms(conn, plant.site_id)
+    assert [a["id"] for a in listed] == [plant.alarm_id]
+    async with app_client(plant.db_url) as c:
+        await log_in(c, "casey")
+        bar = await c.get("/floor/plant1/alarms")
+    assert bar.status_code == 200
+    assert "Effluent pH high" in bar.text and f'data-ack="{plant.alarm_id}"' in bar.text
+    assert "Link down" not in bar.text
 
 
 async def test_shift_panel_crew_handoff_and_review(plant):
