@@ -264,7 +264,7 @@ class OpcuaCollector:
             h.limits = limits = await read_operation_limits(client)
             namespaces = await client.get_namespace_array() if self._uses_nsu() else []
             h.subscription_ids = []
-            h.monitored_items = 0
+            h.monitored_items = h.bad_items = 0
             for plan in plan_subscriptions(
                 self._items,
                 self.server.publishing_interval_s,
@@ -354,7 +354,7 @@ class OpcuaCollector:
 
     def _refused(self, failed: list[tuple[Item, int]]) -> None:
         """Items the server would not monitor (unknown node, filter refused): stored Bad once."""
-        self.health.bad_items = len(failed)
+        self.health.bad_items += len(failed)
         shown = ", ".join(
             f"{self.states[i.handle].tag.name} ({i.node_id}): {name(code)}"
             for i, code in failed[:_BAD_ITEMS_LOGGED]

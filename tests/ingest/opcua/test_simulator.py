@@ -143,6 +143,36 @@ async def test_none_security_stores_what_the_server_publishes_with_status(
     assert health == ("up", sim.opcua_endpoint)
 
 
+async def test_refused_items_are_counted_over_every_subscription(
+    sim: PlantSimulator, db_url: str, tmp_path: Path
+) -> None:
+    config = opcua_site(sim.opcua_endpoint or "", max_items_per_subscription=2)
+    tags = list(config.tags)
+    # The first and the last tag name nodes the server does not have: they fall in
+    # different subscriptions.
+    for i in (0, len(tags) - 1):
+        assert tags[i].opcua is not None
+        opcua = tags[i].opcua.model_copy(update={"node_id": f"ns=2;s=no.such.node.{i}"})
+        tags[i] = tags[i].model_copy(update={"opcua": opcua})
+    config = config.model_copy(update={"tags": tags})
+    async with IngestService(config, db_url, tmp_path) as service:
+        (collector,) = service.collectors
+        await wait_for(lambda: collector.health.state == "up", 15)
+        health = collector.health
+        assert len(health.subscription_ids) > 1
+        assert health.bad_items == 2 and health.monitored_items == len(tags) - 2
+
+        def refused_stored() -> bool:
+            rows = stored_rows(db_url)
+            return all(
+                rows.get(tags[i].name, [(None, 0.0, 0)])[-1][1:]
+                == (None, stored(ua.StatusCodes.BadNodeIdUnknown))
+                for i in (0, len(tags) - 1)
+            )
+
+        await wait_for(refused_stored, 10)
+
+
 async def test_basic256sha256_sign_and_encrypt_with_a_password(
     sim: PlantSimulator, db_url: str, tmp_path: Path
 ) -> None:
