@@ -193,6 +193,7 @@ def _create_many(
     if not tags:
         return []
     ids: list[int] = []
+    wanted = [desired_row(config, t) for t in tags]
     with conn.cursor() as cur:
         try:
             cur.executemany(
@@ -200,7 +201,7 @@ def _create_many(
                 " eng_low, eng_high, limit_lo_lo, limit_lo, limit_hi, limit_hi_hi,"
                 " expected_interval_s)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                [(site_id, *(desired_row(config, t)[f] for f in _FIELDS)) for t in tags],
+                [(site_id, *(w[f] for f in _FIELDS)) for w in wanted],
                 returning=True,
             )
         except psycopg.errors.UniqueViolation as exc:
