@@ -307,14 +307,14 @@ class OpcuaCollector:
         )
         sid = result.SubscriptionId
         self.health.subscription_ids.append(sid)
-        failed: list[tuple[Item, int]] = []
+        failed: list[tuple[int, int]] = []  # handle, status code
         for batch in plan.batches:
             requests = []
             for item in batch:
                 try:
                     node = resolve_node_id(item.node_id, namespaces)
                 except ValueError:
-                    failed.append((item, ua.StatusCodes.BadNodeIdUnknown))
+                    failed.append((item.handle, ua.StatusCodes.BadNodeIdUnknown))
                     continue
                 requests.append(
                     ua.MonitoredItemCreateRequest(
@@ -342,23 +342,19 @@ class OpcuaCollector:
                 if res.StatusCode.is_good():
                     self.health.monitored_items += 1
                 else:
-                    failed.append((self._item(handle), res.StatusCode.value))
+                    failed.append((handle, res.StatusCode.value))
         if failed:
             self._refused(failed)
 
-    def _item(self, handle: int) -> Item:
-        st = self.states[handle]
-        assert st.tag.opcua is not None
-        o = st.tag.opcua
-        return Item(handle, o.node_id, o.sampling_interval_s, o.queue_size)
+    def _refusal(self, handle: int, code: int) -> str:
+        tag = self.states[handle].tag
+        assert tag.opcua is not None
+        return f"{tag.name} ({tag.opcua.node_id}): {name(code)}"
 
-    def _refused(self, failed: list[tuple[Item, int]]) -> None:
+    def _refused(self, failed: list[tuple[int, int]]) -> None:
         """Items the server would not monitor (unknown node, filter refused): stored Bad once."""
         self.health.bad_items += len(failed)
-        shown = ", ".join(
-            f"{self.states[i.handle].tag.name} ({i.node_id}): {name(code)}"
-            for i, code in failed[:_BAD_ITEMS_LOGGED]
-        )
+        shown = ", ".join(self._refusal(h, code) for h, code in failed[:_BAD_ITEMS_LOGGED])
         more = (
             f" and {len(failed) - _BAD_ITEMS_LOGGED} more"
             if len(failed) > _BAD_ITEMS_LOGGED
@@ -371,8 +367,8 @@ class OpcuaCollector:
         at = datetime.fromtimestamp(now, UTC)
         rows: list[Row] = []
         events: list[EventChange] = []
-        for item, code in failed:
-            self._take(item.handle, None, code, at, None, now, at, rows, events)
+        for h, code in failed:
+            self._take(h, None, code, at, None, now, at, rows, events)
         self._submit(rows, events)
 
     def _on_publish(self, result: ua.PublishResult) -> None:
