@@ -97,9 +97,12 @@
       save(items);
       this.awaited.add(item.key);
       this.handlers.changed(this);
+      // A flush already under way read its list before this item was saved.
+      const joined = this.running !== null;
       try {
         await this.flush();
         if (this.running) await this.running;
+        if (joined && this.online && !this.outcomes.has(item.key)) await this.flush();
       } finally {
         this.awaited.delete(item.key);
       }
