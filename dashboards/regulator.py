@@ -17,6 +17,7 @@ from dashboards.access import page_role
 from dashboards.assets import templates
 from dashboards.chief import pick_site
 from dashboards.exports.plant_day import day_bounds
+from dashboards.exports.web import panel_context
 from dashboards.regulator_view import (
     amendment_views,
     entry_href,
@@ -61,16 +62,6 @@ def period_of(start: str | None, end: str | None, today: date) -> tuple[date, da
         last = first + timedelta(days=MAX_DAYS - 1)
         problems.append(f"At most {MAX_DAYS} days at a time; showing up to {last.isoformat()}.")
     return first, last, problems
-
-
-def exports_context(sites: list[dict[str, Any]], code: str, month: str | None) -> dict[str, Any]:
-    """What the exports' panel (``_exports_panel.html``, the exports' own) needs, if the
-    exports' pages are installed."""
-    try:
-        from dashboards.exports.web import panel_context
-    except ImportError:
-        return {}
-    return panel_context(sites, code, month)
 
 
 def _helpers(request: Request, tz: ZoneInfo) -> dict[str, Any]:
@@ -133,7 +124,7 @@ async def regulator_page(
             "names": names,
             "amended_entries": sum(1 for e in entries if e["amended"]),
             **_helpers(request, tz),
-            **exports_context(sites, site["code"], month),
+            **panel_context(sites, site["code"], month),
         },
     )
 
