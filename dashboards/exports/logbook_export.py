@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from dashboards.exports.load import AMEND_MARGIN
+from dashboards.exports.load import AMEND_MARGIN, samples
 from logbook import store
 
 FORMAT = "clearwell-logbook/1"
@@ -226,10 +226,12 @@ async def load(
     lo: datetime,
     hi: datetime,
     days: tuple[date, date],
+    found: list[dict[str, Any]] | None = None,
 ) -> LogbookRecord:
-    """Entries and samples of a site whose time (as amended) is in [lo, hi)."""
-    from dashboards.exports.load import samples
+    """Entries and samples of a site whose time (as amended) is in [lo, hi).
 
+    ``found``: the samples of [lo, hi) as :func:`dashboards.exports.load.samples` reads
+    them, when the caller has them already; read here otherwise."""
     async with conn.transaction():
         entries = await store.entries_where(
             conn,
@@ -238,7 +240,8 @@ async def load(
             10_000_000,
         )
     entries = [e for e in entries if lo <= e["occurred_at"] < hi]
-    found = await samples(conn, site_id, lo, hi)
+    if found is None:
+        found = await samples(conn, site_id, lo, hi)
     shift_ids = sorted({e["shift_id"] for e in entries} | {s["shift_id"] for s in found} - {None})
     cur = await conn.execute(
         "SELECT s.id, s.label, s.opened_at, c.closed_at FROM shifts s"

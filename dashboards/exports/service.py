@@ -120,7 +120,10 @@ async def monthly_report(
     who: Exporter,
     now: datetime,
     progress: Progress = _quiet,
+    found: list[dict[str, Any]] | None = None,
 ) -> MonthlyReport:
+    """``found``: the month's samples as ``load.samples`` reads them, if the caller has them
+    already; read here otherwise."""
     tz = site.tz
     lo, hi = month_bounds(year, month, tz)
     days = month_days(year, month)
@@ -136,7 +139,9 @@ async def monthly_report(
     progress("loading hourly values", 0.0)
     hourly = await load.hourly_frame(conn, site.id, tags, before, hi)
     progress("loading lab results", 0.0)
-    lab = load.lab_frame(await load.samples(conn, site.id, lo, hi), sorted(permit.analytes()))
+    if found is None:
+        found = await load.samples(conn, site.id, lo, hi)
+    lab = load.lab_frame(found, sorted(permit.analytes()))
     progress("loading shifts", 0.0)
     shifts, stints = await load.shifts_and_crews(conn, site.id, lo, hi, now)
     people = {s.person_id for s in stints}
@@ -200,10 +205,18 @@ async def build_files(
 ) -> dict[str, bytes]:
     """The named kinds' files (not the bundle), by file name. ``conn`` in autocommit mode."""
     files: dict[str, bytes] = {}
+    logbook = any(k in LOGBOOK_KINDS for k in kinds)
+    lo, hi = month_bounds(year, month, site.tz)
+    found = None
     if any(k in REPORT_KINDS for k in kinds):
         if permit is None:
             raise ClearwellError(f"{site.code}: reports need the site's permit configuration")
-        report = await monthly_report(conn, site, permit, year, month, who, now, progress)
+        if logbook:
+            # The month's samples, read once for the report's lab values and the lab record.
+            found = await load.samples(conn, site.id, lo, hi)
+        report = await monthly_report(
+            conn, site, permit, year, month, who, now, progress, found=found
+        )
         progress("rendering", 0.0)
         if "mor.csv" in kinds:
             files[file_name(site.code, "mor.csv", year, month)] = mor_render.to_csv(report)
@@ -213,11 +226,12 @@ async def build_files(
             period = (report.days[0].day, report.days[-1].day)
             rows = dmr.rows(permit, permit.dmr_monthly(report.monthly))
             files[file_name(site.code, "dmr.csv", year, month)] = dmr.to_csv(permit, period, rows)
-    if any(k in LOGBOOK_KINDS for k in kinds):
+    if logbook:
         progress("loading the logbook", 0.0)
-        lo, hi = month_bounds(year, month, site.tz)
         days = month_days(year, month)
-        record = await logbook_export.load(conn, site.id, site.code, lo, hi, (days[0], days[-1]))
+        record = await logbook_export.load(
+            conn, site.id, site.code, lo, hi, (days[0], days[-1]), found
+        )
         renderers = {
             "logbook.csv": logbook_export.entries_csv,
             "lab.csv": logbook_export.lab_csv,

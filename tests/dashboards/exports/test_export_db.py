@@ -318,3 +318,40 @@ def test_logbook_and_lab_times_are_utc_whatever_the_servers_time_zone(data):
     sample = record["samples"][0]
     assert sample["sampled_at"].endswith("+00:00")
     assert sample["results"][0]["analyzed_at"].endswith("+00:00")
+
+
+async def _files_counting_sample_reads(url: str, data_dir: Path, kinds, monkeypatch):
+    from dashboards.exports import logbook_export
+
+    reads = []
+    real = service.load.samples
+
+    async def counted(*args):
+        reads.append(args[1:])
+        return await real(*args)
+
+    monkeypatch.setattr(service.load, "samples", counted)
+    monkeypatch.setattr(logbook_export, "samples", counted)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        site = await service.load.site(conn, m.SITE)
+        who = await service.exporter(conn, "chief")
+        permit = service.permit_for(m.SITE, data_dir)
+        year, month = service.parse_month(m.MONTH)
+        files = await service.build_files(
+            conn, site, permit, year, month, kinds, who, datetime(2025, 12, 2, tzinfo=UTC)
+        )
+    return files, reads
+
+
+def test_the_bundles_files_read_the_months_samples_once(data, monkeypatch):
+    url, data_dir, _ = data
+    files, reads = asyncio.run(
+        _files_counting_sample_reads(url, data_dir, service.BUNDLE_KINDS, monkeypatch)
+    )
+    assert len(reads) == 1
+    assert len(files) == len(service.BUNDLE_KINDS)
+    alone, _ = asyncio.run(
+        _files_counting_sample_reads(url, data_dir, service.LOGBOOK_KINDS, monkeypatch)
+    )
+    lab = f"{m.SITE}-lab-{m.MONTH}.csv"
+    assert files[lab] == alone[lab]
