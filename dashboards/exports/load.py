@@ -12,7 +12,7 @@ import asyncio
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -214,7 +214,3 @@ async def person(conn: AsyncConn, username: str) -> tuple[int, str, str] | None:
     )
     row = await cur.fetchone()
     return (row[0], row[1], row[2]) if row else None
-
-
-def day_of(instant: datetime, tz: ZoneInfo) -> date:
-    return instant.astimezone(tz).date()
