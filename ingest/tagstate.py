@@ -131,6 +131,14 @@ class TagState:
         if should_store(self.last, value, status, t, self.deadband, self.max_interval_s):
             rows.append((when, self.tag_id, value, status, server))
             self.last = Stored(value, status, t)
+        self.track_limits(value, t, events)
+
+    def track_limits(self, value: float | None, t: float, events: list[EventChange]) -> None:
+        """Check one reading against the tag's alarm limits, appending the event changes.
+
+        Part of :meth:`observe`; alone where another rule decides what is stored (an OPC
+        UA subscription stores what the server reports).
+        """
         if value is None or not self.limits:
             return
         for code, threshold in self.limits:

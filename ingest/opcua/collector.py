@@ -37,6 +37,7 @@ from typing import Any, Literal
 from asyncua import Client, ua
 
 from ingest.config.models import OpcuaServer, Tag
+from ingest.deadband import Stored
 from ingest.decode import Raw
 from ingest.events import EventChange, link_event
 from ingest.health import LinkHealth
@@ -211,7 +212,6 @@ class OpcuaCollector:
         self._lost: asyncio.Event | None = None
         self._lost_why = ""
         self._answered = False
-        self._scratch: list[Row] = []
 
     @staticmethod
     def items(tags: Sequence[Tag]) -> tuple[list[Item], list[Item]]:
@@ -482,9 +482,7 @@ class OpcuaCollector:
             if len(rows) == before:
                 return
         else:
-            scratch = self._scratch
-            st.observe(value, status, t, when, scratch, events)  # limits
-            scratch.clear()
+            st.track_limits(value, t, events)
             # The server reports changes only; what it reports is stored, unless it is
             # within the tag's own deadband (Uncertain values included, unlike polling).
             db, last = st.deadband, self._last_value[h]
@@ -526,8 +524,8 @@ class OpcuaCollector:
             self._last_time[i], self._last_status[i] = at, BAD_COMMUNICATION_ERROR
             self._last_value[i] = None
             self._bad_since[i] = at
-            st.observe(None, BAD_COMMUNICATION_ERROR, when, at, self._scratch, events)
-        self._scratch.clear()
+            # The Bad row above is stored: a polled tag's next value is weighed against it.
+            st.last = Stored(None, BAD_COMMUNICATION_ERROR, when)
         events.append(self._server_event("raise", at, why))
         self._submit(rows, events)
 

@@ -14,7 +14,7 @@ import pytest
 from asyncua import ua
 
 from ingest.config import SiteConfig, load_config
-from ingest.config.models import OpcuaSection, OpcuaServer
+from ingest.config.models import Limits, OpcuaSection, OpcuaServer
 from ingest.events import EventChange
 from ingest.opcua.collector import OpcuaCollector, opcua_tag_state
 from ingest.opcua.security import OpcuaTrustError, credentials
@@ -171,6 +171,29 @@ async def test_refused_items_are_counted_over_every_subscription(
             )
 
         await wait_for(refused_stored, 10)
+
+
+async def test_subscribed_values_are_checked_against_the_tags_limits(
+    sim: PlantSimulator, db_url: str, tmp_path: Path
+) -> None:
+    config = opcua_site(sim.opcua_endpoint or "")
+    # A hi limit every value of influent.ph is above.
+    tags = [
+        t.model_copy(update={"limits": Limits(hi=-1000.0)}) if t.name == "influent.ph" else t
+        for t in config.tags
+    ]
+    config = config.model_copy(update={"tags": tags})
+
+    def limit_events() -> list[tuple[str, str]]:
+        with psycopg.connect(db_url) as conn:
+            return conn.execute(
+                "SELECT t.name, e.code FROM events e JOIN tags t ON t.id = e.tag_id"
+                " WHERE e.kind = 'limit' AND e.ended_at IS NULL"
+            ).fetchall()
+
+    async with IngestService(config, db_url, tmp_path):
+        await wait_for(lambda: bool(limit_events()), 15)
+    assert limit_events() == [("influent.ph", "hi")]
 
 
 async def test_basic256sha256_sign_and_encrypt_with_a_password(
