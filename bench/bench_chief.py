@@ -20,7 +20,7 @@ import psycopg
 from argon2 import PasswordHasher
 
 from bench.bench_compliance import make_scenario
-from bench.bench_compliance_db import PASSWORD, SITE, populate
+from bench.bench_compliance_db import PASSWORD, SITE, ms, populate
 from bench.scratch import scratch_database
 from clearwell.app import create_app
 from clearwell.migrate import migrate
@@ -69,10 +69,6 @@ async def measure(url: str, repeat: int) -> dict[str, list[float]]:
             out["rows"] = [float(page.count('class="cov-row'))]
             out["kb"] = [len(page.encode()) / 1024]
     return out
-
-
-def ms(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1000:.0f} ms (min {min(values) * 1000:.0f})"
 
 
 def main(argv: list[str]) -> int:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import psycopg
+
+from tests.support.pg_cluster import free_port
 
 SERVE = """
 import asyncio, sys, time
@@ -104,12 +105,6 @@ async def main():
             await asyncio.sleep(max(0.0, next_due - loop.time()))
 asyncio.run(main())
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pct(values: Sequence[float], p: float) -> float:
@@ -337,7 +332,7 @@ def main(argv: list[str]) -> int:
         " slices of a round; stock: asyncua as it comes, one timestamp per round",
     )
     args = ap.parse_args(argv)
-    from bench.bench_ingest_writer import scratch_database
+    from bench.scratch import scratch_database
     from clearwell.migrate import migrate
 
     port = free_port()
