@@ -134,17 +134,22 @@ class IngestService:
             self.writer = Writer(self.dsn, spool, opts, site_code=cfg.site.code)
         writer = self.writer
         site_id = self.sync.site_id
+        ids = self.sync.tag_ids
+        # Limit events an earlier run left open, by tag: they resume, so they can be closed.
+        open_codes: dict[int, set[str]] = {}
+        for tag_id, code in open_events:
+            open_codes.setdefault(tag_id, set()).add(code)
         polled = [d for d in cfg.modbus.devices if cfg.modbus_tags(d.name)]
         for k, device in enumerate(polled):
             tags = cfg.modbus_tags(device.name)
             states = {
                 t.name: TagState.build(
                     t,
-                    self.sync.tag_ids[t.name],
+                    ids[t.name],
                     site_id,
                     opts.default_max_interval_s,
                     opts.event_hold_s,
-                    {code for tid, code in open_events if tid == self.sync.tag_ids[t.name]},
+                    open_codes.get(ids[t.name], set()),
                 )
                 for t in tags
             }
@@ -165,11 +170,11 @@ class IngestService:
             server_states = [
                 opcua_tag_state(
                     t,
-                    self.sync.tag_ids[t.name],
+                    ids[t.name],
                     site_id,
                     opts.default_max_interval_s,
                     opts.event_hold_s,
-                    {code for tid, code in open_events if tid == self.sync.tag_ids[t.name]},
+                    open_codes.get(ids[t.name], set()),
                 )
                 for t in cfg.opcua_tags(server.name)
             ]

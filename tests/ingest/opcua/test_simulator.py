@@ -194,6 +194,17 @@ async def test_subscribed_values_are_checked_against_the_tags_limits(
     async with IngestService(config, db_url, tmp_path):
         await wait_for(lambda: bool(limit_events()), 15)
     assert limit_events() == [("influent.ph", "hi")]
+    # The next run finds the event open and resumes it: with the limit lifted, it ends.
+    lifted = [
+        t.model_copy(update={"limits": Limits(hi=1e9)}) if t.name == "influent.ph" else t
+        for t in config.tags
+    ]
+    ingest = config.ingest.model_copy(update={"event_hold_s": 0.0})
+    config = config.model_copy(update={"tags": lifted, "ingest": ingest})
+    async with IngestService(config, db_url, tmp_path):
+        sim.advance(1)
+        await sim.sync()
+        await wait_for(lambda: not limit_events(), 15)
 
 
 async def test_basic256sha256_sign_and_encrypt_with_a_password(
