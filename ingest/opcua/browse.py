@@ -25,8 +25,8 @@ from ingest.opcua.session import read_operation_limits
 
 # Boolean, SByte, Byte, Int16, UInt16, Int32, UInt32, Int64, UInt64, Float, Double.
 NUMERIC_TYPES = frozenset(range(1, 12))
-_HAS_PROPERTY = 46
-_SERVER_OBJECT = 2253
+_HAS_PROPERTY = ua.NodeId(46)  # type: ignore[arg-type]
+_SERVER_OBJECT = ua.NodeId(2253)  # type: ignore[arg-type]
 MAX_NODES = 100_000
 
 
@@ -165,10 +165,10 @@ async def browse_variables(client: Client) -> list[BrowsedVariable]:
         for (parent, path), refs in zip(level, results, strict=True):
             for ref in refs:
                 node = ref.NodeId
-                if node in seen or node == ua.NodeId(_SERVER_OBJECT):  # type: ignore[arg-type]
+                if node in seen or node == _SERVER_OBJECT:
                     continue
                 browse_name = ref.BrowseName.Name or ""
-                is_property = ref.ReferenceTypeId == ua.NodeId(_HAS_PROPERTY)  # type: ignore[arg-type]
+                is_property = ref.ReferenceTypeId == _HAS_PROPERTY
                 if is_property:
                     props.setdefault(parent, {})[browse_name] = node
                     continue
