@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -150,7 +150,7 @@ async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[s
     }
 
 
-def _context(request: Request, user: Principal, site: dict[str, Any]) -> dict[str, Any]:
+def _context(user: Principal, site: dict[str, Any]) -> dict[str, Any]:
     return {
         "user": user,
         "site": site,
@@ -158,7 +158,6 @@ def _context(request: Request, user: Principal, site: dict[str, Any]) -> dict[st
         "kind_labels": KIND_LABELS,
         "can_open": user.role in ("operator", "chief_operator", "admin"),
         "can_designate": user.role in ("chief_operator", "admin"),
-        "now": datetime.now(UTC),
     }
 
 
@@ -193,7 +192,7 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
         request,
         "floor.html",
         {
-            **_context(request, user, found),
+            **_context(user, found),
             **shift,
             "areas": group_by_area(tiles),
             "alarms": alarms,
@@ -215,7 +214,7 @@ async def floor_tiles(request: Request, site: str, user: FloorPart) -> HTMLRespo
     return _render(
         request,
         "_floor_tiles.html",
-        {**_context(request, user, found), "areas": group_by_area(tiles)},
+        {**_context(user, found), "areas": group_by_area(tiles)},
     )
 
 
@@ -224,9 +223,7 @@ async def floor_alarms(request: Request, site: str, user: FloorPart) -> HTMLResp
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
         alarms = await _alarms(conn, found["id"])
-    return _render(
-        request, "_floor_alarms.html", {**_context(request, user, found), "alarms": alarms}
-    )
+    return _render(request, "_floor_alarms.html", {**_context(user, found), "alarms": alarms})
 
 
 @router.get("/floor/{site}/shift", response_class=HTMLResponse)
@@ -238,7 +235,7 @@ async def floor_shift(request: Request, site: str, user: FloorPart) -> HTMLRespo
     return _render(
         request,
         "_floor_shift.html",
-        {**_context(request, user, found), **shift, "people": people},
+        {**_context(user, found), **shift, "people": people},
     )
 
 
@@ -255,7 +252,7 @@ async def floor_review(request: Request, site: str, user: FloorPart) -> HTMLResp
         request,
         "_floor_review.html",
         {
-            **_context(request, user, found),
+            **_context(user, found),
             "shift": shift,
             "entries": entries,
             "samples": samples,
