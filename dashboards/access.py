@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
 
-from logbook.auth.deps import current_user, record_forbidden
+from logbook.auth.deps import check_roles, current_user, record_forbidden
 from logbook.auth.sessions import Principal
 
 LOGIN_PATH = "/login"
@@ -53,6 +53,7 @@ PageUser = Annotated[Principal, Depends(page_user)]
 
 def page_role(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
     """A page dependency admitting only these roles: login redirect, else 403 (audited)."""
+    check_roles(roles)
 
     async def dependency(request: Request) -> Principal:
         user = await page_user(request)

@@ -100,11 +100,17 @@ async def record_forbidden(
     return HTTPException(status.HTTP_403_FORBIDDEN, reason)
 
 
-def require_role(*roles: str) -> Callable[[Request, Principal], Awaitable[Principal]]:
-    """A dependency admitting only the given roles; anyone else gets an audited 403."""
+def check_roles(roles: tuple[str, ...]) -> None:
+    """Refuse, when the app is assembled, a role name that does not exist (a typo would
+    otherwise lock everyone out of an endpoint or page)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown role(s): {sorted(unknown)}")
+
+
+def require_role(*roles: str) -> Callable[[Request, Principal], Awaitable[Principal]]:
+    """A dependency admitting only the given roles; anyone else gets an audited 403."""
+    check_roles(roles)
 
     async def dependency(request: Request, user: CurrentUser) -> Principal:
         if user.role not in roles:
