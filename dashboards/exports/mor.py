@@ -111,37 +111,32 @@ def _local_days(series: pd.Series, tz: ZoneInfo) -> pd.Series:
 
 def daily_values(
     column: Column,
-    hourly: pd.DataFrame,
     lab: pd.DataFrame,
     days: Sequence[date],
     tz: ZoneInfo,
     rule: BelowDetection,
 ) -> dict[date, Value]:
-    """One column's value for each plant day."""
-    if column.daily is Daily.LAB:
-        rows = lab[lab["analyte"] == column.source]
-        by_day = rows.groupby(_local_days(rows["sampled_at"], tz)) if len(rows) else None
-        out: dict[date, Value] = {}
-        for day in days:
-            if by_day is None or day not in by_day.groups:
-                out[day] = Missing("NOT_SAMPLED")
-                continue
-            group = by_day.get_group(day)
-            results = [
-                Result(
-                    None if pd.isna(v) else float(v),
-                    None if pd.isna(q) else str(q),
-                    None if pd.isna(dl) else float(dl),
-                )
-                for v, q, dl in zip(
-                    group["value"], group["qualifier"], group["detection_limit"], strict=True
-                )
-            ]
-            out[day] = arithmetic_mean(results, rule)
-        return out
-
-    rows = hourly[hourly["tag"] == column.source]
-    return _signal_values(column, rows.sort_values("bucket"), days, tz)
+    """A lab column's (``Daily.LAB``) value for each plant day."""
+    rows = lab[lab["analyte"] == column.source]
+    by_day = rows.groupby(_local_days(rows["sampled_at"], tz)) if len(rows) else None
+    out: dict[date, Value] = {}
+    for day in days:
+        if by_day is None or day not in by_day.groups:
+            out[day] = Missing("NOT_SAMPLED")
+            continue
+        group = by_day.get_group(day)
+        results = [
+            Result(
+                None if pd.isna(v) else float(v),
+                None if pd.isna(q) else str(q),
+                None if pd.isna(dl) else float(dl),
+            )
+            for v, q, dl in zip(
+                group["value"], group["qualifier"], group["detection_limit"], strict=True
+            )
+        ]
+        out[day] = arithmetic_mean(results, rule)
+    return out
 
 
 def _with_days(hourly: pd.DataFrame, tz: ZoneInfo) -> pd.DataFrame:
@@ -175,11 +170,10 @@ def _signal_values(
     rows: pd.DataFrame,
     days: Sequence[date],
     tz: ZoneInfo,
-    aggregates: Aggregates | None = None,
+    aggregates: Aggregates,
 ) -> dict[date, Value]:
-    """A tag's daily values from its hourly rows (sorted by bucket); ``aggregates`` from
-    :func:`_day_aggregates` when the caller made them for all tags at once."""
-    rows = _with_days(rows, tz)
+    """A tag's daily values from its hourly rows (sorted by bucket, with their plant
+    ``day``); ``aggregates`` from :func:`_day_aggregates` of all the report's tags."""
     good = rows[rows["n_good"] > 0]
     out: dict[date, Value] = {}
     if column.daily is Daily.TOTAL:
@@ -200,7 +194,7 @@ def _signal_values(
             if len(day_rows):
                 previous_last = float(day_rows["last"].iloc[-1])
         return out
-    per_day, any_rows = aggregates if aggregates is not None else _day_aggregates(rows)
+    per_day, any_rows = aggregates
     tag = column.source
     for day in days:
         hours = day_hours(day, tz)
@@ -270,7 +264,7 @@ def compute(
     aggregates = _day_aggregates(with_days)
     per_column = {
         c.key: (
-            daily_values(c, hourly, lab, days, tz, rule)
+            daily_values(c, lab, days, tz, rule)
             if c.daily is Daily.LAB
             else _signal_values(c, by_tag.get(c.source, empty), days, tz, aggregates)
         )
