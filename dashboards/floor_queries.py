@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from dashboards import regulator_queries
 from logbook import store
 
 # A closed shift stays on the terminal until signed, for this long.
@@ -178,11 +179,7 @@ async def recent_samples(conn: Conn, site_id: int) -> list[dict[str, Any]]:
 async def shift_entries(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
     """The shift's entries as they stand (amendments applied), with who recorded them."""
     entries = await store.entries_where(conn, sql.SQL("e.shift_id = %s"), [shift_id], 1000)
-    ids = sorted({e["recorded_by"] for e in entries})
-    names = {
-        r["id"]: r["full_name"]
-        for r in await _all(conn, "SELECT id, full_name FROM people WHERE id = ANY(%s)", (ids,))
-    }
+    names = await regulator_queries.names(conn, (e["recorded_by"] for e in entries))
     for e in entries:
         e["recorded_by_name"] = names.get(e["recorded_by"], str(e["recorded_by"]))
     return entries
