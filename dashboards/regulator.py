@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from compliance.adapter import site_by_id
 from dashboards import regulator_queries
 from dashboards.access import page_role
 from dashboards.assets import templates
@@ -136,13 +137,8 @@ async def record_entry_page(request: Request, user: Reader, entry_id: int) -> HT
         entry = await store.entry(conn, entry_id)
         if entry is None:
             raise not_found("entry", entry_id)
-        cur = await conn.execute(
-            "SELECT code, name, timezone FROM sites WHERE id = %s", (entry["site_id"],)
-        )
-        row = await cur.fetchone()
-        assert row is not None
+        site = await site_by_id(conn, entry["site_id"])
         names = await regulator_queries.names(conn, regulator_queries.people_in([entry]))
-    site = {"code": row[0], "name": row[1], "timezone": row[2]}
     return templates.TemplateResponse(
         request,
         "regulator_entry.html",
@@ -151,6 +147,6 @@ async def record_entry_page(request: Request, user: Reader, entry_id: int) -> HT
             "site": site,
             "e": entry,
             "names": names,
-            **_helpers(request, ZoneInfo(row[2])),
+            **_helpers(request, ZoneInfo(site.timezone)),
         },
     )
