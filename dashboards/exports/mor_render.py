@@ -57,8 +57,8 @@ def _header(report: MonthlyReport) -> list[tuple[str, str]]:
     ]
 
 
-def _column_titles(report: MonthlyReport) -> list[str]:
-    return [f"{c.label} ({c.unit}) [{c.daily.value}]" for c in report.columns]
+def _column_title(column: Column) -> str:
+    return f"{column.label} ({column.unit}) [{column.daily.value}]"
 
 
 def _in_charge(row_in_charge: list[InCharge]) -> str:
@@ -70,7 +70,9 @@ def to_csv(report: MonthlyReport) -> bytes:
     w = csv.writer(out, lineterminator="\n")
     for key, value in _header(report):
         w.writerow([f"# {key}", value])
-    w.writerow(["date", "hours", *_column_titles(report), "operator in responsible charge"])
+    w.writerow(
+        ["date", "hours", *map(_column_title, report.columns), "operator in responsible charge"]
+    )
     for row in report.days:
         values = [cell(row.values[c.key]) for c in report.columns]
         w.writerow([row.day.isoformat(), f"{row.hours:g}", *values, _in_charge(row.in_charge)])
@@ -102,12 +104,23 @@ def to_csv(report: MonthlyReport) -> bytes:
 COLUMNS_PER_TABLE = 10
 
 
+def _table_style(*extra: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The PDF tables' style: small text, a grid and a grey header row; ``extra`` goes
+    before the vertical alignment."""
+    return [
+        ("FONTSIZE", (0, 0), (-1, -1), 7),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+        *extra,
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+
+
 def _value_table(
     report: MonthlyReport, columns: list[Column], small: ParagraphStyle, with_in_charge: bool
 ) -> Table:
-    titles = [f"{c.label} ({c.unit}) [{c.daily.value}]" for c in columns]
     charge = [Paragraph("In responsible charge", small)] if with_in_charge else []
-    head = ["Date", "Hours", *[Paragraph(t, small) for t in titles], *charge]
+    head = ["Date", "Hours", *[Paragraph(_column_title(c), small) for c in columns], *charge]
     body = [
         [
             row.day.strftime("%a %d"),
@@ -131,13 +144,7 @@ def _value_table(
         for s in stats
     ]
     table = Table([head, *body, *footer], repeatRows=1)
-    style: list[tuple[Any, ...]] = [
-        ("FONTSIZE", (0, 0), (-1, -1), 7),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-        ("BACKGROUND", (0, len(body) + 1), (-1, -1), colors.whitesmoke),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
+    style = _table_style(("BACKGROUND", (0, len(body) + 1), (-1, -1), colors.whitesmoke))
     for r, row in enumerate(report.days, start=1):
         for c, col in enumerate(columns, start=2):
             if isinstance(row.values[col.key], Missing):
@@ -182,16 +189,7 @@ def to_pdf(report: MonthlyReport) -> bytes:
             for row in report.days
         ]
         table = Table(rows, repeatRows=1, colWidths=[0.6 * inch, 9.2 * inch])
-        table.setStyle(
-            TableStyle(
-                [
-                    ("FONTSIZE", (0, 0), (-1, -1), 7),
-                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
+        table.setStyle(TableStyle(_table_style()))
         story += [table, Spacer(1, 6)]
     story.append(
         Paragraph(
