@@ -176,12 +176,12 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
         people = await fq.crew_candidates(conn)
         last = await fq.last_values(conn, found["id"])
         samples = await fq.recent_samples(conn, found["id"])
-        tags = await queries.site_tags(conn, site)
     data = {
         "site": found["code"],
         "user": {"id": user.id, "name": user.full_name, "role": user.role},
         "lock_after_s": lock_after_s(request),
-        "tags": [{"id": t["id"], "name": t["name"], "unit": t["unit"]} for t in tags],
+        # The site's current tags by name: the tiles are one per tag, in that order.
+        "tags": [{"id": t.tag_id, "name": t.name, "unit": t.unit} for t in tiles],
         "people": people,
         "last_values": last,
         "samples": [
