@@ -62,19 +62,19 @@ async def awaiting_countersignature(
         [site_id],
         MAX_AWAITING,
     )
-    shift_ids = sorted({e["shift_id"] for e in entries})
+    if not entries:
+        return entries
     cur = await conn.execute(
-        "SELECT DISTINCT shift_id FROM shift_crew WHERE person_id = %s"
-        " AND shift_role <> 'trainee' AND shift_id = ANY(%s)",
-        (viewer_id, shift_ids),
-    )
-    on_duty = {r[0] for r in await cur.fetchall()}
-    cur = await conn.execute(
-        "SELECT s.id, s.label, EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id)"
+        "SELECT s.id, s.label,"
+        " EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id),"
+        " EXISTS (SELECT 1 FROM shift_crew m WHERE m.shift_id = s.id AND m.person_id = %s"
+        " AND m.shift_role <> 'trainee')"
         " FROM shifts s WHERE s.id = ANY(%s)",
-        (shift_ids,),
+        (viewer_id, sorted({e["shift_id"] for e in entries})),
     )
-    shifts = {r[0]: {"label": r[1], "signed": r[2]} for r in await cur.fetchall()}
+    rows = await cur.fetchall()
+    shifts = {r[0]: {"label": r[1], "signed": r[2]} for r in rows}
+    on_duty = {r[0] for r in rows if r[3]}
     for e in entries:
         e["viewer_on_duty"] = e["shift_id"] in on_duty
         e["shift"] = shifts.get(e["shift_id"], {"label": "", "signed": False})
