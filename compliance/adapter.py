@@ -385,6 +385,11 @@ ORDER BY t.person_id, t.taken_on, t.id
 PEOPLE_SQL = "SELECT id, full_name FROM people WHERE id = ANY(%s)"
 
 
+def in_pipeline(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """Whether ``conn`` is in pipeline mode (inside someone's ``conn.pipeline()``)."""
+    return conn.pgconn.pipeline_status != pq.PipelineStatus.OFF
+
+
 def _batched(conn: psycopg.AsyncConnection[Any]) -> AbstractAsyncContextManager[Any]:
     """A pipeline for independent queries; none of its own inside the caller's pipeline.
 
@@ -392,7 +397,7 @@ def _batched(conn: psycopg.AsyncConnection[Any]) -> AbstractAsyncContextManager[
     entry write that is two round trips per block, while the caller's pipeline already
     sends the queries together (each fetch flushes it).
     """
-    if conn.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+    if in_pipeline(conn):
         return nullcontext()
     return conn.pipeline()
 

@@ -25,7 +25,7 @@ import psycopg
 from psycopg import pq
 from psycopg.types.json import Jsonb
 
-from compliance.adapter import EntryFact, Loaded, NoProfile, Site, load
+from compliance.adapter import EntryFact, Loaded, NoProfile, Site, in_pipeline, load
 from compliance.engine import check
 from compliance.report import Report
 
@@ -144,11 +144,7 @@ async def stamp_entries(
 
 
 def _in_pipelined_transaction(conn: psycopg.AsyncConnection[Any]) -> bool:
-    pgconn = conn.pgconn
-    return (
-        pgconn.pipeline_status != pq.PipelineStatus.OFF
-        and pgconn.transaction_status == pq.TransactionStatus.INTRANS
-    )
+    return in_pipeline(conn) and conn.pgconn.transaction_status == pq.TransactionStatus.INTRANS
 
 
 async def _stamp_in_savepoint(
