@@ -73,7 +73,8 @@ async def test_the_endpoint_gives_the_tag_sites_entries(api: Api) -> None:
         assert site_id
         tag = make_tag(conn, site_id[0], "Cl2.Residual")
         other = make_tag(conn, make_site(conn, "elsewhere"), "Level")
-    start, end = ago(hours=4), ago(seconds=-60)
+    # From the shift's opening: near local midnight the scenario backdates it by hours.
+    start, end = s.opened, ago(seconds=-60)
     r = await api.get(
         "operator", "/api/trends/entries", tag=tag, start=start.isoformat(), end=end.isoformat()
     )
