@@ -34,10 +34,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from clearwell.errors import ConfigError
 from dashboards.exports.mor import Column, Daily, Monthly
 from dashboards.exports.statistics import BelowDetection
-from ingest.config.load import field_name, line_of, load_config
+from ingest.config.load import Loc, index_lines, problems_from, read_config
 from ingest.config.models import SiteConfig
 
 # Statistical base codes of a DMR and the monthly statistic of daily values behind each.
@@ -176,17 +175,6 @@ class Permit(_Strict):
         return {c.source for c in self.mor_columns() if c.daily is Daily.LAB}
 
 
-def _line_index(node: yaml.Node, loc: tuple[str | int, ...], out: dict[Any, int]) -> None:
-    out[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            _line_index(value, (*loc, key.value), out)
-            out[(*loc, key.value)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_index(item, (*loc, i), out)
-
-
 def permit_from(config: SiteConfig, text: str, path: str) -> Permit:
     """The permit of a validated site configuration; ``text`` is the file, for line numbers."""
     # Imported here: ingest's error type is what the rest of the site file reports with.
@@ -197,30 +185,19 @@ def permit_from(config: SiteConfig, text: str, path: str) -> Permit:
     try:
         return Permit.model_validate(config.permit)
     except ValidationError as exc:
-        lines: dict[Any, int] = {}
+        lines: dict[Loc, int] = {}
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if root is not None:
-            _line_index(root, (), lines)
-        problems = []
-        for err in exc.errors():
-            loc = ("permit", *(p for p in err["loc"] if isinstance(p, int | str)))
-            loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith("function-"))
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field"
-            elif err["type"] in ("literal_error", "enum"):
-                msg = f"{msg}, got {err.get('input')!r}"
-            problems.append((line_of(lines, loc), field_name(loc), msg))
+            index_lines(root, (), lines)
+        # The permit's models have no tuple fields: a key spelled "tuple[..." is the
+        # file's own and is named, so only validator parts are dropped here.
+        problems = problems_from(exc, lines, ("permit",), non_field=("function-",))
         raise SiteConfigError(path, problems) from None
 
 
 def load_site_permit(path: str | Path) -> tuple[SiteConfig, Permit]:
     """The site configuration file and its validated permit section."""
-    config = load_config(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the site configuration: {exc.strerror}") from None
+    config, text = read_config(path)
     return config, permit_from(config, text, str(path))
 
 

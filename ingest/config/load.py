@@ -38,17 +38,18 @@ class SiteConfigError(ConfigError):
             super().__init__(f"{len(lines)} problems in {path}:\n  " + "\n  ".join(lines))
 
 
-def _index_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+def index_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+    """The line of each part of a composed YAML document, keyed by its path (``loc``)."""
     out[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
-            _index_lines(value, (*loc, name), out)
+            index_lines(value, (*loc, name), out)
             # The key's own line is where a reader looks for a problem with the key.
             out[(*loc, name)] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index_lines(item, (*loc, i), out)
+            index_lines(item, (*loc, i), out)
 
 
 def line_of(lines: dict[Loc, int], loc: Iterable[str | int]) -> int | None:
@@ -68,11 +69,36 @@ def field_name(loc: Iterable[str | int]) -> str:
     return text or "(top level)"
 
 
-def _pydantic_loc(loc: tuple[Any, ...]) -> Loc:
-    # Union/literal branches and model validators add non-field parts; keep the path only.
-    return tuple(
-        p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "tuple["))
-    )
+# Union/literal branches and model validators add parts to pydantic's error locations
+# that name no field; these are how they start.
+NON_FIELD_PARTS = ("function-", "tuple[")
+
+
+def _pydantic_loc(loc: tuple[Any, ...], non_field: tuple[str, ...]) -> Loc:
+    return tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(non_field))
+
+
+def problems_from(
+    exc: ValidationError,
+    lines: dict[Loc, int],
+    under: Loc = (),
+    non_field: tuple[str, ...] = NON_FIELD_PARTS,
+) -> list[tuple[int | None, str, str]]:
+    """(line, field, message) of each error of a validation, for :class:`SiteConfigError`.
+
+    ``lines`` is from :func:`index_lines` of the file; ``under`` is where in the file the
+    validated data sits; location parts starting with one of ``non_field`` are dropped.
+    """
+    problems = []
+    for err in exc.errors():
+        loc = (*under, *_pydantic_loc(err["loc"], non_field))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] in ("literal_error", "enum"):
+            msg = f"{msg}, got {err.get('input')!r}"
+        problems.append((line_of(lines, loc), field_name(loc), msg))
+    return problems
 
 
 def parse_config(text: str, path: str = "<config>") -> SiteConfig:
@@ -93,22 +119,13 @@ def parse_config(text: str, path: str = "<config>") -> SiteConfig:
     if root is None:
         raise SiteConfigError(path, [(None, "(top level)", "the file is empty")])
     lines: dict[Loc, int] = {}
-    _index_lines(root, (), lines)
+    index_lines(root, (), lines)
     if not isinstance(data, dict):
         raise SiteConfigError(path, [(1, "(top level)", "expected a mapping with site: and tags:")])
     try:
         config = SiteConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = _pydantic_loc(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field"
-            elif err["type"] == "literal_error":
-                msg = f"{msg}, got {err.get('input')!r}"
-            problems.append((line_of(lines, loc), field_name(loc), msg))
-        raise SiteConfigError(path, problems) from None
+        raise SiteConfigError(path, problems_from(exc, lines)) from None
     found: list[Problem] = check_config(config)
     if found:
         raise SiteConfigError(
@@ -119,12 +136,17 @@ def parse_config(text: str, path: str = "<config>") -> SiteConfig:
 
 def load_config(path: str | Path) -> SiteConfig:
     """Read and validate a site configuration file."""
+    return read_config(path)[0]
+
+
+def read_config(path: str | Path) -> tuple[SiteConfig, str]:
+    """Read and validate a site configuration file; also its text, for what reads more of it."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the site configuration: {exc.strerror}") from None
-    return resolve_paths(parse_config(text, str(p)), p.parent)
+    return resolve_paths(parse_config(text, str(p)), p.parent), text
 
 
 _PATH_FIELDS = ("certificate", "private_key", "server_certificate", "password_file")
