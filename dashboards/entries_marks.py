@@ -81,14 +81,11 @@ async def trend_entries(
         info = await queries.find_tag(conn, str(tag), None)
         if info is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {tag}")
-        cur = await conn.execute("SELECT site_id FROM tags WHERE id = %s", (info.id,))
-        row = await cur.fetchone()
-        assert row is not None
         # A day either side: an amendment may have moved an entry into the window.
         found = await store.entries_where(
             conn,
             sql.SQL("e.site_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s"),
-            [row[0], start_t - timedelta(days=1), end_t + timedelta(days=1)],
+            [info.site_id, start_t - timedelta(days=1), end_t + timedelta(days=1)],
             MAX_MARKS * 2,
         )
         names = await regulator_queries.names(conn, (e["recorded_by"] for e in found))

@@ -28,7 +28,7 @@ _EXPECTED_INTERVAL = sql.SQL(
 TAG_COLUMNS = sql.SQL(
     """t.id, t.name, t.description, t.unit, t.source_protocol, t.eng_low, t.eng_high,
        t.limit_lo_lo, t.limit_lo, t.limit_hi, t.limit_hi_hi, t.retired_at,
-       s.code AS site, {} AS expected_interval_s"""
+       t.site_id, s.code AS site, {} AS expected_interval_s"""
 ).format(_EXPECTED_INTERVAL)
 
 TAG_FROM = sql.SQL(
@@ -90,6 +90,7 @@ class TagInfo:
     description: str
     unit: str
     site: str
+    site_id: int
     expected_interval_s: float
     row: dict[str, Any]
 
@@ -118,6 +119,7 @@ async def find_tag(
         row["description"],
         row["unit"],
         row["site"],
+        row["site_id"],
         row["expected_interval_s"],
         row,
     )
