@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,13 +249,21 @@ async def entry_request_sha(conn: psycopg.AsyncConnection[Any], entry_id: int) -
 
 
 async def crew(conn: psycopg.AsyncConnection[Any], shift_id: int) -> list[dict[str, Any]]:
+    return [member for _, member in await crews(conn, [shift_id])]
+
+
+async def crews(
+    conn: psycopg.AsyncConnection[Any], shift_ids: Sequence[int]
+) -> list[tuple[int, dict[str, Any]]]:
+    """(shift id, crew member as :func:`crew` gives it) of these shifts' crews, in crew id
+    order, amendments folded in."""
     cur = await conn.execute(
         "SELECT c.id, c.person_id, p.username, p.full_name, c.shift_role, c.arrived_at,"
-        " d.left_at, c.added_by, c.recorded_at"
+        " d.left_at, c.added_by, c.recorded_at, c.shift_id"
         " FROM shift_crew c JOIN people p ON p.id = c.person_id"
         " LEFT JOIN crew_departures d ON d.crew_id = c.id"
-        " WHERE c.shift_id = %s ORDER BY c.id",
-        (shift_id,),
+        " WHERE c.shift_id = ANY(%s) ORDER BY c.id",
+        (list(shift_ids),),
     )
     rows = await cur.fetchall()
     amendments = await amendments_for(conn, "crew", [r[0] for r in rows])
@@ -262,19 +271,18 @@ async def crew(conn: psycopg.AsyncConnection[Any], shift_id: int) -> list[dict[s
     for r in rows:
         original = {"shift_role": r[4], "arrived_at": r[5], "left_at": r[6]}
         current, history = fold(original, amendments.get(r[0], []))
-        out.append(
-            {
-                "id": r[0],
-                "person_id": r[1],
-                "username": r[2],
-                "full_name": r[3],
-                **current,
-                "added_by": r[7],
-                "recorded_at": r[8],
-                "original": original if history else None,
-                "history": history,
-            }
-        )
+        member = {
+            "id": r[0],
+            "person_id": r[1],
+            "username": r[2],
+            "full_name": r[3],
+            **current,
+            "added_by": r[7],
+            "recorded_at": r[8],
+            "original": original if history else None,
+            "history": history,
+        }
+        out.append((r[9], member))
     return out
 
 

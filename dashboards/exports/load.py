@@ -25,7 +25,6 @@ from dashboards.exports.in_charge import Certificate, ShiftSpan, Stint
 from dashboards.exports.mor import HOURLY_COLUMNS, LAB_COLUMNS
 from dashboards.rollups import LOCK_RETRY_S, refresh_once
 from logbook import store
-from logbook.amend import fold
 
 AsyncConn = psycopg.AsyncConnection[Any]
 # Amended times may move a record into the month; records this far outside are read too.
@@ -168,25 +167,17 @@ async def shifts_and_crews(
         (site_id, hi + AMEND_MARGIN, now, lo - AMEND_MARGIN),
     )
     shifts = [ShiftSpan(r[0], r[1], r[2], r[3] or now) for r in await cur.fetchall()]
-    cur = await conn.execute(
-        "SELECT c.id, c.shift_id, c.person_id, p.full_name, c.shift_role, c.arrived_at,"
-        " d.left_at FROM shift_crew c JOIN people p ON p.id = c.person_id"
-        " LEFT JOIN crew_departures d ON d.crew_id = c.id WHERE c.shift_id = ANY(%s)"
-        " ORDER BY c.id",
-        ([s.id for s in shifts],),
-    )
-    rows = await cur.fetchall()
-    amendments = await store.amendments_for(conn, "crew", [r[0] for r in rows])
-    stints = []
-    for r in rows:
-        current, _ = fold(
-            {"shift_role": r[4], "arrived_at": r[5], "left_at": r[6]}, amendments.get(r[0], [])
+    stints = [
+        Stint(
+            shift_id,
+            m["person_id"],
+            m["full_name"],
+            m["shift_role"],
+            m["arrived_at"],
+            m["left_at"],
         )
-        stints.append(
-            Stint(
-                r[1], r[2], r[3], current["shift_role"], current["arrived_at"], current["left_at"]
-            )
-        )
+        for shift_id, m in await store.crews(conn, [s.id for s in shifts])
+    ]
     return [s for s in shifts if s.start < hi and s.end > lo], stints
 
 
