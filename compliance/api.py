@@ -608,27 +608,36 @@ async def expiries(user: Auditor, request: Request, facility: FacilityQuery) -> 
     now = datetime.now(UTC)
     async with transaction(request, user) as conn:
         site = await _site(conn, facility)
-        versions = profiles_in_force(await profile_versions(conn, site.id))
-        today = now.astimezone(_tz(site)).date()
         try:
-            fac = facility_from(site, versions, today)
+            body = await expiry_report(conn, site, now)
         except NoProfile as exc:
             raise _no_profile(exc) from None
-        current = version_at(versions, today)
-        cur = await conn.execute(
-            "SELECT DISTINCT m.person_id FROM shift_crew m JOIN shifts s ON s.id = m.shift_id"
-            " WHERE s.site_id = %s AND s.opened_at >= %s"
-            " UNION SELECT person_id FROM operator_certificates WHERE facility_id = %s",
-            (site.id, now - EXPIRY_CREW_SINCE, site.id),
-        )
-        crew_ids = sorted(r[0] for r in await cur.fetchall())
-        async with conn.pipeline():
-            c1 = await conn.execute(PEOPLE_SQL, (crew_ids,))
-            c2 = await conn.execute(CERTIFICATES_SQL, (crew_ids,))
-            c3 = await conn.execute(TRAINING_SQL, (crew_ids,))
-            names = {r[0]: r[1] for r in await c1.fetchall()}
-            cert_rows = await c2.fetchall()
-            train_rows = await c3.fetchall()
+    return _json(body)
+
+
+async def expiry_report(
+    conn: psycopg.AsyncConnection[Any], site: Site, now: datetime
+) -> dict[str, Any]:
+    """The body of ``GET /expiries`` for a site at ``now`` (dates and times as Python
+    values; ``ends`` already an ISO string in the facility's time). Raises ``NoProfile``."""
+    versions = profiles_in_force(await profile_versions(conn, site.id))
+    today = now.astimezone(_tz(site)).date()
+    fac = facility_from(site, versions, today)
+    current = version_at(versions, today)
+    cur = await conn.execute(
+        "SELECT DISTINCT m.person_id FROM shift_crew m JOIN shifts s ON s.id = m.shift_id"
+        " WHERE s.site_id = %s AND s.opened_at >= %s"
+        " UNION SELECT person_id FROM operator_certificates WHERE facility_id = %s",
+        (site.id, now - EXPIRY_CREW_SINCE, site.id),
+    )
+    crew_ids = sorted(r[0] for r in await cur.fetchall())
+    async with conn.pipeline():
+        c1 = await conn.execute(PEOPLE_SQL, (crew_ids,))
+        c2 = await conn.execute(CERTIFICATES_SQL, (crew_ids,))
+        c3 = await conn.execute(TRAINING_SQL, (crew_ids,))
+        names = {r[0]: r[1] for r in await c1.fetchall()}
+        cert_rows = await c2.fetchall()
+        train_rows = await c3.fetchall()
     horizon = timedelta(days=current.expiry_horizon_days)
     # The period is the horizon before now, so certificates that lapsed lately show too;
     # the engine warns of those ending up to a horizon after it.
@@ -677,15 +686,13 @@ async def expiries(user: Auditor, request: Request, facility: FacilityQuery) -> 
     for p in items:
         p["findings"].sort(key=lambda f: f["days_left"])
     items.sort(key=lambda p: (p["findings"][0]["days_left"], p["person_id"]))
-    return _json(
-        {
-            "site": {"id": site.id, "code": site.code},
-            "at": now,
-            "horizon_days": horizon.days,
-            "items": items,
-            "people_checked": len(crew_ids),
-        }
-    )
+    return {
+        "site": {"id": site.id, "code": site.code},
+        "at": now,
+        "horizon_days": horizon.days,
+        "items": items,
+        "people_checked": len(crew_ids),
+    }
 
 
 # --- facility profile ------------------------------------------------------------------

@@ -7,16 +7,16 @@ are compliance's own list, and countersigning goes to the logbook's API from the
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
+from psycopg import AsyncConnection
 
-from compliance import api as compliance_api
-from compliance.adapter import NoProfile, load, resolve_site
+from compliance.adapter import NoProfile, Site, load, resolve_site
+from compliance.api import expiry_report
 from compliance.engine import check
 from compliance.report import Report
 from dashboards import chief_queries, regulator_queries
@@ -58,14 +58,15 @@ def pick_site(
     return default, problem
 
 
-async def _expiries(request: Request, user: Principal, code: str) -> tuple[list[Any], str | None]:
+async def _expiries(
+    conn: AsyncConnection[Any], site: Site, now: datetime
+) -> tuple[list[Any], str | None]:
     """Compliance's expiry list for the facility, most urgent first (or why there is none)."""
     try:
-        response = await compliance_api.expiries(user, request, code)
-    except HTTPException as exc:
-        return [], str(exc.detail)
-    body = json.loads(bytes(response.body))
-    return list(body["items"]), None
+        report = await expiry_report(conn, site, now)
+    except NoProfile as exc:
+        return [], str(exc)
+    return list(report["items"]), None
 
 
 @router.get("/chief", response_class=HTMLResponse, name="chief_page")
@@ -97,9 +98,10 @@ async def chief_page(
             year, mon = today.year, today.month
         first, last = month_bounds(year, mon, tz)
         period = month_period(first, last, now)
+        engine_site = await resolve_site(conn, site["code"])
         if period is not None:
             try:
-                loaded = await load(conn, await resolve_site(conn, site["code"]), *period, now)
+                loaded = await load(conn, engine_site, *period, now)
             except NoProfile as exc:
                 problems.append(
                     f"{exc}. A chief operator records the facility's class first"
@@ -111,6 +113,7 @@ async def chief_page(
         amendments = await chief_queries.amendments_at(conn, site["id"], first, last)
         awaiting = await chief_queries.awaiting_countersignature(conn, site["id"], user.id)
         authors = await regulator_queries.names(conn, regulator_queries.people_in(awaiting))
+        expiries, expiry_problem = await _expiries(conn, engine_site, now)
     rows = day_rows(
         month_days(year, mon),
         tz,
@@ -119,7 +122,6 @@ async def chief_page(
         names,
         now,
     )
-    expiries, expiry_problem = await _expiries(request, user, site["code"])
     prev_y, prev_m = shift_month(year, mon, -1)
     next_y, next_m = shift_month(year, mon, 1)
     return templates.TemplateResponse(

@@ -131,3 +131,41 @@ async def test_only_chief_operators_and_admins_open_the_page(api: Api) -> None:
     r = await api.client.get("/chief?month=2026-03")
     assert r.status_code == 303
     assert r.headers["location"] == "/login?next=%2Fchief%3Fmonth%3D2026-03"
+
+
+async def test_the_expiry_table_shows_what_the_expiries_endpoint_gives(api: Api) -> None:
+    s = await scenario(api)
+    day = (datetime.now(UTC) + timedelta(days=10)).date()
+    r = await api.post(
+        "chief",
+        "/api/compliance/certificates",
+        {"person_id": s.ids["trainee"], "state": "UT", "category": "treatment", "grade": "I",
+         "kind": "full", "issued": "2020-01-01", "expires": day.isoformat()},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = await api.get("chief", "/api/compliance/expiries", facility=SITE)
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert items
+    html = await page(api, "chief", facility=SITE, month=s.month)
+    table = html[html.index('id="expiries"') : html.index('id="countersign"')]
+    cells = re.findall(
+        r'data-person="(\d+)">.*?<code class="rule">([^<]*)</code>.*?</td>\s*'
+        r'<td>([^<]*)</td>\s*<td class="num">(-?\d+)</td>',
+        table,
+        re.S,
+    )
+    assert cells == [
+        (str(p["person_id"]), f["rule"], f["ends"][:10], str(int(round(f["days_left"]))))
+        for p in items
+        for f in p["findings"]
+    ]
+
+
+async def test_without_a_profile_the_expiry_panel_says_what_the_endpoint_says(api: Api) -> None:
+    r = await api.get("chief", "/api/compliance/expiries", facility=SITE)
+    assert r.status_code == 409
+    detail = r.json()["detail"]
+    html = await page(api, "chief", facility=SITE)
+    table = html[html.index('id="expiries"') : html.index('id="countersign"')]
+    assert f'<p class="empty">{detail}</p>' in table
