@@ -1,8 +1,8 @@
 // The operators' log entries marked on the trend's time axis: a uPlot plugin that asks
 // /api/trends/entries for the entries of the tag's site within the chart's x range and
 // places a marker per entry over the plot; hovering (or tapping, or focusing) a marker
-// shows the entry. Loaded after uPlot and before trend.js: it wraps the uPlot constructor
-// so every chart the trend page makes gets the plugin, without changing trend.js.
+// shows the entry. Loaded after uPlot and before trend.js, which adds the plugin to its
+// chart's options through window.ClearwellTrendMarks (a function making one plugin).
 (function () {
   "use strict";
 
@@ -144,11 +144,5 @@
     };
   }
 
-  const Base = uPlot;
-  class MarkedPlot extends Base {
-    constructor(opts, data, target) {
-      super({ ...opts, plugins: [...(opts.plugins || []), marksPlugin()] }, data, target);
-    }
-  }
-  window.uPlot = MarkedPlot;
+  window.ClearwellTrendMarks = marksPlugin;
 })();

@@ -101,6 +101,8 @@
       bands: [{ series: [2, 1], fill: "rgba(79, 195, 255, 0.25)" }],
       axes: [{ ...axis }, { ...axis, size: 80, label: unit, labelFont: axis.font }],
       hooks: { drawAxes: [drawSpans], draw: [onDraw] },
+      // The log entries on the time axis (trend-marks.js), when that script is loaded.
+      plugins: window.ClearwellTrendMarks ? [window.ClearwellTrendMarks()] : [],
     };
   }
 
