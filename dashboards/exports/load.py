@@ -1,9 +1,10 @@
 """What a report reads from the database: hourly rollups, lab results, shifts and crews.
 
 Rollups are made fresh first: :func:`ensure_fresh` runs the rollup refresh until
-no dirty mark is left for the report's tags and range, so a report never reads an
-hour whose readings changed since it was rolled up (it does not fall back to raw
-readings: a report waits for the refresh, which the CLI's progress bar shows).
+no dirty mark made before the report was asked for is left for its tags and range,
+so a report never reads an hour whose readings changed before it began and were not
+rolled up since (it does not fall back to raw readings: a report waits for the
+refresh, which the CLI's progress bar shows).
 """
 
 from __future__ import annotations
@@ -58,11 +59,13 @@ async def tag_ids(conn: AsyncConn, site_id: int, names: Sequence[str]) -> dict[s
     return {r[0]: r[1] for r in await cur.fetchall()}
 
 
-async def pending_marks(conn: AsyncConn, ids: Sequence[int], lo: datetime, hi: datetime) -> int:
+async def pending_marks(
+    conn: AsyncConn, ids: Sequence[int], lo: datetime, hi: datetime, through_seq: int
+) -> int:
     cur = await conn.execute(
-        "SELECT count(*) FROM rollup_dirty"
-        " WHERE tag_id = ANY(%s) AND bucket_hour >= %s AND bucket_hour < %s",
-        (list(ids), lo - timedelta(hours=1), hi),
+        "SELECT count(*) FROM rollup_dirty WHERE tag_id = ANY(%s)"
+        " AND bucket_hour >= %s AND bucket_hour < %s AND seq <= %s",
+        (list(ids), lo - timedelta(hours=1), hi, through_seq),
     )
     row = await cur.fetchone()
     return int(row[0]) if row else 0
@@ -75,12 +78,19 @@ async def ensure_fresh(
     hi: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Refresh rollups until no mark is left for these tags in [lo, hi); returns rounds run.
+    """Refresh rollups until no mark made before the call is left for these tags in
+    [lo, hi); returns rounds run.
 
+    Marks made meanwhile are for readings that arrived after the report was asked for:
+    a live plant's writer marks the current hour of every tag each second, and waiting
+    for those too kept a report of the current month refreshing for hundreds of rounds.
     ``conn`` must be in autocommit mode (each refresh round is its own transaction).
     ``progress(done, total)`` is told the marks handled so far.
     """
-    total = await pending_marks(conn, ids, lo, hi)
+    cur = await conn.execute("SELECT coalesce(max(seq), 0) FROM rollup_dirty")
+    row = await cur.fetchone()
+    through = int(row[0]) if row else 0
+    total = await pending_marks(conn, ids, lo, hi, through)
     rounds = 0
     left = total
     while left:
@@ -88,7 +98,7 @@ async def ensure_fresh(
         rounds += 1
         if result.locked_out:
             await asyncio.sleep(LOCK_RETRY_S)
-        left = await pending_marks(conn, ids, lo, hi)
+        left = await pending_marks(conn, ids, lo, hi, through)
         if progress:
             progress(max(total - left, 0), total)
     return rounds
