@@ -231,9 +231,14 @@ async def server_certificate_of(endpoint: str, timeout_s: float, policy: str, mo
     """The certificate the server presents on its endpoint with this security (discovery)."""
     from asyncua.crypto import security_policies
 
+    from clearwell.errors import ConfigError
     from ingest.opcua.security import first_certificate
     from ingest.opcua.session import OpcuaConnectError
 
+    if mode not in ("Sign", "SignAndEncrypt"):
+        raise ConfigError(
+            f"security mode {mode!r}: a server certificate needs Sign or SignAndEncrypt"
+        )
     uri = security_policies.SecurityPolicyBasic256Sha256.URI
     client = Client(endpoint, timeout=timeout_s)
     try:

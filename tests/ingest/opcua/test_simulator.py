@@ -13,9 +13,11 @@ import psycopg
 import pytest
 from asyncua import ua
 
+from clearwell.errors import ConfigError
 from ingest.config import SiteConfig, load_config
 from ingest.config.models import Limits, OpcuaSection, OpcuaServer
 from ingest.events import EventChange
+from ingest.opcua.browse import server_certificate_of
 from ingest.opcua.collector import OpcuaCollector, opcua_tag_state
 from ingest.opcua.security import OpcuaTrustError, credentials
 from ingest.opcua.session import OpcuaConnectError, open_session
@@ -228,6 +230,17 @@ async def test_basic256sha256_sign_and_encrypt_with_a_password(
     key = data_dir / "ingest" / "opcua" / "client_key.pem"
     assert (data_dir / "ingest" / "opcua" / "client_cert.der").is_file()
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+
+
+async def test_the_server_certificate_is_fetched_for_trust_on_first_use(
+    sim: PlantSimulator, tmp_path: Path
+) -> None:
+    # What `clearwell ingest browse --save-server-certificate` saves and then pins.
+    endpoint = sim.opcua_endpoint or ""
+    der = await server_certificate_of(endpoint, 5.0, "Basic256Sha256", "SignAndEncrypt")
+    assert der == (tmp_path / "sim" / "server_cert.der").read_bytes()
+    with pytest.raises(ConfigError, match="security mode 'Nonsense': a server certificate needs"):
+        await server_certificate_of(endpoint, 5.0, "Basic256Sha256", "Nonsense")
 
 
 async def test_wrong_password_and_untrusted_certificate_are_clear_errors(
