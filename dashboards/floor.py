@@ -207,6 +207,8 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
 
 @router.get("/floor/{site}/tiles", response_class=HTMLResponse)
 async def floor_tiles(request: Request, site: str, user: FloorPart) -> HTMLResponse:
+    """The tiles, and the alarm bar with them as an htmx out-of-band swap: the tiles need
+    the alarms anyway, so the terminal's one poll refreshes both."""
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
         alarms = await _alarms(conn, found["id"])
@@ -214,12 +216,18 @@ async def floor_tiles(request: Request, site: str, user: FloorPart) -> HTMLRespo
     return _render(
         request,
         "_floor_tiles.html",
-        {**_context(user, found), "areas": group_by_area(tiles)},
+        {
+            **_context(user, found),
+            "areas": group_by_area(tiles),
+            "alarms": alarms,
+            "alarms_oob": True,
+        },
     )
 
 
 @router.get("/floor/{site}/alarms", response_class=HTMLResponse)
 async def floor_alarms(request: Request, site: str, user: FloorPart) -> HTMLResponse:
+    """The alarm bar alone (the page gets it with the tiles; kept for tools and tests)."""
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
         alarms = await _alarms(conn, found["id"])

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -260,8 +261,18 @@ def test_a_live_reading_changes_on_its_tile(terminal, plant):
 
 def test_acknowledge_an_alarm_from_its_tile(terminal, plant):
     page = terminal
+    # The alarm bar comes with the tiles (an out-of-band swap): the page polls only them.
+    paths: list[str] = []
+
+    def requested(request: Any) -> None:
+        paths.append(urlsplit(request.url).path)
+
+    page.on("request", requested)
     second = insert_event(plant.db_url, plant.site_id, None, "Blower 2 fault")
-    page.wait_for_selector(f'.alarm[data-event-id="{second}"]', timeout=WAIT)
+    # Within one tiles poll (5 s) and its answer.
+    page.wait_for_selector(f'.alarm[data-event-id="{second}"]', timeout=8_000)
+    assert page.locator("#alarms").count() == 1
+    assert page.locator("#alarms").get_attribute("class") == "alarms"
     page.locator(f'.tile[data-tag="effluent.ph"] [data-ack="{plant.alarm_id}"]').click()
     assert page.locator("#entry-title").inner_text() == "Acknowledge alarm: Effluent pH"
     page.fill("#f-response", "Probe cleaned, reading back to normal")
@@ -270,6 +281,11 @@ def test_acknowledge_an_alarm_from_its_tile(terminal, plant):
     page.wait_for_selector(f'.alarm[data-event-id="{plant.alarm_id}"]', state="detached",
                            timeout=WAIT)  # fmt: skip
     assert page.locator(f'.alarm[data-event-id="{second}"]').count() == 1
+    assert page.locator("#alarms").count() == 1
+    assert page.locator("#alarms [hx-swap-oob], #tiles #alarms").count() == 0
+    page.remove_listener("request", requested)
+    assert "/floor/plant1/tiles" in paths
+    assert "/floor/plant1/alarms" not in paths
     acks = rows(plant, "SELECT event_id, data->>'response' FROM entries WHERE kind = 'alarm_ack'")
     assert acks == [(plant.alarm_id, "Probe cleaned, reading back to normal")]
 

@@ -3,6 +3,7 @@ through the app on a real database (the browser tests drive the same pages in Ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -148,6 +149,29 @@ async def test_an_acknowledged_alarm_leaves_the_alarm_bar(plant):
     assert "Effluent pH high" in before.text and f'data-ack="{plant.alarm_id}"' in before.text
     assert "Effluent pH high" not in after.text and "No alarms" in after.text
     assert f'data-ack="{plant.alarm_id}"' not in tiles.text
+
+
+async def test_the_tiles_carry_the_alarm_bar_out_of_band(plant):
+    """The page polls the tiles only; their answer brings the alarm bar with it, as an
+    htmx out-of-band swap of the #alarms section's content (its attributes stay)."""
+    async with app_client(plant.db_url) as c:
+        await log_in(c, "oli")
+        page = await c.get("/floor/plant1")
+        part = await c.get("/floor/plant1/tiles")
+        bar = await c.get("/floor/plant1/alarms")
+    assert part.status_code == 200 and bar.status_code == 200
+    opening = re.compile(r'<section id="alarms"[^>]*>')
+    assert opening.findall(page.text) == ['<section id="alarms" class="alarms">']
+    assert "/floor/plant1/alarms" not in page.text
+    tiles = re.findall(r'<section id="tiles"[^>]*>', page.text)
+    assert len(tiles) == 1 and 'hx-get="/floor/plant1/tiles"' in tiles[0]
+    assert 'hx-trigger="every 5s, floor-refresh from:body"' in tiles[0]
+    assert opening.findall(part.text) == ['<section id="alarms" hx-swap-oob="innerHTML">']
+    carried = re.findall(r'<section id="alarms"[^>]*>(.*?)</section>', part.text, re.S)
+    assert len(carried) == 1 and carried[0].strip() == bar.text.strip()
+    assert f'data-event-id="{plant.alarm_id}"' in carried[0]
+    shown = re.findall(r'<section id="alarms"[^>]*>(.*?)</section>', page.text, re.S)
+    assert shown[0].strip() == bar.text.strip()
 
 
 async def test_an_older_active_alarm_stays_behind_many_newer_acknowledged_ones(plant):
