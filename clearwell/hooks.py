@@ -3,8 +3,10 @@
 The ingest writer may not know that trend rollups exist, nor the logbook that
 compliance stamps its entries; yet both reactions must happen in the writing
 transaction, or a crash between the two would leave rollups stale or an entry
-unstamped. So the writers call the functions named here, and this module, like
-``clearwell.app.ROUTER_MODULES``, is the one place that names who reacts.
+unstamped. A refused request, likewise, is audited by the logbook although the
+core's ``clearwell.web`` refused it. So the writers call the functions named here,
+and this module, like ``clearwell.app.ROUTER_MODULES``, is the one place that names
+who reacts.
 
 Each name is ``"module:function"``, imported on first use.
 """
@@ -17,6 +19,7 @@ from functools import cache
 from typing import Any, Protocol
 
 import psycopg
+from fastapi import HTTPException
 
 # Each names a factory of a ReadingsReaction (below). The ingest writer makes one
 # per batch of ingest rows ``(time, tag_id, value, status, server_time)``.
@@ -25,6 +28,11 @@ READINGS_WRITTEN: tuple[str, ...] = ("dashboards.rollups:DirtyHours",)
 # Awaited as ``fn(conn, entry_ids)`` inside the transaction that inserted logbook
 # entries, before its audit append (an asynchronous connection).
 ENTRIES_WRITTEN: tuple[str, ...] = ("compliance.stamping:stamp_entries",)
+
+# Awaited as ``fn(request, user, reason, subject, subject_id, site_id)`` when a router
+# raises ``clearwell.web.Denied``, after its transaction rolled back; records the
+# refusal and returns the HTTPException (403) to raise.
+REQUEST_DENIED = "logbook.auth.deps:record_forbidden"
 
 
 class ReadingsReaction(Protocol):
@@ -44,6 +52,7 @@ class ReadingsReaction(Protocol):
 
 ReadingsWritten = Callable[[], ReadingsReaction]
 EntriesWritten = Callable[[psycopg.AsyncConnection[Any], Sequence[int]], Awaitable[object]]
+RequestDenied = Callable[..., Awaitable[HTTPException]]
 
 
 def _load(name: str) -> Any:
@@ -59,3 +68,8 @@ def readings_written() -> tuple[ReadingsWritten, ...]:
 @cache
 def entries_written() -> tuple[EntriesWritten, ...]:
     return tuple(_load(n) for n in ENTRIES_WRITTEN)
+
+
+@cache
+def request_denied() -> RequestDenied:
+    return _load(REQUEST_DENIED)

@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from psycopg.types.json import Jsonb
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from clearwell.web import Denied, invalid, not_found, transaction
 from compliance import rulesets as R
 from compliance.adapter import (
     CERTIFICATES_SQL,
@@ -47,7 +48,6 @@ from compliance.model import Period, Scenario
 from compliance.rulesets import RULE_SETS, RuleSet
 from compliance.scenario import classify_item
 from logbook import audit
-from logbook.api.common import Denied, invalid, not_found, transaction
 from logbook.auth.deps import Auditor, CurrentUser, Supervisor
 from logbook.auth.sessions import Principal
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from clearwell.jsontext import dumps
 from dashboards import floor_queries as fq
 from dashboards import queries
 from dashboards.access import page_role
@@ -33,7 +34,6 @@ from dashboards.floor_view import (
 from dashboards.quality import gap_after_s, is_good
 from logbook.auth.deps import require_role
 from logbook.auth.sessions import Principal
-from logbook.jsontext import dumps
 
 FLOOR_ROLES = ("operator", "trainee", "chief_operator", "admin")
 # Seconds without a touch before the terminal locks; the app's state or the environment

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from clearwell.web import not_found
 from compliance.adapter import site_by_id
 from dashboards import regulator_queries
 from dashboards.access import page_role
@@ -27,7 +28,6 @@ from dashboards.regulator_view import (
     show_value,
 )
 from logbook import store
-from logbook.api.common import not_found
 from logbook.auth.sessions import Principal
 
 router = APIRouter(tags=["pages"])

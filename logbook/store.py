@@ -12,8 +12,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from clearwell.jsontext import dumps
 from logbook.amend import fold
-from logbook.jsontext import dumps
 from logbook.shift_content import shift_content_hash
 
 
@@ -162,7 +162,7 @@ async def amendments_for(
 # Each entry rendered to JSON text by the database; only amended entries are
 # parsed and folded in Python (listing a month is thousands of rows). With the
 # session in UTC, PostgreSQL writes timestamps in JSON exactly as Python's
-# isoformat() does (see logbook.jsontext).
+# isoformat() does (see clearwell.jsontext).
 ENTRY_SELECT = (
     "SELECT e.id, e.occurred_at,"
     " EXISTS (SELECT 1 FROM amendments a WHERE a.target = 'entry' AND a.target_id = e.id),"

@@ -8,21 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
+from clearwell.web import Denied, invalid, invalid_many, json_response, not_found, transaction
 from logbook import audit, kinds, store
 from logbook.amend import check_fields, merge
-from logbook.api.common import (
-    CLOCK_SKEW,
-    Denied,
-    check_replay,
-    check_site,
-    client_key,
-    invalid,
-    invalid_many,
-    json_response,
-    not_found,
-    request_sha,
-    transaction,
-)
+from logbook.api.common import CLOCK_SKEW, check_replay, check_site, client_key, request_sha
 from logbook.api.samples import one_sample
 from logbook.auth.deps import CurrentUser, Writer
 from logbook.canonical import normalise

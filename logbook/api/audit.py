@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from logbook.api.common import json_response, transaction
+from clearwell.web import json_response, transaction
 from logbook.auth.deps import Auditor
 from logbook.canonical import GENESIS, verify_chain
 

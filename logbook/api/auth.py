@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from logbook.api.common import json_response, site_id_for, site_settings, transaction
+from clearwell.web import json_response, transaction
+from logbook.api.common import site_id_for, site_settings
 from logbook.auth.deps import COOKIE_NAME, CurrentUser, client_address
 from logbook.auth.sessions import LoginOutcome, login, logout
 

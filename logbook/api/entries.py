@@ -11,31 +11,26 @@ from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, Field
 
 from clearwell import hooks
+from clearwell.jsontext import dumps
+from clearwell.web import Denied, conflict, invalid, json_response, not_found, transaction
 from logbook import audit, kinds, store
 from logbook.api.common import (
     CLOCK_SKEW,
     DEFAULT_PAGE,
     MAX_PAGE,
-    Denied,
     check_replay,
     check_site,
     client_key,
-    conflict,
     decode_cursor,
     encode_cursor,
-    invalid,
-    json_response,
-    not_found,
     now,
     request_sha,
     site_id_for,
-    transaction,
 )
 from logbook.api.shifts import check_open
 from logbook.auth.deps import CurrentUser, Writer
 from logbook.auth.sessions import check_secret, current_secret_hash
 from logbook.canonical import content_hash
-from logbook.jsontext import dumps
 
 router = APIRouter(prefix="/api", tags=["entries"])
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from logbook.api.common import Denied, invalid, json_response, not_found, transaction
+from clearwell.web import Denied, invalid, json_response, not_found, transaction
 from logbook.auth.deps import Admin, CurrentUser, Supervisor
 from logbook.people import PersonError, create_person, get_person, list_people, set_role, set_secret
 

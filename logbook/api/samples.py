@@ -10,6 +10,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
+from clearwell.web import invalid, json_response, not_found, transaction
 from logbook import audit, store
 from logbook.amend import fold
 from logbook.api.common import (
@@ -22,12 +23,8 @@ from logbook.api.common import (
     client_key,
     decode_cursor,
     encode_cursor,
-    invalid,
-    json_response,
-    not_found,
     request_sha,
     site_id_for,
-    transaction,
 )
 from logbook.auth.deps import CurrentUser, Writer
 from logbook.samples import CustodyFields, ResultFields, SampleFields

@@ -9,27 +9,22 @@ from fastapi import APIRouter, Query, Request
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, Field
 
+from clearwell.web import Denied, conflict, invalid, json_response, not_found, transaction
 from logbook import audit, store
 from logbook.api.common import (
     CLOCK_SKEW,
     DEFAULT_PAGE,
     MAX_PAGE,
     REPLAY,
-    Denied,
     already_made,
     check_replay,
     check_site,
     client_key,
-    conflict,
     decode_cursor,
     encode_cursor,
-    invalid,
-    json_response,
-    not_found,
     now,
     request_sha,
     site_id_for,
-    transaction,
 )
 from logbook.auth.deps import CurrentUser, ShiftOperator, Writer
 from logbook.auth.sessions import check_secret, current_secret_hash

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import psycopg
 import pytest
 
-from logbook.jsontext import iso
+from clearwell.jsontext import iso
 
 CASES = [
     datetime(2026, 11, 28, 8, 33, 33, 808860, tzinfo=UTC),
