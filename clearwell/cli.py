@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import importlib
 import logging
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -20,7 +18,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Clearwell op
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 
-# Domain packages whose ``cli.register(app)`` adds commands (simulate, ingest, …).
+# Packages whose ``cli.register(app)`` adds commands (simulate, ingest, demo, …).
 CLI_MODULES: tuple[str, ...] = (
     "compliance.cli",
     "simulators.cli",
@@ -28,19 +26,11 @@ CLI_MODULES: tuple[str, ...] = (
     "logbook.cli",
     "dashboards.cli",
     "dashboards.exports.cli",
+    "demo.cli",
 )
 
-# Long-running parts that `clearwell demo` runs beside the web app: each is an
-# async function of the settings. Domain packages append to this in `register`.
-DemoService = Callable[[Settings], Coroutine[Any, Any, None]]
-DEMO_SERVICES: list[tuple[str, DemoService]] = []
-# One-off steps `clearwell demo` runs after migrating and before starting the
-# services (demo site, people, history); each must be idempotent.
-DemoSeeder = Callable[[Settings], None]
-DEMO_SEEDERS: list[tuple[str, DemoSeeder]] = []
 
-
-def _setup_logging(settings: Settings | None = None) -> None:
+def setup_logging(settings: Settings | None = None) -> None:
     level = settings.log_level if settings else "INFO"
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # asyncua logs every publish and read at INFO: a line a second per subscription, which
@@ -86,7 +76,7 @@ def db_status() -> None:
         typer.echo(f"  pending {name}")
 
 
-def _uvicorn_server(settings: Settings, host: str | None, port: int | None) -> object:
+def uvicorn_server(settings: Settings, host: str | None, port: int | None) -> object:
     import uvicorn
 
     from clearwell.app import create_app
@@ -107,46 +97,13 @@ def serve(
 ) -> None:
     """Run the web app and API."""
     settings = get_settings()
-    _setup_logging(settings)
-    server = _uvicorn_server(settings, host, port)
+    setup_logging(settings)
+    server = uvicorn_server(settings, host, port)
     # The app's modules and models are loaded and live as long as the process: out of
     # the cyclic collector's sight, a full collection is no longer a 100 ms pause.
     gc.freeze()
     # run(), not asyncio.run(serve()): uvicorn's loop factory picks uvloop.
     server.run()  # type: ignore[attr-defined]
-
-
-@app.command()
-def demo(
-    port: Annotated[
-        int | None, typer.Option(help="Web port (default CLEARWELL_PORT or 8000)")
-    ] = None,
-    host: Annotated[str | None, typer.Option(help="Address (default CLEARWELL_HOST)")] = None,
-) -> None:
-    """Migrate the database, then run the web app with everything a newcomer needs to see."""
-    settings = get_settings()
-    _setup_logging(settings)
-    for name in run_migrations(settings):
-        typer.echo(f"applied {name}")
-    for name, seed in DEMO_SEEDERS:
-        typer.echo(f"demo: {name}")
-        seed(settings)
-    server = _uvicorn_server(settings, host, port)
-
-    async def run_all() -> None:
-        tasks = [asyncio.create_task(server.serve(), name="web")]  # type: ignore[attr-defined]
-        tasks += [asyncio.create_task(svc(settings), name=n) for n, svc in DEMO_SERVICES]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for t in done:
-                if not t.cancelled() and t.exception():
-                    raise t.exception()  # type: ignore[misc]
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    asyncio.run(run_all())
 
 
 def _register_modules() -> None:

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 
 from clearwell.errors import ClearwellError
-from clearwell.settings import Settings
 from compliance.jsonpath import Node, ScenarioError
 from compliance.timeutil import parse_instant
 
@@ -164,21 +163,5 @@ def stamp_command(
     typer.echo(message)
 
 
-async def _stamp_service(settings: Settings) -> None:
-    from compliance.stamping import stamp_service
-
-    await stamp_service(settings.database_dsn)
-
-
 def register(app: typer.Typer) -> None:
-    from clearwell.cli import DEMO_SEEDERS, DEMO_SERVICES
-
     app.add_typer(compliance_app, name="compliance")
-    DEMO_SERVICES.append(("compliance-stamps", _stamp_service))
-    DEMO_SEEDERS.append(("compliance: demo profile and certificates", _seed_demo))
-
-
-def _seed_demo(settings: Settings) -> None:
-    from compliance.demo import seed
-
-    seed(settings)

@@ -1,5 +1,4 @@
-"""``clearwell ingest --config FILE``, ``clearwell ingest browse URL``, and the collectors'
-place in ``clearwell demo``."""
+"""``clearwell ingest --config FILE`` and ``clearwell ingest browse URL``."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from clearwell.settings import Settings
     from ingest.config.models import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -24,9 +22,6 @@ ingest_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(ingest_app, name="ingest")
-    from clearwell import cli
-
-    cli.DEMO_SERVICES.append(("collectors", demo_service))
 
 
 @ingest_app.callback(invoke_without_command=True)
@@ -43,7 +38,7 @@ def ingest(
     """Sync the configuration's tags into the database and run the collectors until Ctrl-C."""
     if ctx.invoked_subcommand is not None:
         return
-    from clearwell.cli import _setup_logging
+    from clearwell.cli import setup_logging
     from clearwell.errors import ConfigError
     from clearwell.settings import get_settings
     from ingest.config import load_config
@@ -57,7 +52,7 @@ def ingest(
         typer.echo(f"{config}: {len(site.tags)} tags, configuration valid")
         return
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     service = IngestService(site, settings.database_dsn, settings.data_dir, source=str(config))
     asyncio.run(service.run_forever())
 
@@ -243,14 +238,3 @@ async def _browse(
         await close_session(client)
     text = site_document(server, site_code, site_name, variables)
     return text, len(yaml.safe_load(text)["tags"] or [])
-
-
-async def demo_service(settings: Settings) -> None:
-    """The collectors reading the demo simulator, configured by the simulator's own map."""
-    from ingest.config import load_config
-    from ingest.service import IngestService
-    from simulators.address_map import DEFAULT_MAP
-
-    site = load_config(DEFAULT_MAP)
-    service = IngestService(site, settings.database_dsn, settings.data_dir, source="demo")
-    await service.run_forever()

@@ -1,12 +1,11 @@
-"""``clearwell users add|list`` and ``clearwell verify``; the logbook's demo seeder."""
+"""``clearwell users add|list``, and the audit chain's check that ``clearwell verify`` runs."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Annotated
 
 import psycopg
@@ -20,10 +19,6 @@ from logbook.auth.deps import ROLES
 from logbook.people import create_person, list_people
 
 users_app = typer.Typer(no_args_is_help=True, help="People who use the logbook.")
-
-# Checks an export bundle (path, trusted public key file) and prints what it found;
-# set by the exports' CLI module when it registers (the logbook may not import it).
-BUNDLE_VERIFIER: Callable[[Path, Path | None], bool] | None = None
 
 
 @contextlib.contextmanager
@@ -82,24 +77,8 @@ def users_list() -> None:
     typer.echo(f"{len(people)} people")
 
 
-def verify(
-    path: Annotated[
-        Path | None, typer.Argument(help="an export bundle (zip) to check instead")
-    ] = None,
-    public_key: Annotated[
-        Path | None,
-        typer.Option("--public-key", help="the site's public key (PEM) to check a bundle against"),
-    ] = None,
-) -> None:
-    """Check the audit log's hash chain, or an export bundle's files and signature."""
-    if path is not None:
-        if BUNDLE_VERIFIER is None:
-            raise ClearwellError(f"{path}: verifying export bundles is not installed")
-        if not BUNDLE_VERIFIER(path, public_key):
-            raise ClearwellError(f"{path}: bundle NOT verified (see the problems above)")
-        return
-    if public_key is not None:
-        raise ClearwellError("--public-key goes with a bundle PATH")
+def verify_chain() -> None:
+    """Check the audit log's hash chain; print its head, or where it breaks (exit 1)."""
     dsn = get_settings().database_dsn
     with _database_errors(dsn), connection(dsn) as conn:
         result = audit.verify(conn)
@@ -125,9 +104,4 @@ def verify(
 
 
 def register(app: typer.Typer) -> None:
-    from clearwell import cli
-    from logbook.demo import seed
-
     app.add_typer(users_app, name="users")
-    app.command("verify")(verify)
-    cli.DEMO_SEEDERS.append(("logbook: demo site and people", seed))

@@ -1,4 +1,4 @@
-"""``clearwell simulate``: run the plant simulator; and its place in ``clearwell demo``."""
+"""``clearwell simulate``: run the plant simulator."""
 
 from __future__ import annotations
 
@@ -15,16 +15,13 @@ import typer
 from clearwell.errors import ClearwellError
 
 if TYPE_CHECKING:
-    from clearwell.settings import Settings
+    pass
 
 log = logging.getLogger("clearwell.simulators")
 
 
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate)
-    from clearwell import cli
-
-    cli.DEMO_SERVICES.append(("simulator", demo_service))
 
 
 def simulate(
@@ -173,11 +170,3 @@ def _parse_start(text: str) -> datetime:
     if value.tzinfo is None:
         raise ClearwellError(f"--start {text!r}: give a UTC offset, e.g. 2026-01-01T00:00:00Z")
     return value
-
-
-async def demo_service(settings: Settings) -> None:
-    """The demo plant at real time on the map's ports, beside the web app."""
-    from simulators.runtime import PlantSimulator, utc_now_seconds
-
-    sim = PlantSimulator(start=utc_now_seconds(), data_dir=Path(settings.data_dir) / "simulator")
-    await sim.run_forever()

@@ -1,4 +1,4 @@
-"""``clearwell export mor|dmr|logbook|bundle`` and the bundle side of ``clearwell verify``.
+"""``clearwell export mor|dmr|logbook|bundle`` and ``clearwell verify`` (chain or bundle).
 
 An export from the command line is attributed to the person named by ``--as``,
 who must exist and hold a role that may export (regulator, chief operator,
@@ -18,10 +18,10 @@ import typer
 
 from clearwell.db import CONNECT_TIMEOUT_S, explain_connect_error
 from clearwell.errors import ClearwellError
-from clearwell.settings import Settings, get_settings
+from clearwell.settings import get_settings
 from dashboards.exports import bundle, service
-from dashboards.exports.permit import site_file
 from dashboards.exports.signing_key import load_public_pem
+from logbook.cli import verify_chain
 
 export_app = typer.Typer(no_args_is_help=True, help="What regulators receive, for a month.")
 
@@ -170,26 +170,27 @@ def verify_bundle(path: Path, public_key: Path | None) -> bool:
     return result.ok
 
 
-def register(app: typer.Typer) -> None:
-    from clearwell import cli
-    from logbook import cli as logbook_cli
-
-    app.add_typer(export_app, name="export")
-    cli.DEMO_SEEDERS.append(("exports: the demo site file with its permit", seed_demo_site_file))
-    # `clearwell verify BUNDLE.zip` is the logbook's command; it may not import the
-    # dashboards, so the composition happens here, where both are known.
-    logbook_cli.BUNDLE_VERIFIER = verify_bundle
-
-
-def seed_demo_site_file(settings: Settings) -> None:
-    """Put the demo plant's map (its permit included) where the exports look for it.
-
-    Left alone when present, so a permit edited for the demo survives a restart.
-    """
-    from simulators.address_map import DEFAULT_MAP
-
-    target = site_file(settings.data_dir, "demo-wwtp")
-    if target.exists():
+def verify(
+    path: Annotated[
+        Path | None, typer.Argument(help="an export bundle (zip) to check instead")
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="the site's public key (PEM) to check a bundle against"),
+    ] = None,
+) -> None:
+    """Check the audit log's hash chain, or an export bundle's files and signature."""
+    # One command for both because a regulator holding a bundle and a plant holding
+    # the database ask the same question; the bundle's format is the exports'.
+    if path is not None:
+        if not verify_bundle(path, public_key):
+            raise ClearwellError(f"{path}: bundle NOT verified (see the problems above)")
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(DEFAULT_MAP.read_text(encoding="utf-8"), encoding="utf-8")
+    if public_key is not None:
+        raise ClearwellError("--public-key goes with a bundle PATH")
+    verify_chain()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(export_app, name="export")
+    app.command("verify")(verify)
