@@ -93,11 +93,18 @@ def conflict(reason: str) -> HTTPException:
 
 
 def json_response(
-    body: Any, status_code: int = 200, headers: dict[str, str] | None = None
+    body: Any,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    *,
+    ensure_ascii: bool = True,
+    trim_fractions: bool = True,
 ) -> Response:
-    """JSON without a second pass through pydantic: listings are large and already shaped."""
+    """JSON without a second pass through pydantic: listings are large and already shaped.
+
+    The keywords are ``clearwell.jsontext.dumps``'s."""
     return Response(
-        dumps(body).encode(),
+        dumps(body, ensure_ascii=ensure_ascii, trim_fractions=trim_fractions).encode(),
         status_code=status_code,
         media_type="application/json",
         headers=headers,

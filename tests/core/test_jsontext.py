@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import psycopg
 import pytest
 
-from clearwell.jsontext import iso
+from clearwell.jsontext import dumps, iso
 
 CASES = [
     datetime(2026, 11, 28, 8, 33, 33, 808860, tzinfo=UTC),
@@ -27,3 +28,22 @@ def test_iso_matches_postgresql_json(db_url: str, value: datetime) -> None:
     assert row is not None
     assert row[0] == f'"{iso(value)}"'
     assert datetime.fromisoformat(iso(value)) == value
+
+
+def test_dumps_writes_the_logbooks_json_or_compliances() -> None:
+    """The logbook's answers escape non-ASCII text and trim fractions; compliance's keep
+    both as Python writes them (its messages cite "VT §3(a)")."""
+    value = {
+        "at": datetime(2026, 11, 28, 8, 33, 33, 808860, tzinfo=UTC),
+        "day": date(2026, 1, 2),
+        "citation": "VT §3(a)",
+        "hours": Decimal("1.5"),
+    }
+    assert dumps(value) == (
+        '{"at":"2026-11-28T08:33:33.80886+00:00","day":"2026-01-02",'
+        '"citation":"VT \\u00a73(a)","hours":1.5}'
+    )
+    assert dumps(value, ensure_ascii=False, trim_fractions=False) == (
+        '{"at":"2026-11-28T08:33:33.808860+00:00","day":"2026-01-02",'
+        '"citation":"VT §3(a)","hours":1.5}'
+    )
