@@ -19,19 +19,34 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-from compliance import rulesets as R
 from compliance.grades import Grade
 from compliance.model import Certificate, Entry, Operator, Role, Scenario
 from compliance.qualification import (
     EMPTY_TIMELINE,
     Timeline,
+    add_years,
     build_timeline,
     certificate_window,
     explain,
     static_problem,
 )
 from compliance.report import ClassSpan, CoverageInterval, EntryStamp, Finding, Report
-from compliance.rulesets import RULE_SETS, RuleSet, rule_set_at
+from compliance.rulesets import (
+    CERTIFICATE_EXPIRING,
+    CERTIFIED_ON_SITE,
+    COUNTERSIGN_MISSING,
+    DRC_MISSING,
+    DRC_UNQUALIFIED,
+    GRANDFATHER_LAPSE,
+    GRANDFATHER_LAPSE_CITATION,
+    NO_RULE_SET,
+    RENEWAL_TRAINING,
+    RULE_IDS,
+    RULE_SETS,
+    WARNINGS,
+    RuleSet,
+    rule_set_at,
+)
 from compliance.timeutil import (
     end_of_local_day,
     human_duration,
@@ -54,6 +69,10 @@ WORKS = {
     "collection": "collection system",
     "small_lagoon": "small lagoon system",
 }
+
+
+# The two kinds of sweep event: a shift running, a crew member on site.
+_SHIFT, _ON_SITE = 0, 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +105,16 @@ class _Segment:
     signers: frozenset[str] = frozenset()
 
 
+# (rule, operators, role): consecutive segments with the same key are one finding.
+_FindingKey = tuple[str, tuple[str, ...], str]
+# An author on a set of shifts (indexes): their entries that want a countersignature are one
+# finding, each with its problem and why it needs one.
+_AuthorOnShifts = tuple[str, tuple[int, ...]]
+_Unsigned = tuple[Entry, str, str]
+
+
 @dataclass(slots=True)
-class _Open:
+class _OpenFinding:
     start: datetime
     end: datetime
     ctx: _Context
@@ -113,11 +140,11 @@ def check(
 
 class _Check:
     def __init__(self, scenario: Scenario, rule_sets: Mapping[str, Sequence[RuleSet]]) -> None:
-        self.s = scenario
-        self.fac = scenario.facility
+        self.scenario = scenario
+        self.facility = scenario.facility
         self.tz = scenario.facility.tz
-        self.p0 = scenario.period.start
-        self.p1 = scenario.period.end
+        self.period_start = scenario.period.start
+        self.period_end = scenario.period.end
         versions = tuple(rule_sets.get(scenario.rules, ()))
         if not versions:
             raise ValueError(f"no rule set for {scenario.rules!r}")
@@ -126,42 +153,45 @@ class _Check:
         if scenario.period.end <= scenario.period.start:
             raise ValueError("the period must end after it starts")
         self.versions = versions
-        self.ops: dict[str, Operator] = {o.id: o for o in scenario.operators}
+        self.operator_by_id: dict[str, Operator] = {o.id: o for o in scenario.operators}
         self._timelines: dict[tuple[str, int], Timeline] = {}
         self.findings: list[Finding] = []
-        crew_ops = {m.operator for sh in scenario.shifts for m in sh.crew}
+        self.crew_operators = {
+            member.operator for shift in scenario.shifts for member in shift.crew
+        }
         # R317-10-4 I: where only one operator is employed, that operator is in DRC.
-        self.sole_operator = next(iter(crew_ops)) if len(crew_ops) == 1 else None
-        self.crew_ops = crew_ops
+        self.sole_operator = (
+            next(iter(self.crew_operators)) if len(self.crew_operators) == 1 else None
+        )
 
     # --- lookups -----------------------------------------------------------------------
 
     def timeline(self, op_id: str, rules: RuleSet) -> Timeline:
         key = (op_id, id(rules))
-        tl = self._timelines.get(key)
-        if tl is None:
-            op = self.ops.get(op_id)
-            tl = build_timeline(op, self.fac, rules) if op else EMPTY_TIMELINE
-            self._timelines[key] = tl
-        return tl
+        timeline = self._timelines.get(key)
+        if timeline is None:
+            op = self.operator_by_id.get(op_id)
+            timeline = build_timeline(op, self.facility, rules) if op else EMPTY_TIMELINE
+            self._timelines[key] = timeline
+        return timeline
 
     def label(self, op_id: str) -> str:
-        op = self.ops.get(op_id)
+        op = self.operator_by_id.get(op_id)
         return op.label() if op else op_id
 
     def labels(self, ids: Sequence[str]) -> str:
         return ", ".join(self.label(i) for i in ids)
 
-    def shift_names(self, idxs: set[int] | Sequence[int]) -> str:
-        return ", ".join(self.s.shifts[i].id for i in sorted(idxs))
+    def shift_names(self, indexes: set[int] | Sequence[int]) -> str:
+        return ", ".join(self.scenario.shifts[i].id for i in sorted(indexes))
 
     # --- what is in force when ---------------------------------------------------------
 
     def contexts(self) -> list[_Context]:
         tz = self.tz
         ordered = sorted(self.versions, key=lambda v: v.effective_from or datetime.min.date())
-        classes = sorted(self.fac.classes, key=lambda c: c.effective or datetime.min.date())
-        cuts = {self.p0}
+        classes = sorted(self.facility.classes, key=lambda c: c.effective or datetime.min.date())
+        cuts = {self.period_start}
         for v in ordered:
             if v.effective_from is not None:
                 cuts.add(local_midnight(v.effective_from, tz))
@@ -169,67 +199,77 @@ class _Check:
             if c.effective is not None:
                 cuts.add(local_midnight(c.effective, tz))
         out: list[_Context] = []
-        for start in sorted(t for t in cuts if self.p0 <= t < self.p1):
+        for start in sorted(t for t in cuts if self.period_start <= t < self.period_end):
             day = start.astimezone(tz).date()
             rules = rule_set_at(ordered, day)
             in_force = rules is not None
             rules = rules or ordered[0]
             current = [c for c in classes if c.effective is None or c.effective <= day]
             # Before the first recorded class, the first one is assumed (documented).
-            cp = current[-1] if current else classes[0]
+            in_class = current[-1] if current else classes[0]
             out.append(
-                _Context(start, rules, in_force, cp.grade, rules.required(cp.grade), cp.points)
+                _Context(
+                    start,
+                    rules,
+                    in_force,
+                    in_class.grade,
+                    rules.required(in_class.grade),
+                    in_class.points,
+                )
             )
         return out
 
     # --- the sweep ---------------------------------------------------------------------
 
     def segments(self, contexts: list[_Context]) -> list[_Segment]:
-        p0, p1 = self.p0, self.p1
+        period_start, period_end = self.period_start, self.period_end
+        # (time, +1 starts / -1 ends, _SHIFT or _ON_SITE, shift index or (operator, role))
         events: list[tuple[datetime, int, int, object]] = []
-        for si, sh in enumerate(self.s.shifts):
-            s, e = max(sh.start, p0), min(sh.end, p1)
-            if s >= e:
+        for index, shift in enumerate(self.scenario.shifts):
+            start, end = max(shift.start, period_start), min(shift.end, period_end)
+            if start >= end:
                 continue
-            events.append((s, 1, 0, si))
-            events.append((e, -1, 0, si))
-            for m in sh.crew:
-                spans = m.on_site if m.on_site is not None else ((sh.start, sh.end),)
-                for a, b in spans:
-                    a, b = max(a, s), min(b, e)
-                    if a < b:
-                        events.append((a, 1, 1, (m.operator, m.role)))
-                        events.append((b, -1, 1, (m.operator, m.role)))
+            events.append((start, 1, _SHIFT, index))
+            events.append((end, -1, _SHIFT, index))
+            for member in shift.crew:
+                stints = (
+                    member.on_site if member.on_site is not None else ((shift.start, shift.end),)
+                )
+                for arrived, left in stints:
+                    arrived, left = max(arrived, start), min(left, end)
+                    if arrived < left:
+                        events.append((arrived, 1, _ON_SITE, (member.operator, member.role)))
+                        events.append((left, -1, _ON_SITE, (member.operator, member.role)))
         events.sort(key=itemgetter(0))
 
-        times = {p0, p1}
-        times.update(ev[0] for ev in events)
+        times = {period_start, period_end}
+        times.update(event[0] for event in events)
         times.update(c.start for c in contexts)
-        for rs in {id(c.rules): c.rules for c in contexts}.values():
-            for op in self.crew_ops:
-                times.update(self.timeline(op, rs).bounds)
-        ordered_times = sorted(t for t in times if p0 <= t <= p1)
+        for rules in {id(c.rules): c.rules for c in contexts}.values():
+            for op in self.crew_operators:
+                times.update(self.timeline(op, rules).bounds)
+        ordered_times = sorted(t for t in times if period_start <= t <= period_end)
 
         ctx_starts = [c.start for c in contexts]
         active: dict[int, int] = {}
         present: dict[tuple[str, str], int] = {}
         segs: list[_Segment] = []
-        k = 0
+        next_event = 0
         n_events = len(events)
         run = 0
         prev_uncertified = False
         duty_cache: dict[tuple[int, ...], tuple[dict[str, frozenset[str]], frozenset[str]]] = {}
         for i in range(len(ordered_times) - 1):
             t, t_next = ordered_times[i], ordered_times[i + 1]
-            while k < n_events and events[k][0] <= t:
-                _, delta, kind, key = events[k]
-                bag: dict[Any, int] = active if kind == 0 else present
-                count = bag.get(key, 0) + delta
+            while next_event < n_events and events[next_event][0] <= t:
+                _, delta, kind, key = events[next_event]
+                counts: dict[Any, int] = active if kind == _SHIFT else present
+                count = counts.get(key, 0) + delta
                 if count:
-                    bag[key] = count
+                    counts[key] = count
                 else:
-                    bag.pop(key, None)
-                k += 1
+                    counts.pop(key, None)
+                next_event += 1
             ctx = contexts[bisect_right(ctx_starts, t) - 1]
             on_site = tuple(sorted(present))
             people = tuple(sorted({op for op, _ in on_site}))
@@ -245,12 +285,12 @@ class _Check:
             cached = duty_cache.get(shift_key)
             if cached is None:
                 roles: dict[str, set[str]] = defaultdict(set)
-                for si in shift_key:
-                    for m in self.s.shifts[si].crew:
-                        roles[m.operator].add(m.role)
-                staff = frozenset(k for k, v in roles.items() if v - {"trainee"})
+                for index in shift_key:
+                    for member in self.scenario.shifts[index].crew:
+                        roles[member.operator].add(member.role)
+                staff = frozenset(op for op, held in roles.items() if held - {"trainee"})
                 cached = duty_cache[shift_key] = (
-                    {k: frozenset(v) for k, v in roles.items()},
+                    {op: frozenset(held) for op, held in roles.items()},
                     staff,
                 )
             duty, staff = cached
@@ -279,87 +319,93 @@ class _Check:
     # --- time-based rules --------------------------------------------------------------
 
     def judge_segments(self, segs: list[_Segment]) -> None:
-        open_: dict[tuple[str, tuple[str, ...], str], _Open] = {}
+        open_findings: dict[_FindingKey, _OpenFinding] = {}
         for seg in segs:
-            keys: list[tuple[str, tuple[str, ...], str]] = []
+            keys: list[_FindingKey] = []
             ctx = seg.ctx
             if seg.shifts and ctx.in_force:
-                req = ctx.required
+                required = ctx.required
                 if not seg.drc:
-                    keys.append((R.DRC_MISSING, (), ""))
+                    keys.append((DRC_MISSING, (), ""))
                 elif not any(
-                    self.timeline(op, ctx.rules).meets(seg.start, req["drc"]) for op in seg.drc
+                    self.timeline(op, ctx.rules).meets(seg.start, required["drc"]) for op in seg.drc
                 ):
-                    keys.append((R.DRC_UNQUALIFIED, seg.drc, "drc"))
+                    keys.append((DRC_UNQUALIFIED, seg.drc, "drc"))
                 for op, role in seg.on_site:
-                    rr = ctx.rules.role_rules.get(role)  # type: ignore[call-overload]
-                    need = req.get(role)  # type: ignore[call-overload]
-                    if rr and need and not self.timeline(op, ctx.rules).meets(seg.start, need):
-                        keys.append((rr.rule, (op,), role))
+                    role_rule = ctx.rules.role_rules.get(role)  # type: ignore[call-overload]
+                    need = required.get(role)  # type: ignore[call-overload]
+                    if (
+                        role_rule
+                        and need
+                        and not self.timeline(op, ctx.rules).meets(seg.start, need)
+                    ):
+                        keys.append((role_rule.rule, (op,), role))
             if seg.shifts and not ctx.in_force:
-                keys.append((R.NO_RULE_SET, (), ""))
+                keys.append((NO_RULE_SET, (), ""))
             present = set(keys)
-            for key in [k for k in open_ if k not in present]:
-                self.close(key, open_.pop(key))
+            for key in [k for k in open_findings if k not in present]:
+                self.close(key, open_findings.pop(key))
             for key in keys:
-                o = open_.get(key)
-                if o is None or o.end != seg.start:
-                    if o is not None:
-                        self.close(key, o)
-                    o = open_[key] = _Open(seg.start, seg.end, ctx)
-                o.end = seg.end
-                o.shifts.update(seg.shifts)
-        for key, o in open_.items():
-            self.close(key, o)
+                finding = open_findings.get(key)
+                if finding is None or finding.end != seg.start:
+                    if finding is not None:
+                        self.close(key, finding)
+                    finding = open_findings[key] = _OpenFinding(seg.start, seg.end, ctx)
+                finding.end = seg.end
+                finding.shifts.update(seg.shifts)
+        for key, finding in open_findings.items():
+            self.close(key, finding)
 
-    def close(self, key: tuple[str, tuple[str, ...], str], o: _Open) -> None:
+    def close(self, key: _FindingKey, finding: _OpenFinding) -> None:
         rule, ops, role = key
-        tz, ctx = self.tz, o.ctx
+        tz, ctx = self.tz, finding.ctx
         rules = ctx.rules
-        span = human_span(o.start, o.end, tz)
-        dur = human_duration(o.end - o.start)
-        shifts = self.shift_names(o.shifts)
+        span = human_span(finding.start, finding.end, tz)
+        duration = human_duration(finding.end - finding.start)
+        shifts = self.shift_names(finding.shifts)
         plant = self.describe(ctx)
-        if rule == R.DRC_MISSING:
+        if rule == DRC_MISSING:
             msg = (
-                f"No one in direct responsible charge was on site from {span} ({dur}), "
+                f"No one in direct responsible charge was on site from {span} ({duration}), "
                 f"shift {shifts}. Someone in DRC must be on site at every moment of operation."
             )
             citation = rules.citation(rule)
-        elif rule == R.DRC_UNQUALIFIED:
+        elif rule == DRC_UNQUALIFIED:
             why = "; ".join(
-                f"{self.label(op)}: "
-                + explain(self.ops.get(op), self.fac, rules, o.start, ctx.required["drc"])
+                f"{self.label(op)}: " + self.explain(op, rules, finding.start, ctx.required["drc"])
                 for op in ops
             )
             msg = (
-                f"The operator in DRC from {span} ({dur}), shift {shifts}, was not qualified "
-                f"for this {plant}: {why}."
+                f"The operator in DRC from {span} ({duration}), shift {shifts}, was not "
+                f"qualified for this {plant}: {why}."
             )
             citation = rules.citation(rule)
-        elif rule == R.NO_RULE_SET:
+        elif rule == NO_RULE_SET:
             first = min((v.effective_from for v in self.versions if v.effective_from), default=None)
             msg = (
-                f"From {span} no {self.s.rules} rule set is on record "
+                f"From {span} no {self.scenario.rules} rule set is on record "
                 f"(the earliest takes effect {first}); these hours were not judged."
             )
             citation = rules.citation(rule)
         else:
             need = ctx.required[role]  # type: ignore[index]
-            why = explain(self.ops.get(ops[0]), self.fac, rules, o.start, need)
+            why = self.explain(ops[0], rules, finding.start, need)
             msg = (
                 f"{self.label(ops[0])}, {ROLE_NAMES[role]} on shift {shifts} from {span} "
-                f"({dur}), does not hold grade {rules.show(need)}, the minimum for the "
+                f"({duration}), does not hold grade {rules.show(need)}, the minimum for the "
                 f"{ROLE_NAMES[role]} of this {plant}: {why}."
             )
             citation = rules.role_rules[role].citation  # type: ignore[index]
-        self.add(rule, o.start, o.end, ops, (), msg, citation)
+        self.add(rule, finding.start, finding.end, ops, (), msg, citation)
+
+    def explain(self, op_id: str, rules: RuleSet, t: datetime, required: Grade) -> str:
+        return explain(self.operator_by_id.get(op_id), self.facility, rules, t, required)
 
     def describe(self, ctx: _Context) -> str:
-        """``class III treatment plant``; New York grades by point score instead of class."""
-        works = WORKS[self.fac.category]
-        if self.s.rules == "NY":
-            kind = "activated-sludge plant" if self.fac.activated_sludge else works
+        """``class III treatment plant``; a state grading by point score names no class."""
+        works = WORKS[self.facility.category]
+        if ctx.rules.graded_by_points:
+            kind = "activated-sludge plant" if self.facility.activated_sludge else works
             score = f"{ctx.points}-point " if ctx.points is not None else ""
             return f"{score}{kind} (chief grade {ctx.rules.show(ctx.facility_class)})"
         return f"class {ctx.rules.show(ctx.facility_class)} {works}"
@@ -374,7 +420,7 @@ class _Check:
         message: str,
         citation: str,
     ) -> None:
-        severity = "warning" if rule in R.WARNINGS or rule == R.RENEWAL_TRAINING else "violation"
+        severity = "warning" if rule in WARNINGS else "violation"
         self.findings.append(
             Finding(rule, severity, start, end, tuple(ops), tuple(entries), message, citation)
         )
@@ -382,27 +428,26 @@ class _Check:
     # --- entries -----------------------------------------------------------------------
 
     def judge_entries(self, segs: list[_Segment]) -> tuple[list[EntryStamp], list[str]]:
-        p0, p1 = self.p0, self.p1
-        starts = [s.start for s in segs]
+        period_start, period_end = self.period_start, self.period_end
+        starts = [seg.start for seg in segs]
         stamps: list[EntryStamp] = []
         outside: list[str] = []
         no_certified: dict[int, list[Entry]] = defaultdict(list)
-        unsigned: dict[tuple[str, tuple[int, ...]], list[tuple[Entry, str, str]]]
-        unsigned = defaultdict(list)
-        first_seg: dict[tuple[str, tuple[int, ...]], _Segment] = {}
+        unsigned: dict[_AuthorOnShifts, list[_Unsigned]] = defaultdict(list)
+        first_seg: dict[_AuthorOnShifts, _Segment] = {}
         stamp = stamps.append
         # The hot loop: one bisection per entry, then set lookups on its segment.
-        for e in self.s.entries:
-            t = e.time
-            if t < p0 or t >= p1:
-                outside.append(e.id)
+        for entry in self.scenario.entries:
+            t = entry.time
+            if t < period_start or t >= period_end:
+                outside.append(entry.id)
                 continue
             seg = segs[bisect_right(starts, t) - 1]
-            stamp(EntryStamp(e.id, t, seg.certified, seg.drc))
-            operational = e.operational
+            stamp(EntryStamp(entry.id, t, seg.certified, seg.drc))
+            operational = entry.operational
             if operational and not seg.certified:
-                no_certified[seg.run].append(e)
-            author = e.author
+                no_certified[seg.run].append(entry)
+            author = entry.author
             roles = seg.duty.get(author)
             if roles is not None:
                 is_trainee = "trainee" in roles
@@ -414,32 +459,39 @@ class _Check:
                 needs = operational and not self.timeline(author, seg.ctx.rules).certified(t)
             if not needs:
                 continue
-            cs = e.countersigned_by
-            if cs is not None and cs != author and cs in seg.signers:
+            countersigner = entry.countersigned_by
+            if (
+                countersigner is not None
+                and countersigner != author
+                and countersigner in seg.signers
+            ):
                 continue
-            problem = self.countersign_problem(e, seg)
+            problem = self.countersign_problem(entry, seg)
             key = (author, seg.shifts)
             first_seg.setdefault(key, seg)
-            unsigned[key].append((e, problem, "trainee" if is_trainee else "not certified then"))
+            unsigned[key].append(
+                (entry, problem, "trainee" if is_trainee else "not certified then")
+            )
         self.entry_findings(segs, no_certified, unsigned, first_seg)
         return stamps, outside
 
-    def countersign_problem(self, e: Entry, seg: _Segment) -> str:
-        cs = e.countersigned_by
-        if not cs:
+    def countersign_problem(self, entry: Entry, seg: _Segment) -> str:
+        countersigner = entry.countersigned_by
+        if not countersigner:
             return "not countersigned"
-        if cs == e.author:
+        if countersigner == entry.author:
             return "countersigned by its own author"
-        if not (seg.duty.get(cs, frozenset()) - {"trainee"}):
-            return f"countersigned by {self.label(cs)}, who was not on duty"
-        return f"countersigned by {self.label(cs)}, who held no valid certificate then"
+        who = self.label(countersigner)
+        if not (seg.duty.get(countersigner, frozenset()) - {"trainee"}):
+            return f"countersigned by {who}, who was not on duty"
+        return f"countersigned by {who}, who held no valid certificate then"
 
     def entry_findings(
         self,
         segs: list[_Segment],
         no_certified: Mapping[int, list[Entry]],
-        unsigned: Mapping[tuple[str, tuple[int, ...]], list[tuple[Entry, str, str]]],
-        first_seg: Mapping[tuple[str, tuple[int, ...]], _Segment],
+        unsigned: Mapping[_AuthorOnShifts, list[_Unsigned]],
+        first_seg: Mapping[_AuthorOnShifts, _Segment],
     ) -> None:
         tz = self.tz
         if no_certified:
@@ -453,8 +505,8 @@ class _Check:
             for run, entries in no_certified.items():
                 start, end = run_span[run]
                 rules = run_rules[run]
-                ids = [x.id for x in entries]
-                authors = sorted({x.author for x in entries})
+                ids = [entry.id for entry in entries]
+                authors = sorted({entry.author for entry in entries})
                 n = len(ids)
                 msg = (
                     f"No certified operator was on site from {human_span(start, end, tz)}, yet "
@@ -463,19 +515,19 @@ class _Check:
                     "be present whenever operational activity is undertaken."
                 )
                 self.add(
-                    R.CERTIFIED_ON_SITE,
+                    CERTIFIED_ON_SITE,
                     start,
                     end,
                     authors,
                     ids,
                     msg,
-                    rules.citation(R.CERTIFIED_ON_SITE),
+                    rules.citation(CERTIFIED_ON_SITE),
                 )
-        for (author, shift_idx), items in unsigned.items():
+        for (author, shift_indexes), items in unsigned.items():
             first, last = items[0][0].time, items[-1][0].time
-            seg = first_seg[(author, shift_idx)]
-            where = f" on shift {self.shift_names(shift_idx)}" if shift_idx else ""
-            detail = "; ".join(f"{e.id} {p}" for e, p, _ in items[:_MAX_LISTED])
+            seg = first_seg[(author, shift_indexes)]
+            where = f" on shift {self.shift_names(shift_indexes)}" if shift_indexes else ""
+            detail = "; ".join(f"{entry.id} {problem}" for entry, problem, _ in items[:_MAX_LISTED])
             who = items[0][2]
             more = f"; and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
             n = len(items)
@@ -487,13 +539,13 @@ class _Check:
                 f"duty: {detail}{more}."
             )
             self.add(
-                R.COUNTERSIGN_MISSING,
+                COUNTERSIGN_MISSING,
                 first,
                 last,
                 [author],
-                [e.id for e, _, _ in items],
+                [entry.id for entry, _, _ in items],
                 msg,
-                seg.ctx.rules.citation(R.COUNTERSIGN_MISSING),
+                seg.ctx.rules.citation(COUNTERSIGN_MISSING),
             )
 
     @staticmethod
@@ -504,42 +556,42 @@ class _Check:
     # --- certificates: expiry and renewal training -------------------------------------
 
     def judge_certificates(self, contexts: list[_Context]) -> None:
-        fac = self.fac
+        facility = self.facility
         rules = contexts[-1].rules
-        horizon_end = self.p1 + self.s.expiry_horizon
-        for op in self.s.operators:
+        horizon_end = self.period_end + self.scenario.expiry_horizon
+        for op in self.scenario.operators:
             for cert in op.certificates:
-                if static_problem(cert, fac, rules) is not None or cert.kind == "provisional":
+                if static_problem(cert, facility, rules) is not None or cert.kind == "provisional":
                     continue
-                _, end = certificate_window(cert, fac, rules)
-                if not (self.p0 < end <= horizon_end) or self.renewed(op, cert):
+                _, end = certificate_window(cert, facility, rules)
+                if not (self.period_start < end <= horizon_end) or self.renewed(op, cert):
                     continue
                 label = f"{cert.category.replace('_', ' ')} {rules.show(cert.grade)} ({cert.id})"
-                days = (end - self.p1).days
-                after = f", {days} days after this period" if end > self.p1 else ""
-                citation = rules.citation(R.CERTIFICATE_EXPIRING)
+                days = (end - self.period_end).days
+                after = f", {days} days after this period" if end > self.period_end else ""
+                citation = rules.citation(CERTIFICATE_EXPIRING)
                 if end < end_of_local_day(cert.expires, self.tz):
-                    citation = "UT R317-10-11 G (grandfather certificates)"
+                    citation = GRANDFATHER_LAPSE_CITATION
                     # A grandfather certificate cut short by a process addition.
                     last = (end - timedelta(microseconds=1)).astimezone(self.tz).date()
-                    when = "stopped" if end <= self.p1 else "stops"
+                    when = "stopped" if end <= self.period_end else "stops"
                     msg = (
                         f"{op.label()}'s grandfather {label} certificate {when} qualifying at "
                         f"the end of {last.isoformat()}{after}: one year after a process was "
-                        "added to the facility (UT R317-10-11 G). A restricted or full "
+                        f"added to the facility ({GRANDFATHER_LAPSE}). A restricted or full "
                         "certificate is needed by then."
                     )
                 else:
-                    when = "expired" if end <= self.p1 else "expires"
+                    when = "expired" if end <= self.period_end else "expires"
                     msg = (
                         f"{op.label()}'s {label} certificate {when} at the end of "
                         f"{cert.expires.isoformat()}{after}; no renewed certificate is on "
                         f"record. An expired certificate does not qualify its holder. "
                         f"{rules.expiry_note}"
                     ).rstrip()
-                start = max(self.p0, end - self.s.expiry_horizon)
+                start = max(self.period_start, end - self.scenario.expiry_horizon)
                 self.add(
-                    R.CERTIFICATE_EXPIRING,
+                    CERTIFICATE_EXPIRING,
                     start,
                     end,
                     [op.id],
@@ -573,10 +625,7 @@ class _Check:
             return
         if rules.renewal_window_years:
             first = end_of_local_day(cert.expires, self.tz).astimezone(self.tz).date()
-            try:
-                window_start = first.replace(year=first.year - rules.renewal_window_years)
-            except ValueError:
-                window_start = first.replace(year=first.year - rules.renewal_window_years, day=28)
+            window_start = add_years(first, -rules.renewal_window_years)
         else:
             window_start = cert.issued
         records = [r for r in op.training if r.approved and window_start <= r.date <= cert.expires]
@@ -603,13 +652,13 @@ class _Check:
             f"{need - total:g} h are missing."
         )
         self.add(
-            R.RENEWAL_TRAINING,
+            RENEWAL_TRAINING,
             local_midnight(window_start, self.tz),
             end,
             [op.id],
             [],
             msg,
-            rules.citation(R.RENEWAL_TRAINING),
+            rules.citation(RENEWAL_TRAINING),
         )
 
     # --- putting it together -----------------------------------------------------------
@@ -623,17 +672,17 @@ class _Check:
         coverage = self.coverage(segs)
         spans = self.class_spans(contexts)
         first = contexts[0]
-        order = {r: i for i, r in enumerate(R.RULE_IDS)}
+        order = {r: i for i, r in enumerate(RULE_IDS)}
         findings = sorted(
             self.findings, key=lambda f: (f.start, order.get(f.rule, 99), f.operators)
         )
         return Report(
-            rules=self.s.rules,
-            facility=self.fac.name,
-            timezone=self.fac.timezone,
+            rules=self.scenario.rules,
+            facility=self.facility.name,
+            timezone=self.facility.timezone,
             tz=self.tz,
-            period_start=self.p0,
-            period_end=self.p1,
+            period_start=self.period_start,
+            period_end=self.period_end,
             facility_class=first.rules.show(first.facility_class),
             required={r: first.rules.show(g) for r, g in first.required.items()},
             class_spans=spans,
@@ -645,7 +694,7 @@ class _Check:
 
     def coverage(self, segs: list[_Segment]) -> tuple[CoverageInterval, ...]:
         out: list[CoverageInterval] = []
-        names = [sh.id for sh in self.s.shifts]
+        names = [shift.id for shift in self.scenario.shifts]
         prev_key: object = None
         for seg in segs:
             key = (seg.shifts, seg.drc, seg.people, seg.certified)
@@ -671,7 +720,7 @@ class _Check:
     def class_spans(self, contexts: list[_Context]) -> tuple[ClassSpan, ...]:
         spans: list[ClassSpan] = []
         for i, c in enumerate(contexts):
-            end = contexts[i + 1].start if i + 1 < len(contexts) else self.p1
+            end = contexts[i + 1].start if i + 1 < len(contexts) else self.period_end
             spans.append(
                 ClassSpan(
                     c.start,

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import TypeVar
 
 from compliance.grades import Grade
 from compliance.model import Certificate, Facility, Operator
 from compliance.rulesets import RuleSet
 from compliance.timeutil import end_of_local_day, local_midnight
 
+_Day = TypeVar("_Day", bound=date)
 
-def add_years(day: datetime, years: int) -> datetime:
+
+def add_years(day: _Day, years: int) -> _Day:
+    """The same day ``years`` later (or earlier); February 29 becomes the 28th."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # February 29

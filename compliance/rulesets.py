@@ -42,7 +42,7 @@ RULE_IDS: tuple[str, ...] = (
     NO_RULE_SET,
 )
 
-WARNINGS: frozenset[str] = frozenset({CERTIFICATE_EXPIRING, NO_RULE_SET})
+WARNINGS: frozenset[str] = frozenset({RENEWAL_TRAINING, CERTIFICATE_EXPIRING, NO_RULE_SET})
 
 # The competency framework for O*NET 51-8031.00 (seed 000): entry-level operators record
 # readings "with supervisor verification". It applies in every state.
@@ -50,6 +50,11 @@ FRAMEWORK_CITATION = (
     "Competency framework 51-8031.00, emerging level: readings and shift data recorded "
     "with supervisor verification"
 )
+
+# UT R317-10-11 G: a grandfather certificate stops qualifying one year after a process is
+# added to its facility. ``compliance.qualification`` applies it whatever the state.
+GRANDFATHER_LAPSE = "UT R317-10-11 G"
+GRANDFATHER_LAPSE_CITATION = f"{GRANDFATHER_LAPSE} (grandfather certificates)"
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class RuleSet:
     online_cap: float | None = None
     provisional_max_years: int | None = None
     sole_operator_is_drc: bool = False
+    # The state grades operators by the plant's point score and names no class (NY 650.12
+    # Tables 1-2): messages name the plant by its score and the chief's grade.
+    graded_by_points: bool = False
     expiry_note: str = ""
     notes: tuple[str, ...] = field(default=())
 
@@ -243,6 +251,7 @@ NY_650 = RuleSet(
     # The seed gives hours per renewal, not the renewal period: the window is the
     # certificate's own term.
     renewal_window_years=None,
+    graded_by_points=True,
     expiry_note="Renewal needs the Table 3 contact hours.",
     notes=("NY's renewal period is not in the seed; hours are counted over the term.",),
 )
