@@ -48,6 +48,7 @@ def classify_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
 ) -> None:
     """Print the point breakdown and class of a Utah or New York facility."""
+    from compliance.rulesets import RULE_SETS, latest
     from compliance.scenario import read_facility, read_json
 
     data = read_json(facility)
@@ -55,7 +56,7 @@ def classify_command(
     try:
         root.obj()
         if root.has("facility"):  # a whole scenario: its rules name the state
-            state = root.key("rules").choice(("UT", "VT", "NY"))
+            state = root.key("rules").choice(tuple(RULE_SETS))
             fac, history = read_facility(root.key("facility"), state)
         else:
             fac, history = read_facility(root)
@@ -67,7 +68,7 @@ def classify_command(
             {
                 "from": frm.isoformat() if frm else None,
                 "points": c.points,
-                "class": c.grade.roman() if fac.state == "UT" else c.grade.digits(),
+                "class": latest(fac.state).show(c.grade),
                 "breakdown": [
                     {"item": line.item, "points": line.points, "note": line.note}
                     for line in c.breakdown

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from compliance.grades import Grade
 from compliance.model import Category, Kind, Role
@@ -87,11 +88,28 @@ class RuleSet:
     # The state grades operators by the plant's point score and names no class (NY 650.12
     # Tables 1-2): messages name the plant by its score and the chief's grade.
     graded_by_points: bool = False
+    # Old certificate names are read through a reclassification table (NY 650.12 Table 4).
+    legacy_names: bool = False
     expiry_note: str = ""
     notes: tuple[str, ...] = field(default=())
 
     def show(self, grade: Grade) -> str:
         return grade.roman() if self.roman else grade.digits()
+
+    def grade_problem(self, grade: Grade, noun: Literal["grade", "class"] = "grade") -> str | None:
+        """Why ``grade`` is no grade (or class) of this state; None if it is one."""
+        if grade.level > self.max_level:
+            plural = "grades" if noun == "grade" else "classes"
+            return f"{self.state} {plural} go up to {self.show(Grade(self.max_level))}"
+        if grade.activated_sludge and not self.activated_sludge_series:
+            return f"the A series is New York's; {self.state} has no {noun} {grade}"
+        return None
+
+    def kind_problem(self, kind: str) -> str | None:
+        """Why this state issues no certificate of ``kind``; None if it does."""
+        if kind in self.kinds:
+            return None
+        return f"{self.state} issues {', '.join(sorted(self.kinds))} certificates, not {kind}"
 
     def citation(self, rule: str) -> str:
         return self.citations[rule]
@@ -252,6 +270,7 @@ NY_650 = RuleSet(
     # certificate's own term.
     renewal_window_years=None,
     graded_by_points=True,
+    legacy_names=True,
     expiry_note="Renewal needs the Table 3 contact hours.",
     notes=("NY's renewal period is not in the seed; hours are counted over the term.",),
 )
@@ -262,6 +281,11 @@ RULE_SETS: dict[str, tuple[RuleSet, ...]] = {
     "VT": (VT_2014,),
     "NY": (NY_650,),
 }
+
+
+def latest(state: str) -> RuleSet:
+    """The newest rule set of ``state``: what records entered today are checked against."""
+    return max(RULE_SETS[state], key=lambda v: v.effective_from or date.min)
 
 
 def rule_set_at(versions: Sequence[RuleSet], day: date) -> RuleSet | None:

@@ -15,8 +15,8 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clearwell.errors import ClearwellError
-from compliance import classify as C
-from compliance.grades import Grade, GradeError, ny_reclassify
+from compliance import classify
+from compliance.grades import GradeError, ny_reclassify
 from compliance.jsonpath import Node, ScenarioError
 from compliance.model import (
     CATEGORIES,
@@ -37,7 +37,7 @@ from compliance.model import (
     Shift,
     TrainingRecord,
 )
-from compliance.rulesets import RULE_SETS, RuleSet
+from compliance.rulesets import RULE_SETS, latest
 
 TOP_FIELDS = (
     "rules",
@@ -91,32 +91,27 @@ def read_json(path: Path) -> Any:
         ) from None
 
 
-def _latest(state: str) -> RuleSet:
-    versions = RULE_SETS[state]
-    return max(versions, key=lambda v: v.effective_from or date.min)
-
-
 # --- facility and classification -------------------------------------------------------
 
 
-def _ut_plant(node: Node) -> C.UtTreatmentPlant:
+def _ut_plant(node: Node) -> classify.UtTreatmentPlant:
     node.obj(UT_PLANT_FIELDS)
     processes: list[str] = []
     variable: list[tuple[str, int]] = []
-    names = (*C.UT_PROCESSES, *C.UT_VARIABLE_PROCESSES)
+    names = (*classify.UT_PROCESSES, *classify.UT_VARIABLE_PROCESSES)
     if (p := node.opt("processes")) is not None:
         for item in p.items():
             if isinstance(item.value, dict):
                 item.obj(("process", "points"))
-                name = item.key("process").choice(tuple(C.UT_VARIABLE_PROCESSES))
-                _, low, high = C.UT_VARIABLE_PROCESSES[name]
+                name = item.key("process").choice(tuple(classify.UT_VARIABLE_PROCESSES))
+                _, low, high = classify.UT_VARIABLE_PROCESSES[name]
                 pts = item.key("points").integer()
                 if not low <= pts <= high:
                     raise item.key("points").fail(f"{name} scores {low} to {high} points")
                 variable.append((name, pts))
             else:
                 name = item.choice(names)
-                if name in C.UT_VARIABLE_PROCESSES:
+                if name in classify.UT_VARIABLE_PROCESSES:
                     raise item.fail(
                         f'{name} needs its points: {{"process": "{name}", "points": n}}'
                     )
@@ -131,20 +126,24 @@ def _ut_plant(node: Node) -> C.UtTreatmentPlant:
     if lab is not None:
         lab.obj(("bacteriological", "chemical"))
         if (b := lab.opt("bacteriological")) is not None:
-            bact = tuple(x.choice(tuple(C.UT_LAB_BACTERIOLOGICAL)) for x in b.items())
+            bact = tuple(x.choice(tuple(classify.UT_LAB_BACTERIOLOGICAL)) for x in b.items())
         if (c := lab.opt("chemical")) is not None:
-            chem = tuple(x.choice(tuple(C.UT_LAB_CHEMICAL)) for x in c.items())
+            chem = tuple(x.choice(tuple(classify.UT_LAB_CHEMICAL)) for x in c.items())
     dis = node.opt("disinfection")
-    return C.UtTreatmentPlant(
+    return classify.UtTreatmentPlant(
         design_flow_mgd=node.key("design_flow_mgd").number(minimum=0),
         population_equivalent=pe.number(minimum=0) if pe else None,
         bod_lbs_per_day=bod.number(minimum=0) if bod else None,
-        variation=v.choice(tuple(C.UT_VARIATION)) if (v := node.opt("variation")) else "normal",
+        variation=v.choice(tuple(classify.UT_VARIATION))
+        if (v := node.opt("variation"))
+        else "normal",
         processes=tuple(processes),
         variable_processes=tuple(variable),
         chemical_additions=c.integer(minimum=0) if (c := node.opt("chemical_additions")) else 0,
-        disinfection=tuple(x.choice(tuple(C.UT_DISINFECTION)) for x in dis.items()) if dis else (),
-        scada=s.choice(tuple(C.UT_SCADA)) if (s := node.opt("scada")) else "none",
+        disinfection=tuple(x.choice(tuple(classify.UT_DISINFECTION)) for x in dis.items())
+        if dis
+        else (),
+        scada=s.choice(tuple(classify.UT_SCADA)) if (s := node.opt("scada")) else "none",
         lab_bacteriological=bact,
         lab_chemical=chem,
     )
@@ -152,9 +151,9 @@ def _ut_plant(node: Node) -> C.UtTreatmentPlant:
 
 def _classify_item(
     node: Node, state: str, category: str, activated_sludge: bool
-) -> C.Classification:
+) -> classify.Classification:
     """One class from ``class``, ``points`` or ``population`` in ``node``."""
-    rules = _latest(state)
+    rules = latest(state)
     given = [k for k in ("class", "points", "population") if node.has(k)]
     if len(given) != 1:
         raise node.fail("needs exactly one of class, points or population")
@@ -163,46 +162,44 @@ def _classify_item(
     try:
         if which == "class":
             grade = value.grade()
-            if grade.level > rules.max_level:
-                raise value.fail(f"{state} classes go up to {rules.show(Grade(rules.max_level))}")
-            if grade.activated_sludge and not rules.activated_sludge_series:
-                raise value.fail(f"the A series is New York's; {state} has no class {grade}")
-            if state == "NY" and grade.activated_sludge != activated_sludge:
+            if problem := rules.grade_problem(grade, "class"):
+                raise value.fail(problem)
+            if rules.activated_sludge_series and grade.activated_sludge != activated_sludge:
                 flag = "true" if activated_sludge else "false"
                 raise value.fail(f"class {grade} does not match activated_sludge: {flag}")
-            line = C.Line("Class entered directly", 0)
-            return C.Classification(grade, None, (line,), "entered")
+            line = classify.Line("Class entered directly", 0)
+            return classify.Classification(grade, None, (line,), "entered")
         if which == "points":
             if state == "VT":
                 raise value.fail(
                     "Vermont's Appendix A point values are not on record; enter the class"
                 )
             if state == "NY":
-                return C.ny_classify(value.integer(minimum=0), activated_sludge)
+                return classify.ny_classify(value.integer(minimum=0), activated_sludge)
             if category != "treatment":
                 raise value.fail(
                     f"a Utah {category.replace('_', ' ')} system is classed by population"
                 )
             if isinstance(value.value, dict):
-                return C.ut_treatment_points(_ut_plant(value))
-            return C.Classification(
-                C.ut_treatment_class(value.integer(minimum=0)),
+                return classify.ut_treatment_points(_ut_plant(value))
+            return classify.Classification(
+                classify.ut_treatment_class(value.integer(minimum=0)),
                 value.integer(),
-                (C.Line("Facility points (summed)", value.integer()),),
-                C.UT_TABLE1,
+                (classify.Line("Facility points (summed)", value.integer()),),
+                classify.UT_TABLE1,
             )
         if state != "UT" or category == "treatment":
             raise value.fail("population classes only Utah collection and small lagoon systems")
         if category == "collection":
-            return C.ut_collection(value.integer(minimum=0))
-        return C.ut_small_lagoon(value.number(minimum=0))
-    except C.ClassificationError as exc:
+            return classify.ut_collection(value.integer(minimum=0))
+        return classify.ut_small_lagoon(value.number(minimum=0))
+    except classify.ClassificationError as exc:
         raise value.fail(str(exc)) from None
 
 
 def read_facility(
     node: Node, state: str | None = None
-) -> tuple[Facility, list[tuple[date | None, C.Classification]]]:
+) -> tuple[Facility, list[tuple[date | None, classify.Classification]]]:
     """A facility and its classification history (``from`` dates, None for since always)."""
     node.obj(FACILITY_FIELDS)
     if (st := node.opt("state")) is not None:
@@ -212,7 +209,7 @@ def read_facility(
         state = own
     if state is None:
         raise node.key("state").fail("is required")
-    rules = _latest(state)
+    rules = latest(state)
     tz_node = node.key("timezone")
     tz_name = tz_node.text()
     try:
@@ -222,9 +219,9 @@ def read_facility(
     category = node.key("category").choice(tuple(rules.accepts))
     as_node = node.opt("activated_sludge")
     activated = as_node.flag() if as_node else False
-    if activated and state != "NY":
+    if activated and not rules.activated_sludge_series:
         raise cast(Node, as_node).fail("the activated-sludge flag applies to New York plants")
-    history: list[tuple[date | None, C.Classification]] = []
+    history: list[tuple[date | None, classify.Classification]] = []
     if (h := node.opt("history")) is not None:
         if any(node.has(k) for k in ("class", "points", "population")):
             raise h.fail("give either history or class/points/population, not both")
@@ -282,7 +279,7 @@ def _certificate(node: Node, owner: str, index: int) -> Certificate:
     if node.has("legacy_grade"):
         if node.has("grade"):
             raise node.key("legacy_grade").fail("give grade or legacy_grade, not both")
-        if state != "NY":
+        if state not in RULE_SETS or not latest(state).legacy_names:
             raise node.key("legacy_grade").fail("old certificate names are New York's (Table 4)")
         legacy = node.key("legacy_grade")
         try:
@@ -293,19 +290,11 @@ def _certificate(node: Node, owner: str, index: int) -> Certificate:
         grade = node.key("grade").grade()
     kind = node.key("kind").choice(KINDS)
     if state in RULE_SETS:
-        rules = _latest(state)
-        if grade.level > rules.max_level:
-            raise node.key("grade").fail(
-                f"{state} grades go up to {rules.show(Grade(rules.max_level))}"
-            )
-        if grade.activated_sludge and not rules.activated_sludge_series:
-            raise node.key("grade").fail(
-                f"the A series is New York's; {state} has no grade {grade}"
-            )
-        if kind not in rules.kinds:
-            raise node.key("kind").fail(
-                f"{state} issues {', '.join(sorted(rules.kinds))} certificates, not {kind}"
-            )
+        rules = latest(state)
+        if problem := rules.grade_problem(grade):
+            raise node.key("grade").fail(problem)
+        if problem := rules.kind_problem(kind):
+            raise node.key("kind").fail(problem)
     issued = node.key("issued").day()
     expires = node.key("expires").day()
     if expires < issued:
@@ -493,7 +482,7 @@ __all__ = ["ScenarioError", "load_scenario", "load_scenario_file", "read_facilit
 
 def classify_item(
     item: dict[str, Any], state: str, category: str, activated_sludge: bool
-) -> C.Classification:
+) -> classify.Classification:
     """One class from a mapping holding ``class``, ``points`` or ``population``.
 
     For the database adapter, whose facility profiles store these same fields; errors are
