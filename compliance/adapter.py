@@ -402,6 +402,21 @@ def _batched(conn: psycopg.AsyncConnection[Any]) -> AbstractAsyncContextManager[
     return conn.pipeline()
 
 
+async def people_records(
+    conn: psycopg.AsyncConnection[Any], ids: Sequence[int], *, with_training: bool = True
+) -> tuple[dict[int, str], list[Any], list[Any]]:
+    """People's names and the rows of their certificates and training in force (for
+    ``operators_from``), in one round trip."""
+    async with _batched(conn):
+        names_cur = await conn.execute(PEOPLE_SQL, (ids,))
+        certs_cur = await conn.execute(CERTIFICATES_SQL, (ids,))
+        train_cur = await conn.execute(TRAINING_SQL, (ids,)) if with_training else None
+        names = {r[0]: r[1] for r in await names_cur.fetchall()}
+        cert_rows = await certs_cur.fetchall()
+        train_rows = await train_cur.fetchall() if train_cur is not None else []
+    return names, cert_rows, train_rows
+
+
 async def resolve_site(conn: psycopg.AsyncConnection[Any], facility: str) -> Site:
     """A site by its code, or by its numeric id."""
     cur = await conn.execute(SITE_SQL + " WHERE code = %s", (facility,))
@@ -550,13 +565,7 @@ async def _load(
     people.update(int(c) for c in {e.countersigned_by for e in models} if c is not None)
     ids = sorted(people)
     t2 = time.perf_counter()
-    async with _batched(conn):
-        names_cur = await conn.execute(PEOPLE_SQL, (ids,))
-        certs_cur = await conn.execute(CERTIFICATES_SQL, (ids,))
-        train_cur = await conn.execute(TRAINING_SQL, (ids,)) if with_training else None
-        names = {r[0]: r[1] for r in await names_cur.fetchall()}
-        cert_rows = await certs_cur.fetchall()
-        train_rows = await train_cur.fetchall() if train_cur is not None else []
+    names, cert_rows, train_rows = await people_records(conn, ids, with_training=with_training)
     t3 = time.perf_counter()
 
     scenario = Scenario(

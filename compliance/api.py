@@ -26,9 +26,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from clearwell.web import Denied, invalid, not_found, transaction
 from compliance import rulesets as R
 from compliance.adapter import (
-    CERTIFICATES_SQL,
-    PEOPLE_SQL,
-    TRAINING_SQL,
     NoProfile,
     ProfileVersion,
     Site,
@@ -36,6 +33,7 @@ from compliance.adapter import (
     facility_from,
     load,
     operators_from,
+    people_records,
     profile_versions,
     profiles_in_force,
     resolve_site,
@@ -631,13 +629,7 @@ async def expiry_report(
         (site.id, now - EXPIRY_CREW_SINCE, site.id),
     )
     crew_ids = sorted(r[0] for r in await cur.fetchall())
-    async with conn.pipeline():
-        c1 = await conn.execute(PEOPLE_SQL, (crew_ids,))
-        c2 = await conn.execute(CERTIFICATES_SQL, (crew_ids,))
-        c3 = await conn.execute(TRAINING_SQL, (crew_ids,))
-        names = {r[0]: r[1] for r in await c1.fetchall()}
-        cert_rows = await c2.fetchall()
-        train_rows = await c3.fetchall()
+    names, cert_rows, train_rows = await people_records(conn, crew_ids)
     horizon = timedelta(days=current.expiry_horizon_days)
     # The period is the horizon before now, so certificates that lapsed lately show too;
     # the engine warns of those ending up to a horizon after it.
