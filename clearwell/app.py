@@ -27,7 +27,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "ingest.status",
     "logbook.api.routes",
     "dashboards.web",
-    "compliance.api",
+    "compliance.api.routes",
 )
 
 

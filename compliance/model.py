@@ -30,7 +30,8 @@ ROLES: tuple[Role, ...] = (
     "trainee",
 )
 
-STATES: tuple[str, ...] = ("UT", "VT", "NY")
+State = Literal["UT", "VT", "NY"]
+STATES: tuple[State, ...] = ("UT", "VT", "NY")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse
 from psycopg import AsyncConnection
 
 from compliance.adapter import NoProfile, Site, load, resolve_site
-from compliance.api import expiry_report
 from compliance.engine import check
 from compliance.report import Report
+from compliance.services.expiries import expiry_report
 from dashboards import chief_queries, regulator_queries
 from dashboards.access import page_role
 from dashboards.assets import templates
