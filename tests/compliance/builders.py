@@ -61,6 +61,11 @@ def shift(state: str, *crew: dict[str, Any], id: str = "day", start="06:00", end
     return {"id": id, "start": at(state, start), "end": at(state, end), "crew": list(crew)}
 
 
+def shift_between(id: str, start: str, end: str, *crew: dict[str, Any]) -> dict[str, Any]:
+    """A shift between two instants written out (across midnight or a DST change)."""
+    return {"id": id, "start": start, "end": end, "crew": list(crew)}
+
+
 def facility(state: str, **kw: Any) -> dict[str, Any]:
     f: dict[str, Any] = {
         "id": "plant",

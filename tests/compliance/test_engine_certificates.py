@@ -4,22 +4,28 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.compliance.builders import at, cert, member, only, op, rules, run, scenario, shift
+from tests.compliance.builders import (
+    at,
+    cert,
+    member,
+    only,
+    op,
+    rules,
+    run,
+    scenario,
+    shift,
+    shift_between,
+)
 
 
-def drc_case(state, certificate, **facility_kw):
-    facility_kw.setdefault("class", "II")
+def drc_case(state, certificate):
+    """A class II shift whose DRC "a" holds ``certificate``, beside a certified operator."""
     return scenario(
         state,
-        facility_kw=facility_kw,
-        operators=[op("a", certificate)],
+        facility_kw={"class": "II"},
+        operators=[op("a", certificate), op("x", cert("1", state=state))],
         shifts=[shift(state, member("a", "drc"), member("x", "operator"))],
-    ) | {
-        "operators": [
-            op("a", certificate),
-            op("x", cert("I" if state == "UT" else "1", state=state)),
-        ]
-    }
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,8 +67,8 @@ def test_certificate_kinds_for_the_drc(state, certificate, finding, why, section
     if finding is None:
         assert rules(report) == [], section
     else:
-        f = only(report, finding)
-        assert why in f.message, (section, f.message)
+        assert rules(report) == [(finding, ("a",))], section
+        assert why in report.findings[0].message, (section, report.findings[0].message)
 
 
 def expiry_case(expires, tz_state="UT"):
@@ -72,12 +78,12 @@ def expiry_case(expires, tz_state="UT"):
         facility_kw={"class": "II"},
         operators=[op("a", cert("II", issued="2023-01-01", expires=expires))],
         shifts=[
-            {
-                "id": "new-year night",
-                "start": "2025-12-31T18:00:00-07:00",
-                "end": "2026-01-01T06:00:00-07:00",
-                "crew": [member("a", "drc")],
-            }
+            shift_between(
+                "new-year night",
+                "2025-12-31T18:00:00-07:00",
+                "2026-01-01T06:00:00-07:00",
+                member("a", "drc"),
+            )
         ],
         period=("2025-12-31T00:00:00-07:00", "2026-01-02T00:00:00-07:00"),
         expiry_horizon_days=0,
@@ -113,12 +119,12 @@ def test_expiry_during_a_fall_back_night_counts_local_hours():
         "UT",
         operators=[op("a", cert("II", expires="2025-11-01"))],
         shifts=[
-            {
-                "id": "fall-back night",
-                "start": "2025-11-01T22:00:00-06:00",
-                "end": "2025-11-02T06:00:00-07:00",
-                "crew": [member("a", "drc")],
-            }
+            shift_between(
+                "fall-back night",
+                "2025-11-01T22:00:00-06:00",
+                "2025-11-02T06:00:00-07:00",
+                member("a", "drc"),
+            )
         ],
         period=("2025-11-01T00:00:00-06:00", "2025-11-03T00:00:00-07:00"),
         expiry_horizon_days=0,
@@ -127,6 +133,22 @@ def test_expiry_during_a_fall_back_night_counts_local_hours():
     assert f.start == datetime(2025, 11, 2, 6, 0, tzinfo=UTC)
     assert (f.end - f.start).total_seconds() == 7 * 3600
     assert "2025-11-02 00:00 MDT to 06:00 MST (7 h)" in f.message
+
+
+def vt_grade_3_renewal(training):
+    """A day of a class 3 VT plant two months before "a"'s grade 3 certificate expires."""
+    return scenario(
+        "VT",
+        facility_kw={"class": "3"},
+        operators=[
+            op(
+                "a",
+                cert("3", state="VT", issued="2020-07-01", expires="2025-06-30"),
+                training=training,
+            )
+        ],
+        period=(at("VT", "00:00", "2025-05-01"), at("VT", "00:00", "2025-05-02")),
+    )
 
 
 @pytest.mark.parametrize(
@@ -143,19 +165,7 @@ def test_expiry_during_a_fall_back_night_counts_local_hours():
 def test_vt_renewal_training_online_capped_at_half(training, finding, fragment):
     """VT §6(c)(ii): hours by grade in the five years before; online at most 50 %."""
     records = [{"date": "2024-03-01", "hours": h, "online": online} for h, online in training]
-    data = scenario(
-        "VT",
-        facility_kw={"class": "3"},
-        operators=[
-            op(
-                "a",
-                cert("3", state="VT", issued="2020-07-01", expires="2025-06-30"),
-                training=records,
-            )
-        ],
-        period=(at("VT", "00:00", "2025-05-01"), at("VT", "00:00", "2025-05-02")),
-    )
-    report = run(data)
+    report = run(vt_grade_3_renewal(records))
     assert ("certificate-expiring", ("a",)) in rules(report)
     found = [f for f in report.findings if f.rule == "renewal-training"]
     if finding is None:
@@ -171,19 +181,7 @@ def test_vt_training_outside_window_or_unapproved_does_not_count():
         {"date": "2019-12-01", "hours": 30},
         {"date": "2024-01-01", "hours": 30, "approved": False},
     ]
-    data = scenario(
-        "VT",
-        facility_kw={"class": "3"},
-        operators=[
-            op(
-                "a",
-                cert("3", state="VT", issued="2020-07-01", expires="2025-06-30"),
-                training=records,
-            )
-        ],
-        period=(at("VT", "00:00", "2025-05-01"), at("VT", "00:00", "2025-05-02")),
-    )
-    assert "30 h are missing" in only(run(data), "renewal-training").message
+    assert "30 h are missing" in only(run(vt_grade_3_renewal(records)), "renewal-training").message
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,18 @@ import pytest
 from compliance.engine import check
 from compliance.rulesets import UT_2007, ut_required
 from compliance.scenario import load_scenario
-from tests.compliance.builders import at, cert, member, only, op, rules, run, scenario, shift
+from tests.compliance.builders import (
+    at,
+    cert,
+    member,
+    only,
+    op,
+    rules,
+    run,
+    scenario,
+    shift,
+    shift_between,
+)
 
 CREW = [op("d", cert("II")), op("o", cert("I")), op("t")]
 
@@ -52,8 +63,15 @@ def test_drc_back_after_a_break_closes_the_gap():
             )
         ],
     )
-    f = only(run(data), "drc-missing")
-    assert f.end - f.start == datetime(2025, 1, 1, 0, 30) - datetime(2025, 1, 1)
+    report = run(data)
+    f = only(report, "drc-missing")
+    # 12:00-12:30 MDT: the gap ends when the DRC is back, who then covers the rest.
+    assert (f.start, f.end) == (
+        datetime(2025, 6, 10, 18, tzinfo=UTC),
+        datetime(2025, 6, 10, 18, 30, tzinfo=UTC),
+    )
+    assert [c.drc for c in report.coverage] == [("d",), (), ("d",)]
+    assert report.coverage[-1].end == datetime(2025, 6, 11, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -139,12 +157,12 @@ def test_shift_across_spring_forward_is_seven_hours_and_fully_covered():
         "UT",
         operators=CREW,
         shifts=[
-            {
-                "id": "dst night",
-                "start": "2025-03-08T22:00:00-07:00",
-                "end": "2025-03-09T06:00:00-06:00",
-                "crew": [member("d", "drc")],
-            }
+            shift_between(
+                "dst night",
+                "2025-03-08T22:00:00-07:00",
+                "2025-03-09T06:00:00-06:00",
+                member("d", "drc"),
+            )
         ],
         entries=[
             {"id": "e1", "time": "2025-03-09T03:30:00-06:00", "author": "d", "operational": True}
@@ -168,14 +186,12 @@ def test_drc_leaving_in_the_repeated_hour_of_fall_back():
         "UT",
         operators=CREW,
         shifts=[
-            {
-                "id": "fall night",
-                "start": "2025-11-01T22:00:00-06:00",
-                "end": "2025-11-02T06:00:00-07:00",
-                "crew": [
-                    member("d", "drc", ("2025-11-01T22:00:00-06:00", "2025-11-02T01:30:00-07:00"))
-                ],
-            }
+            shift_between(
+                "fall night",
+                "2025-11-01T22:00:00-06:00",
+                "2025-11-02T06:00:00-07:00",
+                member("d", "drc", ("2025-11-01T22:00:00-06:00", "2025-11-02T01:30:00-07:00")),
+            )
         ],
         period=("2025-11-01T22:00:00-06:00", "2025-11-02T06:00:00-07:00"),
     )
@@ -220,23 +236,28 @@ def test_overlapping_drcs_at_handover_one_qualified_is_enough():
     assert handover and handover[0].shifts == ("day", "swing")
 
 
-def test_class_change_takes_effect_at_local_midnight():
-    """A class changes when processes are added: a check at t uses the class at t."""
-    data = scenario(
+def night_across_midnight(**facility_kw):
+    """A night shift 2025-06-10 18:00 to 06:00 MDT, the period, with "d" (grade II) in DRC."""
+    return scenario(
         "UT",
-        facility_kw={"history": [{"class": "II"}, {"from": "2025-06-11", "class": "III"}]},
+        facility_kw=facility_kw,
         operators=[op("d", cert("II"))],
         shifts=[
-            {
-                "id": "night",
-                "start": "2025-06-10T18:00:00-06:00",
-                "end": "2025-06-11T06:00:00-06:00",
-                "crew": [member("d", "drc")],
-            }
+            shift_between(
+                "night",
+                "2025-06-10T18:00:00-06:00",
+                "2025-06-11T06:00:00-06:00",
+                member("d", "drc"),
+            )
         ],
         period=("2025-06-10T18:00:00-06:00", "2025-06-11T06:00:00-06:00"),
     )
-    report = run(data)
+
+
+def test_class_change_takes_effect_at_local_midnight():
+    """A class changes when processes are added: a check at t uses the class at t."""
+    history = [{"class": "II"}, {"from": "2025-06-11", "class": "III"}]
+    report = run(night_across_midnight(history=history))
     f = only(report, "drc-unqualified")
     assert f.start == datetime(2025, 6, 11, 6, tzinfo=UTC)
     assert [s.facility_class for s in report.class_spans] == ["II", "III"]
@@ -251,20 +272,7 @@ def test_rule_set_in_force_at_t_is_used():
         title="UT test version",
         required=lambda c: {**ut_required(c), "drc": dataclasses.replace(c, level=c.level + 1)},
     )
-    data = scenario(
-        "UT",
-        operators=[op("d", cert("II"))],
-        shifts=[
-            {
-                "id": "night",
-                "start": "2025-06-10T18:00:00-06:00",
-                "end": "2025-06-11T06:00:00-06:00",
-                "crew": [member("d", "drc")],
-            }
-        ],
-        period=("2025-06-10T18:00:00-06:00", "2025-06-11T06:00:00-06:00"),
-    )
-    report = check(load_scenario(data), {"UT": (UT_2007, stricter)})
+    report = check(load_scenario(night_across_midnight()), {"UT": (UT_2007, stricter)})
     f = only(report, "drc-unqualified")
     assert f.start == datetime(2025, 6, 11, 6, tzinfo=UTC)
     assert [s.rule_set for s in report.class_spans] == [UT_2007.title, "UT test version"]
@@ -275,12 +283,12 @@ def test_before_any_rule_set_the_hours_are_not_judged():
         "UT",
         operators=[op("d", cert("II", issued="2000-01-01"))],
         shifts=[
-            {
-                "id": "old",
-                "start": "2007-10-21T06:00:00-06:00",
-                "end": "2007-10-22T06:00:00-06:00",
-                "crew": [member("d", "operator")],
-            }
+            shift_between(
+                "old",
+                "2007-10-21T06:00:00-06:00",
+                "2007-10-22T06:00:00-06:00",
+                member("d", "operator"),
+            )
         ],
         period=("2007-10-21T06:00:00-06:00", "2007-10-22T06:00:00-06:00"),
     )

@@ -124,11 +124,11 @@ def test_sweep_agrees_with_brute_force(s, probes):
     assert [x.id for x in report.entries] == inside
 
     # Coverage tiles the period exactly.
-    if report.coverage:
-        assert report.coverage[0].start == s.period.start
-        assert report.coverage[-1].end == s.period.end
-        for a, b in zip(report.coverage, report.coverage[1:], strict=False):
-            assert a.end == b.start
+    assert report.coverage
+    assert report.coverage[0].start == s.period.start
+    assert report.coverage[-1].end == s.period.end
+    for a, b in zip(report.coverage, report.coverage[1:], strict=False):
+        assert a.end == b.start
 
     missing = [f for f in report.findings if f.rule == "drc-missing"]
     no_certified = [f for f in report.findings if f.rule == "certified-on-site"]
