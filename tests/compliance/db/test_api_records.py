@@ -13,7 +13,7 @@ from tests.logbook.conftest import Api
 
 async def test_writes_are_audited_and_tables_append_only(api: Api) -> None:
     await set_profile(api)
-    cert = await certify(api, "operator")
+    await certify(api, "operator")
     r = await api.post(
         "chief",
         "/api/compliance/training",
@@ -27,8 +27,17 @@ async def test_writes_are_audited_and_tables_append_only(api: Api) -> None:
         "compliance.certificate_add",
         "compliance.training_add",
     ]
-    with psycopg.connect(api.db_url) as conn, pytest.raises(psycopg.Error, match="append-only"):
-        conn.execute("UPDATE operator_certificates SET grade = 'IV' WHERE id = %s", (cert["id"],))
+    for statement in (
+        "UPDATE operator_certificates SET grade = 'IV'",
+        "UPDATE operator_training SET hours = 60",
+        "UPDATE facility_profiles SET note = 'edited'",
+        "DELETE FROM operator_certificates",
+        "TRUNCATE operator_certificate_retractions",
+        "TRUNCATE operator_training_retractions",
+    ):
+        with psycopg.connect(api.db_url) as conn:
+            with pytest.raises(psycopg.Error, match="append-only"):
+                conn.execute(statement)
 
 
 async def test_correction_supersedes_and_retraction_withdraws(api: Api) -> None:
@@ -65,6 +74,62 @@ async def test_correction_supersedes_and_retraction_withdraws(api: Api) -> None:
         all_versions="true",
     )
     assert len(r.json()["items"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "noun", "missing"),
+    [
+        ("certificates", "certificate", "certificate"),
+        ("training", "training", "training record"),
+    ],
+)
+async def test_a_record_is_retracted_once_by_a_supervisor(
+    api: Api, path: str, noun: str, missing: str
+) -> None:
+    """Certificates and training records retract alike: 422 for a blank reason, 403 for
+    an operator, 200 once (audited), then 409; an unknown record is a 404."""
+    person = await api.id("operator")
+    if noun == "certificate":
+        ident = (await certify(api, "operator"))["id"]
+    else:
+        r = await api.post(
+            "chief",
+            "/api/compliance/training",
+            {"person_id": person, "date": "2025-03-01", "hours": 6},
+        )
+        assert r.status_code == 201, r.text
+        ident = r.json()["id"]
+    url = f"/api/compliance/{path}/{ident}/retract"
+
+    r = await api.post("chief", url, {"reason": "   "})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert r.json()["detail"][0]["msg"] == "must not be blank"
+    r = await api.post("operator", url, {"reason": "entered twice"})
+    assert r.status_code == 403, r.text
+
+    r = await api.post("chief", url, {"reason": "entered twice"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["id"], out["in_force"], out["retraction_reason"]) == (
+        ident,
+        False,
+        "entered twice",
+    )
+    assert out["retracted_at"] is not None
+    r = await api.post("chief", url, {"reason": "entered twice"})
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"] == f"{noun} {ident} is retracted"
+    r = await api.post("chief", f"/api/compliance/{path}/999999/retract", {"reason": "gone"})
+    assert r.status_code == 404, r.text
+    assert r.json()["detail"] == f"{missing} 999999 not found"
+
+    actions = [a for a in audit_actions(api.db_url) if a[0] == f"compliance.{noun}_retract"]
+    assert actions == [(f"compliance.{noun}_retract", "chief")]
+    r = await api.get("chief", f"/api/compliance/{path}", person=person)
+    assert r.json()["items"] == []
+    r = await api.get("chief", f"/api/compliance/{path}", person=person, all_versions="true")
+    assert [item["id"] for item in r.json()["items"]] == [ident]
 
 
 async def test_regulator_reads_but_cannot_write(api: Api) -> None:
@@ -122,7 +187,7 @@ async def test_regulator_reads_but_cannot_write(api: Api) -> None:
         ({"kind": "provisional"}, ["body", "kind"], "UT issues"),
         ({"kind": "grandfather"}, ["body", "facility"], "grandfather"),
         ({"person_id": 999999}, ["body", "person_id"], "no person"),
-        ({"state": "CA"}, ["body", "state"], ""),
+        ({"state": "CA"}, ["body", "state"], "'UT', 'VT' or 'NY'"),
         ({"legacy_grade": "IIA", "grade": None}, ["body", "legacy_grade"], "New York"),
     ],
 )
@@ -158,7 +223,11 @@ async def test_certificate_validation_names_the_field(
         ),
         ({"rules": "VT", "points": 40}, ["body", "points"], "Appendix A"),
         ({"class": "II", "activated_sludge": True}, ["body", "activated_sludge"], "New York"),
-        ({"class": "II", "expiry_horizon_days": -1}, ["body", "expiry_horizon_days"], ""),
+        (
+            {"class": "II", "expiry_horizon_days": -1},
+            ["body", "expiry_horizon_days"],
+            "greater than or equal to 0",
+        ),
     ],
 )
 async def test_profile_validation_names_the_field(
