@@ -39,7 +39,7 @@ from dashboards.exports import service
 from dashboards.exports.mor import HOURLY_COLUMNS, compute
 from dashboards.exports.permit import Permit
 from dashboards.exports.plant_day import month_bounds
-from dashboards.rollups import mark_range, refresh_all
+from dashboards.trends.rollups import mark_range, refresh_all
 
 DB_NAME = "cw_bench_mor"
 TZ = ZoneInfo("America/Denver")

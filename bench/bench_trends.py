@@ -40,7 +40,7 @@ from clearwell.app import create_app
 from clearwell.db import connection
 from clearwell.migrate import migrate
 from clearwell.settings import get_settings, load_settings
-from dashboards.rollups import mark_range, refresh_all, refresh_once
+from dashboards.trends.rollups import mark_range, refresh_all, refresh_once
 
 DB_NAME = "cw_bench_trends"
 # The data ends at the current hour, so the trend page's "last 30 days" shows it.

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from psycopg.rows import dict_row
 
-from dashboards import queries
 from dashboards.access import page_user
 from dashboards.assets import templates
+from dashboards.trends import queries
 
 # Every page needs a logged-in person; a browser without a session goes to /login.
 router = APIRouter(tags=["pages"], dependencies=[Depends(page_user)])

@@ -57,7 +57,7 @@ def copy_rows(conn: psycopg.Connection[Any], rows: Iterable[Row]) -> None:
 
 def write_batch(conn: psycopg.Connection[Any], rows: list[Row]) -> None:
     """One writer batch: COPY and mark its hours dirty, in one transaction."""
-    from dashboards.rollups import mark_dirty
+    from dashboards.trends.rollups import mark_dirty
 
     with conn.transaction():
         copy_rows(conn, rows)

@@ -13,7 +13,7 @@ import pytest
 
 from clearwell.app import create_app
 from clearwell.settings import load_settings
-from dashboards.rollups import refresh_all
+from dashboards.trends.rollups import refresh_all
 from tests.dashboards.floor.people import add_person, log_in
 from tests.dashboards.helpers import BAD_COMM, T0, copy_rows, make_site, make_tag, wave, write_batch
 

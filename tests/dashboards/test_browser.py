@@ -43,7 +43,7 @@ def _readings(db_url: str) -> None:
             daily = 1.5 * __import__("math").sin(i / 1440 * 6.283)
             rows.append((t, tag, 6.0 + daily + 0.3 * ((i * 7919) % 13) / 13, 0))
         copy_rows(conn, rows)
-    from dashboards.rollups import mark_range, refresh_all
+    from dashboards.trends.rollups import mark_range, refresh_all
 
     async def rollup() -> None:
         async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:

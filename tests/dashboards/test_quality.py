@@ -1,6 +1,6 @@
 import pytest
 
-from dashboards.quality import Quality, is_stale, quality_of
+from dashboards.trends.quality import Quality, is_stale, quality_of
 
 BAD_COMM = -2147155968  # 0x80050000
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboards.resolution import Plan, Source, bucket_width, grid, plan_trend, source_for
+from dashboards.trends.resolution import Plan, Source, bucket_width, grid, plan_trend, source_for
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
 

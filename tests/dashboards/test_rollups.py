@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from dashboards.rollups import (
+from dashboards.trends.rollups import (
     _LOCK_KEY,
     DirtyHours,
     dirty_hours,

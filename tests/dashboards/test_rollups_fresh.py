@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from dashboards.rollups import _DELETE_1M, HOUR, minute_keys, refresh_all
+from dashboards.trends.rollups import _DELETE_1M, HOUR, minute_keys, refresh_all
 from tests.dashboards.helpers import T0, Row, make_site, make_tag, write_batch
 
 MINUTE = timedelta(minutes=1)

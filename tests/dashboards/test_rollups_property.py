@@ -9,7 +9,7 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboards.rollups import refresh_all
+from dashboards.trends.rollups import refresh_all
 from tests.dashboards.helpers import BAD_COMM, T0, UNCERTAIN, write_batch
 from tests.dashboards.test_rollups import assert_matches
 

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from dashboards.series import Bucket, Sample, merge_spans, shape
+from dashboards.trends.series import Bucket, Sample, merge_spans, shape
 
 BAD = -2147155968  # BadCommunicationError
 

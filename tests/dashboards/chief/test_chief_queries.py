@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from dashboards.chief_queries import awaiting_countersignature
+from dashboards.chief.queries import awaiting_countersignature
 from tests.dashboards.chief.scenario import SITE, api_caller, make_gap
 from tests.dashboards.helpers import make_site
 from tests.logbook.conftest import Api

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from compliance.report import CoverageInterval, Finding
-from dashboards.coverage_view import (
+from dashboards.chief.view import (
     day_rows,
     drc_colours,
     duration_text,

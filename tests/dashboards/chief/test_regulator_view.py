@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboards.regulator_view import (
+from dashboards.regulator.view import (
     amendment_views,
     changes_of,
     entry_href,

@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from clearwell.app import create_app
 from clearwell.settings import load_settings
-from dashboards import floor_queries as fq
+from dashboards.floor import queries as fq
 from tests.dashboards.floor.people import log_in, password_of
 from tests.dashboards.floor.plant import SITE, Plant, make_plant
 from tests.dashboards.helpers import make_site

@@ -18,11 +18,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from clearwell.jsontext import dumps
-from dashboards import floor_queries as fq
-from dashboards import queries
 from dashboards.access import page_role
 from dashboards.assets import templates
-from dashboards.floor_view import (
+from dashboards.floor import queries as fq
+from dashboards.floor.view import (
     Alarm,
     Latest,
     Tile,
@@ -31,7 +30,8 @@ from dashboards.floor_view import (
     sparkline,
     tile_for,
 )
-from dashboards.quality import gap_after_s, is_good
+from dashboards.trends import queries
+from dashboards.trends.quality import gap_after_s, is_good
 from logbook.auth.deps import require_role
 from logbook.auth.sessions import Principal
 

@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse
 
 from clearwell.web import not_found
 from compliance.adapter import site_by_id
-from dashboards import regulator_queries
 from dashboards.access import page_role
 from dashboards.assets import templates
-from dashboards.chief import pick_site
+from dashboards.chief.routes import pick_site
 from dashboards.exports.plant_day import day_bounds
-from dashboards.exports.web import panel_context
-from dashboards.regulator_view import (
+from dashboards.exports.routes import panel_context
+from dashboards.regulator import queries
+from dashboards.regulator.view import (
     amendment_views,
     entry_href,
     entry_summary,
@@ -86,7 +86,7 @@ async def regulator_page(
 ) -> HTMLResponse:
     now = datetime.now(UTC)
     async with request.app.state.pool.connection() as conn:
-        sites = await regulator_queries.sites(conn)
+        sites = await queries.sites(conn)
         site, problem = pick_site(sites, facility)
         problems = [problem] if problem else []
         if site is None:
@@ -97,11 +97,9 @@ async def regulator_page(
         first, last, bad = period_of(start, end, now.astimezone(tz).date())
         problems += bad
         p0, p1 = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
-        entries = await regulator_queries.entries_in(conn, site["id"], p0, p1, MAX_ENTRIES + 1)
-        samples = await regulator_queries.samples_in(conn, site["id"], p0, p1, MAX_SAMPLES + 1)
-        names = await regulator_queries.names(
-            conn, regulator_queries.people_in(entries) | regulator_queries.people_in(samples)
-        )
+        entries = await queries.entries_in(conn, site["id"], p0, p1, MAX_ENTRIES + 1)
+        samples = await queries.samples_in(conn, site["id"], p0, p1, MAX_SAMPLES + 1)
+        names = await queries.names(conn, queries.people_in(entries) | queries.people_in(samples))
     this_month = now.astimezone(tz).date().replace(day=1)
     month = None if first >= this_month else first.strftime("%Y-%m")
     if len(entries) > MAX_ENTRIES:
@@ -138,7 +136,7 @@ async def record_entry_page(request: Request, user: Reader, entry_id: int) -> HT
         if entry is None:
             raise not_found("entry", entry_id)
         site = await site_by_id(conn, entry["site_id"])
-        names = await regulator_queries.names(conn, regulator_queries.people_in([entry]))
+        names = await queries.names(conn, queries.people_in([entry]))
     return templates.TemplateResponse(
         request,
         "regulator_entry.html",

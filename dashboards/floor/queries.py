@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from dashboards import regulator_queries
+from dashboards.regulator import queries as regulator_queries
 from logbook import store
 
 # A closed shift stays on the terminal until signed, for this long.

@@ -19,10 +19,10 @@ from compliance.adapter import NoProfile, Site, load, resolve_site
 from compliance.api import expiry_report
 from compliance.engine import check
 from compliance.report import Report
-from dashboards import chief_queries, regulator_queries
 from dashboards.access import page_role
 from dashboards.assets import templates
-from dashboards.coverage_view import (
+from dashboards.chief import queries
+from dashboards.chief.view import (
     day_rows,
     drc_colours,
     finding_views,
@@ -31,7 +31,8 @@ from dashboards.coverage_view import (
     shift_month,
 )
 from dashboards.exports.plant_day import month_bounds, month_days
-from dashboards.regulator_view import entry_href, entry_summary, kind_label, show_value
+from dashboards.regulator import queries as regulator_queries
+from dashboards.regulator.view import entry_href, entry_summary, kind_label, show_value
 from logbook.auth.sessions import Principal
 
 router = APIRouter(tags=["pages"])
@@ -110,8 +111,8 @@ async def chief_page(
             else:
                 report = check(loaded.scenario)
                 names = {str(k): v for k, v in loaded.names.items()}
-        amendments = await chief_queries.amendments_at(conn, site["id"], first, last)
-        awaiting = await chief_queries.awaiting_countersignature(conn, site["id"], user.id)
+        amendments = await queries.amendments_at(conn, site["id"], first, last)
+        awaiting = await queries.awaiting_countersignature(conn, site["id"], user.id)
         authors = await regulator_queries.names(conn, regulator_queries.people_in(awaiting))
         expiries, expiry_problem = await _expiries(conn, engine_site, now)
     rows = day_rows(

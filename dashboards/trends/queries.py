@@ -10,9 +10,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from dashboards.quality import DEFAULT_EXPECTED_INTERVAL_S
-from dashboards.resolution import Plan, Source
-from dashboards.series import Bucket, Sample
+from dashboards.trends.quality import DEFAULT_EXPECTED_INTERVAL_S
+from dashboards.trends.resolution import Plan, Source
+from dashboards.trends.series import Bucket, Sample
 
 # How far back the last reading before a trend window is looked for: a tag silent
 # for longer starts its window as a gap.

@@ -23,8 +23,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from dashboards.quality import is_good
-from dashboards.resolution import grid
+from dashboards.trends.quality import is_good
+from dashboards.trends.resolution import grid
 
 Span = tuple[float, float]
 

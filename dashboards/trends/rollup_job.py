@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from dashboards.rollups import refresh_all
+from dashboards.trends.rollups import refresh_all
 
 log = logging.getLogger(__name__)
 

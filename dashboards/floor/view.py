@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from dashboards.quality import Quality, is_stale, quality_of
+from dashboards.trends.quality import Quality, is_stale, quality_of
 
 OTHER_AREA = "Other"
 # Alarms shown first by severity, then newest first.

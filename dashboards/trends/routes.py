@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
-from dashboards import queries
 from dashboards.access import read_access
-from dashboards.quality import gap_after_s, is_stale, quality_of
-from dashboards.resolution import DEFAULT_POINTS, MAX_POINTS, MIN_POINTS, plan_trend
-from dashboards.series import shape
+from dashboards.trends import queries
+from dashboards.trends.quality import gap_after_s, is_stale, quality_of
+from dashboards.trends.resolution import DEFAULT_POINTS, MAX_POINTS, MIN_POINTS, plan_trend
+from dashboards.trends.series import shape
 
 router = APIRouter(prefix="/api", tags=["dashboards"], dependencies=[Depends(read_access)])
 

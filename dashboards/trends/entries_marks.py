@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from psycopg import sql
 
-from dashboards import queries, regulator_queries
 from dashboards.access import ReadAccess
-from dashboards.api import parse_time
-from dashboards.regulator_view import entry_summary, kind_label
+from dashboards.regulator import queries as regulator_queries
+from dashboards.regulator.view import entry_summary, kind_label
+from dashboards.trends import queries
+from dashboards.trends.routes import parse_time
 from logbook import store
 
 router = APIRouter(prefix="/api", tags=["dashboards"])

@@ -41,7 +41,7 @@ async def _connect(dsn: str) -> psycopg.AsyncConnection[Any]:
 async def _refresh(
     dsn: str, since: datetime | None, until: datetime | None, tag_ids: list[int], batch: int
 ) -> tuple[int, int]:
-    from dashboards.rollups import mark_range, refresh_all
+    from dashboards.trends.rollups import mark_range, refresh_all
 
     conn = await _connect(dsn)
     async with conn:
