@@ -188,3 +188,10 @@ async def latest_readings(
         now_row = await cur.fetchone()
         assert now_row is not None
         return now_row["now"], rows
+
+
+async def sites(conn: psycopg.AsyncConnection[Any]) -> list[dict[str, Any]]:
+    """Every site, by name: the trend page's site picker."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT code, name, timezone FROM sites ORDER BY name, code")
+        return await cur.fetchall()

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from dashboards.trends.entries_marks import marks
+from dashboards.trends.view import marks
 from tests.dashboards.chief.scenario import SITE, ago, api_caller, make_gap
 from tests.dashboards.helpers import make_site, make_tag
 from tests.logbook.conftest import Api
