@@ -32,7 +32,13 @@ from dashboards.chief.view import (
 )
 from dashboards.exports.plant_day import month_bounds, month_days
 from dashboards.regulator import queries as regulator_queries
-from dashboards.regulator.view import entry_href, entry_summary, kind_label, show_value
+from dashboards.regulator.view import (
+    entry_href,
+    entry_summary,
+    kind_label,
+    pick_site,
+    show_value,
+)
 from logbook.auth.sessions import Principal
 
 router = APIRouter(tags=["pages"])
@@ -41,22 +47,6 @@ CHIEF_ROLES = ("chief_operator", "admin")
 # The logbook lets an operator or chief operator on the shift's crew countersign.
 COUNTERSIGN_ROLES = ("operator", "chief_operator")
 ChiefUser = Annotated[Principal, Depends(page_role(*CHIEF_ROLES))]
-
-
-def pick_site(
-    sites: list[dict[str, Any]], wanted: str | None
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The site asked for (by code), else the first with a compliance profile, else the first;
-    and a message when the one asked for does not exist."""
-    if wanted:
-        found = next((s for s in sites if s["code"] == wanted), None)
-        if found:
-            return found, None
-        problem = f"No facility with code “{wanted}”."
-    else:
-        problem = None
-    default = next((s for s in sites if s["has_profile"]), sites[0] if sites else None)
-    return default, problem
 
 
 async def _expiries(

@@ -4,13 +4,14 @@ For the regulator, the chief operator and admins; anyone else gets an audited 40
 a browser without a session the login page. Every download is made fresh from the
 database and written to the audit log (``export.web``) with the SHA-256 of what
 was sent. The panel template ``_exports_panel.html`` takes the context that
-:func:`panel_context` makes, so other pages (the regulator's) can include it.
+:func:`dashboards.exports.view.panel_context` makes, so other pages (the regulator's)
+can include it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
@@ -24,44 +25,17 @@ from dashboards.access import page_role
 from dashboards.assets import templates
 from dashboards.exports import service
 from dashboards.exports.service import EXPORT_ROLES, KINDS, MEDIA_TYPES
+from dashboards.exports.view import panel_context
+from dashboards.trends import queries
 from logbook.auth.sessions import Principal
 
 router = APIRouter(tags=["exports"])
 ExportUser = Annotated[Principal, Depends(page_role(*EXPORT_ROLES))]
 
-KIND_LABELS: dict[str, str] = {
-    "mor.pdf": "Monthly Operating Report (PDF)",
-    "mor.csv": "Monthly Operating Report (CSV)",
-    "dmr.csv": "DMR values (CSV)",
-    "logbook.csv": "Logbook entries (CSV)",
-    "lab.csv": "Samples and lab results (CSV)",
-    "logbook.json": "Logbook and lab record (JSON)",
-    "bundle.zip": "Signed bundle of all of these (ZIP)",
-}
-
-
-def previous_month(today: date) -> str:
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year}-{month:02d}"
-
-
-def panel_context(
-    sites: list[dict[str, Any]], site: str | None, month: str | None
-) -> dict[str, Any]:
-    """What ``_exports_panel.html`` needs: the facilities, the chosen one and month, the kinds."""
-    chosen = next((s for s in sites if s["code"] == site), sites[0] if sites else None)
-    return {
-        "exports_sites": sites,
-        "exports_site": chosen,
-        "exports_month": month or previous_month(datetime.now(UTC).date()),
-        "exports_kinds": KIND_LABELS,
-    }
-
 
 async def _sites(request: Request) -> list[dict[str, Any]]:
     async with request.app.state.pool.connection() as conn:
-        cur = await conn.execute("SELECT code, name, timezone FROM sites ORDER BY name, code")
-        return [{"code": r[0], "name": r[1], "timezone": r[2]} for r in await cur.fetchall()]
+        return await queries.sites(conn)
 
 
 @router.get("/exports", response_class=HTMLResponse)
@@ -71,7 +45,7 @@ async def exports_page(
     site: Annotated[str | None, Query()] = None,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> HTMLResponse:
-    context = panel_context(await _sites(request), site, month)
+    context = panel_context(await _sites(request), site, month, datetime.now(UTC).date())
     return templates.TemplateResponse(request, "exports.html", {"user": user, **context})
 
 

@@ -16,15 +16,15 @@ from clearwell.web import not_found
 from compliance.adapter import site_by_id
 from dashboards.access import page_role
 from dashboards.assets import templates
-from dashboards.chief.routes import pick_site
 from dashboards.exports.plant_day import day_bounds
-from dashboards.exports.routes import panel_context
+from dashboards.exports.view import panel_context
 from dashboards.regulator import queries
 from dashboards.regulator.view import (
     amendment_views,
     entry_href,
     entry_summary,
     kind_label,
+    pick_site,
     show_value,
 )
 from logbook import store
@@ -123,7 +123,7 @@ async def regulator_page(
             "names": names,
             "amended_entries": sum(1 for e in entries if e["amended"]),
             **_helpers(request, tz),
-            **panel_context(sites, site["code"], month),
+            **panel_context(sites, site["code"], month, now.date()),
         },
     )
 

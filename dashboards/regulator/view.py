@@ -26,6 +26,22 @@ UNNAMED = frozenset({"text", "description", "finding", "response"})
 MAX_SUMMARY = 160
 
 
+def pick_site(
+    sites: list[dict[str, Any]], wanted: str | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The site asked for (by code), else the first with a compliance profile, else the first;
+    and a message when the one asked for does not exist."""
+    if wanted:
+        found = next((s for s in sites if s["code"] == wanted), None)
+        if found:
+            return found, None
+        problem = f"No facility with code “{wanted}”."
+    else:
+        problem = None
+    default = next((s for s in sites if s["has_profile"]), sites[0] if sites else None)
+    return default, problem
+
+
 def entry_href(url_for_zero: str) -> str:
     """The entry page's URL up to the id, from its URL for entry 0: one ``url_for`` a page
     rather than one a link (each costs about half a millisecond)."""
