@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.dashboards.chief.scenario import SITE, GapScenario, api_caller, make_gap
+from tests.dashboards.scenario import SITE, GapScenario, api_caller, make_gap
 from tests.logbook.conftest import Api
 
 

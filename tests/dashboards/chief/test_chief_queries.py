@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 
 from dashboards.chief.queries import awaiting_countersignature
-from tests.dashboards.chief.scenario import SITE, api_caller, make_gap
 from tests.dashboards.helpers import make_site
+from tests.dashboards.scenario import SITE, api_caller, make_gap
 from tests.logbook.conftest import Api
 
 

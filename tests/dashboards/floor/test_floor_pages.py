@@ -1,34 +1,19 @@
-"""The login page, the landing redirect and the floor terminal's server-rendered parts,
-through the app on a real database (the browser tests drive the same pages in Chromium)."""
+"""The floor terminal's server-rendered parts through the app on a real database (the
+browser tests drive the same pages in Chromium)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from clearwell.app import create_app
-from clearwell.settings import load_settings
 from dashboards.floor import queries as fq
-from tests.dashboards.floor.people import log_in, password_of
 from tests.dashboards.floor.plant import SITE, Plant, make_plant
-from tests.dashboards.helpers import make_site
-
-
-@asynccontextmanager
-async def app_client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(database_url=db_url))
-    app.state.rollup_refresh_interval_s = None
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            yield c
+from tests.dashboards.helpers import app_client, make_site
+from tests.dashboards.people import log_in, password_of
 
 
 @pytest.fixture
@@ -42,38 +27,6 @@ def tile(html: str, tag: str) -> str:
     found = [c for c in chunks if f'data-tag="{tag}"' in c]
     assert len(found) == 1, f"no tile for {tag}"
     return found[0]
-
-
-async def test_login_page_offers_pin_at_a_site_that_allows_it(plant):
-    async with app_client(plant.db_url) as c:
-        page = await c.get("/login", params={"next": "/floor/plant1"})
-        evil = await c.get("/login", params={"next": "//evil.example/"})
-        locked = await c.get("/login", params={"locked": "1"})
-    assert page.status_code == 200
-    assert 'id="pin-form"' in page.text and f'<option value="{SITE}" selected>' in page.text
-    assert 'data-next="/floor/plant1"' in page.text
-    assert 'data-next=""' in evil.text
-    assert "Locked after inactivity" in locked.text
-    assert page.headers["cache-control"] == "no-store"
-
-
-@pytest.mark.parametrize(
-    ("who", "next_", "where"),
-    [
-        ("oli", None, "/floor"),
-        ("tess", None, "/floor"),
-        ("ada", None, "/floor"),
-        ("casey", None, "/chief"),
-        ("reggie", None, "/regulator"),
-        ("oli", "/trends?site=plant1", "/trends?site=plant1"),
-        ("oli", "https://evil.example/", "/floor"),
-    ],
-)
-async def test_landing_after_login_by_role(plant, who, next_, where):
-    async with app_client(plant.db_url) as c:
-        await log_in(c, who)
-        r = await c.get("/landing", params={"next": next_} if next_ else {})
-    assert (r.status_code, r.headers["location"]) == (303, where)
 
 
 async def test_floor_needs_a_floor_role_and_a_session(plant):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.dashboards.chief.scenario import SITE, GapScenario, ago, api_caller, make_gap
+from tests.dashboards.scenario import SITE, GapScenario, ago, api_caller, make_gap
 from tests.logbook.conftest import Api
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dashboards.trends.rollups import refresh_all
 from tests.dashboards.helpers import BAD_COMM, T0, UNCERTAIN, write_batch
-from tests.dashboards.test_rollups import assert_matches
+from tests.dashboards.trends.test_rollups import assert_matches
 
 STATUSES = st.sampled_from([0, 0, 0, 0x00A80000, UNCERTAIN, BAD_COMM])
 SECONDS = 3 * 3600  # three hours, so batches straddle hour boundaries

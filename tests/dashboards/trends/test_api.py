@@ -11,11 +11,18 @@ import httpx
 import psycopg
 import pytest
 
-from clearwell.app import create_app
-from clearwell.settings import load_settings
 from dashboards.trends.rollups import refresh_all
-from tests.dashboards.floor.people import add_person, log_in
-from tests.dashboards.helpers import BAD_COMM, T0, copy_rows, make_site, make_tag, wave, write_batch
+from tests.dashboards.helpers import (
+    BAD_COMM,
+    T0,
+    app_client,
+    copy_rows,
+    make_site,
+    make_tag,
+    wave,
+    write_batch,
+)
+from tests.dashboards.people import add_person, log_in
 
 
 @asynccontextmanager
@@ -23,15 +30,11 @@ async def client(
     db_url: str, refresh_s: float | None = None, login: bool = True
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app on ``db_url``, logged in as an operator unless ``login`` is False."""
-    app = create_app(load_settings(database_url=db_url))
-    app.state.rollup_refresh_interval_s = refresh_s
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            if login:
-                await add_person(db_url, "reader")
-                await log_in(c, "reader")
-            yield c
+    async with app_client(db_url, refresh_s) as c:
+        if login:
+            await add_person(db_url, "reader")
+            await log_in(c, "reader")
+        yield c
 
 
 async def refresh(db_url: str) -> None:

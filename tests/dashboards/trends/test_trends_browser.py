@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from tests.dashboards.floor.people import add_person, password_of
 from tests.dashboards.helpers import BAD_COMM, copy_rows, make_site, make_tag
+from tests.dashboards.people import add_person, password_of
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, need_browser
 from tests.support.serve import serve
 

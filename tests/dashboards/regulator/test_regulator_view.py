@@ -1,4 +1,5 @@
-"""Entries in one line and amendments as changes: pure, tables of cases."""
+"""Entries in one line, amendments as changes, and the facility a page shows: pure, tables
+of cases."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dashboards.regulator.view import (
     changes_of,
     entry_href,
     entry_summary,
+    pick_site,
     show_value,
 )
 
@@ -94,3 +96,27 @@ def test_entry_href_is_the_url_up_to_the_id():
     assert entry_href("http://h:8000/records/entries/0") == "http://h:8000/records/entries/"
     with pytest.raises(ValueError, match="not an entry URL"):
         entry_href("http://h:8000/records/entries/10")
+
+
+SITES = [
+    {"code": "aaa", "has_profile": False},
+    {"code": "bbb", "has_profile": True},
+    {"code": "ccc", "has_profile": True},
+]
+
+
+@pytest.mark.parametrize(
+    ("sites", "wanted", "code", "problem"),
+    [
+        (SITES, "ccc", "ccc", None),
+        (SITES, "aaa", "aaa", None),  # asked for by code: shown, profile or not
+        (SITES, None, "bbb", None),  # else the first with a compliance profile
+        (SITES[:1], None, "aaa", None),  # else the first
+        (SITES, "zzz", "bbb", "No facility with code “zzz”."),
+        ([], "zzz", None, "No facility with code “zzz”."),
+        ([], None, None, None),
+    ],
+)
+def test_the_site_asked_for_else_a_default_and_why(sites, wanted, code, problem):
+    site, said = pick_site(sites, wanted)
+    assert (site["code"] if site else None, said) == (code, problem)

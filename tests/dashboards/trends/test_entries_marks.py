@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from dashboards.trends.view import marks
-from tests.dashboards.chief.scenario import SITE, ago, api_caller, make_gap
 from tests.dashboards.helpers import make_site, make_tag
+from tests.dashboards.scenario import SITE, ago, api_caller, make_gap
 from tests.logbook.conftest import Api
 
 T0 = datetime(2026, 3, 3, 12, tzinfo=UTC)
