@@ -8,7 +8,6 @@ resend from the terminal's offline queue never makes a second record.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import timedelta
 from typing import Annotated, Any
@@ -36,10 +35,6 @@ from logbook.auth.deps import require_role
 from logbook.auth.sessions import Principal
 
 FLOOR_ROLES = ("operator", "trainee", "chief_operator", "admin")
-# Seconds without a touch before the terminal locks; the app's state or the environment
-# may set it (a terminal in a control room may stay open longer than one on a gallery).
-DEFAULT_LOCK_AFTER_S = 120
-LOCK_ENV = "CLEARWELL_FLOOR_LOCK_AFTER_S"
 SPARK_WINDOW = timedelta(hours=2)
 # Sparkline buckets: 24 points across a tile (more would not show, and cost 5x the time).
 SPARK_STEP_S = 300
@@ -63,16 +58,6 @@ FloorPage = Annotated[Principal, Depends(page_role(*FLOOR_ROLES))]
 # Partials answer 401 rather than redirect: htmx would swap the login page into a tile.
 FloorPart = Annotated[Principal, Depends(require_role(*FLOOR_ROLES))]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def lock_after_s(request: Request) -> int:
-    configured = getattr(request.app.state, "floor_lock_after_s", None)
-    if configured is None:
-        configured = os.environ.get(LOCK_ENV) or DEFAULT_LOCK_AFTER_S
-    try:
-        return max(10, int(configured))
-    except ValueError:
-        return DEFAULT_LOCK_AFTER_S
 
 
 async def _site(conn: fq.Conn, code: str) -> dict[str, Any]:
@@ -179,7 +164,8 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
     data = {
         "site": found["code"],
         "user": {"id": user.id, "name": user.full_name, "role": user.role},
-        "lock_after_s": lock_after_s(request),
+        # Seconds without a touch before the terminal locks (CLEARWELL_FLOOR_LOCK_AFTER_S).
+        "lock_after_s": request.app.state.settings.floor_lock_after_s,
         # The site's current tags by name: the tiles are one per tag, in that order.
         "tags": [{"id": t.tag_id, "name": t.name, "unit": t.unit} for t in tiles],
         "people": people,

@@ -71,11 +71,11 @@ def write_batch(conn: psycopg.Connection[Any], rows: list[Row]) -> None:
 
 @asynccontextmanager
 async def app_client(
-    db_url: str, refresh_s: float | None = None
+    db_url: str, refresh_s: float | None = None, **settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app on ``db_url``, in process; the rollup refresher runs every
-    ``refresh_s`` seconds, or not at all."""
-    app = create_app(load_settings(database_url=db_url))
+    """A client of the app on ``db_url`` with these ``settings``, in process; the rollup
+    refresher runs every ``refresh_s`` seconds, or not at all."""
+    app = create_app(load_settings(database_url=db_url, **settings))
     app.state.rollup_refresh_interval_s = refresh_s
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

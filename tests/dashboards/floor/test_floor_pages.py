@@ -3,6 +3,7 @@ browser tests drive the same pages in Chromium)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -44,6 +45,16 @@ async def test_floor_needs_a_floor_role_and_a_session(plant):
     assert regulator.status_code == 403
     assert (home.status_code, home.headers["location"]) == (303, "/floor/plant1")
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(("settings", "seconds"), [({}, 120), ({"floor_lock_after_s": 45}, 45)])
+async def test_the_terminal_locks_after_the_configured_seconds(plant, settings, seconds):
+    async with app_client(plant.db_url, **settings) as c:
+        await log_in(c, "oli")
+        page = await c.get("/floor/plant1")
+    assert page.status_code == 200, page.text
+    data = re.search(r'<script type="application/json" id="floor-data">(.*?)</script>', page.text)
+    assert data and json.loads(data.group(1))["lock_after_s"] == seconds
 
 
 async def test_a_pin_session_opens_its_own_site(plant, db_url):
