@@ -20,6 +20,7 @@ from clearwell.jsontext import dumps
 from dashboards.access import page_role
 from dashboards.assets import templates
 from dashboards.floor import queries as fq
+from dashboards.floor.forms import ACTIONS, FORMS, KIND_LABELS
 from dashboards.floor.view import (
     Alarm,
     Latest,
@@ -38,20 +39,6 @@ FLOOR_ROLES = ("operator", "trainee", "chief_operator", "admin")
 SPARK_WINDOW = timedelta(hours=2)
 # Sparkline buckets: 24 points across a tile (more would not show, and cost 5x the time).
 SPARK_STEP_S = 300
-KIND_LABELS = {
-    "reading": "Reading",
-    "chemical_addition": "Chemical",
-    "process_adjustment": "Adjust",
-    "maintenance": "Maintenance",
-    "inspection": "Inspection",
-    "cleaning": "Cleaning",
-    "observation": "Observation",
-    "safety": "Safety",
-    "note": "Note",
-    "sample": "Sample",
-    "result": "Lab result",
-    "alarm_ack": "Alarm ack",
-}
 
 router = APIRouter(tags=["floor"])
 FloorPage = Annotated[Principal, Depends(page_role(*FLOOR_ROLES))]
@@ -141,6 +128,7 @@ def _context(user: Principal, site: dict[str, Any]) -> dict[str, Any]:
         "site": site,
         "zone": ZoneInfo(site["timezone"]),
         "kind_labels": KIND_LABELS,
+        "actions": ACTIONS,
         "can_open": user.role in ("operator", "chief_operator", "admin"),
         "can_designate": user.role in ("chief_operator", "admin"),
     }
@@ -169,6 +157,8 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
         # The site's current tags by name: the tiles are one per tag, in that order.
         "tags": [{"id": t.tag_id, "name": t.name, "unit": t.unit} for t in tiles],
         "people": people,
+        # The record forms, from the logbook's definitions of each kind.
+        "forms": FORMS,
         "last_values": last,
         "samples": [
             {"id": s["id"], "label": f"{s['sample_point']} ({s['sample_type']})"} for s in samples

@@ -10,6 +10,8 @@
   F.data = data;
   F.site = data.site;
   F.me = data.user;
+  // The record forms, made on the server from the logbook's kinds (dashboards/floor/forms.py).
+  F.forms = data.forms;
   F.$ = (sel, root) => (root || document).querySelector(sel);
   F.$$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
   const $ = F.$;

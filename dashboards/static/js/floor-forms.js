@@ -1,66 +1,14 @@
-// The floor terminal's record forms: one dialog drawn from the form of each kind, checked
-// here first (the server checks it all again), offering the last values, and sent through
-// the outbox. The shift's small action forms use the same dialog.
+// The floor terminal's record forms: one dialog drawn from the server's form of each kind
+// (ClearwellFloor.forms: fields, types, required, choices), checked here first (the server
+// checks it all again), offering the last values, and sent through the outbox. The shift's
+// small action forms use the same dialog.
 (function () {
   "use strict";
   const F = window.ClearwellFloor;
   const { $, $$, data, site, me } = F;
-  const WORK = ["lubrication", "preventive", "corrective", "calibration", "other"];
-  const SAFETY = ["ppe", "confined_space", "lockout_tagout", "chemical", "incident",
-    "near_miss", "other"];
-  const t = (name, label, extra) => Object.assign({ name, label, type: "text" }, extra || {});
-  const num = (name, label, extra) => t(name, label, Object.assign({ type: "number" }, extra));
-  const area = (name, label, extra) => t(name, label, Object.assign({ type: "textarea" }, extra));
-  const pick = (name, label, options, extra) =>
-    t(name, label, Object.assign({ type: "select", options }, extra));
-  const R = { required: true };
-  const K = { remember: true };
-  const RK = { required: true, remember: true };
+  const FORMS = F.forms;
 
-  const FORMS = {
-    reading: { title: "Reading", fields: [
-      pick("tag_id", "Tag", [["", "—"]].concat(data.tags.map((g) => [String(g.id), g.name])), K),
-      t("instrument", "Meter or gauge", K), num("value", "Value", R), t("unit", "Unit", RK),
-      t("notes", "Notes")] },
-    chemical_addition: { title: "Chemical added", fields: [
-      t("chemical", "Chemical", RK), num("amount", "Amount", { required: true, min: "0.000001" }),
-      t("unit", "Unit", RK), t("feed_point", "Feed point", RK), t("notes", "Notes")] },
-    process_adjustment: { title: "Process adjustment", fields: [
-      t("what", "What", RK), t("from_value", "From", R), t("to_value", "To", R),
-      t("unit", "Unit", K), t("reason", "Why")] },
-    maintenance: { title: "Maintenance", fields: [
-      t("equipment", "Equipment", RK), pick("work", "Work", WORK.map((w) => [w, w]), RK),
-      area("description", "What was done", R), t("lubricant", "Lubricant", K),
-      t("out_of_service", "Out of service", { type: "checkbox" })] },
-    inspection: { title: "Inspection", fields: [
-      t("location", "Where", RK),
-      pick("condition", "Condition", [["ok", "OK"], ["attention", "Attention"], ["defect", "Defect"]]),
-      area("finding", "Finding", R), t("action_needed", "Action needed")] },
-    cleaning: { title: "Cleaning", fields: [
-      t("what", "What", RK), t("method", "Method", K), t("notes", "Notes")] },
-    observation: { title: "Observation", fields: [area("text", "Observed", R), t("location", "Where", K)] },
-    safety: { title: "Safety", fields: [
-      pick("category", "Category", SAFETY.map((c) => [c, c.replace(/_/g, " ")]), K),
-      area("text", "What happened", R)] },
-    note: { title: "Note", fields: [area("text", "Note", R)] },
-    alarm_ack: { title: "Acknowledge alarm", fields: [area("response", "What was done", R)] },
-    sample: { title: "Sample taken", fields: [
-      t("sample_point", "Sample point", RK),
-      pick("sample_type", "Type", [["grab", "Grab"], ["composite", "Composite"]], K),
-      num("composite_hours", "Composite hours", { min: "0.1", step: "0.1", remember: true }),
-      t("container", "Container", K), t("preservation", "Preservation", K),
-      t("received_by", "Handed to (lab or person)", K), t("notes", "Notes")] },
-    result: { title: "Lab result", fields: [
-      pick("sample_id", "Sample", () => data.samples.map((s) => [String(s.id), s.label]), R),
-      t("analyte", "Analyte", RK), t("method", "Method", RK), num("value", "Value"),
-      t("unit", "Unit", RK),
-      pick("qualifier", "Qualifier", [["", "—"], ["<", "<"], [">", ">"], ["ND", "ND"],
-        ["estimated", "estimated"]]),
-      num("detection_limit", "Detection limit", { min: "0.000000001" })] },
-  };
-  F.forms = FORMS;
-
-  // Fields checked here before sending; the server checks them all again.
+  // Rules across fields, checked here before sending (the logbook's models check them too).
   const CHECKS = {
     reading: (v) => (!v.tag_id && !v.instrument ? ["instrument", "name the meter or pick a tag"] : null),
     maintenance: (v) => (v.lubricant && v.work !== "lubrication"
@@ -87,9 +35,13 @@
   const errorBox = $("#entry-error");
   let current = null;
 
-  // A select's choices: pairs of value and text (a function of the page's data for tags
-  // and samples, which change).
-  F.optionsOf = (field) => (typeof field.options === "function" ? field.options() : field.options);
+  // A select's choices: pairs of value and text, or the site's tags or recent samples.
+  F.optionsOf = function (field) {
+    let options = field.options;
+    if (options === "tags") options = data.tags.map((g) => [String(g.id), g.name]);
+    else if (options === "samples") options = data.samples.map((s) => [String(s.id), s.label]);
+    return field.blank ? [["", "—"]].concat(options) : options;
+  };
 
   function input(field) {
     let el;
@@ -118,7 +70,9 @@
     el.name = field.name;
     el.id = "f-" + field.name;
     if (field.required) el.required = true;
-    if (field.min) el.min = field.min;
+    if (field.min !== undefined) el.min = String(field.min);
+    if (field.max !== undefined) el.max = String(field.max);
+    if (field.maxlength) el.maxLength = field.maxlength;
     return el;
   }
 
@@ -157,6 +111,7 @@
       caption.className = "field-label";
       caption.textContent = field.label + (field.required ? "" : " (optional)");
       const el = input(field);
+      if (field.value !== undefined) el.value = String(field.value);
       if (field.remember && last[field.name] !== undefined && last[field.name] !== null) {
         el.value = String(last[field.name]);
         el.dataset.offered = "true";
@@ -245,11 +200,12 @@
         label: v.analyte + " " + (v.qualifier || "") + (v.value || "") + " " + v.unit };
     }
     const d = Object.assign({}, v);
-    if (kind === "reading") {
-      d.tag_id = d.tag_id ? Number(d.tag_id) : null;
-      d.value = Number(d.value);
+    // Numbers (and a tag, picked by id) go as numbers; left empty, they are left out.
+    for (const field of FORMS[kind].fields) {
+      if (field.type === "number" || field.options === "tags") {
+        d[field.name] = d[field.name] === "" ? null : Number(d[field.name]);
+      }
     }
-    if (kind === "chemical_addition") d.amount = Number(d.amount);
     if (kind === "alarm_ack") d.event_id = current.extra.event_id;
     const label = FORMS[kind].title + (kind === "reading" ? " " + d.value + " " + d.unit : "");
     return {
@@ -268,6 +224,12 @@
     window.localStorage.setItem("clearwell.floor.last", JSON.stringify(stored));
   }
 
+  // The first number at or below its bound (a bound the browser's own check cannot say).
+  function notAbove(kind, v) {
+    return FORMS[kind].fields.find((f) => f.gt !== undefined && v[f.name] !== "" &&
+      !(Number(v[f.name]) > f.gt));
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!current) return;
@@ -278,6 +240,11 @@
       return;
     }
     const v = values();
+    const low = notAbove(current.kind, v);
+    if (low) {
+      showError(low.name, low.label + ": must be more than " + low.gt);
+      return;
+    }
     const check = CHECKS[current.kind] && CHECKS[current.kind](v);
     if (check) {
       showError(check[0], check[0].replace(/_/g, " ") + ": " + check[1]);

@@ -4,13 +4,14 @@
   "use strict";
   const F = window.ClearwellFloor;
   const { $ } = F;
+  const FORMS = F.forms;
   const notSavedBox = $("#not-saved");
   const notSavedList = $("#not-saved-list");
 
   // What was typed, for an item queued before forms were kept with it.
   function formOf(item) {
     if (item.form) return item.form;
-    if (item.path === "/api/entries" && item.body && F.forms[item.body.kind]) {
+    if (item.path === "/api/entries" && item.body && FORMS[item.body.kind]) {
       const data = Object.assign({}, item.body.data || {});
       const extra = data.event_id ? { event_id: data.event_id } : {};
       return { kind: item.body.kind, values: data, extra };
@@ -36,14 +37,14 @@
 
   // The main fields in words: "Chemical NaOCl · Amount 5 · Unit gal".
   function describe(form) {
-    if (!form || !F.forms[form.kind]) return "";
+    if (!form || !FORMS[form.kind]) return "";
     const parts = [];
-    for (const field of F.forms[form.kind].fields) {
+    for (const field of FORMS[form.kind].fields) {
       const value = form.values[field.name];
       if (value === undefined || value === null || value === "" || value === false) continue;
       const text = shown(field, value);
       // A form of one text ("Note") needs no label before it.
-      if (text) parts.push(field.label === F.forms[form.kind].title ? text : field.label + " " + text);
+      if (text) parts.push(field.label === FORMS[form.kind].title ? text : field.label + " " + text);
     }
     return parts.slice(0, 4).join(" · ");
   }

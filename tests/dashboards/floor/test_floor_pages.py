@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
 from dashboards.floor import queries as fq
+from dashboards.floor.forms import ACTIONS, FORMS
 from tests.dashboards.floor.plant import SITE, Plant, make_plant
 from tests.dashboards.helpers import app_client, make_site
 from tests.dashboards.people import log_in, password_of
@@ -20,6 +22,13 @@ from tests.dashboards.people import log_in, password_of
 @pytest.fixture
 async def plant(db_url: str) -> Plant:
     return await make_plant(db_url)
+
+
+def floor_data(html: str) -> dict[str, Any]:
+    """What the page hands its script (the ``floor-data`` JSON)."""
+    found = re.search(r'<script type="application/json" id="floor-data">(.*?)</script>', html)
+    assert found, "the page has its data"
+    return dict(json.loads(found.group(1)))
 
 
 def tile(html: str, tag: str) -> str:
@@ -53,8 +62,18 @@ async def test_the_terminal_locks_after_the_configured_seconds(plant, settings, 
         await log_in(c, "oli")
         page = await c.get("/floor/plant1")
     assert page.status_code == 200, page.text
-    data = re.search(r'<script type="application/json" id="floor-data">(.*?)</script>', page.text)
-    assert data and json.loads(data.group(1))["lock_after_s"] == seconds
+    assert floor_data(page.text)["lock_after_s"] == seconds
+
+
+async def test_the_page_draws_its_forms_from_the_logbooks_kinds(plant):
+    async with app_client(plant.db_url) as c:
+        await log_in(c, "oli")
+        page = await c.get("/floor/plant1")
+    assert floor_data(page.text)["forms"] == json.loads(json.dumps(FORMS))
+    buttons = re.findall(
+        r'<button type="button" class="action" data-form="(\w+)">([^<]*)<', page.text
+    )
+    assert buttons == list(ACTIONS.items())
 
 
 async def test_a_pin_session_opens_its_own_site(plant, db_url):
@@ -212,4 +231,6 @@ async def test_shift_panel_crew_handoff_and_review(plant):
     assert 'data-ack-note="' not in as_op.text and "For the incoming DRC" in as_op.text
     assert "NaOCl" in review.text and "contact tank" in review.text and "1 entries" in review.text
     # The last values of each kind are offered again in the forms.
-    assert '"chemical_addition":{' in page.text and '"chemical":"NaOCl"' in page.text
+    last = floor_data(page.text)["last_values"]
+    assert last["chemical_addition"]["chemical"] == "NaOCl"
+    assert last["chemical_addition"]["feed_point"] == "contact tank"
