@@ -93,7 +93,7 @@ def load(url: str, days: int) -> dict[str, Any]:
             )
         timings["readings"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        logbook_year(conn, site, start, now)
+        logbook_year(conn, url, site, start, now)
         timings["logbook"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
@@ -107,14 +107,16 @@ def load(url: str, days: int) -> dict[str, Any]:
     return {"counts": counts, "timings": timings, "tags": len(tag_ids)}
 
 
-def logbook_year(conn: psycopg.Connection[Any], site: int, start: datetime, now: datetime) -> None:
+def logbook_year(
+    conn: psycopg.Connection[Any], url: str, site: int, start: datetime, now: datetime
+) -> None:
     """People, then shifts, crews, entries and alarms for the period, set-based."""
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     saved, secrets.HASHER = secrets.HASHER, cheap
     try:
 
         async def people() -> None:
-            async with await psycopg.AsyncConnection.connect(conn.info.dsn) as a, a.transaction():
+            async with await psycopg.AsyncConnection.connect(url) as a, a.transaction():
                 for i in range(8):
                     role = "chief_operator" if i == 0 else "operator"
                     await create_person(a, audit.SYSTEM, f"op{i}", f"Operator {i}", role, PASSWORD)

@@ -11,7 +11,8 @@ rollup freshness check, load, pandas compute, rendering. Baselines in the same r
 * the rollup refresh of raw 1 s readings, per tag-day (what keeping the rollups fresh
   costs, paid as data arrives rather than when a report is made).
 
-Scratch database ``cw_bench_mor`` on the server ``CLEARWELL_DATABASE_URL`` names.
+A scratch database on the server ``CLEARWELL_DATABASE_URL`` names, else a throwaway local
+cluster (``bench/scratch.py``).
 
     .venv/bin/python -m bench mor [--tags N] [--repeat R] [--keep]
 """
@@ -30,27 +31,19 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import psycopg
-from psycopg import sql
 
+from bench.scratch import scratch_database
 from clearwell.db import connection
 from clearwell.migrate import migrate
-from clearwell.settings import get_settings
 from dashboards.exports import service
 from dashboards.exports.mor import HOURLY_COLUMNS, compute
 from dashboards.exports.permit import Permit
 from dashboards.exports.plant_day import month_bounds
-from dashboards.rollups import mark_range, refresh_all
+from dashboards.trends.rollups import mark_range, refresh_all
 
-DB_NAME = "cw_bench_mor"
 TZ = ZoneInfo("America/Denver")
 YEAR, MONTH = 2025, 11
 TOTALIZERS = 50  # of the tags; the rest are averaged signals
-
-
-def _with_db(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
 def site_file(tags: int) -> str:
@@ -73,12 +66,7 @@ permit:
 """
 
 
-def prepare(admin_url: str, url: str, tags: int) -> tuple[float, float]:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+def prepare(url: str, tags: int) -> tuple[float, float]:
     with connection(url, autocommit=True) as conn:
         migrate(conn)
     lo, hi = month_bounds(YEAR, MONTH, TZ)
@@ -195,53 +183,53 @@ def _fmt(samples: list[float]) -> str:
     return f"{statistics.median(samples):.2f} s (min {min(samples):.2f}, max {max(samples):.2f})"
 
 
+def run(url: str, tags: int, repeat: int) -> list[tuple[str, Any]]:
+    print(f"filling readings_1h for {tags} tags and 1 s readings for 1 tag …", flush=True)
+    fill_s, raw_s = prepare(url, tags)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.yaml"
+        path.write_text(site_file(tags))
+        permit = service.permit_for("bench", Path(tmp), path)
+    results: list[tuple[str, Any]] = [
+        (f"fill readings_1h ({tags} tags x 744 h, SQL)", f"{fill_s:.1f} s"),
+        ("insert 1 s readings of one tag for the month (2.6 M rows)", f"{raw_s:.1f} s"),
+    ]
+    samples, size = asyncio.run(time_report(url, permit, repeat))
+    results.append(
+        (f"MOR (PDF + CSV) + DMR, {tags} tags from rollups ({size:,} bytes)", _fmt(samples))
+    )
+    raw = time_raw_baseline(url, permit, f"t{tags:03d}", repeat)
+    results.append(("baseline: one tag's report from raw 1 s readings", _fmt(raw)))
+    results.append(
+        (
+            f"baseline extrapolated to {tags} tags",
+            f"{statistics.median(raw) * tags:.0f} s"
+            f" ({statistics.median(raw) * tags / statistics.median(samples):.0f}x the report)",
+        )
+    )
+    per_day = asyncio.run(time_refresh_tag_day(url, tags + 1))
+    results.append(
+        ("rollup refresh, one tag-day of 1 s readings (86,400 rows)", f"{per_day:.2f} s")
+    )
+    results.append(
+        (
+            f"rollup refresh extrapolated to {tags} tags x 30 days",
+            f"{per_day * tags * 30 / 60:.0f} min (spread over the month as data arrives)",
+        )
+    )
+    return results
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench mor")
     parser.add_argument("--tags", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
-    admin_url = get_settings().database_dsn
-    url = _with_db(admin_url, DB_NAME)
-    print(f"filling readings_1h for {args.tags} tags and 1 s readings for 1 tag …", flush=True)
-    fill_s, raw_s = prepare(admin_url, url, args.tags)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.yaml"
-        path.write_text(site_file(args.tags))
-        permit = service.permit_for("bench", Path(tmp), path)
-    results: list[tuple[str, Any]] = [
-        (f"fill readings_1h ({args.tags} tags x 744 h, SQL)", f"{fill_s:.1f} s"),
-        ("insert 1 s readings of one tag for the month (2.6 M rows)", f"{raw_s:.1f} s"),
-    ]
-    samples, size = asyncio.run(time_report(url, permit, args.repeat))
-    results.append(
-        (f"MOR (PDF + CSV) + DMR, {args.tags} tags from rollups ({size:,} bytes)", _fmt(samples))
-    )
-    raw = time_raw_baseline(url, permit, f"t{args.tags:03d}", args.repeat)
-    results.append(("baseline: one tag's report from raw 1 s readings", _fmt(raw)))
-    results.append(
-        (
-            f"baseline extrapolated to {args.tags} tags",
-            f"{statistics.median(raw) * args.tags:.0f} s"
-            f" ({statistics.median(raw) * args.tags / statistics.median(samples):.0f}x the report)",
-        )
-    )
-    per_day = asyncio.run(time_refresh_tag_day(url, args.tags + 1))
-    results.append(
-        ("rollup refresh, one tag-day of 1 s readings (86,400 rows)", f"{per_day:.2f} s")
-    )
-    results.append(
-        (
-            f"rollup refresh extrapolated to {args.tags} tags x 30 days",
-            f"{per_day * args.tags * 30 / 60:.0f} min (spread over the month as data arrives)",
-        )
-    )
+    with scratch_database("mor", keep=args.keep) as (url, where):
+        print(f"database: {where}", flush=True)
+        results = run(url, args.tags, args.repeat)
     width = max(len(k) for k, _ in results)
     for k, v in results:
         print(f"{k:<{width}}  {v}")
-    if not args.keep:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-            )
     return 0

@@ -8,7 +8,7 @@ migrated database (the tests' server: ``CLEARWELL_TEST_DATABASE_URL`` or a
 throwaway local cluster), marks every (tag, hour) as one writer batch of the whole
 history does, and times each refresh round, in the same run, of:
 
-* the refresh as it is (``dashboards.rollups``), and with ``ANALYZE readings_1m,
+* the refresh as it is (``dashboards.trends.rollups``), and with ``ANALYZE readings_1m,
   readings_1h`` after every round (what statistics would still buy);
 * baseline: the same refresh with the earlier minute delete (dirty hours joined to
   a ``generate_series`` of minute offsets), which the planner turned into a join on
@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-import dashboards.rollups as rollups
+import dashboards.trends.rollups as rollups
 from tests.support.database import DatabaseServer, database_server
 
 START = datetime(2025, 11, 1, tzinfo=UTC)

@@ -1,17 +1,19 @@
 """Trends of a month of 1 s data: hourly bucketing straight from readings vs the trend API.
 
 Loads 30 days of one 1 s tag (2,592,000 readings, with a 20 min hole and a
-5 min link loss) into a scratch database on the server ``CLEARWELL_DATABASE_URL``
-names (its role must be allowed to create databases), builds the rollups, then
-times in the same run:
+5 min link loss) into a scratch database (on the server ``CLEARWELL_DATABASE_URL``
+names, whose role must be allowed to create databases, else a throwaway local
+cluster: ``bench/scratch.py``), builds the rollups, then times in the same run:
 
 * baseline: ``time_bucket('1 hour')`` averages of the 30 days straight from
   ``readings`` (what the issue measured at about 440 ms);
 * ``GET /api/trends`` for the same 30 days through the app (in process, over
-  ASGI, with its pool), at 1,000 points (from ``readings_1h``) and at 1,920
-  points (a 1920 px screen: 30 min buckets from ``readings_1m``): time and bytes;
-* the trend page in Debian's Chromium (1920x1080, against ``clearwell serve``):
-  the page's own measure of its request (with JSON parsing) and of uPlot's drawing;
+  ASGI, with its pool, logged in as an operator), at 1,000 points (from
+  ``readings_1h``) and at 1,920 points (a 1920 px screen: 30 min buckets from
+  ``readings_1m``): time and bytes;
+* the trend page in Debian's Chromium (1920x1080, against ``clearwell serve``, the
+  session cookie from the login API): the page's own measure of its request (with
+  JSON parsing) and of uPlot's drawing;
 * the rollup work: building a month from scratch, recomputing one whole dirty
   hour, and one round of the background job for 300 tags whose last 5 s are new.
 
@@ -34,24 +36,23 @@ from typing import Any
 
 import httpx
 import psycopg
-from psycopg import sql
+from argon2 import PasswordHasher
 
+from bench.scratch import scratch_database
 from clearwell.app import create_app
 from clearwell.db import connection
 from clearwell.migrate import migrate
-from clearwell.settings import get_settings, load_settings
-from dashboards.rollups import mark_range, refresh_all, refresh_once
+from clearwell.settings import load_settings
+from dashboards.trends.rollups import mark_range, refresh_all, refresh_once
+from logbook import audit
+from logbook.auth import secrets
+from logbook.people import create_person
 
-DB_NAME = "cw_bench_trends"
 # The data ends at the current hour, so the trend page's "last 30 days" shows it.
 END = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 BAD_COMM = -2147155968
-
-
-def _with_db(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+# Every trend endpoint and page needs a session: the benchmark's reader logs in.
+USER, PASSWORD = "bench-reader", "bench-reader-password"
 
 
 def _fmt_ms(samples: list[float]) -> str:
@@ -61,15 +62,24 @@ def _fmt_ms(samples: list[float]) -> str:
     )
 
 
-def prepare(admin_url: str, url: str, days: int) -> tuple[int, float, float]:
-    """A fresh database with the readings and rollups; returns tag id and load/rollup seconds."""
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+async def add_reader(url: str) -> None:
+    """The operator the requests log in as (cheap hashing: logging in is not measured)."""
+    saved, secrets.HASHER = (
+        secrets.HASHER,
+        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+    )
+    try:
+        async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+            await create_person(conn, audit.SYSTEM, USER, "Bench Reader", "operator", PASSWORD)
+    finally:
+        secrets.HASHER = saved
+
+
+def prepare(url: str, days: int) -> tuple[int, float, float]:
+    """The readings and rollups in a fresh database; returns tag id and load/rollup seconds."""
     with connection(url, autocommit=True) as conn:
         migrate(conn)
+    asyncio.run(add_reader(url))
     start = END - timedelta(days=days)
     with psycopg.connect(url, autocommit=True) as conn:
         site = conn.execute(
@@ -156,6 +166,9 @@ async def time_api(url: str, tag: int, days: int, repeat: int) -> list[tuple[str
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            r = await client.post("/api/auth/login", json={"username": USER, "password": PASSWORD})
+            r.raise_for_status()
+            client.headers["Authorization"] = f"Bearer {r.json()['token']}"
             for points in (1000, 1920):
 
                 async def get(points: int = points) -> httpx.Response:
@@ -230,7 +243,12 @@ def time_browser(url: str, repeat: int) -> list[tuple[str, Any]]:
                 time.sleep(0.2)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            context = browser.new_context(viewport={"width": 1920, "height": 1080})
+            login = context.request.post(
+                f"{base}/api/auth/login", data={"username": USER, "password": PASSWORD}
+            )
+            assert login.ok, login.text()
+            page = context.new_page()
             for i in range(repeat + 1):
                 page.goto(f"{base}/trends?site=bench&tag=DO.Basin1&period=30d")
                 page.wait_for_selector('#trend[data-state="drawn"]', timeout=30_000)
@@ -273,18 +291,8 @@ async def time_steady_round(url: str, tag: int, tags: int, repeat: int) -> list[
     return samples
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench trends")
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--repeat", type=int, default=11)
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium timing")
-    args = parser.parse_args(argv)
-
-    admin_url = get_settings().database_dsn
-    url = _with_db(admin_url, DB_NAME)
-    print(f"loading {args.days} days of one 1 s tag into {DB_NAME} …", flush=True)
-    tag, load_s, rollup_s = prepare(admin_url, url, args.days)
+def run(url: str, days: int, repeat: int, browser: bool) -> list[tuple[str, Any]]:
+    tag, load_s, rollup_s = prepare(url, days)
     with psycopg.connect(url) as conn:
         counts = conn.execute(
             "SELECT (SELECT count(*) FROM readings), (SELECT count(*) FROM readings_1m),"
@@ -296,20 +304,29 @@ def main(argv: list[str]) -> int:
         ("load (generate_series INSERT + VACUUM ANALYZE)", f"{load_s:.1f} s"),
         ("rollups built from scratch (mark_range + refresh_all)", f"{rollup_s:.1f} s"),
     ]
-    samples, n = time_baseline(url, tag, args.days, args.repeat)
+    samples, n = time_baseline(url, tag, days, repeat)
     results.append((f"baseline: time_bucket 1 h from readings ({n} rows out)", _fmt_ms(samples)))
-    results += asyncio.run(time_api(url, tag, args.days, args.repeat))
-    dirty = asyncio.run(time_dirty_hour(url, tag, args.repeat))
+    results += asyncio.run(time_api(url, tag, days, repeat))
+    dirty = asyncio.run(time_dirty_hour(url, tag, repeat))
     results.append(("refresh of one whole dirty tag-hour (3,600 readings)", _fmt_ms(dirty)))
-    steady = asyncio.run(time_steady_round(url, tag, 300, args.repeat))
+    steady = asyncio.run(time_steady_round(url, tag, 300, repeat))
     results.append(("refresh round, 300 tags with their last 5 s new", _fmt_ms(steady)))
-    if not args.no_browser:
-        results += time_browser(url, args.repeat)
-    if not args.keep:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-            )
+    if browser:
+        results += time_browser(url, repeat)
+    return results
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench trends")
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium timing")
+    args = parser.parse_args(argv)
+
+    with scratch_database("trends", keep=args.keep) as (url, where):
+        print(f"database: {where}; loading {args.days} days of one 1 s tag …", flush=True)
+        results = run(url, args.days, args.repeat, browser=not args.no_browser)
     print()
     print("| measure | result |")
     print("|---|---|")

@@ -24,7 +24,7 @@ CLI_MODULES: tuple[str, ...] = (
     "simulators.cli",
     "ingest.cli",
     "logbook.cli",
-    "dashboards.cli",
+    "dashboards.trends.cli",
     "dashboards.exports.cli",
     "demo.cli",
 )

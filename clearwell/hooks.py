@@ -23,7 +23,7 @@ from fastapi import HTTPException
 
 # Each names a factory of a ReadingsReaction (below). The ingest writer makes one
 # per batch of ingest rows ``(time, tag_id, value, status, server_time)``.
-READINGS_WRITTEN: tuple[str, ...] = ("dashboards.rollups:DirtyHours",)
+READINGS_WRITTEN: tuple[str, ...] = ("dashboards.trends.rollups:DirtyHours",)
 
 # Awaited as ``fn(conn, entry_ids)`` inside the transaction that inserted logbook
 # entries, before its audit append (an asynchronous connection).

@@ -1,9 +1,10 @@
 """Ordered SQL migrations, each applied once, inside its own transaction.
 
 Migrations are ``NNNN_name.sql`` files in a ``migrations/`` folder of the core
-package and of each domain package; the number is global, so each package owns
-a range: core 0001-0099, ingest 0100-0199, logbook 0200-0299, compliance
-0300-0399, dashboards and exports 0400-0499. Applied migrations are recorded in
+package and of each domain package (the dashboards' in ``dashboards.trends``, whose
+rollups they make); the number is global, so each package owns a range: core
+0001-0099, ingest 0100-0199, logbook 0200-0299, compliance 0300-0399, dashboards
+0400-0499. Applied migrations are recorded in
 ``schema_migrations`` with a checksum, so an edited migration is refused rather
 than silently skipped.
 """
@@ -21,7 +22,7 @@ import psycopg
 
 from clearwell.errors import MigrationError
 
-PACKAGES_WITH_MIGRATIONS = ("clearwell", "ingest", "logbook", "compliance", "dashboards")
+PACKAGES_WITH_MIGRATIONS = ("clearwell", "ingest", "logbook", "compliance", "dashboards.trends")
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # Serialises concurrent `migrate` runs (two containers starting at once).
 _LOCK_KEY = 0x636C6561  # "clea"

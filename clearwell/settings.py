@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         Path("var"), description="Where Clearwell keeps local state (spool, keys, certificates)"
     )
     db_pool_max: int = Field(10, ge=1, le=200)
+    floor_lock_after_s: int = Field(
+        120, ge=10, description="Seconds without a touch before a floor terminal locks"
+    )
 
     @classmethod
     def settings_customise_sources(

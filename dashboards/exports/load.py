@@ -24,7 +24,7 @@ from psycopg import sql
 from clearwell.errors import ClearwellError
 from dashboards.exports.in_charge import Certificate, ShiftSpan, Stint
 from dashboards.exports.mor import HOURLY_COLUMNS, LAB_COLUMNS
-from dashboards.rollups import LOCK_RETRY_S, refresh_once
+from dashboards.trends.rollups import LOCK_RETRY_S, refresh_once
 from logbook import store
 
 AsyncConn = psycopg.AsyncConnection[Any]

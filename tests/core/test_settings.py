@@ -18,6 +18,8 @@ def test_missing_database_url_names_the_variable(monkeypatch):
         ("CLEARWELL_PORT", "eighty", "CLEARWELL_PORT is malformed"),
         ("CLEARWELL_PORT", "70000", "CLEARWELL_PORT is malformed"),
         ("CLEARWELL_LOG_LEVEL", "LOUD", "CLEARWELL_LOG_LEVEL is malformed"),
+        ("CLEARWELL_FLOOR_LOCK_AFTER_S", "2m", "CLEARWELL_FLOOR_LOCK_AFTER_S is malformed"),
+        ("CLEARWELL_FLOOR_LOCK_AFTER_S", "5", "CLEARWELL_FLOOR_LOCK_AFTER_S is malformed"),
     ],
 )
 def test_malformed_setting_names_the_variable(monkeypatch, name, value, expected):

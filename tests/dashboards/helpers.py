@@ -1,13 +1,18 @@
-"""Sites, tags and generated readings for the dashboards' tests."""
+"""Sites, tags and generated readings for the dashboards' tests, and the app in process."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import psycopg
+
+from clearwell.app import create_app
+from clearwell.settings import load_settings
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 BAD_COMM = -2147155968  # BadCommunicationError (0x80050000) as int32
@@ -57,8 +62,22 @@ def copy_rows(conn: psycopg.Connection[Any], rows: Iterable[Row]) -> None:
 
 def write_batch(conn: psycopg.Connection[Any], rows: list[Row]) -> None:
     """One writer batch: COPY and mark its hours dirty, in one transaction."""
-    from dashboards.rollups import mark_dirty
+    from dashboards.trends.rollups import mark_dirty
 
     with conn.transaction():
         copy_rows(conn, rows)
         mark_dirty(conn, rows)
+
+
+@asynccontextmanager
+async def app_client(
+    db_url: str, refresh_s: float | None = None, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on ``db_url`` with these ``settings``, in process; the rollup
+    refresher runs every ``refresh_s`` seconds, or not at all."""
+    app = create_app(load_settings(database_url=db_url, **settings))
+    app.state.rollup_refresh_interval_s = refresh_s
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            yield c

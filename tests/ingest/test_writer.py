@@ -200,7 +200,7 @@ async def test_a_batch_the_database_refuses_is_set_aside_not_blocking(
 async def test_committed_batches_mark_their_hours_for_the_trend_rollups(
     db_url: str, tmp_path: Path
 ) -> None:
-    from dashboards.rollups import refresh_all
+    from dashboards.trends.rollups import refresh_all
 
     writer = make_writer(db_url, tmp_path)
     # Two hours of one tag, plus a replayed overlap that takes the staging path.

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.dashboards.chief.scenario import SITE, GapScenario, api_caller, make_gap
+from tests.dashboards.scenario import SITE, GapScenario, api_caller, make_gap
 from tests.logbook.conftest import Api
 
 
@@ -48,7 +48,10 @@ async def test_chief_sees_the_gap_and_its_finding(api: Api) -> None:
     # The trainee's unsigned entry is a finding with a link to the entry.
     cs = re.search(r'data-rule="countersign-missing">(.*?)</article>', html, re.S)
     assert cs and f'/records/entries/{s.trainee_entry}"' in cs.group(1)
-    assert 'id="violation-count"' in html
+    # The count above the timeline is the violations listed below it.
+    count = re.search(r'id="violation-count">(\d+) violations?<', html)
+    assert count and int(count.group(1)) == html.count('<article class="finding sev-violation"')
+    assert int(count.group(1)) >= 1
 
 
 async def test_review_lists_amendments_and_entries_awaiting_countersignature(api: Api) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import psycopg
 
-from dashboards.chief_queries import awaiting_countersignature
-from tests.dashboards.chief.scenario import SITE, api_caller, make_gap
+from dashboards.chief.queries import awaiting_countersignature
 from tests.dashboards.helpers import make_site
+from tests.dashboards.scenario import SITE, api_caller, make_gap
 from tests.logbook.conftest import Api
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from compliance.report import CoverageInterval, Finding
-from dashboards.coverage_view import (
+from dashboards.chief.view import (
     day_rows,
     drc_colours,
     duration_text,
@@ -161,6 +161,7 @@ def test_findings_on_the_days_they_touch(findings, expected_by_day, status_by_da
     days = sorted(expected_by_day)
     coverage = [cov(local(2026, 3, 3), local(2026, 3, 5), ("1",))]
     rows = day_rows(days, DENVER, coverage, findings, NAMES)
+    assert [row.day for row in rows] == days
     for row in rows:
         got = [(m.finding, m.rule, m.left, m.width) for m in row.marks]
         assert got == expected_by_day[row.day]

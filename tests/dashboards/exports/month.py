@@ -128,7 +128,7 @@ LATE_FROM = date(2025, 11, 28)
 
 
 async def _refresh(db_url: str) -> None:
-    from dashboards.rollups import refresh_all
+    from dashboards.trends.rollups import refresh_all
 
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
         await refresh_all(conn, wait_for_lock=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import json
 import os
@@ -188,7 +189,9 @@ def test_bundle_holds_every_file_and_verifies(data, bundle_path):
     assert len(exported) == 1 and exported[0][2] == "chief"
     # The chain head in the manifest is the row just before the export's own.
     assert manifest["audit_chain_head"]["seq"] == exported[0][0] - 1
-    assert exported[0][3]["files"][bundle_path.name] is not None
+    # The audit row holds the SHA-256 of the bundle written.
+    sha = hashlib.sha256(bundle_path.read_bytes()).hexdigest()
+    assert exported[0][3]["files"][bundle_path.name] == sha
     done = run_cli("verify", str(bundle_path), url=url, data_dir=data_dir)
     assert done.returncode == 0, done.stderr
     assert "VERIFIED" in done.stdout

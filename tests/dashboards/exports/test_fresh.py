@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from dashboards.exports import load
-from dashboards.rollups import mark_dirty
+from dashboards.trends.rollups import mark_dirty
 from tests.dashboards.helpers import copy_rows, make_site, make_tag, wave
 
 

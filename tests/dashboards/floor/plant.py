@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 
-from tests.dashboards.floor.people import add_person
 from tests.dashboards.helpers import BAD_COMM, Row, copy_rows, make_site, make_tag, write_batch
+from tests.dashboards.people import add_person
 
 SITE = "plant1"
 PINS = {"oli": "1357", "tess": "8642", "casey": "2468"}

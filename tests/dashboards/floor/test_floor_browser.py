@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from tests.dashboards.floor.people import password_of
 from tests.dashboards.floor.plant import PINS, SITE, Plant, insert_event, make_plant
 from tests.dashboards.helpers import copy_rows
+from tests.dashboards.people import password_of
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
 from tests.support.browser import SCREENSHOTS as BROWSER_SCREENSHOTS
 from tests.support.serve import serve

@@ -16,9 +16,9 @@ import psycopg
 import pytest
 
 from tests.dashboards.floor import test_floor_browser as shared
-from tests.dashboards.floor.people import password_of
 from tests.dashboards.floor.plant import SITE, Plant
 from tests.dashboards.floor.test_floor_browser import WAIT, Console, rows, shot, toast
+from tests.dashboards.people import password_of
 
 # The same module-scoped fixtures, a server and a browser of this module's own.
 plant = shared.plant

@@ -1,39 +1,34 @@
-"""The login page, the landing redirect and the floor terminal's server-rendered parts,
-through the app on a real database (the browser tests drive the same pages in Chromium)."""
+"""The floor terminal's server-rendered parts through the app on a real database (the
+browser tests drive the same pages in Chromium)."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import httpx
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from clearwell.app import create_app
-from clearwell.settings import load_settings
-from dashboards import floor_queries as fq
-from tests.dashboards.floor.people import log_in, password_of
+from dashboards.floor import queries as fq
+from dashboards.floor.forms import ACTIONS, FORMS
 from tests.dashboards.floor.plant import SITE, Plant, make_plant
-from tests.dashboards.helpers import make_site
-
-
-@asynccontextmanager
-async def app_client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(database_url=db_url))
-    app.state.rollup_refresh_interval_s = None
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            yield c
+from tests.dashboards.helpers import app_client, make_site
+from tests.dashboards.people import log_in, password_of
 
 
 @pytest.fixture
 async def plant(db_url: str) -> Plant:
     return await make_plant(db_url)
+
+
+def floor_data(html: str) -> dict[str, Any]:
+    """What the page hands its script (the ``floor-data`` JSON)."""
+    found = re.search(r'<script type="application/json" id="floor-data">(.*?)</script>', html)
+    assert found, "the page has its data"
+    return dict(json.loads(found.group(1)))
 
 
 def tile(html: str, tag: str) -> str:
@@ -42,38 +37,6 @@ def tile(html: str, tag: str) -> str:
     found = [c for c in chunks if f'data-tag="{tag}"' in c]
     assert len(found) == 1, f"no tile for {tag}"
     return found[0]
-
-
-async def test_login_page_offers_pin_at_a_site_that_allows_it(plant):
-    async with app_client(plant.db_url) as c:
-        page = await c.get("/login", params={"next": "/floor/plant1"})
-        evil = await c.get("/login", params={"next": "//evil.example/"})
-        locked = await c.get("/login", params={"locked": "1"})
-    assert page.status_code == 200
-    assert 'id="pin-form"' in page.text and f'<option value="{SITE}" selected>' in page.text
-    assert 'data-next="/floor/plant1"' in page.text
-    assert 'data-next=""' in evil.text
-    assert "Locked after inactivity" in locked.text
-    assert page.headers["cache-control"] == "no-store"
-
-
-@pytest.mark.parametrize(
-    ("who", "next_", "where"),
-    [
-        ("oli", None, "/floor"),
-        ("tess", None, "/floor"),
-        ("ada", None, "/floor"),
-        ("casey", None, "/chief"),
-        ("reggie", None, "/regulator"),
-        ("oli", "/trends?site=plant1", "/trends?site=plant1"),
-        ("oli", "https://evil.example/", "/floor"),
-    ],
-)
-async def test_landing_after_login_by_role(plant, who, next_, where):
-    async with app_client(plant.db_url) as c:
-        await log_in(c, who)
-        r = await c.get("/landing", params={"next": next_} if next_ else {})
-    assert (r.status_code, r.headers["location"]) == (303, where)
 
 
 async def test_floor_needs_a_floor_role_and_a_session(plant):
@@ -91,6 +54,26 @@ async def test_floor_needs_a_floor_role_and_a_session(plant):
     assert regulator.status_code == 403
     assert (home.status_code, home.headers["location"]) == (303, "/floor/plant1")
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(("settings", "seconds"), [({}, 120), ({"floor_lock_after_s": 45}, 45)])
+async def test_the_terminal_locks_after_the_configured_seconds(plant, settings, seconds):
+    async with app_client(plant.db_url, **settings) as c:
+        await log_in(c, "oli")
+        page = await c.get("/floor/plant1")
+    assert page.status_code == 200, page.text
+    assert floor_data(page.text)["lock_after_s"] == seconds
+
+
+async def test_the_page_draws_its_forms_from_the_logbooks_kinds(plant):
+    async with app_client(plant.db_url) as c:
+        await log_in(c, "oli")
+        page = await c.get("/floor/plant1")
+    assert floor_data(page.text)["forms"] == json.loads(json.dumps(FORMS))
+    buttons = re.findall(
+        r'<button type="button" class="action" data-form="(\w+)">([^<]*)<', page.text
+    )
+    assert buttons == list(ACTIONS.items())
 
 
 async def test_a_pin_session_opens_its_own_site(plant, db_url):
@@ -248,4 +231,6 @@ async def test_shift_panel_crew_handoff_and_review(plant):
     assert 'data-ack-note="' not in as_op.text and "For the incoming DRC" in as_op.text
     assert "NaOCl" in review.text and "contact tank" in review.text and "1 entries" in review.text
     # The last values of each kind are offered again in the forms.
-    assert '"chemical_addition":{' in page.text and '"chemical":"NaOCl"' in page.text
+    last = floor_data(page.text)["last_values"]
+    assert last["chemical_addition"]["chemical"] == "NaOCl"
+    assert last["chemical_addition"]["feed_point"] == "contact tank"

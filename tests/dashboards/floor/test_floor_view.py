@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboards.floor_view import (
+from dashboards.floor.view import (
     Alarm,
     Latest,
     TileState,

@@ -1,0 +1,1 @@
+"""The chief operator's page: a month of DRC coverage, findings, expiries, review lists."""

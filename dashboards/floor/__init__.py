@@ -1,0 +1,1 @@
+"""The floor terminal: live tiles, alarms, the shift panel and the record forms."""

@@ -1,0 +1,195 @@
+"""What the floor terminal reads: the current shift, alarms, sparklines, form helpers.
+
+Every query is bounded by an index (a site's newest rows, a tag's recent minutes), so
+the page costs the same with a year of data as with a day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from dashboards.regulator import queries as regulator_queries
+from logbook import store
+
+# A closed shift stays on the terminal until signed, for this long.
+UNSIGNED_SHOWN = timedelta(hours=24)
+# Cleared alarms stay on the terminal, unacknowledged, for this long.
+CLEARED_ALARMS_SHOWN = timedelta(hours=12)
+ALARM_SEVERITIES = ["warning", "alarm", "critical"]
+MAX_ALARMS = 30
+# Last values offered in the forms come from entries this recent.
+LAST_VALUES_WINDOW = timedelta(days=7)
+RECENT_SAMPLES = timedelta(hours=48)
+CREW_ROLES = ["operator", "trainee", "chief_operator"]
+
+Conn = psycopg.AsyncConnection[Any]
+
+
+async def _all(conn: Conn, query: str, params: Any = ()) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchall()
+
+
+async def _one(conn: Conn, query: str, params: Any = ()) -> dict[str, Any] | None:
+    rows = await _all(conn, query, params)
+    return rows[0] if rows else None
+
+
+async def site(conn: Conn, code: str) -> dict[str, Any] | None:
+    return await _one(conn, "SELECT id, code, name, timezone FROM sites WHERE code = %s", (code,))
+
+
+async def site_code_by_id(conn: Conn, site_id: int) -> str | None:
+    row = await _one(conn, "SELECT code FROM sites WHERE id = %s", (site_id,))
+    return row["code"] if row else None
+
+
+async def first_site_code(conn: Conn) -> str | None:
+    row = await _one(conn, "SELECT code FROM sites ORDER BY name, code LIMIT 1")
+    return row["code"] if row else None
+
+
+async def current_shift(conn: Conn, site_id: int) -> dict[str, Any] | None:
+    """The site's newest open shift, else its newest closed one still waiting to be signed."""
+    row = await _one(
+        conn,
+        """SELECT s.id, s.label, s.opened_at, c.closed_at,
+                  EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id) AS signed
+           FROM shifts s LEFT JOIN shift_closures c ON c.shift_id = s.id
+           WHERE s.site_id = %s AND s.opened_at > now() - interval '14 days'
+           ORDER BY (c.shift_id IS NULL) DESC, s.opened_at DESC, s.id DESC LIMIT 1""",
+        (site_id,),
+    )
+    if row is None:
+        return None
+    if row["closed_at"] is not None and (
+        row["signed"] or row["closed_at"] < datetime.now(row["closed_at"].tzinfo) - UNSIGNED_SHOWN
+    ):
+        return None
+    row["crew"] = await store.crew(conn, row["id"])
+    return row
+
+
+async def pending_handoff(
+    conn: Conn, site_id: int, before: datetime | None
+) -> dict[str, Any] | None:
+    """The newest handoff note from an earlier shift at the site that nobody acknowledged."""
+    return await _one(
+        conn,
+        """SELECT n.id, n.body, n.written_at, n.from_shift_id, p.full_name AS written_by
+           FROM handoff_notes n JOIN shifts s ON s.id = n.from_shift_id
+           JOIN people p ON p.id = n.written_by
+           WHERE s.site_id = %s AND (%s::timestamptz IS NULL OR s.opened_at < %s)
+             AND s.opened_at > now() - interval '14 days'
+             AND NOT EXISTS (SELECT 1 FROM handoff_acks a WHERE a.note_id = n.id)
+           ORDER BY n.written_at DESC, n.id DESC LIMIT 1""",
+        (site_id, before, before),
+    )
+
+
+async def own_handoff(conn: Conn, shift_id: int) -> dict[str, Any] | None:
+    """The note the current shift wrote for the next one, if any (newest)."""
+    return await _one(
+        conn,
+        "SELECT id, body, written_at FROM handoff_notes WHERE from_shift_id = %s"
+        " ORDER BY id DESC LIMIT 1",
+        (shift_id,),
+    )
+
+
+async def alarms(conn: Conn, site_id: int) -> list[dict[str, Any]]:
+    """Unacknowledged warnings and alarms: every active one, and cleared ones of late."""
+    # An acknowledgement is an entry linked to the event (index entries_event).
+    return await _all(
+        conn,
+        """SELECT e.id, e.severity, e.message, e.tag_id, coalesce(t.name, '') AS tag_name,
+                  e.started_at, e.ended_at, e.occurrences
+           FROM events e LEFT JOIN tags t ON t.id = e.tag_id
+           WHERE e.site_id = %s AND e.severity = ANY(%s)
+             AND (e.ended_at IS NULL OR e.started_at > now() - %s)
+             AND NOT EXISTS (SELECT 1 FROM entries a WHERE a.event_id = e.id
+                             AND a.site_id = e.site_id AND a.kind = 'alarm_ack')
+           ORDER BY e.started_at DESC LIMIT %s""",
+        (site_id, ALARM_SEVERITIES, CLEARED_ALARMS_SHOWN, MAX_ALARMS),
+    )
+
+
+async def spark_points(
+    conn: Conn, tag_ids: list[int], since: datetime, step_s: int
+) -> dict[int, list[tuple[float, float | None]]]:
+    """Per tag, (bucket start in epoch seconds, average of its good samples) since ``since``,
+    in ``step_s`` buckets re-aggregated exactly from the minute rollups."""
+    out: dict[int, list[tuple[float, float | None]]] = {t: [] for t in tag_ids}
+    if not tag_ids:
+        return out
+    async with conn.cursor() as cur:
+        await cur.execute(
+            """SELECT tag_id, extract(epoch FROM time_bucket(make_interval(secs => %s), bucket))
+                      ::float8 AS t, sum(sum) / nullif(sum(n_good), 0)
+               FROM readings_1m WHERE tag_id = ANY(%s) AND bucket >= %s
+               GROUP BY 1, 2 ORDER BY 1, 2""",
+            (step_s, tag_ids, since),
+            prepare=False,
+        )
+        for tag_id, t, avg in await cur.fetchall():
+            out[tag_id].append((t, avg))
+    return out
+
+
+async def crew_candidates(conn: Conn) -> list[dict[str, Any]]:
+    """People whose role in force lets them be on a crew, by name."""
+    return await _all(
+        conn,
+        """SELECT p.id, p.full_name, r.role FROM people p
+           JOIN LATERAL (SELECT role FROM person_roles WHERE person_id = p.id
+                         ORDER BY id DESC LIMIT 1) r ON true
+           WHERE r.role = ANY(%s) ORDER BY p.full_name, p.id""",
+        (CREW_ROLES,),
+    )
+
+
+async def last_values(conn: Conn, site_id: int) -> dict[str, dict[str, Any]]:
+    """Per entry kind, the fields of the site's newest entry of that kind (to offer again)."""
+    rows = await _all(
+        conn,
+        """SELECT DISTINCT ON (kind) kind, data FROM entries
+           WHERE site_id = %s AND occurred_at > now() - %s AND kind <> 'alarm_ack'
+           ORDER BY kind, occurred_at DESC, id DESC""",
+        (site_id, LAST_VALUES_WINDOW),
+    )
+    return {r["kind"]: r["data"] for r in rows}
+
+
+async def recent_samples(conn: Conn, site_id: int) -> list[dict[str, Any]]:
+    return await _all(
+        conn,
+        """SELECT id, sample_point, sample_type, sampled_at FROM samples
+           WHERE site_id = %s AND sampled_at > now() - %s ORDER BY sampled_at DESC, id DESC
+           LIMIT 20""",
+        (site_id, RECENT_SAMPLES),
+    )
+
+
+async def shift_entries(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
+    """The shift's entries as they stand (amendments applied), with who recorded them."""
+    entries = await store.entries_where(conn, sql.SQL("e.shift_id = %s"), [shift_id], 1000)
+    names = await regulator_queries.names(conn, (e["recorded_by"] for e in entries))
+    for e in entries:
+        e["recorded_by_name"] = names.get(e["recorded_by"], str(e["recorded_by"]))
+    return entries
+
+
+async def shift_samples(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
+    return await _all(
+        conn,
+        """SELECT s.id, s.sample_point, s.sample_type, s.sampled_at,
+                  (SELECT count(*) FROM sample_results r WHERE r.sample_id = s.id) AS results
+           FROM samples s WHERE s.shift_id = %s ORDER BY s.sampled_at, s.id""",
+        (shift_id,),
+    )
