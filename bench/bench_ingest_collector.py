@@ -33,12 +33,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.config import SiteConfig, parse_config
 from ingest.plan import plan_device
 from ingest.poller import ModbusPoller
 from ingest.readings import Row
 from ingest.service import IngestService, cancel_and_wait
 from ingest.tagstate import TagState
+from sitefile.load import parse_config
+from sitefile.models import SiteConfig
 
 SERVE = """
 import asyncio, sys

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from ingest.config.models import SiteConfig
+    from sitefile.models import SiteConfig
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ def ingest(
     from clearwell.cli import setup_logging
     from clearwell.errors import ConfigError
     from clearwell.settings import get_settings
-    from ingest.config import load_config
     from ingest.service import IngestService
+    from sitefile.load import load_config
 
     if config is None:
         raise ConfigError("clearwell ingest needs --config FILE (or: clearwell ingest browse URL)")
@@ -191,10 +191,10 @@ async def _browse(
     from pydantic import ValidationError
 
     from clearwell.errors import ConfigError
-    from ingest.config.models import OpcuaServer
     from ingest.opcua.browse import browse_variables, server_certificate_of, site_document
     from ingest.opcua.security import credentials, thumbprint
     from ingest.opcua.session import close_session, open_session
+    from sitefile.models import OpcuaServer
 
     def absolute(p: Path | None) -> str | None:
         return str(p.resolve()) if p is not None else None

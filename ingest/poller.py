@@ -25,7 +25,6 @@ from typing import Any, Literal
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from ingest.config.models import ModbusDevice
 from ingest.decode import registers_to_bytes
 from ingest.events import EventChange, link_event
 from ingest.health import LinkHealth
@@ -33,6 +32,7 @@ from ingest.plan import ReadRequest
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
 from ingest.tagstate import TagState
+from sitefile.models import ModbusDevice
 
 log = logging.getLogger(__name__)
 

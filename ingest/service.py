@@ -16,7 +16,6 @@ import psycopg
 
 from clearwell.db import connection, describe_target
 from clearwell.errors import ClearwellError, DatabaseError
-from ingest.config.models import SiteConfig
 from ingest.events import open_limit_events
 from ingest.opcua.collector import OpcuaCollector, opcua_tag_state
 from ingest.opcua.security import Credentials, credentials
@@ -26,6 +25,7 @@ from ingest.spool import Spool
 from ingest.tagstate import TagState
 from ingest.tagsync import SyncResult, sync_tags
 from ingest.writer import HealthItem, Writer
+from sitefile.models import SiteConfig
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ingest.config.models import Tag
 from ingest.deadband import Stored, should_store
 from ingest.decode import Decoder, Raw, decoder_for
 from ingest.events import LIMIT_SOURCE, EventChange
 from ingest.limits import LIMIT_CODES, SEVERITY, LimitState, step
 from ingest.readings import Row
 from ingest.status_codes import BAD_DECODING_ERROR, GOOD
+from sitefile.models import Tag
 
 
 @dataclass

@@ -36,7 +36,6 @@ from typing import Any, Literal
 
 from asyncua import Client, ua
 
-from ingest.config.models import OpcuaServer, Tag
 from ingest.deadband import Stored
 from ingest.decode import Raw
 from ingest.events import EventChange, link_event
@@ -61,6 +60,7 @@ from ingest.poller import EventSink, RowSink, backoff_delays
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from ingest.tagstate import TagState
+from sitefile.models import OpcuaServer, Tag
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from ingest.config.models import SiteConfig
 from ingest.events import EventChange
 from ingest.plan import plan_device
 from ingest.poller import ModbusPoller
 from ingest.readings import Row
 from ingest.service import cancel_and_wait
 from ingest.tagstate import TagState
+from sitefile.models import SiteConfig
 
 
 class Collected:

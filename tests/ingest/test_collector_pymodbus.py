@@ -8,9 +8,9 @@ import struct
 
 import pytest
 
-from ingest.config import parse_config
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, GOOD
 from simulators.registers import encode
+from sitefile.load import parse_config
 from tests.ingest.harness import Collected, wait_for
 from tests.ingest.modbus_layout import LayoutServer
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ingest.config import SiteConfig, load_config
-from ingest.config.models import ModbusSection
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
 from simulators.address_map import DEFAULT_MAP
 from simulators.runtime import PlantSimulator
+from sitefile.load import load_config
+from sitefile.models import ModbusSection, SiteConfig
 from tests.ingest.harness import Collected, wait_for
 
 
@@ -104,10 +104,10 @@ async def test_faults_through_the_whole_service_every_reading_stored_once(
 ) -> None:
     import psycopg
 
-    from ingest.config.models import IngestOptions
     from ingest.service import IngestService, spool_path
     from ingest.spool import Spool
     from ingest.writer import Writer
+    from sitefile.models import IngestOptions
 
     config = pointed_at(sim.modbus_port or 0).model_copy(
         update={"ingest": IngestOptions(flush_interval_s=0.1, health_interval_s=0.5)}

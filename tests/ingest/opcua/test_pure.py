@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.config import parse_config
-from ingest.config.models import OpcuaServer
 from ingest.opcua.browse import BrowsedVariable, site_document, tag_entries, tag_name
 from ingest.opcua.plan import Item, OperationLimits, plan_reads, plan_subscriptions, queue_size_for
 from ingest.opcua.status import BAD_TYPE_MISMATCH, quality, reading_value, stored, unsigned
+from sitefile.load import parse_config
+from sitefile.models import OpcuaServer
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,6 @@ import pytest
 from asyncua import ua
 
 from clearwell.errors import ConfigError
-from ingest.config import SiteConfig, load_config
-from ingest.config.models import Limits, OpcuaSection, OpcuaServer
 from ingest.events import EventChange
 from ingest.opcua.browse import server_certificate_of
 from ingest.opcua.collector import OpcuaCollector, opcua_tag_state
@@ -27,6 +25,8 @@ from ingest.service import IngestService, cancel_and_wait
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from simulators.address_map import DEFAULT_MAP
 from simulators.runtime import PlantSimulator
+from sitefile.load import load_config
+from sitefile.models import Limits, OpcuaSection, OpcuaServer, SiteConfig
 from tests.ingest.harness import wait_for
 
 USERS = {"operator": "s3cret"}

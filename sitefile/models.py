@@ -5,7 +5,7 @@ Addresses are **zero-based protocol addresses**: ``address: 0`` with
 manual may call 40001). Nothing is added or subtracted anywhere in Clearwell.
 
 Checks that need more than one field or one tag (overlaps, unknown devices, a
-tag longer than a request) live in :mod:`ingest.config.checks`, so that they can
+tag longer than a request) live in :mod:`sitefile.checks`, so that they can
 name the line of the tag at fault.
 """
 

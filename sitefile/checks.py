@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.config.models import BIT_REGISTERS, SiteConfig
+from sitefile.models import BIT_REGISTERS, SiteConfig
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import yaml
 from pydantic import ValidationError
 
 from clearwell.errors import ConfigError
-from ingest.config.checks import Problem, check_config
-from ingest.config.models import SiteConfig
+from sitefile.checks import Problem, check_config
+from sitefile.models import SiteConfig
 
 Loc = tuple[str | int, ...]
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import SiteConfigError, load_config, parse_config
-from ingest.config.models import Tag
 from simulators.address_map import DEFAULT_MAP
+from sitefile.load import SiteConfigError, load_config, parse_config
+from sitefile.models import Tag
 
 HEAD = """\
 site: {code: demo, name: Demo, timezone: UTC}
