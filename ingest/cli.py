@@ -210,18 +210,20 @@ async def _browse(
         )
         server_certificate = save_server_certificate
     try:
-        server = OpcuaServer(
-            name=name,
-            endpoint=endpoint,
-            security_policy=security_policy,
-            security_mode=security_mode,
-            server_certificate=absolute(server_certificate),
-            certificate=absolute(certificate),
-            private_key=absolute(private_key),
-            username=username,
-            password_env=password_env,
-            password_file=absolute(password_file),
-            timeout_s=timeout_s,
+        server = OpcuaServer.model_validate(
+            {
+                "name": name,
+                "endpoint": endpoint,
+                "security_policy": security_policy,
+                "security_mode": security_mode,
+                "server_certificate": absolute(server_certificate),
+                "certificate": absolute(certificate),
+                "private_key": absolute(private_key),
+                "username": username,
+                "password_env": password_env,
+                "password_file": absolute(password_file),
+                "timeout_s": timeout_s,
+            }
         )
     except ValidationError as exc:
         problems = "; ".join(

@@ -61,6 +61,7 @@ from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from ingest.tagstate import TagState
 from sitefile.models import OpcuaServer, Tag
+from sitefile.nodeid import NodeId
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +136,11 @@ class ServerHealth(LinkHealth):
 
 def resolve_node_id(text: str, namespaces: Sequence[str]) -> ua.NodeId:
     """A configured node id; ``nsu=URI;`` is looked up in the server's namespace array."""
-    if text.startswith("nsu="):
-        uri, _, rest = text[4:].partition(";")
-        if uri not in namespaces:
-            raise ValueError(f"namespace {uri!r} is not on the server")
-        text = f"ns={list(namespaces).index(uri)};{rest}"
+    node = NodeId.parse(text)
+    if isinstance(node.namespace, str):
+        if node.namespace not in namespaces:
+            raise ValueError(f"namespace {node.namespace!r} is not on the server")
+        text = node.at_index(list(namespaces).index(node.namespace))
     return ua.NodeId.from_string(text)
 
 
