@@ -120,7 +120,9 @@ tags:
   - {name: influent.colour, unit: "", source: modbus,
      modbus: {device: plc, register: holding, address: 2, type: int16}}
 """
-    with pytest.raises(ClearwellError, match=r"x\.yaml:7: tags\.influent\.colour: unknown tag"):
+    with pytest.raises(
+        ClearwellError, match=r"x\.yaml:7: tags\[1\]\.name: unknown tag 'influent\.colour'"
+    ):
         PlantSimulator(plant_map=parse_map(text, "x.yaml"))
 
 
