@@ -17,17 +17,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from ingest.decode import registers_to_bytes
-from ingest.events import EventChange, link_event
-from ingest.health import LinkHealth
+from ingest.events import EventChange
+from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
 from ingest.plan import ReadRequest
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
@@ -36,17 +36,8 @@ from sitefile.models import ModbusDevice
 
 log = logging.getLogger(__name__)
 
-BACKOFF_INITIAL_S = 0.5
-BACKOFF_MAX_S = 30.0
 # Recent poll-cycle durations kept for the status page's percentiles.
 CYCLE_WINDOW = 300
-
-
-def backoff_delays(initial: float = BACKOFF_INITIAL_S, cap: float = BACKOFF_MAX_S) -> Any:
-    delay = initial
-    while True:
-        yield delay
-        delay = min(delay * 2, cap)
 
 
 @dataclass
@@ -75,10 +66,6 @@ class DeviceHealth(LinkHealth):
         return {"cycles": self.cycles, "cycle_ms_p50": pct(0.5), "cycle_ms_p99": pct(0.99)}
 
 
-RowSink = Callable[[list[Row]], None]
-EventSink = Callable[[list[EventChange]], None]
-
-
 class ModbusPoller:
     def __init__(
         self,
@@ -100,10 +87,17 @@ class ModbusPoller:
             (req, [(tags[s.tag], s.offset) for s in req.slots if s.tag in tags]) for req in requests
         ]
         self._tags = [st for _, slots in self._work for st, _ in slots]
-        self.site_id = site_id
-        self._submit_rows = submit_rows
-        self._submit_events = submit_events
         self.health = DeviceHealth(device.name, f"{device.host}:{device.port}")
+        self.link = Link(
+            self.health,
+            site_id,
+            f"modbus:{device.name}",
+            f"Modbus device {device.name}",
+            submit_rows,
+            submit_events,
+            self._mark_bad,
+            log,
+        )
         self._client: AsyncModbusTcpClient | None = None
         self._closed_at: float | None = None
         # Requests currently answered with an exception, so each is logged once.
@@ -172,41 +166,15 @@ class ModbusPoller:
 
     def _lost(self, when: float, why: str) -> None:
         """The link is down: report it, once."""
-        h = self.health
-        h.last_error = why
-        if h.state == "down":
-            return
-        was_up = h.state == "up"
-        h.state, h.since = "down", when
-        if was_up:
-            h.links_lost += 1
-        log.warning("modbus device %s down: %s (tags marked BadCommunicationError)", h.name, why)
-        at = datetime.fromtimestamp(when, UTC)
-        rows: list[Row] = []
-        events: list[EventChange] = []
+        was_up = self.health.state == "up"
+        if self.link.down(when, why) and was_up:
+            self.health.links_lost += 1
+
+    def _mark_bad(
+        self, when: float, at: datetime, rows: list[Row], events: list[EventChange]
+    ) -> None:
         for st in self._tags:
             st.observe(None, BAD_COMMUNICATION_ERROR, when, at, rows, events)
-        events.append(self._device_event("raise", at, why))
-        self._submit_rows(rows)
-        self._submit_events(events)
-
-    def _up(self, when: float) -> None:
-        h = self.health
-        if h.state == "up":
-            return
-        if h.state == "down":
-            down_for = f" after {when - h.since:.1f} s" if h.since else ""
-            log.warning("modbus device %s answering again%s", h.name, down_for)
-            self._submit_events([self._device_event("clear", datetime.fromtimestamp(when, UTC))])
-        else:
-            log.info("modbus device %s connected (%s)", h.name, h.endpoint)
-        h.state, h.since = "up", when
-
-    def _device_event(
-        self, action: Literal["raise", "clear"], at: datetime, why: str = ""
-    ) -> EventChange:
-        name = self.device.name
-        return link_event(action, self.site_id, f"modbus:{name}", f"Modbus device {name}", at, why)
 
     async def _poll_until_lost(self) -> bool:
         """Poll on schedule until the link is lost; whether any request was answered."""
@@ -221,10 +189,7 @@ class ModbusPoller:
             rows: list[Row] = []
             events: list[EventChange] = []
             ok = await self._poll_once(rows, events)
-            if rows:
-                self._submit_rows(rows)
-            if events:
-                self._submit_events(events)
+            self.link.submit(rows, events)
             if not ok:
                 return self._answers > answers_before
             h = self.health
@@ -258,7 +223,7 @@ class ModbusPoller:
                 return False
             got = time.time()
             self._answers += 1
-            self._up(got)
+            self.link.up(got)
             at = datetime.fromtimestamp(got, UTC)
             if resp.isError():
                 self.health.exception_answers += 1

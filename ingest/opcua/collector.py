@@ -32,14 +32,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from asyncua import Client, ua
 
 from ingest.deadband import Stored
 from ingest.decode import Raw
-from ingest.events import EventChange, link_event
-from ingest.health import LinkHealth
+from ingest.events import EventChange
+from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
 from ingest.opcua.plan import (
     Item,
     OperationLimits,
@@ -56,7 +56,6 @@ from ingest.opcua.session import (
     read_operation_limits,
 )
 from ingest.opcua.status import name, reading_value
-from ingest.poller import EventSink, RowSink, backoff_delays
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from ingest.tagstate import TagState
@@ -65,7 +64,6 @@ from sitefile.nodeid import NodeId
 
 log = logging.getLogger(__name__)
 
-BACKOFF_INITIAL_S = 0.5
 # A subscription sends a keep-alive at least this often when nothing changes.
 KEEPALIVE_S = 5.0
 _BAD_ITEMS_LOGGED = 5
@@ -198,11 +196,18 @@ class OpcuaCollector:
         self.server = server
         self.states = list(tags)
         self.credentials = credentials
-        self.site_id = site_id
-        self._submit_rows = submit_rows
-        self._submit_events = submit_events
         self._open = session_factory
         self.health = ServerHealth(server.name, server.endpoint)
+        self.link = Link(
+            self.health,
+            site_id,
+            f"opcua:{server.name}",
+            f"OPC UA server {server.name}",
+            submit_rows,
+            submit_events,
+            self._mark_bad,
+            log,
+        )
         n = len(self.states)
         self._items, self._polled = self.items([st.tag for st in self.states])
         self._last_time: list[datetime | None] = [None] * n
@@ -229,7 +234,7 @@ class OpcuaCollector:
     # --- the task ---
 
     async def run(self) -> None:
-        delays = backoff_delays(BACKOFF_INITIAL_S, self.server.reconnect_max_s)
+        delays = backoff_delays(cap=self.server.reconnect_max_s)
         while True:
             self._answered = False
             try:
@@ -246,7 +251,7 @@ class OpcuaCollector:
                 self._down(time.time(), f"unexpected error: {exc!r}")
             # Backoff starts over only once the server has delivered data.
             if self._answered:
-                delays = backoff_delays(BACKOFF_INITIAL_S, self.server.reconnect_max_s)
+                delays = backoff_delays(cap=self.server.reconnect_max_s)
             await asyncio.sleep(next(delays))
 
     async def _session(self) -> None:
@@ -275,7 +280,11 @@ class OpcuaCollector:
                 await self._subscribe(client, plan, namespaces)
             reads = plan_reads(self._polled, limits)
             h.polled_items = len(self._polled)
-            self._up(time.time())
+            self.link.up(
+                time.time(),
+                f": {h.monitored_items} monitored items in {len(h.subscription_ids)}"
+                f" subscriptions, {h.polled_items} polled",
+            )
             pollers = [
                 asyncio.create_task(self._poll(client, p, namespaces), name=f"opcua-poll-{i}")
                 for i, p in enumerate(reads)
@@ -370,7 +379,7 @@ class OpcuaCollector:
         events: list[EventChange] = []
         for h, code in failed:
             self._take(h, None, code, at, None, now, at, rows, events)
-        self._submit(rows, events)
+        self.link.submit(rows, events)
 
     def _on_publish(self, result: ua.PublishResult) -> None:
         data = result.NotificationMessage.NotificationData
@@ -398,7 +407,7 @@ class OpcuaCollector:
             self.health.notifications += n
             self.health.last_good_read = now
             self._answered = True
-        self._submit(rows, events)
+        self.link.submit(rows, events)
 
     # --- polling ---
 
@@ -434,7 +443,7 @@ class OpcuaCollector:
                     self.health.reads += 1
                     self.health.last_good_read = now
                     self._answered = True
-                    self._submit(rows, events)
+                    self.link.submit(rows, events)
                 next_due += period
                 now_m = time.monotonic()
                 if next_due < now_m:
@@ -500,26 +509,16 @@ class OpcuaCollector:
         self._last_status[h] = status
         self._last_value[h] = value
 
-    def _submit(self, rows: list[Row], events: list[EventChange]) -> None:
-        if rows:
-            self._submit_rows(rows)
-        if events:
-            self._submit_events(events)
-
     # --- up and down ---
 
     def _down(self, when: float, why: str) -> None:
         """The server is unreachable or the session lost: report it, once."""
-        h = self.health
-        h.last_error = why
-        if h.state == "down":
-            return
-        h.state, h.since = "down", when
-        h.subscription_ids = []
-        log.warning("OPC UA server %s down: %s (tags marked BadCommunicationError)", h.name, why)
-        at = datetime.fromtimestamp(when, UTC)
-        rows: list[Row] = []
-        events: list[EventChange] = []
+        if self.link.down(when, why):
+            self.health.subscription_ids = []
+
+    def _mark_bad(
+        self, when: float, at: datetime, rows: list[Row], events: list[EventChange]
+    ) -> None:
         for i, st in enumerate(self.states):
             rows.append((at, st.tag_id, None, BAD_COMMUNICATION_ERROR, None))
             self._last_time[i], self._last_status[i] = at, BAD_COMMUNICATION_ERROR
@@ -527,32 +526,3 @@ class OpcuaCollector:
             self._bad_since[i] = at
             # The Bad row above is stored: a polled tag's next value is weighed against it.
             st.last = Stored(None, BAD_COMMUNICATION_ERROR, when)
-        events.append(self._server_event("raise", at, why))
-        self._submit(rows, events)
-
-    def _up(self, when: float) -> None:
-        h = self.health
-        if h.state == "down":
-            down_for = f" after {when - h.since:.1f} s" if h.since else ""
-            log.warning(
-                "OPC UA server %s answering again%s (subscriptions %s)",
-                h.name,
-                down_for,
-                h.subscription_ids,
-            )
-            self._submit([], [self._server_event("clear", datetime.fromtimestamp(when, UTC))])
-        else:
-            log.info(
-                "OPC UA server %s connected: %d monitored items in %d subscriptions, %d polled",
-                h.name,
-                h.monitored_items,
-                len(h.subscription_ids),
-                h.polled_items,
-            )
-        h.state, h.since = "up", when
-
-    def _server_event(
-        self, action: Literal["raise", "clear"], at: datetime, why: str = ""
-    ) -> EventChange:
-        name = self.server.name
-        return link_event(action, self.site_id, f"opcua:{name}", f"OPC UA server {name}", at, why)
