@@ -158,7 +158,7 @@ async def pollers_alone(config: SiteConfig, warmup: float, seconds: float) -> di
         states = {}
         for t in tags:
             tag_id += 1
-            states[t.name] = TagState.build(t, tag_id, 1, 60.0, 60.0)
+            states[t.name] = TagState.of(t, tag_id, 1, 60.0, 60.0)
         pollers.append(
             ModbusPoller(
                 d,

@@ -20,19 +20,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from ingest.decode import registers_to_bytes
+from ingest.decode import Decoder, decoder_for, engineering, registers_to_bytes
 from ingest.events import EventChange
 from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
 from ingest.plan import ReadRequest
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
 from ingest.tagstate import TagState
-from sitefile.models import ModbusDevice
+from sitefile.models import BIT_REGISTERS, ModbusDevice
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,22 @@ class DeviceHealth(LinkHealth):
         return {"cycles": self.cycles, "cycle_ms_p50": pct(0.5), "cycle_ms_p99": pct(0.99)}
 
 
+class _Slot(NamedTuple):
+    """A tag in a request's answer: where it is, and how its registers become its value."""
+
+    state: TagState
+    place: int  # registers (or bits) from the request's first address
+    decode: Decoder
+    scale: float
+    offset: float
+
+    @classmethod
+    def of(cls, state: TagState, place: int) -> _Slot:
+        m = state.tag.modbus
+        assert m is not None
+        return cls(state, place, decoder_for(m.type, m.word_order, m.length), m.scale, m.offset)
+
+
 class ModbusPoller:
     def __init__(
         self,
@@ -82,11 +98,12 @@ class ModbusPoller:
         # gateway (or a simulator) are spread over the interval rather than all asking
         # at the same instant.
         self.phase_s = phase_s
-        # Each request with the states of its tags and their byte/bit offsets.
+        # Each request with its tags, where each is in the answer and how it decodes.
         self._work = [
-            (req, [(tags[s.tag], s.offset) for s in req.slots if s.tag in tags]) for req in requests
+            (req, [_Slot.of(tags[s.tag], s.offset) for s in req.slots if s.tag in tags])
+            for req in requests
         ]
-        self._tags = [st for _, slots in self._work for st, _ in slots]
+        self._tags = [slot.state for _, slots in self._work for slot in slots]
         self.health = DeviceHealth(device.name, f"{device.host}:{device.port}")
         self.link = Link(
             self.health,
@@ -237,19 +254,19 @@ class ModbusPoller:
                         req.count,
                         getattr(resp, "exception_code", "?"),
                     )
-                for st, _ in slots:
+                for st, *_ in slots:
                     st.observe(None, BAD_DEVICE_FAILURE, got, at, rows, events)
             else:
                 self._excepting.discard(i)
                 self.health.last_good_read = got
-                if req.kind in ("coil", "discrete"):
+                if req.kind in BIT_REGISTERS:
                     bits = resp.bits
-                    for st, off in slots:
-                        st.observe(1.0 if bits[off] else 0.0, GOOD, got, at, rows, events)
+                    for st, place, *_ in slots:
+                        st.observe(1.0 if bits[place] else 0.0, GOOD, got, at, rows, events)
                 else:
                     buf = registers_to_bytes(resp.registers)
-                    for st, off in slots:
-                        value, status = st.engineering(st.decode(buf, 2 * off))
+                    for st, place, decode, scale, offset in slots:
+                        value, status = engineering(decode(buf, 2 * place), scale, offset)
                         st.observe(value, status, got, at, rows, events)
             if d.pause_between_requests_s:
                 await asyncio.sleep(d.pause_between_requests_s)

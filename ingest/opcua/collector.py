@@ -37,7 +37,6 @@ from typing import Any
 from asyncua import Client, ua
 
 from ingest.deadband import Stored
-from ingest.decode import Raw
 from ingest.events import EventChange
 from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
 from ingest.opcua.plan import (
@@ -68,36 +67,6 @@ log = logging.getLogger(__name__)
 KEEPALIVE_S = 5.0
 _BAD_ITEMS_LOGGED = 5
 _TICK = timedelta(microseconds=1)
-
-
-def _not_decoded(buf: bytes, offset: int) -> Raw:
-    raise AssertionError("OPC UA values arrive typed; nothing is decoded from registers")
-
-
-def opcua_tag_state(
-    tag: Tag,
-    tag_id: int,
-    site_id: int,
-    default_max_interval_s: float,
-    hold_s: float,
-    open_limits: set[str] = frozenset(),  # type: ignore[assignment]
-) -> TagState:
-    """A tag's state: limits as for Modbus, and the deadband Clearwell applies
-    (:attr:`Tag.applied_deadband`)."""
-    assert tag.opcua is not None
-    return TagState.of(
-        tag,
-        tag_id,
-        site_id,
-        default_max_interval_s,
-        hold_s,
-        open_limits,
-        decode=_not_decoded,
-        scale=1.0,
-        offset=0.0,
-        stores=True,
-        deadband=tag.applied_deadband,
-    )
 
 
 @dataclass

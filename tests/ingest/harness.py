@@ -26,7 +26,7 @@ class Collected:
         self.pollers: list[ModbusPoller] = []
         for d in config.modbus.devices:
             tags = config.modbus_tags(d.name)
-            states = {t.name: TagState.build(t, self.ids[t.name], 1, 60.0, 0.0) for t in tags}
+            states = {t.name: TagState.of(t, self.ids[t.name], 1, 60.0, 0.0) for t in tags}
             self.pollers.append(
                 ModbusPoller(
                     d, plan_device(d, tags), states, 1, self.rows.extend, self.events.extend

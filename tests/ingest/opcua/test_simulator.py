@@ -16,13 +16,14 @@ from asyncua import ua
 from clearwell.errors import ConfigError
 from ingest.events import EventChange
 from ingest.opcua.browse import server_certificate_of
-from ingest.opcua.collector import OpcuaCollector, opcua_tag_state
+from ingest.opcua.collector import OpcuaCollector
 from ingest.opcua.security import OpcuaTrustError, credentials
 from ingest.opcua.session import OpcuaConnectError, open_session
 from ingest.opcua.status import stored
 from ingest.readings import Row
 from ingest.service import IngestService, cancel_and_wait
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
+from ingest.tagstate import TagState
 from simulators.address_map import DEFAULT_MAP
 from simulators.runtime import PlantSimulator
 from sitefile.load import load_config
@@ -275,7 +276,7 @@ async def test_wrong_password_and_untrusted_certificate_are_clear_errors(
     config = opcua_site(sim.opcua_endpoint or "")
     rows: list[Row] = []
     events: list[EventChange] = []
-    states = [opcua_tag_state(t, i + 1, 1, 60.0, 0.0) for i, t in enumerate(config.tags)]
+    states = [TagState.of(t, i + 1, 1, 60.0, 0.0) for i, t in enumerate(config.tags)]
     collector = OpcuaCollector(
         server,
         states,
