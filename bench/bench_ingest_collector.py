@@ -33,8 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.plan import plan_device
-from ingest.poller import ModbusPoller
+from ingest.modbus.plan import plan_device
+from ingest.modbus.poller import ModbusPoller
 from ingest.readings import Row
 from ingest.service import IngestService, cancel_and_wait
 from ingest.tagstate import TagState

@@ -58,9 +58,9 @@ def ingest(
 
 
 def _print_plan(site: SiteConfig) -> None:
+    from ingest.modbus.plan import plan_device
     from ingest.opcua.collector import OpcuaCollector
     from ingest.opcua.plan import OperationLimits, plan_reads, plan_subscriptions
-    from ingest.plan import plan_device
 
     for device in site.modbus.devices:
         requests = plan_device(device, site.modbus_tags(device.name))

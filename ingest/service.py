@@ -17,10 +17,10 @@ import psycopg
 from clearwell.db import connection, describe_target
 from clearwell.errors import ClearwellError, DatabaseError
 from ingest.events import open_limit_events
+from ingest.modbus.plan import plan_device
+from ingest.modbus.poller import ModbusPoller
 from ingest.opcua.collector import OpcuaCollector
 from ingest.opcua.security import Credentials, credentials
-from ingest.plan import plan_device
-from ingest.poller import ModbusPoller
 from ingest.spool import Spool
 from ingest.tagstate import TagState
 from ingest.tagsync import SyncResult, sync_tags

@@ -2,7 +2,7 @@
 
 Engineering value and quality → report-by-exception → a row to store, and limit
 tracking → event changes. No I/O: a collector hands in the value (decoded, by
-:mod:`ingest.decode`, or as an OPC UA server reported it) and the time, and
+:mod:`ingest.modbus.decode`, or as an OPC UA server reported it) and the time, and
 collects what comes out.
 """
 

@@ -8,8 +8,8 @@ from itertools import islice
 
 from ingest.events import EventChange
 from ingest.link import Link, LinkHealth, backoff_delays
+from ingest.modbus.poller import DeviceHealth
 from ingest.opcua.collector import ServerHealth
-from ingest.poller import DeviceHealth
 from ingest.readings import Row
 
 COMMON = {"device", "endpoint", "state", "connected", "since", "last_good_read", "last_error",

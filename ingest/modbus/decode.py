@@ -20,14 +20,15 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, get_args
 
 from ingest.status_codes import BAD_DECODING_ERROR, GOOD
+from sitefile.models import WordOrder
 
 Raw = int | float | bool | str
 Decoder = Callable[[bytes, int], Raw]
 
-WORD_ORDERS: Final = ("ABCD", "CDAB", "BADC", "DCBA")
+WORD_ORDERS: Final[tuple[str, ...]] = get_args(WordOrder)
 NUMERIC_FORMATS: Final[dict[str, str]] = {
     "int16": "h",
     "uint16": "H",

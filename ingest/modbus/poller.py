@@ -25,10 +25,10 @@ from typing import Any, NamedTuple
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from ingest.decode import Decoder, decoder_for, engineering, registers_to_bytes
 from ingest.events import EventChange
 from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
-from ingest.plan import ReadRequest
+from ingest.modbus.decode import Decoder, decoder_for, engineering, registers_to_bytes
+from ingest.modbus.plan import ReadRequest
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
 from ingest.tagstate import TagState

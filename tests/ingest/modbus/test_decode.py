@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import DECODERS, WORD_ORDERS, decode_registers, engineering, registers_to_bytes
+from ingest.modbus.decode import (
+    DECODERS,
+    WORD_ORDERS,
+    decode_registers,
+    engineering,
+    registers_to_bytes,
+)
 from ingest.status_codes import BAD_DECODING_ERROR, GOOD
 from simulators.registers import encode
 

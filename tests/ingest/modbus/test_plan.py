@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.plan import plan_device
+from ingest.modbus.plan import plan_device
 from sitefile.load import load_config, parse_config
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -12,7 +12,8 @@ from simulators.address_map import DEFAULT_MAP
 from simulators.runtime import PlantSimulator
 from sitefile.load import load_config
 from sitefile.models import ModbusSection, SiteConfig
-from tests.ingest.harness import Collected, wait_for
+from tests.ingest.harness import wait_for
+from tests.ingest.modbus.harness import Collected
 
 
 def pointed_at(port: int, **device: object) -> SiteConfig:

@@ -11,8 +11,9 @@ import pytest
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, GOOD
 from simulators.registers import encode
 from sitefile.load import parse_config
-from tests.ingest.harness import Collected, wait_for
-from tests.ingest.modbus_layout import LayoutServer
+from tests.ingest.harness import wait_for
+from tests.ingest.modbus.harness import Collected
+from tests.ingest.modbus.layout import LayoutServer
 
 VALUES = {
     "int16": -1234,
@@ -124,7 +125,7 @@ async def test_link_loss_marks_tags_bad_once_and_recovers(caplog: pytest.LogCapt
     )
     c = Collected(parse_config(site(port, tags)))
     try:
-        with caplog.at_level(logging.WARNING, logger="ingest.poller"):
+        with caplog.at_level(logging.WARNING, logger="ingest.modbus.poller"):
             async with c.running():
                 await wait_for(lambda: len(c.of("a")) >= 3)
                 await server.stop()
@@ -246,7 +247,7 @@ async def test_an_unexpected_error_is_logged_and_collection_goes_on(
 
     poller._read = flaky  # type: ignore[method-assign]
     try:
-        with caplog.at_level(logging.WARNING, logger="ingest.poller"):
+        with caplog.at_level(logging.WARNING, logger="ingest.modbus.poller"):
             async with c.running():
                 await wait_for(lambda: calls["n"] >= 6 and c.of("a")[-1][3] == GOOD, 10)
         assert "unexpected error" in caplog.text and "boom" in caplog.text
