@@ -14,19 +14,7 @@ from simulators.address_map import DEFAULT_MAP
 from sitefile.checks import Problem
 from sitefile.load import MAX_SHOWN, SiteConfigError, load_config, parse_config, parse_site_file
 from sitefile.models import Tag
-
-HEAD = """\
-site: {code: demo, name: Demo, timezone: UTC}
-modbus:
-  devices:
-    - {name: plc, host: 127.0.0.1, port: 5020, max_registers_per_request: 100}
-opcua:
-  servers:
-    - {name: scada, endpoint: "opc.tcp://127.0.0.1:4840/"}
-tags:
-  - name: first
-    modbus: {device: plc, register: holding, address: 10, type: float32}
-"""  # the first tag is on lines 9-10
+from tests.sitefile.texts import HEAD
 
 
 def test_the_demo_plants_map_is_a_valid_site_file() -> None:

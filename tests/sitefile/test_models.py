@@ -6,19 +6,7 @@ import pytest
 
 from sitefile.load import parse_config
 from sitefile.nodeid import NodeId
-
-HEAD = """\
-site: {code: demo, name: Demo, timezone: UTC}
-modbus:
-  devices:
-    - {name: plc, host: 127.0.0.1, port: 5020, max_registers_per_request: 100}
-opcua:
-  servers:
-    - {name: scada, endpoint: "opc.tcp://127.0.0.1:4840/"}
-tags:
-  - name: first
-    modbus: {device: plc, register: holding, address: 10, type: float32}
-"""
+from tests.sitefile.texts import HEAD
 
 
 def test_defaults_and_keys() -> None:
