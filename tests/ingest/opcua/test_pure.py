@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from asyncua import ua
 
 from ingest.opcua.browse import BrowsedVariable, site_document, tag_entries, tag_name
+from ingest.opcua.collector import resolve_node_id
 from ingest.opcua.plan import Item, OperationLimits, plan_reads, plan_subscriptions, queue_size_for
 from ingest.opcua.status import BAD_TYPE_MISMATCH, quality, reading_value, stored, unsigned
 from sitefile.load import parse_config
@@ -119,3 +121,11 @@ def test_browse_document_is_a_valid_configuration() -> None:
     config = parse_config(site_document(server, "s1", "Site", variables), "browsed.yaml")
     assert [t.source for t in config.tags] == ["opcua"] * 4
     assert config.tags[0].opcua is not None and config.tags[0].opcua.node_id == "ns=2;s=A.Flow"
+
+
+def test_a_node_id_by_namespace_uri_is_looked_up_in_the_servers_namespaces() -> None:
+    namespaces = ["http://opcfoundation.org/UA/", "urn:server", "urn:plant"]
+    assert resolve_node_id("nsu=urn:plant;s=A.B", namespaces) == ua.NodeId("A.B", 2)
+    assert resolve_node_id("ns=3;i=7", namespaces) == ua.NodeId(7, 3)
+    with pytest.raises(ValueError, match="'urn:elsewhere' is not on the server"):
+        resolve_node_id("nsu=urn:elsewhere;s=A.B", namespaces)
