@@ -119,7 +119,11 @@ def located(problems: Iterable[Problem], lines: Mapping[Loc, int]) -> list[Locat
             line = line_of(lines, p.first)
             message += f" (first on line {line})" if line else f" (first at {field_name(p.first)})"
         out.append((line_of(lines, p.loc), field_name(p.loc), message))
-    return sorted(out, key=lambda x: x[0] or 0)
+    return in_file_order(out)
+
+
+def in_file_order(problems: list[Located]) -> list[Located]:
+    return sorted(problems, key=lambda p: p[0] or 0)
 
 
 # Union/literal branches and model validators add parts to pydantic's error locations
@@ -185,8 +189,7 @@ def parse_site_file(
     try:
         config = SiteConfig.model_validate(data)
     except ValidationError as exc:
-        found = repeated + problems_from(exc, lines)
-        raise SiteConfigError(path, sorted(found, key=lambda x: x[0] or 0)) from None
+        raise SiteConfigError(path, in_file_order(repeated + problems_from(exc, lines))) from None
     if repeated:
         raise SiteConfigError(path, repeated)
     site = SiteFile(path, config if base is None else resolve_paths(config, base), lines)
