@@ -130,28 +130,28 @@ def synthetic_plant(
                 "name": tag_name(d, i),
                 "description": f"Synthetic signal {i} of device {d}",
                 "unit": "1" if kind == "counter" else "%",
+                "source": "modbus",
+                "modbus": {
+                    "device": f"dev{d:02d}",
+                    "register": "holding",
+                    "address": address,
+                    "type": type_,
+                    "word_order": order,
+                    "scale": scale,
+                    "offset": 0.0,
+                },
+                "opcua": {"server": "synthetic", "node_id": f"ns=2;s=Synthetic.D{d:02d}.T{i:04d}"},
             }
             if kind != "counter":
                 tag["eng_range"] = (0.0, 100.0)
-            tag["source"] = "modbus"
-            tag["modbus"] = {
-                "device": f"dev{d:02d}",
-                "register": "holding",
-                "address": address,
-                "type": type_,
-                "word_order": order,
-                "scale": scale,
-                "offset": 0.0,
-            }
-            tag["opcua"] = {"server": "synthetic", "node_id": f"ns=2;s=Synthetic.D{d:02d}.T{i:04d}"}
             tags.append(tag)
             kinds.append(kind)
             address += count
-    site = {"code": "synthetic", "name": f"Synthetic plant {devices}x{tags_per_device}"}
+    name = f"Synthetic plant {devices}x{tags_per_device}"
     # Validated as a site file's data is, and dumped (dump_map) with just these fields.
     config = SiteConfig.model_validate(
         {
-            "site": {**site, "timezone": "UTC"},
+            "site": {"code": "synthetic", "name": name, "timezone": "UTC"},
             "modbus": {"devices": devices_doc},
             "opcua": {"servers": [server]},
             "tags": tags,
