@@ -10,6 +10,7 @@ COPY logbook ./logbook
 COPY compliance ./compliance
 COPY dashboards ./dashboards
 COPY simulators ./simulators
+COPY sitefile ./sitefile
 COPY demo ./demo
 RUN pip install --no-cache-dir . && useradd --system --home /var/lib/clearwell clearwell \
     && mkdir -p /var/lib/clearwell && chown clearwell /var/lib/clearwell

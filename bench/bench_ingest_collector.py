@@ -33,12 +33,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.config import SiteConfig, parse_config
-from ingest.plan import plan_device
-from ingest.poller import ModbusPoller
+from ingest.modbus.plan import plan_device
+from ingest.modbus.poller import ModbusPoller
 from ingest.readings import Row
 from ingest.service import IngestService, cancel_and_wait
 from ingest.tagstate import TagState
+from sitefile.load import parse_config
+from sitefile.models import SiteConfig
 
 SERVE = """
 import asyncio, sys
@@ -157,7 +158,7 @@ async def pollers_alone(config: SiteConfig, warmup: float, seconds: float) -> di
         states = {}
         for t in tags:
             tag_id += 1
-            states[t.name] = TagState.build(t, tag_id, 1, 60.0, 60.0)
+            states[t.name] = TagState.of(t, tag_id, 1, 60.0, 60.0)
         pollers.append(
             ModbusPoller(
                 d,

@@ -34,10 +34,10 @@ import psycopg
 
 from bench.scratch import scratch_database
 from clearwell.migrate import migrate
-from ingest.config.models import IngestOptions
 from ingest.readings import COPY_TYPES, Row
 from ingest.spool import Spool
 from ingest.writer import Writer
+from sitefile.models import IngestOptions
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

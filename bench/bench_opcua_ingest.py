@@ -218,11 +218,11 @@ async def collector(
     data_dir: Path,
     rounds: Rounds,
 ) -> dict[str, float]:
-    from ingest.config import parse_config
     from ingest.opcua.collector import OpcuaCollector
     from ingest.service import IngestService, spool_path
     from ingest.spool import Spool
     from ingest.writer import Writer
+    from sitefile.load import parse_config
 
     config = parse_config(site_yaml(n, port))
     latency: list[float] = []

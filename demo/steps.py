@@ -53,9 +53,9 @@ async def run_simulator(settings: Settings) -> None:
 
 async def run_collectors(settings: Settings) -> None:
     """The collectors reading the demo simulator, configured by the simulator's own map."""
-    from ingest.config import load_config
     from ingest.service import IngestService
     from simulators.address_map import DEFAULT_MAP
+    from sitefile.load import load_config
 
     site = load_config(DEFAULT_MAP)
     service = IngestService(site, settings.database_dsn, settings.data_dir, source="demo")

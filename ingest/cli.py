@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from ingest.config.models import SiteConfig
+    from sitefile.models import SiteConfig
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ def ingest(
     from clearwell.cli import setup_logging
     from clearwell.errors import ConfigError
     from clearwell.settings import get_settings
-    from ingest.config import load_config
     from ingest.service import IngestService
+    from sitefile.load import load_config
 
     if config is None:
         raise ConfigError("clearwell ingest needs --config FILE (or: clearwell ingest browse URL)")
@@ -58,9 +58,9 @@ def ingest(
 
 
 def _print_plan(site: SiteConfig) -> None:
+    from ingest.modbus.plan import plan_device
     from ingest.opcua.collector import OpcuaCollector
     from ingest.opcua.plan import OperationLimits, plan_reads, plan_subscriptions
-    from ingest.plan import plan_device
 
     for device in site.modbus.devices:
         requests = plan_device(device, site.modbus_tags(device.name))
@@ -191,10 +191,10 @@ async def _browse(
     from pydantic import ValidationError
 
     from clearwell.errors import ConfigError
-    from ingest.config.models import OpcuaServer
     from ingest.opcua.browse import browse_variables, server_certificate_of, site_document
     from ingest.opcua.security import credentials, thumbprint
     from ingest.opcua.session import close_session, open_session
+    from sitefile.models import OpcuaServer
 
     def absolute(p: Path | None) -> str | None:
         return str(p.resolve()) if p is not None else None
@@ -210,18 +210,20 @@ async def _browse(
         )
         server_certificate = save_server_certificate
     try:
-        server = OpcuaServer(
-            name=name,
-            endpoint=endpoint,
-            security_policy=security_policy,
-            security_mode=security_mode,
-            server_certificate=absolute(server_certificate),
-            certificate=absolute(certificate),
-            private_key=absolute(private_key),
-            username=username,
-            password_env=password_env,
-            password_file=absolute(password_file),
-            timeout_s=timeout_s,
+        server = OpcuaServer.model_validate(
+            {
+                "name": name,
+                "endpoint": endpoint,
+                "security_policy": security_policy,
+                "security_mode": security_mode,
+                "server_certificate": absolute(server_certificate),
+                "certificate": absolute(certificate),
+                "private_key": absolute(private_key),
+                "username": username,
+                "password_env": password_env,
+                "password_file": absolute(password_file),
+                "timeout_s": timeout_s,
+            }
         )
     except ValidationError as exc:
         problems = "; ".join(

@@ -16,16 +16,16 @@ import psycopg
 
 from clearwell.db import connection, describe_target
 from clearwell.errors import ClearwellError, DatabaseError
-from ingest.config.models import SiteConfig
 from ingest.events import open_limit_events
-from ingest.opcua.collector import OpcuaCollector, opcua_tag_state
+from ingest.modbus.plan import plan_device
+from ingest.modbus.poller import ModbusPoller
+from ingest.opcua.collector import OpcuaCollector
 from ingest.opcua.security import Credentials, credentials
-from ingest.plan import plan_device
-from ingest.poller import ModbusPoller
 from ingest.spool import Spool
 from ingest.tagstate import TagState
 from ingest.tagsync import SyncResult, sync_tags
 from ingest.writer import HealthItem, Writer
+from sitefile.models import SiteConfig
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class IngestService:
         for k, device in enumerate(polled):
             tags = cfg.modbus_tags(device.name)
             states = {
-                t.name: TagState.build(
+                t.name: TagState.of(
                     t,
                     ids[t.name],
                     site_id,
@@ -168,7 +168,7 @@ class IngestService:
             if server.name not in creds:
                 continue
             server_states = [
-                opcua_tag_state(
+                TagState.of(
                     t,
                     ids[t.name],
                     site_id,

@@ -1,23 +1,21 @@
-"""What happens to one tag's reading between the wire and the writer's queue.
+"""What happens to one tag's reading between its collector and the writer's queue.
 
-Decoded raw value → engineering value and quality → report-by-exception →
-a row to store, and limit tracking → event changes. No I/O: the poller hands in
-the raw value and the time, and collects what comes out.
+Engineering value and quality → report-by-exception → a row to store, and limit
+tracking → event changes. No I/O: a collector hands in the value (decoded, by
+:mod:`ingest.modbus.decode`, or as an OPC UA server reported it) and the time, and
+collects what comes out.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ingest.config.models import Tag
 from ingest.deadband import Stored, should_store
-from ingest.decode import Decoder, Raw, decoder_for
 from ingest.events import LIMIT_SOURCE, EventChange
 from ingest.limits import LIMIT_CODES, SEVERITY, LimitState, step
 from ingest.readings import Row
-from ingest.status_codes import BAD_DECODING_ERROR, GOOD
+from sitefile.models import Tag
 
 
 @dataclass
@@ -25,10 +23,7 @@ class TagState:
     tag: Tag
     tag_id: int
     site_id: int
-    decode: Decoder
-    scale: float
-    offset: float
-    # Strings are read (and shown in status) but not stored: readings hold numbers.
+    # Strings are read (and decoded) but not stored: readings hold numbers.
     stores: bool
     deadband: float | None
     max_interval_s: float | None
@@ -36,34 +31,6 @@ class TagState:
     limits: list[tuple[str, float]] = field(default_factory=list)
     limit_states: dict[str, LimitState] = field(default_factory=dict)
     last: Stored | None = None
-    last_text: str | None = None
-
-    @classmethod
-    def build(
-        cls,
-        tag: Tag,
-        tag_id: int,
-        site_id: int,
-        default_max_interval_s: float,
-        hold_s: float,
-        open_limits: set[str] = frozenset(),  # type: ignore[assignment]
-    ) -> TagState:
-        """A Modbus tag's state: its decoder, scale and offset, deadband and limits."""
-        assert tag.modbus is not None
-        m = tag.modbus
-        return cls.of(
-            tag,
-            tag_id,
-            site_id,
-            default_max_interval_s,
-            hold_s,
-            open_limits,
-            decode=decoder_for(m.type, m.word_order, m.length),
-            scale=m.scale,
-            offset=m.offset,
-            stores=m.type != "string",
-            deadband=tag.deadband,
-        )
 
     @classmethod
     def of(
@@ -73,24 +40,18 @@ class TagState:
         site_id: int,
         default_max_interval_s: float,
         hold_s: float,
-        open_limits: set[str],
-        *,
-        decode: Decoder,
-        scale: float,
-        offset: float,
-        stores: bool,
-        deadband: float | None,
+        open_limits: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> TagState:
-        """The state of any protocol's tag, given how its values are decoded and filtered."""
+        """The state of a tag, whichever protocol reads it: its alarm limits, and the
+        deadband Clearwell applies (:attr:`Tag.applied_deadband`)."""
         limits = [(code, v) for code in LIMIT_CODES if (v := getattr(tag.limits, code)) is not None]
+        deadband = tag.applied_deadband
+        text = tag.source == "modbus" and tag.modbus is not None and tag.modbus.type == "string"
         return cls(
             tag=tag,
             tag_id=tag_id,
             site_id=site_id,
-            decode=decode,
-            scale=scale,
-            offset=offset,
-            stores=stores,
+            stores=not text,
             deadband=deadband,
             max_interval_s=(tag.max_interval_s or default_max_interval_s)
             if deadband is not None
@@ -100,17 +61,6 @@ class TagState:
             # An event left open by an earlier run resumes, so that it can be closed.
             limit_states={c: LimitState(active=True) for c, _ in limits if c in open_limits},
         )
-
-    def engineering(self, raw: Raw) -> tuple[float | None, int]:
-        if isinstance(raw, str):
-            self.last_text = raw
-            return None, GOOD
-        if isinstance(raw, bool):
-            return (1.0 if raw else 0.0), GOOD
-        value = float(raw) * self.scale + self.offset
-        if not math.isfinite(value):
-            return None, BAD_DECODING_ERROR
-        return value, GOOD
 
     def observe(
         self,

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 
 from clearwell.errors import ClearwellError
-from ingest.config.models import SiteConfig, Tag
+from sitefile.models import SiteConfig, Tag
 
 _FIELDS = (
     "name",

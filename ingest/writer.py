@@ -45,11 +45,11 @@ from psycopg.types.json import Jsonb
 
 from clearwell import hooks
 from clearwell.db import CONNECT_TIMEOUT_S, describe_target
-from ingest.config.models import IngestOptions
 from ingest.events import EventChange, apply_events
-from ingest.health import epoch_iso
+from ingest.link import epoch_iso
 from ingest.readings import COPY_TYPES, Row
 from ingest.spool import Spool
+from sitefile.models import IngestOptions
 
 log = logging.getLogger(__name__)
 

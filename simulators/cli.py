@@ -8,14 +8,11 @@ import logging
 import signal
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from clearwell.errors import ClearwellError
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("clearwell.simulators")
 
@@ -87,6 +84,7 @@ def simulate(
     begin = _parse_start(start) if start else utc_now_seconds()
     specs = list(faults or [])
     users = parse_users(opcua_user) if opcua_user else None
+    model = None
     if synthetic:
         from simulators.synthetic import parse_size, synthetic_plant
 
@@ -99,43 +97,29 @@ def simulate(
             modbus_port=modbus_port or 5020,
             opcua_port=opcua_port or 4840,
         )
-        sim = PlantSimulator(
-            plant_map=plant_map,
-            model=model,
-            speed=speed,
-            host=host,
-            modbus=not no_modbus,
-            opcua=not no_opcua,
-            modbus_port=modbus_port,
-            opcua_port=opcua_port,
-            admin_port=admin_port,
-            faults=specs,
-            data_dir=data_dir,
-            users=users,
-            allow_anonymous=not no_anonymous,
-        )
     else:
         from simulators.address_map import DEFAULT_MAP, load_map
         from simulators.model.plant import VARIABLES
 
         plant_map = load_map(map_file or DEFAULT_MAP, known_tags=[v.name for v in VARIABLES])
         parse_faults(specs, [d.name for d in plant_map.devices], [t.name for t in plant_map.tags])
-        sim = PlantSimulator(
-            plant_map=plant_map,
-            seed=seed,
-            start=begin,
-            speed=speed,
-            host=host,
-            modbus=not no_modbus,
-            opcua=not no_opcua,
-            modbus_port=modbus_port,
-            opcua_port=opcua_port,
-            admin_port=admin_port,
-            faults=specs,
-            data_dir=data_dir,
-            users=users,
-            allow_anonymous=not no_anonymous,
-        )
+    sim = PlantSimulator(
+        plant_map=plant_map,
+        model=model,
+        seed=seed,
+        start=begin,
+        speed=speed,
+        host=host,
+        modbus=not no_modbus,
+        opcua=not no_opcua,
+        modbus_port=modbus_port,
+        opcua_port=opcua_port,
+        admin_port=admin_port,
+        faults=specs,
+        data_dir=data_dir,
+        users=users,
+        allow_anonymous=not no_anonymous,
+    )
     asyncio.run(_run_until_signal(sim))
 
 

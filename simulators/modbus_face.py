@@ -19,12 +19,12 @@ from pymodbus.datastore import ModbusServerContext
 from pymodbus.exceptions import NoSuchIdException
 from pymodbus.server import ModbusTcpServer
 
-from clearwell.errors import ClearwellError
-from simulators.address_map import ModbusDevice, PlantMap, Tag
+from simulators.address_map import PlantMap
 from simulators.faults import FaultSet
 from simulators.model.base import Value
 from simulators.ports import listen_error
 from simulators.registers import decode, encode
+from sitefile.models import BIT_REGISTERS, ModbusDevice, Tag
 
 log = logging.getLogger("clearwell.simulators.modbus")
 
@@ -44,17 +44,12 @@ def build_images(plant_map: PlantMap) -> dict[int, DeviceImage]:
     """Zeroed memory for each unit id, sized to the points the map puts there."""
     images: dict[int, DeviceImage] = {}
     for device in plant_map.devices:
-        if device.unit_id in images:
-            other = images[device.unit_id].device.name
-            raise ClearwellError(
-                f"{plant_map.path}: devices {other} and {device.name} both use unit id "
-                f"{device.unit_id}; one simulator port serves each unit id once"
-            )
+        # The map has one device per unit id (simulators.address_map.one_device_per_unit).
         sizes = {"coil": 0, "discrete": 0, "input": 0, "holding": 0}
         for tag in plant_map.modbus_tags(device.name):
             assert tag.modbus is not None
             end = tag.modbus.address + tag.modbus.count
-            sizes[tag.modbus.register] = max(sizes[tag.modbus.register], end)
+            sizes[tag.modbus.kind] = max(sizes[tag.modbus.kind], end)
         images[device.unit_id] = DeviceImage(device, {k: [0] * n for k, n in sizes.items()})
     return images
 
@@ -63,8 +58,8 @@ def write_point(image: DeviceImage, tag: Tag, value: Value) -> Value:
     """Store ``value`` into the image; returns the value a client decoding it would read."""
     p = tag.modbus
     assert p is not None
-    area = image.areas[p.register]
-    if p.register in ("coil", "discrete"):
+    area = image.areas[p.kind]
+    if p.kind in BIT_REGISTERS:
         bit = bool(value)
         area[p.address] = int(bit)
         return bit

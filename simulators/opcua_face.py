@@ -23,10 +23,12 @@ from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.user_managers import UserManager
 
 from clearwell.errors import ClearwellError
-from simulators.address_map import PlantMap, Tag
+from simulators.address_map import PlantMap
 from simulators.certs import APPLICATION_URI, ensure_server_certificate
 from simulators.model.base import Value, Variable
 from simulators.ports import listen_error, probe_port
+from sitefile.models import Tag
+from sitefile.nodeid import NodeId
 
 log = logging.getLogger("clearwell.simulators.opcua")
 
@@ -264,13 +266,28 @@ async def _build_address_space(
     variables: Mapping[str, Variable],
 ) -> dict[str, ua.NodeId]:
     """Add folders, variables and properties in one batch (far faster than node by node)."""
+    nodes: dict[str, NodeId] = {}
+    problems = []
     for tag in tags:
         assert tag.opcua is not None
-        if tag.opcua.namespace != idx:
-            raise ClearwellError(
-                f"{plant_map.path}:{tag.line}: tags.{tag.name}.opcua.node_id: namespace "
-                f"ns={tag.opcua.namespace} is not served; the simulator's namespace is ns={idx}"
+        node = nodes[tag.name] = tag.opcua.node
+        if node.namespace not in (idx, NAMESPACE_URI):
+            written = (
+                f"nsu={node.namespace}"
+                if isinstance(node.namespace, str)
+                else f"ns={node.namespace}"
             )
+            problems.append(
+                plant_map.tag_problem(
+                    tag.name,
+                    f"namespace {written} is not served; the simulator's namespace is"
+                    f" ns={idx} (nsu={NAMESPACE_URI})",
+                    "opcua",
+                    "node_id",
+                )
+            )
+    if problems:
+        raise plant_map.error(problems)
     items: list[ua.AddNodesItem] = []
     root = _nid("folder:", idx)
     items.append(_folder(root, _nid(ua.ObjectIds.ObjectsFolder), plant_map.site.name, idx))
@@ -278,11 +295,10 @@ async def _build_address_space(
     node_ids: dict[str, ua.NodeId] = {}
     property_values: list[tuple[ua.NodeId, ua.Variant]] = []
     for tag in tags:
-        assert tag.opcua is not None
-        ident = tag.opcua.identifier
+        ident = nodes[tag.name].identifier
         path, _, leaf = ident.rpartition(".") if "." in ident else ("", "", ident)
         parent = _ensure_folders(path, folders, items, idx)
-        node_id = ua.NodeId.from_string(tag.opcua.node_id)
+        node_id = ua.NodeId.from_string(nodes[tag.name].at_index(idx))
         var = variables.get(tag.name)
         analog = var is not None and var.kind in ("analog", "counter") or var is None
         value = _initial_value(tag, variables)

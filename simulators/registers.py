@@ -24,21 +24,11 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, get_args
 
-WORD_ORDERS: Final = ("ABCD", "CDAB", "BADC", "DCBA")
+from sitefile.models import WordOrder
 
-REGISTER_TYPES: Final = (
-    "int16",
-    "uint16",
-    "int32",
-    "uint32",
-    "int64",
-    "float32",
-    "float64",
-    "bool",
-    "string",
-)
+WORD_ORDERS: Final[tuple[str, ...]] = get_args(WordOrder)
 
 
 @dataclass(frozen=True)

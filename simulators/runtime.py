@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 from clearwell.errors import ClearwellError
-from simulators.address_map import DEFAULT_MAP, PlantMap, Tag, load_map
+from simulators.address_map import DEFAULT_MAP, PlantMap, check_map, load_map
 from simulators.faults import Fault, FaultError, FaultSet, override_value, parse_fault
 from simulators.modbus_face import DeviceImage, ModbusFace, build_images, write_point
 from simulators.model.base import ProcessModel, Value
@@ -31,6 +31,7 @@ from simulators.model.plant import PlantModel
 from simulators.opcua_face import OpcuaFace, Published
 from simulators.ports import free_port
 from simulators.registers import quantize
+from sitefile.models import BIT_REGISTERS, Tag
 
 log = logging.getLogger("clearwell.simulators")
 
@@ -158,26 +159,16 @@ class PlantSimulator:
     ) -> None:
         if speed < 0 or not math.isfinite(speed):
             raise ClearwellError(f"speed must be a number >= 0, got {speed}")
+        if plant_map is None:
+            plant_map = load_map(map_path)
         if model is None:
-            if plant_map is None:
-                plant_map = load_map(map_path)
             # Far faster than real time, one-second substeps would cost more CPU than a
             # core has; coarser ones keep the clock up (stable up to a minute).
             substep = min(60.0, max(1.0, speed / 1000.0))
             model = PlantModel(
                 seed=seed, start=start, timezone=plant_map.site.timezone, max_substep_s=substep
             )
-        if plant_map is None:
-            plant_map = load_map(map_path, known_tags=model.variables.keys())
-        unknown = [t for t in plant_map.tags if t.name not in model.variables]
-        if unknown:
-            raise ClearwellError(
-                "\n  ".join(
-                    f"{plant_map.path}:{t.line}: tags.{t.name}: unknown tag: the model has no "
-                    "variable of that name"
-                    for t in unknown
-                )
-            )
+        check_map(plant_map, model.variables.keys())
         self.model = model
         self.plant_map = plant_map
         self.speed = speed
@@ -386,7 +377,7 @@ class PlantSimulator:
         image = self._image_by_device.get(tag.modbus.device)
         if image is None:  # Modbus face off: still show the value a register would hold
             p = tag.modbus
-            if p.register in ("coil", "discrete"):
+            if p.kind in BIT_REGISTERS:
                 return bool(value)
             return quantize(value, p.type, p.word_order, p.scale, p.offset, p.length)
         return write_point(image, tag, value)

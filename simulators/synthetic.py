@@ -18,18 +18,11 @@ from types import MappingProxyType
 import yaml
 
 from clearwell.errors import ClearwellError
-from simulators.address_map import (
-    Limits,
-    ModbusDevice,
-    ModbusPoint,
-    OpcuaPoint,
-    OpcuaServer,
-    PlantMap,
-    Site,
-    Tag,
-)
+from simulators.address_map import PlantMap
 from simulators.model.base import Value, Variable
 from simulators.model.signals import uniform
+from sitefile.load import SiteFile
+from sitefile.models import SiteConfig
 
 # (type, word order, scale, registers, kind)
 _PATTERN = (
@@ -109,11 +102,23 @@ def synthetic_plant(
 ) -> tuple[PlantMap, SyntheticModel]:
     if not 1 <= devices <= 247 or tags_per_device < 1:
         raise ClearwellError("a synthetic plant needs 1..247 devices and at least one tag each")
-    device_list = tuple(
-        ModbusDevice(f"dev{d:02d}", host, modbus_port, d, 1.0, 1.0) for d in range(1, devices + 1)
-    )
-    server = OpcuaServer("synthetic", f"opc.tcp://{host}:{opcua_port}/clearwell/")
-    tags: list[Tag] = []
+    devices_doc = [
+        {
+            "name": f"dev{d:02d}",
+            "host": host,
+            "port": modbus_port,
+            "unit_id": d,
+            "timeout_s": 1.0,
+            "poll_interval_s": 1.0,
+        }
+        for d in range(1, devices + 1)
+    ]
+    server = {
+        "name": "synthetic",
+        "endpoint": f"opc.tcp://{host}:{opcua_port}/clearwell/",
+        "security_policy": "None",
+    }
+    tags: list[dict[str, object]] = []
     kinds: list[str] = []
     for d in range(1, devices + 1):
         address = 0
@@ -121,31 +126,39 @@ def synthetic_plant(
             type_, order, scale, count, kind = _PATTERN[i % len(_PATTERN)]
             if address + count > 65536:
                 raise ClearwellError(f"{tags_per_device} tags do not fit one device's registers")
-            name = tag_name(d, i)
-            tags.append(
-                Tag(
-                    name=name,
-                    description=f"Synthetic signal {i} of device {d}",
-                    unit="1" if kind == "counter" else "%",
-                    eng_range=None if kind == "counter" else (0.0, 100.0),
-                    limits=Limits(),
-                    deadband=None,
-                    source="modbus",
-                    modbus=ModbusPoint(f"dev{d:02d}", "holding", address, type_, order, scale, 0.0),
-                    opcua=OpcuaPoint("synthetic", f"ns=2;s=Synthetic.D{d:02d}.T{i:04d}"),
-                    line=0,
-                )
-            )
+            tag: dict[str, object] = {
+                "name": tag_name(d, i),
+                "description": f"Synthetic signal {i} of device {d}",
+                "unit": "1" if kind == "counter" else "%",
+                "source": "modbus",
+                "modbus": {
+                    "device": f"dev{d:02d}",
+                    "register": "holding",
+                    "address": address,
+                    "type": type_,
+                    "word_order": order,
+                    "scale": scale,
+                    "offset": 0.0,
+                },
+                "opcua": {"server": "synthetic", "node_id": f"ns=2;s=Synthetic.D{d:02d}.T{i:04d}"},
+            }
+            if kind != "counter":
+                tag["eng_range"] = (0.0, 100.0)
+            tags.append(tag)
             kinds.append(kind)
             address += count
-    plant_map = PlantMap(
-        path=f"<synthetic {devices}x{tags_per_device}>",
-        site=Site("synthetic", f"Synthetic plant {devices}x{tags_per_device}", "UTC"),
-        devices=device_list,
-        servers=(server,),
-        tags=tuple(tags),
+    name = f"Synthetic plant {devices}x{tags_per_device}"
+    # Validated as a site file's data is, and dumped (dump_map) with just these fields.
+    config = SiteConfig.model_validate(
+        {
+            "site": {"code": "synthetic", "name": name, "timezone": "UTC"},
+            "modbus": {"devices": devices_doc},
+            "opcua": {"servers": [server]},
+            "tags": tags,
+        }
     )
-    model = SyntheticModel([t.name for t in tags], kinds, seed=seed, start=start)
+    plant_map = PlantMap(SiteFile(f"<synthetic {devices}x{tags_per_device}>", config))
+    model = SyntheticModel([t.name for t in config.tags], kinds, seed=seed, start=start)
     return plant_map, model
 
 
@@ -157,63 +170,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def dump_map(plant_map: PlantMap) -> str:
-    """The map as YAML in the shared address-map format."""
-    doc = {
-        "site": {
-            "code": plant_map.site.code,
-            "name": plant_map.site.name,
-            "timezone": plant_map.site.timezone,
-        },
-        "modbus": {"devices": [_device(d) for d in plant_map.devices]},
-        "opcua": {"servers": [_server(s) for s in plant_map.servers]},
-        "tags": [_tag(t) for t in plant_map.tags],
-    }
+    """The map as YAML: a site file, with the fields the map was given."""
+    doc = plant_map.config.model_dump(mode="json", by_alias=True, exclude_unset=True)
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     return yaml.dump(doc, Dumper=dumper, sort_keys=False, width=120)
-
-
-def _device(d: ModbusDevice) -> dict[str, object]:
-    return {
-        "name": d.name,
-        "host": d.host,
-        "port": d.port,
-        "unit_id": d.unit_id,
-        "timeout_s": d.timeout_s,
-        "poll_interval_s": d.poll_interval_s,
-    }
-
-
-def _server(s: OpcuaServer) -> dict[str, object]:
-    out: dict[str, object] = {
-        "name": s.name,
-        "endpoint": s.endpoint,
-        "security_policy": s.security_policy,
-    }
-    if s.security_policy != "None":
-        out["security_mode"] = s.security_mode
-    return out
-
-
-def _tag(t: Tag) -> dict[str, object]:
-    out: dict[str, object] = {"name": t.name, "description": t.description, "unit": t.unit}
-    if t.eng_range:
-        out["eng_range"] = list(t.eng_range)
-    if t.deadband is not None:
-        out["deadband"] = t.deadband
-    out["source"] = t.source
-    if t.modbus:
-        p = t.modbus
-        mb: dict[str, object] = {
-            "device": p.device,
-            "register": p.register,
-            "address": p.address,
-            "type": p.type,
-        }
-        if p.register in ("input", "holding"):
-            mb.update(word_order=p.word_order, scale=p.scale, offset=p.offset)
-        if p.length is not None:
-            mb["length"] = p.length
-        out["modbus"] = mb
-    if t.opcua:
-        out["opcua"] = {"server": t.opcua.server, "node_id": t.opcua.node_id}
-    return out

@@ -36,8 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dashboards.exports.mor import Column, Daily, Monthly
 from dashboards.exports.statistics import BelowDetection
-from ingest.config.load import Loc, index_lines, problems_from, read_config
-from ingest.config.models import SiteConfig
+from sitefile.load import Loc, index_lines, problems_from, read_config
+from sitefile.models import SiteConfig
 
 # Statistical base codes of a DMR and the monthly statistic of daily values behind each.
 STATISTICAL_BASES: dict[str, Monthly] = {
@@ -177,8 +177,8 @@ class Permit(_Strict):
 
 def permit_from(config: SiteConfig, text: str, path: str) -> Permit:
     """The permit of a validated site configuration; ``text`` is the file, for line numbers."""
-    # Imported here: ingest's error type is what the rest of the site file reports with.
-    from ingest.config.load import SiteConfigError
+    # Imported here: the site file's error type is what the rest of it reports with.
+    from sitefile.load import SiteConfigError
 
     if config.permit is None:
         raise SiteConfigError(path, [(None, "permit", "the site file has no permit: section")])

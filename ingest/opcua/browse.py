@@ -19,9 +19,9 @@ from typing import Any
 import yaml
 from asyncua import Client, ua
 
-from ingest.config.models import OpcuaServer
 from ingest.opcua.plan import OperationLimits
 from ingest.opcua.session import read_operation_limits
+from sitefile.models import OpcuaServer
 
 # Boolean, SByte, Byte, Int16, UInt16, Int32, UInt32, Int64, UInt64, Float, Double.
 NUMERIC_TYPES = frozenset(range(1, 12))

@@ -32,15 +32,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from asyncua import Client, ua
 
-from ingest.config.models import OpcuaServer, Tag
 from ingest.deadband import Stored
-from ingest.decode import Raw
-from ingest.events import EventChange, link_event
-from ingest.health import LinkHealth
+from ingest.events import EventChange
+from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
 from ingest.opcua.plan import (
     Item,
     OperationLimits,
@@ -57,48 +55,18 @@ from ingest.opcua.session import (
     read_operation_limits,
 )
 from ingest.opcua.status import name, reading_value
-from ingest.poller import EventSink, RowSink, backoff_delays
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from ingest.tagstate import TagState
+from sitefile.models import OpcuaServer, Tag
+from sitefile.nodeid import NodeId
 
 log = logging.getLogger(__name__)
 
-BACKOFF_INITIAL_S = 0.5
 # A subscription sends a keep-alive at least this often when nothing changes.
 KEEPALIVE_S = 5.0
 _BAD_ITEMS_LOGGED = 5
 _TICK = timedelta(microseconds=1)
-
-
-def _not_decoded(buf: bytes, offset: int) -> Raw:
-    raise AssertionError("OPC UA values arrive typed; nothing is decoded from registers")
-
-
-def opcua_tag_state(
-    tag: Tag,
-    tag_id: int,
-    site_id: int,
-    default_max_interval_s: float,
-    hold_s: float,
-    open_limits: set[str] = frozenset(),  # type: ignore[assignment]
-) -> TagState:
-    """A tag's state: limits as for Modbus, and the deadband Clearwell applies
-    (:attr:`Tag.applied_deadband`)."""
-    assert tag.opcua is not None
-    return TagState.of(
-        tag,
-        tag_id,
-        site_id,
-        default_max_interval_s,
-        hold_s,
-        open_limits,
-        decode=_not_decoded,
-        scale=1.0,
-        offset=0.0,
-        stores=True,
-        deadband=tag.applied_deadband,
-    )
 
 
 @dataclass
@@ -135,11 +103,11 @@ class ServerHealth(LinkHealth):
 
 def resolve_node_id(text: str, namespaces: Sequence[str]) -> ua.NodeId:
     """A configured node id; ``nsu=URI;`` is looked up in the server's namespace array."""
-    if text.startswith("nsu="):
-        uri, _, rest = text[4:].partition(";")
-        if uri not in namespaces:
-            raise ValueError(f"namespace {uri!r} is not on the server")
-        text = f"ns={list(namespaces).index(uri)};{rest}"
+    node = NodeId.parse(text)
+    if isinstance(node.namespace, str):
+        if node.namespace not in namespaces:
+            raise ValueError(f"namespace {node.namespace!r} is not on the server")
+        text = node.at_index(list(namespaces).index(node.namespace))
     return ua.NodeId.from_string(text)
 
 
@@ -197,11 +165,18 @@ class OpcuaCollector:
         self.server = server
         self.states = list(tags)
         self.credentials = credentials
-        self.site_id = site_id
-        self._submit_rows = submit_rows
-        self._submit_events = submit_events
         self._open = session_factory
         self.health = ServerHealth(server.name, server.endpoint)
+        self.link = Link(
+            self.health,
+            site_id,
+            f"opcua:{server.name}",
+            f"OPC UA server {server.name}",
+            submit_rows,
+            submit_events,
+            self._mark_bad,
+            log,
+        )
         n = len(self.states)
         self._items, self._polled = self.items([st.tag for st in self.states])
         self._last_time: list[datetime | None] = [None] * n
@@ -228,7 +203,7 @@ class OpcuaCollector:
     # --- the task ---
 
     async def run(self) -> None:
-        delays = backoff_delays(BACKOFF_INITIAL_S, self.server.reconnect_max_s)
+        delays = backoff_delays(cap=self.server.reconnect_max_s)
         while True:
             self._answered = False
             try:
@@ -245,7 +220,7 @@ class OpcuaCollector:
                 self._down(time.time(), f"unexpected error: {exc!r}")
             # Backoff starts over only once the server has delivered data.
             if self._answered:
-                delays = backoff_delays(BACKOFF_INITIAL_S, self.server.reconnect_max_s)
+                delays = backoff_delays(cap=self.server.reconnect_max_s)
             await asyncio.sleep(next(delays))
 
     async def _session(self) -> None:
@@ -274,7 +249,11 @@ class OpcuaCollector:
                 await self._subscribe(client, plan, namespaces)
             reads = plan_reads(self._polled, limits)
             h.polled_items = len(self._polled)
-            self._up(time.time())
+            self.link.up(
+                time.time(),
+                f": {h.monitored_items} monitored items in {len(h.subscription_ids)}"
+                f" subscriptions, {h.polled_items} polled",
+            )
             pollers = [
                 asyncio.create_task(self._poll(client, p, namespaces), name=f"opcua-poll-{i}")
                 for i, p in enumerate(reads)
@@ -369,7 +348,7 @@ class OpcuaCollector:
         events: list[EventChange] = []
         for h, code in failed:
             self._take(h, None, code, at, None, now, at, rows, events)
-        self._submit(rows, events)
+        self.link.submit(rows, events)
 
     def _on_publish(self, result: ua.PublishResult) -> None:
         data = result.NotificationMessage.NotificationData
@@ -397,7 +376,7 @@ class OpcuaCollector:
             self.health.notifications += n
             self.health.last_good_read = now
             self._answered = True
-        self._submit(rows, events)
+        self.link.submit(rows, events)
 
     # --- polling ---
 
@@ -433,7 +412,7 @@ class OpcuaCollector:
                     self.health.reads += 1
                     self.health.last_good_read = now
                     self._answered = True
-                    self._submit(rows, events)
+                    self.link.submit(rows, events)
                 next_due += period
                 now_m = time.monotonic()
                 if next_due < now_m:
@@ -499,26 +478,16 @@ class OpcuaCollector:
         self._last_status[h] = status
         self._last_value[h] = value
 
-    def _submit(self, rows: list[Row], events: list[EventChange]) -> None:
-        if rows:
-            self._submit_rows(rows)
-        if events:
-            self._submit_events(events)
-
     # --- up and down ---
 
     def _down(self, when: float, why: str) -> None:
         """The server is unreachable or the session lost: report it, once."""
-        h = self.health
-        h.last_error = why
-        if h.state == "down":
-            return
-        h.state, h.since = "down", when
-        h.subscription_ids = []
-        log.warning("OPC UA server %s down: %s (tags marked BadCommunicationError)", h.name, why)
-        at = datetime.fromtimestamp(when, UTC)
-        rows: list[Row] = []
-        events: list[EventChange] = []
+        if self.link.down(when, why):
+            self.health.subscription_ids = []
+
+    def _mark_bad(
+        self, when: float, at: datetime, rows: list[Row], events: list[EventChange]
+    ) -> None:
         for i, st in enumerate(self.states):
             rows.append((at, st.tag_id, None, BAD_COMMUNICATION_ERROR, None))
             self._last_time[i], self._last_status[i] = at, BAD_COMMUNICATION_ERROR
@@ -526,32 +495,3 @@ class OpcuaCollector:
             self._bad_since[i] = at
             # The Bad row above is stored: a polled tag's next value is weighed against it.
             st.last = Stored(None, BAD_COMMUNICATION_ERROR, when)
-        events.append(self._server_event("raise", at, why))
-        self._submit(rows, events)
-
-    def _up(self, when: float) -> None:
-        h = self.health
-        if h.state == "down":
-            down_for = f" after {when - h.since:.1f} s" if h.since else ""
-            log.warning(
-                "OPC UA server %s answering again%s (subscriptions %s)",
-                h.name,
-                down_for,
-                h.subscription_ids,
-            )
-            self._submit([], [self._server_event("clear", datetime.fromtimestamp(when, UTC))])
-        else:
-            log.info(
-                "OPC UA server %s connected: %d monitored items in %d subscriptions, %d polled",
-                h.name,
-                h.monitored_items,
-                len(h.subscription_ids),
-                h.polled_items,
-            )
-        h.state, h.since = "up", when
-
-    def _server_event(
-        self, action: Literal["raise", "clear"], at: datetime, why: str = ""
-    ) -> EventChange:
-        name = self.server.name
-        return link_event(action, self.site_id, f"opcua:{name}", f"OPC UA server {name}", at, why)

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from clearwell.errors import ClearwellError, ConfigError
-from ingest.config.models import OpcuaServer
+from sitefile.models import OpcuaServer
 
 log = logging.getLogger(__name__)
 

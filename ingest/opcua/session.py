@@ -17,10 +17,10 @@ from asyncua import Client, ua
 from asyncua.crypto import security_policies
 
 from clearwell.errors import ClearwellError
-from ingest.config.models import OpcuaServer
 from ingest.opcua.plan import OperationLimits
 from ingest.opcua.security import APPLICATION_URI, Credentials, check_trusted
 from ingest.opcua.status import name
+from sitefile.models import OpcuaServer
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ import psycopg
 import pytest
 
 from clearwell.migrate import migrate
-from ingest.config import parse_config
 from ingest.readings import Row
 from ingest.service import IngestService, spool_path
 from ingest.spool import Spool
 from ingest.writer import Writer
+from sitefile.load import parse_config
 from tests.ingest.harness import wait_for
-from tests.ingest.modbus_layout import LayoutServer
+from tests.ingest.modbus.layout import LayoutServer
 from tests.support.pg_cluster import LocalCluster
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ import psycopg
 
 from clearwell.app import create_app
 from clearwell.settings import load_settings
-from ingest.config import parse_config
 from ingest.service import IngestService
+from sitefile.load import parse_config
 from tests.ingest.harness import wait_for
-from tests.ingest.modbus_layout import LayoutServer
+from tests.ingest.modbus.layout import LayoutServer
 
 
 def site_text(port: int) -> str:

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from clearwell.errors import ClearwellError
-from ingest.config import parse_config
 from ingest.tagsync import expected_interval_s, sync_tags
+from sitefile.load import parse_config
 
 BASE = """\
 site: {code: sync-site, name: Sync Site, timezone: America/Denver}

@@ -8,12 +8,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest.config.models import IngestOptions
 from ingest.events import EventChange
 from ingest.readings import Row
 from ingest.spool import Spool
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from ingest.writer import Writer
+from sitefile.models import IngestOptions
 from tests.support.pg_cluster import free_port
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -23,17 +23,3 @@ def sim_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def modbus_sim() -> AsyncIterator[PlantSimulator]:
     async with PlantSimulator(seed=7, speed=0, start=START, modbus_port=0, opcua=False) as sim:
         yield sim
-
-
-@pytest.fixture
-async def full_sim(sim_data_dir: Path) -> AsyncIterator[PlantSimulator]:
-    async with PlantSimulator(
-        seed=7,
-        speed=0,
-        start=START,
-        modbus_port=0,
-        opcua_port=0,
-        admin_port=0,
-        data_dir=sim_data_dir,
-    ) as sim:
-        yield sim

@@ -68,7 +68,7 @@ async def test_bad_map_names_file_and_line(tmp_path: Path):
     )
     rc, out = await run(tmp_path, "--map", str(bad))
     assert rc == 1
-    assert re.search(rf"clearwell: error: {re.escape(str(bad))}:3: tags\.what\.is\.this", out), out
+    assert f"clearwell: error: {bad}:3: tags[0]: source is opcua but the tag has no opcua:" in out
 
 
 async def test_bad_fault_is_refused_before_anything_listens(tmp_path: Path):

@@ -36,10 +36,10 @@ async def test_mbpoll_reads_every_mapped_point_as_the_map_says(modbus_sim: Plant
         for tag in sim.plant_map.modbus_tags(device.name):
             p = tag.modbus
             assert p is not None
-            if p.register in ("coil", "discrete"):
-                got = bool(memory[p.register][p.address])
+            if p.kind in ("coil", "discrete"):
+                got = bool(memory[p.kind][p.address])
             else:
-                words = memory[p.register][p.address : p.address + p.count]
+                words = memory[p.kind][p.address : p.address + p.count]
                 got = reference_decode(words, p.type, p.word_order, p.scale, p.offset)
             assert got == sim.value(tag.name), tag.name
             model = sim.model_value(tag.name)
@@ -65,7 +65,7 @@ async def test_mbpoll_typed_reads_agree_for_both_word_orders(modbus_sim: PlantSi
         if p is None or p.type not in ("float32", "uint32") or p.word_order not in ("ABCD", "CDAB"):
             continue
         unit = sim.plant_map.device(p.device).unit_id
-        kind = _KIND[p.register] + (":float" if p.type == "float32" else ":int")
+        kind = _KIND[p.kind] + (":float" if p.type == "float32" else ":int")
         extra = ["-B"] if p.word_order == "ABCD" else []
         rc, values, out = await mbpoll(sim.modbus_port, unit, kind, p.address, 1, *extra)
         assert rc == 0, out

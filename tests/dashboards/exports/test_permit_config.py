@@ -8,7 +8,7 @@ from clearwell.errors import ClearwellError
 from dashboards.exports import service
 from dashboards.exports.mor import Daily, Monthly
 from dashboards.exports.permit import load_site_permit
-from ingest.config.load import SiteConfigError
+from sitefile.load import SiteConfigError
 from tests.dashboards.exports.month import SITE_FILE
 
 

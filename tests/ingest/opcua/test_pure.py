@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from asyncua import ua
 
-from ingest.config import parse_config
-from ingest.config.models import OpcuaServer
 from ingest.opcua.browse import BrowsedVariable, site_document, tag_entries, tag_name
+from ingest.opcua.collector import resolve_node_id
 from ingest.opcua.plan import Item, OperationLimits, plan_reads, plan_subscriptions, queue_size_for
 from ingest.opcua.status import BAD_TYPE_MISMATCH, quality, reading_value, stored, unsigned
+from sitefile.load import parse_config
+from sitefile.models import OpcuaServer
 
 
 @pytest.mark.parametrize(
@@ -96,12 +98,11 @@ def test_read_plan_groups_by_interval_under_the_limit() -> None:
         (("Influent", "Flow"), "Influent.Flow"),
         (("Plant 1", "Pump #2", "Speed"), "Plant_1.Pump_2.Speed"),
         (("_x",), "x"),
-        (("ü",), "_"),  # nothing usable left
+        (("ü",), "tag"),  # nothing usable left
     ],
 )
 def test_tag_names_from_browse_paths(path: tuple[str, ...], expected: str) -> None:
-    name = tag_name(path)
-    assert name == expected or (expected == "_" and name == "tag")
+    assert tag_name(path) == expected
 
 
 def test_browse_document_is_a_valid_configuration() -> None:
@@ -120,3 +121,11 @@ def test_browse_document_is_a_valid_configuration() -> None:
     config = parse_config(site_document(server, "s1", "Site", variables), "browsed.yaml")
     assert [t.source for t in config.tags] == ["opcua"] * 4
     assert config.tags[0].opcua is not None and config.tags[0].opcua.node_id == "ns=2;s=A.Flow"
+
+
+def test_a_node_id_by_namespace_uri_is_looked_up_in_the_servers_namespaces() -> None:
+    namespaces = ["http://opcfoundation.org/UA/", "urn:server", "urn:plant"]
+    assert resolve_node_id("nsu=urn:plant;s=A.B", namespaces) == ua.NodeId("A.B", 2)
+    assert resolve_node_id("ns=3;i=7", namespaces) == ua.NodeId(7, 3)
+    with pytest.raises(ValueError, match="'urn:elsewhere' is not on the server"):
+        resolve_node_id("nsu=urn:elsewhere;s=A.B", namespaces)

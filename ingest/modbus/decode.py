@@ -17,14 +17,18 @@ engineering value is ``raw * scale + offset``.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, get_args
+
+from ingest.status_codes import BAD_DECODING_ERROR, GOOD
+from sitefile.models import WordOrder
 
 Raw = int | float | bool | str
 Decoder = Callable[[bytes, int], Raw]
 
-WORD_ORDERS: Final = ("ABCD", "CDAB", "BADC", "DCBA")
+WORD_ORDERS: Final[tuple[str, ...]] = get_args(WordOrder)
 NUMERIC_FORMATS: Final[dict[str, str]] = {
     "int16": "h",
     "uint16": "H",
@@ -122,6 +126,20 @@ def decoder_for(type_: str, order: str, length: int | None = None) -> Decoder:
         return DECODERS[(type_, order)]
     except KeyError:
         raise ValueError(f"no decoder for type {type_!r} in order {order!r}") from None
+
+
+def engineering(raw: Raw, scale: float, offset: float) -> tuple[float | None, int]:
+    """A tag's value and status from its raw value: ``raw * scale + offset``, a bool as
+    1 or 0; a string has no number to store, and one that is not finite is
+    ``BadDecodingError``."""
+    if isinstance(raw, str):
+        return None, GOOD
+    if isinstance(raw, bool):
+        return (1.0 if raw else 0.0), GOOD
+    value = float(raw) * scale + offset
+    if not math.isfinite(value):
+        return None, BAD_DECODING_ERROR
+    return value, GOOD
 
 
 def decode_registers(

@@ -17,36 +17,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, NamedTuple
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from ingest.config.models import ModbusDevice
-from ingest.decode import registers_to_bytes
-from ingest.events import EventChange, link_event
-from ingest.health import LinkHealth
-from ingest.plan import ReadRequest
+from ingest.events import EventChange
+from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
+from ingest.modbus.decode import Decoder, decoder_for, engineering, registers_to_bytes
+from ingest.modbus.plan import ReadRequest
 from ingest.readings import Row
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
 from ingest.tagstate import TagState
+from sitefile.models import BIT_REGISTERS, ModbusDevice
 
 log = logging.getLogger(__name__)
 
-BACKOFF_INITIAL_S = 0.5
-BACKOFF_MAX_S = 30.0
 # Recent poll-cycle durations kept for the status page's percentiles.
 CYCLE_WINDOW = 300
-
-
-def backoff_delays(initial: float = BACKOFF_INITIAL_S, cap: float = BACKOFF_MAX_S) -> Any:
-    delay = initial
-    while True:
-        yield delay
-        delay = min(delay * 2, cap)
 
 
 @dataclass
@@ -75,8 +66,20 @@ class DeviceHealth(LinkHealth):
         return {"cycles": self.cycles, "cycle_ms_p50": pct(0.5), "cycle_ms_p99": pct(0.99)}
 
 
-RowSink = Callable[[list[Row]], None]
-EventSink = Callable[[list[EventChange]], None]
+class _Slot(NamedTuple):
+    """A tag in a request's answer: where it is, and how its registers become its value."""
+
+    state: TagState
+    place: int  # registers (or bits) from the request's first address
+    decode: Decoder
+    scale: float
+    offset: float
+
+    @classmethod
+    def of(cls, state: TagState, place: int) -> _Slot:
+        m = state.tag.modbus
+        assert m is not None
+        return cls(state, place, decoder_for(m.type, m.word_order, m.length), m.scale, m.offset)
 
 
 class ModbusPoller:
@@ -95,15 +98,23 @@ class ModbusPoller:
         # gateway (or a simulator) are spread over the interval rather than all asking
         # at the same instant.
         self.phase_s = phase_s
-        # Each request with the states of its tags and their byte/bit offsets.
+        # Each request with its tags, where each is in the answer and how it decodes.
         self._work = [
-            (req, [(tags[s.tag], s.offset) for s in req.slots if s.tag in tags]) for req in requests
+            (req, [_Slot.of(tags[s.tag], s.offset) for s in req.slots if s.tag in tags])
+            for req in requests
         ]
-        self._tags = [st for _, slots in self._work for st, _ in slots]
-        self.site_id = site_id
-        self._submit_rows = submit_rows
-        self._submit_events = submit_events
+        self._tags = [slot.state for _, slots in self._work for slot in slots]
         self.health = DeviceHealth(device.name, f"{device.host}:{device.port}")
+        self.link = Link(
+            self.health,
+            site_id,
+            f"modbus:{device.name}",
+            f"Modbus device {device.name}",
+            submit_rows,
+            submit_events,
+            self._mark_bad,
+            log,
+        )
         self._client: AsyncModbusTcpClient | None = None
         self._closed_at: float | None = None
         # Requests currently answered with an exception, so each is logged once.
@@ -172,41 +183,15 @@ class ModbusPoller:
 
     def _lost(self, when: float, why: str) -> None:
         """The link is down: report it, once."""
-        h = self.health
-        h.last_error = why
-        if h.state == "down":
-            return
-        was_up = h.state == "up"
-        h.state, h.since = "down", when
-        if was_up:
-            h.links_lost += 1
-        log.warning("modbus device %s down: %s (tags marked BadCommunicationError)", h.name, why)
-        at = datetime.fromtimestamp(when, UTC)
-        rows: list[Row] = []
-        events: list[EventChange] = []
+        was_up = self.health.state == "up"
+        if self.link.down(when, why) and was_up:
+            self.health.links_lost += 1
+
+    def _mark_bad(
+        self, when: float, at: datetime, rows: list[Row], events: list[EventChange]
+    ) -> None:
         for st in self._tags:
             st.observe(None, BAD_COMMUNICATION_ERROR, when, at, rows, events)
-        events.append(self._device_event("raise", at, why))
-        self._submit_rows(rows)
-        self._submit_events(events)
-
-    def _up(self, when: float) -> None:
-        h = self.health
-        if h.state == "up":
-            return
-        if h.state == "down":
-            down_for = f" after {when - h.since:.1f} s" if h.since else ""
-            log.warning("modbus device %s answering again%s", h.name, down_for)
-            self._submit_events([self._device_event("clear", datetime.fromtimestamp(when, UTC))])
-        else:
-            log.info("modbus device %s connected (%s)", h.name, h.endpoint)
-        h.state, h.since = "up", when
-
-    def _device_event(
-        self, action: Literal["raise", "clear"], at: datetime, why: str = ""
-    ) -> EventChange:
-        name = self.device.name
-        return link_event(action, self.site_id, f"modbus:{name}", f"Modbus device {name}", at, why)
 
     async def _poll_until_lost(self) -> bool:
         """Poll on schedule until the link is lost; whether any request was answered."""
@@ -221,10 +206,7 @@ class ModbusPoller:
             rows: list[Row] = []
             events: list[EventChange] = []
             ok = await self._poll_once(rows, events)
-            if rows:
-                self._submit_rows(rows)
-            if events:
-                self._submit_events(events)
+            self.link.submit(rows, events)
             if not ok:
                 return self._answers > answers_before
             h = self.health
@@ -258,7 +240,7 @@ class ModbusPoller:
                 return False
             got = time.time()
             self._answers += 1
-            self._up(got)
+            self.link.up(got)
             at = datetime.fromtimestamp(got, UTC)
             if resp.isError():
                 self.health.exception_answers += 1
@@ -272,19 +254,19 @@ class ModbusPoller:
                         req.count,
                         getattr(resp, "exception_code", "?"),
                     )
-                for st, _ in slots:
+                for st, *_ in slots:
                     st.observe(None, BAD_DEVICE_FAILURE, got, at, rows, events)
             else:
                 self._excepting.discard(i)
                 self.health.last_good_read = got
-                if req.kind in ("coil", "discrete"):
+                if req.kind in BIT_REGISTERS:
                     bits = resp.bits
-                    for st, off in slots:
-                        st.observe(1.0 if bits[off] else 0.0, GOOD, got, at, rows, events)
+                    for st, place, *_ in slots:
+                        st.observe(1.0 if bits[place] else 0.0, GOOD, got, at, rows, events)
                 else:
                     buf = registers_to_bytes(resp.registers)
-                    for st, off in slots:
-                        value, status = st.engineering(st.decode(buf, 2 * off))
+                    for st, place, decode, scale, offset in slots:
+                        value, status = engineering(decode(buf, 2 * place), scale, offset)
                         st.observe(value, status, got, at, rows, events)
             if d.pause_between_requests_s:
                 await asyncio.sleep(d.pause_between_requests_s)

@@ -1,4 +1,8 @@
-"""The site configuration: the simulator's map is valid; bad input names file, line and field."""
+"""The site file's loader: the demo plant's map is valid; bad input names file, line and field.
+
+One table of what the loader refuses, for the collectors' configuration and the
+simulator's map alike (they are one file).
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import SiteConfigError, load_config, parse_config
-from ingest.config.models import Tag
 from simulators.address_map import DEFAULT_MAP
-
-HEAD = """\
-site: {code: demo, name: Demo, timezone: UTC}
-modbus:
-  devices:
-    - {name: plc, host: 127.0.0.1, port: 5020, max_registers_per_request: 100}
-opcua:
-  servers:
-    - {name: scada, endpoint: "opc.tcp://127.0.0.1:4840/"}
-tags:
-  - name: first
-    modbus: {device: plc, register: holding, address: 10, type: float32}
-"""  # the first tag is on lines 9-10
+from sitefile.checks import Problem
+from sitefile.load import MAX_SHOWN, SiteConfigError, load_config, parse_config, parse_site_file
+from sitefile.models import Tag
+from tests.sitefile.texts import HEAD
 
 
-def test_simulator_map_is_a_valid_configuration() -> None:
+def test_the_demo_plants_map_is_a_valid_site_file() -> None:
     config = load_config(DEFAULT_MAP)
-    assert config.site.code == "demo-wwtp"
-    assert len(config.modbus.devices) >= 1
+    assert config.site.code == "demo-wwtp" and config.site.timezone == "America/Denver"
+    assert len(config.modbus.devices) == 3
     flow = next(t for t in config.tags if t.name == "influent.flow")
     assert flow.modbus is not None and flow.modbus.kind == "holding"
     assert flow.modbus.address == 0 and flow.modbus.type == "float32"
@@ -35,18 +28,12 @@ def test_simulator_map_is_a_valid_configuration() -> None:
     # Every Modbus tag names a device of the map.
     names = {d.name for d in config.modbus.devices}
     assert all(t.modbus.device in names for t in config.tags if t.modbus)
-
-
-def test_defaults_and_keys() -> None:
-    config = parse_config(HEAD)
-    device = config.modbus.devices[0]
-    assert (device.unit_id, device.timeout_s, device.gap_fill) == (1, 1.0, 10)
-    tag = config.tags[0]
-    assert tag.modbus is not None and tag.modbus.word_order == "ABCD" and tag.modbus.count == 2
-    assert tag.key == "modbus:plc/holding/10"
-    assert tag.address_text == "plc;holding;10"
-    with_id = parse_config(HEAD + "    id: flow-1\n")
-    assert with_id.tags[0].key == "id:flow-1"
+    (server,) = config.opcua.servers
+    assert server.security_policy == "None" and server.mode == "None"
+    # Every tag has its OPC UA point, checked like the Modbus one.
+    assert all(t.opcua is not None and t.opcua.server == server.name for t in config.tags)
+    assert all(t.opcua.node_id.startswith("ns=2;s=") for t in config.tags if t.opcua)
+    assert config.permit is not None and config.permit["number"] == "UT0099999"
 
 
 @pytest.mark.parametrize(
@@ -121,6 +108,86 @@ def test_defaults_and_keys() -> None:
             "unknown field",
         ),
         ("  - {name: x, source: modbus}\n", 11, "tags[1]", "no modbus: section"),
+        (
+            "  - {name: first, modbus: {device: plc, register: input, address: 0}}\n",
+            11,
+            "tags[1].name",
+            "duplicate tag 'first' (first on line 9)",
+        ),
+        (
+            "  - {unit: m, modbus: {device: plc, register: input, address: 0}}\n",
+            11,
+            "tags[1].name",
+            "Field required",
+        ),
+        (
+            "  - name: x\n    eng_range: [10, 0]\n"
+            "    modbus: {device: plc, register: input, address: 0}\n",
+            12,
+            "tags[1].eng_range",
+            "must be [low, high] with low < high, got [10.0, 0.0]",
+        ),
+        (
+            "  - {name: x, modbus: {device: plc, register: input, address: 0, type: string}}\n",
+            11,
+            "tags[1].modbus",
+            "a string needs length",
+        ),
+        (
+            "  - {name: x, modbus: {device: plc, register: input, address: 0, scale: 0}}\n",
+            11,
+            "tags[1].modbus.scale",
+            "scale must not be 0",
+        ),
+        # A long string covers the tags after it, not only the next one.
+        (
+            "  - {name: s, modbus: {device: plc, register: input, address: 0, type: string,"
+            " length: 8}}\n"
+            "  - {name: a, modbus: {device: plc, register: input, address: 2}}\n"
+            "  - {name: b, modbus: {device: plc, register: input, address: 5}}\n",
+            13,
+            "tags[3].modbus.address",
+            "overlaps tag 's' (plc input 0-7)",
+        ),
+        # Numbers are numbers: YAML's true, a quoted "5" and .nan are not.
+        (
+            "  - {name: x, modbus: {device: plc, register: input, address: true}}\n",
+            11,
+            "tags[1].modbus.address",
+            "Input should be a valid integer",
+        ),
+        (
+            "  - {name: x, modbus: {device: plc, register: input, address: '5'}}\n",
+            11,
+            "tags[1].modbus.address",
+            "Input should be a valid integer",
+        ),
+        (
+            "  - {name: x, modbus: {device: plc, register: input, address: 0, scale: .nan}}\n",
+            11,
+            "tags[1].modbus.scale",
+            "finite number",
+        ),
+        # One limit for a tag's name, the database's: 128 characters.
+        (
+            "  - {name: " + "x" * 129 + ", modbus: {device: plc, register: input, address: 0}}\n",
+            11,
+            "tags[1].name",
+            "pattern",
+        ),
+        (
+            "  - {name: x, id: first, modbus: {device: plc, register: input, address: 0}}\n"
+            "  - {name: y, id: first, modbus: {device: plc, register: input, address: 1}}\n",
+            12,
+            "tags[2].id",
+            "same id as tag 'x' (first on line 11)",
+        ),
+        (
+            "  - {name: x, name: y, modbus: {device: plc, register: input, address: 0}}\n",
+            11,
+            "tags[1].name",
+            "given twice (first on line 11)",
+        ),
     ],
 )
 def test_errors_name_file_line_and_field(tail: str, line: int, field: str, words: str) -> None:
@@ -128,6 +195,43 @@ def test_errors_name_file_line_and_field(tail: str, line: int, field: str, words
         parse_config(HEAD + tail, "site.yaml")
     message = str(info.value)
     assert f"site.yaml:{line}: {field}: " in message, message
+    assert words in message, message
+
+
+DEVICE = "    - {name: plc, host: 127.0.0.1, port: 5020, max_registers_per_request: 100}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "words"),
+    [
+        ("", None, "(top level)", "the file is empty"),
+        ("- 1\n", 1, "(top level)", "expected a mapping"),
+        ("tags: []\n", 1, "site", "Field required"),
+        (HEAD.replace("timezone: UTC", "timezone: Mars/Olympus"), 1, "site.timezone", "Mars"),
+        (HEAD.replace("code: demo", "code: Demo"), 1, "site.code", "pattern"),
+        (HEAD.replace("port: 5020", "port: 70000"), 4, "modbus.devices[0].port", "65535"),
+        (
+            HEAD.replace(DEVICE, DEVICE + DEVICE),
+            5,
+            "modbus.devices[1].name",
+            "duplicate device 'plc' (first on line 4)",
+        ),
+        (
+            HEAD.replace("site: {", "site: {name: Other, "),
+            1,
+            "site.name",
+            "given twice (first on line 1)",
+        ),
+    ],
+)
+def test_file_and_device_errors_name_line_and_field(
+    text: str, line: int | None, field: str, words: str
+) -> None:
+    with pytest.raises(SiteConfigError) as info:
+        parse_config(text, "site.yaml")
+    message = str(info.value)
+    where = f"site.yaml:{line}" if line else "site.yaml"
+    assert f"{where}: {field}: " in message, message
     assert words in message, message
 
 
@@ -142,6 +246,43 @@ def test_all_problems_reported_at_once() -> None:
     assert "2 problems in site.yaml" in str(info.value)
 
 
+def test_field_problems_of_several_tags_are_reported_at_once_in_file_order() -> None:
+    tail = (
+        "  - {name: x, colour: red, modbus: {device: plc, register: input, address: 0}}\n"
+        "  - {name: y, modbus: {device: plc, register: input, address: 70000}}\n"
+    )
+    with pytest.raises(SiteConfigError) as info:
+        parse_config(HEAD.replace("name: Demo", "name: Demo, name: Again") + tail, "site.yaml")
+    assert [line for line, _, _ in info.value.problems] == [1, 11, 12]
+
+
+def test_a_file_wrong_throughout_shows_the_first_problems_and_counts_the_rest() -> None:
+    tail = "".join(
+        f"  - {{name: t{i}, modbus: {{device: nope, register: input, address: {i}}}}}\n"
+        for i in range(MAX_SHOWN + 5)
+    )
+    with pytest.raises(SiteConfigError) as info:
+        parse_config(HEAD + tail, "site.yaml")
+    assert len(info.value.problems) == MAX_SHOWN + 5
+    message = str(info.value).splitlines()
+    assert message[0] == f"{MAX_SHOWN + 5} problems in site.yaml:"
+    assert len(message) == 1 + MAX_SHOWN + 1 and message[-1].strip() == "… and 5 more"
+
+
+def test_a_readers_own_checks_are_reported_with_the_files() -> None:
+    def no_first(config):
+        return [Problem(("tags", 0, "name"), "first is reserved")]
+
+    with pytest.raises(SiteConfigError) as info:
+        parse_site_file(HEAD, "site.yaml", checks=[no_first])
+    assert str(info.value) == "site.yaml:9: tags[0].name: first is reserved"
+    site = parse_site_file(HEAD, "site.yaml")
+    # Valid, it keeps its lines for the reader's later problems.
+    assert site.lines[("tags", 0, "modbus")] == 10
+    error = site.error([Problem(("tags", 0, "modbus", "scale"), "too coarse")])
+    assert str(error) == "site.yaml:10: tags[0].modbus.scale: too coarse"
+
+
 def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(HEAD + "  - {name: x, modbus: [unclosed\n")
@@ -152,15 +293,6 @@ def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="cannot read the site configuration"):
         load_config(tmp_path / "nope.yaml")
-
-
-def test_simulator_map_exercises_opcua() -> None:
-    config = load_config(DEFAULT_MAP)
-    (server,) = config.opcua.servers
-    assert server.security_policy == "None" and server.mode == "None"
-    # Every tag has its OPC UA point, checked like the Modbus one.
-    assert all(t.opcua is not None and t.opcua.server == server.name for t in config.tags)
-    assert all(t.opcua.node_id.startswith("ns=2;s=") for t in config.tags if t.opcua)
 
 
 SERVER = '    - {name: scada, endpoint: "opc.tcp://127.0.0.1:4840/"}\n'
@@ -314,6 +446,37 @@ OPCUA_TAG = "  - {name: x, source: opcua, opcua: {server: scada, node_id: 'ns=2;
             3,
             "tags[0]",
             "no opcua: section",
+        ),
+        (
+            opcua_case(
+                SERVER.replace("}", ", security_policy: Basic256Sha256, security_mode: None}")
+            ),
+            7,
+            "opcua.servers[0]",
+            "needs security_mode Sign or SignAndEncrypt",
+        ),
+        (
+            opcua_case(SERVER, (OPCUA_TAG % "") + OPCUA_TAG.replace("name: x", "name: y") % ""),
+            12,
+            "tags[2].opcua.node_id",
+            "same node as tag 'x' (scada ns=2;s=X) (first on line 11)",
+        ),
+        # A Modbus tag's node too: one node is one tag.
+        (
+            opcua_case(
+                SERVER,
+                "  - {name: y, modbus: {device: plc, register: input, address: 0},"
+                " opcua: {server: scada, node_id: 'ns=2;s=X'}}\n" + OPCUA_TAG % "",
+            ),
+            12,
+            "tags[2].opcua.node_id",
+            "same node as tag 'y'",
+        ),
+        (
+            opcua_case(SERVER, OPCUA_TAG.replace("ns=2;s=X", "ns=2;g=not-a-guid") % ""),
+            11,
+            "tags[1].opcua.node_id",
+            "pattern",
         ),
     ],
 )

@@ -8,11 +8,12 @@ import struct
 
 import pytest
 
-from ingest.config import parse_config
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, GOOD
 from simulators.registers import encode
-from tests.ingest.harness import Collected, wait_for
-from tests.ingest.modbus_layout import LayoutServer
+from sitefile.load import parse_config
+from tests.ingest.harness import wait_for
+from tests.ingest.modbus.harness import Collected
+from tests.ingest.modbus.layout import LayoutServer
 
 VALUES = {
     "int16": -1234,
@@ -86,9 +87,10 @@ async def test_every_type_and_word_order_read_from_pymodbus_server() -> None:
     server = LayoutServer({1: layout})
     port = await server.start()
     try:
-        # gap_fill 0 and small requests: the layout is read in several requests.
+        # gap_fill 0 and small requests: the layout is read in several requests (64 holding
+        # registers in 4, the bool at 200 alone, input 0-1 and 3, coils 0 and 9, a discrete).
         c = Collected(parse_config(site(port, tags, gap_fill=0, max_registers_per_request=20)))
-        assert len(c.pollers[0]._work) > 4
+        assert len(c.pollers[0]._work) == 10
         async with c.running():
             await wait_for(lambda: set(c.latest()) == set(expected))
         assert c.latest() == expected
@@ -124,7 +126,7 @@ async def test_link_loss_marks_tags_bad_once_and_recovers(caplog: pytest.LogCapt
     )
     c = Collected(parse_config(site(port, tags)))
     try:
-        with caplog.at_level(logging.WARNING, logger="ingest.poller"):
+        with caplog.at_level(logging.WARNING, logger="ingest.modbus.poller"):
             async with c.running():
                 await wait_for(lambda: len(c.of("a")) >= 3)
                 await server.stop()
@@ -246,7 +248,7 @@ async def test_an_unexpected_error_is_logged_and_collection_goes_on(
 
     poller._read = flaky  # type: ignore[method-assign]
     try:
-        with caplog.at_level(logging.WARNING, logger="ingest.poller"):
+        with caplog.at_level(logging.WARNING, logger="ingest.modbus.poller"):
             async with c.running():
                 await wait_for(lambda: calls["n"] >= 6 and c.of("a")[-1][3] == GOOD, 10)
         assert "unexpected error" in caplog.text and "boom" in caplog.text

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import DECODERS, WORD_ORDERS, decode_registers, registers_to_bytes
+from ingest.modbus.decode import (
+    DECODERS,
+    WORD_ORDERS,
+    decode_registers,
+    engineering,
+    registers_to_bytes,
+)
+from ingest.status_codes import BAD_DECODING_ERROR, GOOD
 from simulators.registers import encode
 
 # (type, order, registers on the wire, raw value). Byte patterns worked out by hand:
@@ -115,3 +122,20 @@ def test_cross_check_against_simulator_encoder(data: st.DataObject, order: str) 
 def test_strings_cross_check(text: str, order: str) -> None:
     words = encode(text, "string", order, length=5)
     assert decode_registers(words, "string", order, length=5) == text.rstrip("\0")
+
+
+@pytest.mark.parametrize(
+    ("raw", "scale", "offset", "expected"),
+    [
+        (250, 0.1, -5.0, (20.0, GOOD)),
+        (-2, 1.0, 0.0, (-2.0, GOOD)),
+        (True, 10.0, 3.0, (1.0, GOOD)),  # a bit is 1 or 0, unscaled
+        (False, 10.0, 3.0, (0.0, GOOD)),
+        ("PUMP-1", 1.0, 0.0, (None, GOOD)),  # read, but no number to store
+        (math.nan, 1.0, 0.0, (None, BAD_DECODING_ERROR)),
+        (math.inf, 1.0, 0.0, (None, BAD_DECODING_ERROR)),
+        (1e308, 10.0, 0.0, (None, BAD_DECODING_ERROR)),  # finite raw, scaled past a float
+    ],
+)
+def test_engineering_value_and_status(raw, scale, offset, expected) -> None:
+    assert engineering(raw, scale, offset) == expected

@@ -1,34 +1,64 @@
-"""Checks across fields and tags that a single model cannot make."""
+"""Checks across fields and tags that a single model cannot make.
+
+Each names what is at fault by its place in the file (``loc``, as pydantic's errors
+do), so that the loader can give the line. A consumer of the site file adds its own
+checks of the same shape (the simulator: that its model computes every tag).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.config.models import BIT_REGISTERS, SiteConfig
+from sitefile.models import BIT_REGISTERS, SiteConfig
+
+Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class Problem:
-    loc: tuple[str | int, ...]
+    loc: Loc
     message: str
+    # Where the thing it repeats is, for a duplicate: the loader names its line.
+    first: Loc | None = None
+
+
+Check = Callable[[SiteConfig], list[Problem]]
 
 
 def check_config(config: SiteConfig) -> list[Problem]:
     problems: list[Problem] = []
     problems += _unique([d.name for d in config.modbus.devices], ("modbus", "devices"), "device")
     problems += _unique([s.name for s in config.opcua.servers], ("opcua", "servers"), "server")
-    problems += _unique([t.name for t in config.tags], ("tags",), "tag", field="name")
-    keys: dict[str, int] = {}
+    problems += _unique([t.name for t in config.tags], ("tags",), "tag")
+    ids: dict[str, int] = {}
+    nodes: dict[tuple[str, str], int] = {}
     for i, tag in enumerate(config.tags):
-        # Two Modbus tags at one address are reported as an overlap below.
-        if tag.key in keys and not tag.key.startswith("modbus:"):
-            problems.append(
-                Problem(
-                    ("tags", i, "id" if tag.id else "opcua"),
-                    f"same identity {tag.key!r} as tag {config.tags[keys[tag.key]].name!r}",
+        # Without an id a tag is known by where it is read: its node, or its registers,
+        # which the overlap check below keeps apart.
+        if tag.id is not None:
+            if tag.id in ids:
+                first = ids[tag.id]
+                problems.append(
+                    Problem(
+                        ("tags", i, "id"),
+                        f"same id as tag {config.tags[first].name!r}",
+                        ("tags", first, "id"),
+                    )
                 )
-            )
-        keys.setdefault(tag.key, i)
+            ids.setdefault(tag.id, i)
+        if tag.opcua is not None:
+            node = (tag.opcua.server, tag.opcua.node_id)
+            if node in nodes:
+                first = nodes[node]
+                problems.append(
+                    Problem(
+                        ("tags", i, "opcua", "node_id"),
+                        f"same node as tag {config.tags[first].name!r} ({node[0]} {node[1]})",
+                        ("tags", first, "opcua", "node_id"),
+                    )
+                )
+            nodes.setdefault(node, i)
     devices = {d.name: d for d in config.modbus.devices}
     servers = {s.name for s in config.opcua.servers}
     # (device, register) -> [(start, end, tag index)]
@@ -73,30 +103,30 @@ def check_config(config: SiteConfig) -> list[Problem]:
         spans.setdefault((m.device, m.kind), []).append((m.address, m.end, i))
     for (device_name, register), items in spans.items():
         items.sort()
-        for (s1, e1, i1), (s2, _e2, i2) in zip(items, items[1:], strict=False):
-            if s2 < e1:
-                first = config.tags[i1]
+        # Against the tag reaching furthest so far, not only the one before: a long
+        # string may cover several tags that follow it.
+        start, end, owner = -1, -1, -1
+        for s, e, i in items:
+            if s < end:
+                other = config.tags[owner].name
                 problems.append(
                     Problem(
-                        ("tags", i2, "modbus", "address"),
-                        f"overlaps tag {first.name!r} ({device_name} {register} {s1}-{e1 - 1})",
+                        ("tags", i, "modbus", "address"),
+                        f"overlaps tag {other!r} ({device_name} {register} {start}-{end - 1})",
                     )
                 )
-    problems.sort(key=lambda p: tuple(str(x).zfill(8) for x in p.loc))
+            if e > end:
+                start, end, owner = s, e, i
     return problems
 
 
-def _unique(
-    names: list[str], where: tuple[str | int, ...], what: str, field: str = "name"
-) -> list[Problem]:
+def _unique(names: list[str], where: Loc, what: str) -> list[Problem]:
     seen: dict[str, int] = {}
     out = []
     for i, name in enumerate(names):
         if name in seen:
             out.append(
-                Problem(
-                    (*where, i, field), f"duplicate {what} {name!r} (first at item {seen[name]})"
-                )
+                Problem((*where, i, "name"), f"duplicate {what} {name!r}", (*where, seen[name]))
             )
         else:
             seen[name] = i

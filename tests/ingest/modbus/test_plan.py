@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.config import load_config, parse_config
-from ingest.plan import plan_device
+from ingest.modbus.plan import plan_device
+from sitefile.load import load_config, parse_config
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("plan_*.yaml"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.config.models import BIT_REGISTERS, ModbusDevice, Tag
+from sitefile.models import BIT_REGISTERS, ModbusDevice, Tag
 
 # Order requests are issued in within one poll cycle.
 KIND_ORDER = ("coil", "discrete", "input", "holding")

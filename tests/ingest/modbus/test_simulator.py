@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ingest.config import SiteConfig, load_config
-from ingest.config.models import ModbusSection
 from ingest.status_codes import BAD_COMMUNICATION_ERROR, BAD_DEVICE_FAILURE, GOOD
 from simulators.address_map import DEFAULT_MAP
 from simulators.runtime import PlantSimulator
-from tests.ingest.harness import Collected, wait_for
+from sitefile.load import load_config
+from sitefile.models import ModbusSection, SiteConfig
+from tests.ingest.harness import wait_for
+from tests.ingest.modbus.harness import Collected
 
 
 def pointed_at(port: int, **device: object) -> SiteConfig:
@@ -104,10 +105,10 @@ async def test_faults_through_the_whole_service_every_reading_stored_once(
 ) -> None:
     import psycopg
 
-    from ingest.config.models import IngestOptions
     from ingest.service import IngestService, spool_path
     from ingest.spool import Spool
     from ingest.writer import Writer
+    from sitefile.models import IngestOptions
 
     config = pointed_at(sim.modbus_port or 0).model_copy(
         update={"ingest": IngestOptions(flush_interval_s=0.1, health_interval_s=0.5)}

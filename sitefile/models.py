@@ -5,15 +5,18 @@ Addresses are **zero-based protocol addresses**: ``address: 0`` with
 manual may call 40001). Nothing is added or subtracted anywhere in Clearwell.
 
 Checks that need more than one field or one tag (overlaps, unknown devices, a
-tag longer than a request) live in :mod:`ingest.config.checks`, so that they can
+tag longer than a request) live in :mod:`sitefile.checks`, so that they can
 name the line of the tag at fault.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sitefile.nodeid import NODE_ID_PATTERN, NodeId
 
 RegisterKind = Literal["coil", "discrete", "input", "holding"]
 DataType = Literal[
@@ -21,7 +24,11 @@ DataType = Literal[
 ]
 WordOrder = Literal["ABCD", "CDAB", "BADC", "DCBA"]
 
+# A site's code and a tag's name (or id) as the database allows them (migrations 0001, 0002).
+SITE_CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 TAG_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"
+# A Modbus device or an OPC UA server, named in events and health as "modbus:<name>".
+LINK_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 BIT_REGISTERS: frozenset[str] = frozenset({"coil", "discrete"})
 # Modbus limits of one read request (function codes 1-4).
 MAX_REGISTERS_PER_READ = 125
@@ -40,17 +47,28 @@ WORDS_PER_TYPE: dict[str, int] = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a number is a number (``port: true`` or ``address: "5"`` is refused, as
+    # YAML's .nan and .inf are), and a field the schema does not know is an error.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Site(_Strict):
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    code: str = Field(pattern=SITE_CODE_PATTERN)
     name: str = Field(min_length=1)
     timezone: str = "UTC"
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not a known time zone (e.g. America/Denver): {v!r}") from None
+        return v
+
 
 class ModbusDevice(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    name: str = Field(pattern=LINK_NAME_PATTERN)
     host: str = Field(min_length=1)
     port: int = Field(502, ge=1, le=65535)
     unit_id: int = Field(1, ge=0, le=255)
@@ -73,13 +91,10 @@ class ModbusSection(_Strict):
 
 SecurityPolicy = Literal["None", "Basic256Sha256"]
 SecurityMode = Literal["None", "Sign", "SignAndEncrypt"]
-# ns=<index>; or nsu=<uri>; then i= (numeric), s= (string), g= (guid) or b= (opaque).
-NODE_ID_PATTERN = r"^(ns=\d+;|nsu=[^;]+;)?(i=\d+|s=.+|g=[0-9A-Fa-f-]{36}|b=.+)$"
-SERVER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class OpcuaServer(_Strict):
-    name: str = Field(pattern=SERVER_NAME_PATTERN)
+    name: str = Field(pattern=LINK_NAME_PATTERN)
     endpoint: str = Field(pattern=r"^opc\.tcp://[^/:]+:\d+(/.*)?$")
     security_policy: SecurityPolicy = "None"
     # Defaults to None without security and SignAndEncrypt with it.
@@ -150,7 +165,7 @@ class OpcuaSection(_Strict):
 
 
 class TagModbus(_Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
     device: str
     # ``register`` in the file; renamed here because pydantic models have a ``register``.
     kind: RegisterKind = Field(alias="register")
@@ -170,9 +185,14 @@ class TagModbus(_Strict):
             raise ValueError("a string needs length (registers)")
         if self.type != "string" and self.length is not None:
             raise ValueError("length is only for type string")
-        if self.scale == 0:
-            raise ValueError("scale must not be 0")
         return self
+
+    @field_validator("scale")
+    @classmethod
+    def _nonzero(cls, v: float) -> float:
+        if v == 0:
+            raise ValueError("scale must not be 0")
+        return v
 
     @property
     def count(self) -> int:
@@ -209,6 +229,10 @@ class TagOpcua(_Strict):
             raise ValueError("a polled tag needs sampling_interval_s > 0")
         return self
 
+    @property
+    def node(self) -> NodeId:
+        return NodeId.parse(self.node_id)
+
 
 class Limits(_Strict):
     lo_lo: float | None = None
@@ -230,10 +254,11 @@ class Limits(_Strict):
 class Tag(_Strict):
     name: str = Field(pattern=TAG_NAME_PATTERN)
     # Stable identity across renames; without it the tag is known by where it is read.
-    id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
+    id: str | None = Field(None, pattern=TAG_NAME_PATTERN)
     description: str = ""
     unit: str = ""
-    eng_range: tuple[float, float] | None = None
+    # Not strict: YAML gives the pair as a list.
+    eng_range: tuple[float, float] | None = Field(None, strict=False)
     limits: Limits = Limits()
     deadband: float | None = Field(None, ge=0)
     # With a deadband: the longest a value goes unstored while it stays within it.
@@ -242,14 +267,19 @@ class Tag(_Strict):
     modbus: TagModbus | None = None
     opcua: TagOpcua | None = None
 
+    @field_validator("eng_range")
+    @classmethod
+    def _increasing(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not v[0] < v[1]:
+            raise ValueError(f"must be [low, high] with low < high, got {list(v)}")
+        return v
+
     @model_validator(mode="after")
     def _faces(self) -> Tag:
         if self.source == "modbus" and self.modbus is None:
             raise ValueError("source is modbus but the tag has no modbus: section")
         if self.source == "opcua" and self.opcua is None:
             raise ValueError("source is opcua but the tag has no opcua: section")
-        if self.eng_range is not None and not self.eng_range[0] < self.eng_range[1]:
-            raise ValueError(f"eng_range must be [low, high] with low < high, got {self.eng_range}")
         if self.source == "opcua" and self.opcua is not None:
             o = self.opcua
             if self.deadband is not None and (

@@ -1,0 +1,1 @@
+"""Modbus TCP: request planning and decoding (pure), and the poller of one device."""
