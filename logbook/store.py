@@ -1,4 +1,5 @@
-"""Reading records back with their amendments, and a shift's state and content."""
+"""Reading records back with their amendments: a shift's state and content, entries,
+and samples with their custody and results."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from clearwell.jsontext import dumps
 from logbook.amend import fold
+from logbook.samples import ResultFields, SampleFields
 from logbook.shift_content import shift_content_hash
 
 
@@ -349,3 +352,80 @@ async def signatures(conn: psycopg.AsyncConnection[Any], shift_id: int) -> list[
     )
     keys = ("id", "person_id", "username", "content_sha256", "signed_at", "meaning")
     return [dict(zip(keys, r, strict=True)) for r in await cur.fetchall()]
+
+
+def _folded(
+    row: dict[str, Any], fields: tuple[str, ...], amendments: list[dict[str, Any]]
+) -> dict[str, Any]:
+    original = {f: row[f] for f in fields}
+    current, history = fold(original, amendments)
+    rest = {
+        k: v for k, v in row.items() if k not in fields and k not in ("client_key", "request_sha")
+    }
+    return {
+        **rest,
+        **current,
+        "amended": bool(history),
+        "original": original if history else None,
+        "history": history,
+    }
+
+
+_SAMPLE_FIELDS = tuple(SampleFields.model_fields)
+_RESULT_FIELDS = tuple(ResultFields.model_fields)
+
+
+async def load_samples(
+    conn: psycopg.AsyncConnection[Any], where: sql.Composable, params: list[Any], limit: int
+) -> list[dict[str, Any]]:
+    """Samples matching ``where`` in (sampled_at, id) order, with their samplers, custody
+    and results, amendments folded in."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            sql.SQL("SELECT * FROM samples WHERE {} ORDER BY sampled_at, id LIMIT %s").format(
+                where
+            ),
+            [*params, limit],
+        )
+        samples = await cur.fetchall()
+        ids = [s["id"] for s in samples]
+        await cur.execute(
+            "SELECT * FROM sample_results WHERE sample_id = ANY(%s) ORDER BY id", (ids,)
+        )
+        results = await cur.fetchall()
+        await cur.execute(
+            "SELECT sample_id, relinquished_by, received_by, at, condition, temperature_c,"
+            " recorded_by, recorded_at FROM custody_transfers WHERE sample_id = ANY(%s)"
+            " ORDER BY at, id",
+            (ids,),
+        )
+        custody = await cur.fetchall()
+        await cur.execute(
+            "SELECT sample_id, person_id FROM sample_samplers WHERE sample_id = ANY(%s)"
+            " ORDER BY person_id",
+            (ids,),
+        )
+        samplers = await cur.fetchall()
+    sample_amends = await amendments_for(conn, "sample", ids)
+    result_amends = await amendments_for(conn, "result", [r["id"] for r in results])
+    out = []
+    for s in samples:
+        body = _folded(s, _SAMPLE_FIELDS, sample_amends.get(s["id"], []))
+        body["sampled_by"] = [x["person_id"] for x in samplers if x["sample_id"] == s["id"]]
+        body["custody"] = [
+            {k: v for k, v in c.items() if k != "sample_id"}
+            for c in custody
+            if c["sample_id"] == s["id"]
+        ]
+        body["results"] = [
+            _folded(r, _RESULT_FIELDS, result_amends.get(r["id"], []))
+            for r in results
+            if r["sample_id"] == s["id"]
+        ]
+        out.append(body)
+    return out
+
+
+async def one_sample(conn: psycopg.AsyncConnection[Any], sample_id: int) -> dict[str, Any] | None:
+    found = await load_samples(conn, sql.SQL("id = %s"), [sample_id], 1)
+    return found[0] if found else None

@@ -129,7 +129,7 @@ async def samples(
 ) -> list[dict[str, Any]]:
     """Samples with their results, custody and amendments folded in, sampled (as amended)
     within [lo, hi)."""
-    from logbook.api.samples import load_samples
+    from logbook.store import load_samples
 
     found = await load_samples(
         conn,

@@ -12,7 +12,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from logbook import store
-from logbook.api.samples import load_samples
+from logbook.store import load_samples
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

@@ -12,7 +12,6 @@ from clearwell.web import Denied, invalid, invalid_many, json_response, not_foun
 from logbook import audit, kinds, store
 from logbook.amend import check_fields, merge
 from logbook.api.common import CLOCK_SKEW, check_replay, check_site, client_key, request_sha
-from logbook.api.samples import one_sample
 from logbook.auth.deps import CurrentUser, Writer
 from logbook.canonical import normalise
 from logbook.samples import ResultFields, SampleFields
@@ -81,7 +80,7 @@ async def _entry_target(conn: Any, body: AmendmentIn) -> tuple[int, int | None, 
 
 
 async def _sample_target(conn: Any, body: AmendmentIn) -> tuple[int, int | None, dict[str, Any]]:
-    found = await one_sample(conn, body.target_id)
+    found = await store.one_sample(conn, body.target_id)
     if found is None:
         raise not_found("sample", body.target_id)
     fields = {k: found[k] for k in SampleFields.model_fields}
@@ -100,7 +99,7 @@ async def _result_target(conn: Any, body: AmendmentIn) -> tuple[int, int | None,
     row = await cur.fetchone()
     if row is None:
         raise not_found("result", body.target_id)
-    sample = await one_sample(conn, row[0])
+    sample = await store.one_sample(conn, row[0])
     assert sample is not None
     result = next(r for r in sample["results"] if r["id"] == body.target_id)
     fields = {k: result[k] for k in ResultFields.model_fields}

@@ -7,12 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from psycopg import sql
-from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
 from clearwell.web import invalid, json_response, not_found, transaction
 from logbook import audit, store
-from logbook.amend import fold
 from logbook.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
@@ -77,103 +75,6 @@ class SampleOut(SampleFields):
 class SamplePage(BaseModel):
     items: list[SampleOut]
     next_cursor: str | None
-
-
-_SAMPLE_FIELDS = (
-    "sample_point",
-    "sample_type",
-    "sampled_at",
-    "composite_start",
-    "composite_end",
-    "composite_kind",
-    "container",
-    "preservation",
-    "notes",
-)
-_RESULT_FIELDS = (
-    "analyte",
-    "parameter_code",
-    "method",
-    "analyzed_at",
-    "analyst_id",
-    "analyst_name",
-    "lab",
-    "value",
-    "unit",
-    "qualifier",
-    "detection_limit",
-)
-
-
-def _folded(
-    row: dict[str, Any], fields: tuple[str, ...], amendments: list[dict[str, Any]]
-) -> dict[str, Any]:
-    original = {f: row[f] for f in fields}
-    current, history = fold(original, amendments)
-    rest = {
-        k: v for k, v in row.items() if k not in fields and k not in ("client_key", "request_sha")
-    }
-    return {
-        **rest,
-        **current,
-        "amended": bool(history),
-        "original": original if history else None,
-        "history": history,
-    }
-
-
-async def load_samples(
-    conn: Any, where: sql.Composable, params: list[Any], limit: int
-) -> list[dict[str, Any]]:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            sql.SQL("SELECT * FROM samples WHERE {} ORDER BY sampled_at, id LIMIT %s").format(
-                where
-            ),
-            [*params, limit],
-        )
-        samples = await cur.fetchall()
-        ids = [s["id"] for s in samples]
-        await cur.execute(
-            "SELECT * FROM sample_results WHERE sample_id = ANY(%s) ORDER BY id", (ids,)
-        )
-        results = await cur.fetchall()
-        await cur.execute(
-            "SELECT sample_id, relinquished_by, received_by, at, condition, temperature_c,"
-            " recorded_by, recorded_at FROM custody_transfers WHERE sample_id = ANY(%s)"
-            " ORDER BY at, id",
-            (ids,),
-        )
-        custody = await cur.fetchall()
-        await cur.execute(
-            "SELECT sample_id, person_id FROM sample_samplers WHERE sample_id = ANY(%s)"
-            " ORDER BY person_id",
-            (ids,),
-        )
-        samplers = await cur.fetchall()
-    sample_amends = await store.amendments_for(conn, "sample", ids)
-    result_amends = await store.amendments_for(conn, "result", [r["id"] for r in results])
-    out = []
-    for s in samples:
-        body = _folded(s, _SAMPLE_FIELDS, sample_amends.get(s["id"], []))
-        body["sampled_by"] = [x["person_id"] for x in samplers if x["sample_id"] == s["id"]]
-        body["custody"] = [
-            {k: v for k, v in c.items() if k != "sample_id"}
-            for c in custody
-            if c["sample_id"] == s["id"]
-        ]
-        body["results"] = [
-            _folded(r, _RESULT_FIELDS, result_amends.get(r["id"], []))
-            for r in results
-            if r["sample_id"] == s["id"]
-        ]
-        out.append(body)
-    return out
-
-
-async def one_sample(conn: Any, sample_id: int) -> dict[str, Any] | None:
-    found = await load_samples(conn, sql.SQL("id = %s"), [sample_id], 1)
-    return found[0] if found else None
 
 
 async def _people_exist(conn: Any, ids: list[int], field: str) -> None:
@@ -259,7 +160,7 @@ async def create_sample(body: SampleIn, user: Writer, request: Request) -> objec
             assert seen is not None
             check_replay(seen[1], sha)
             return json_response(
-                await one_sample(conn, seen[0]), 201, {"Idempotent-Replay": "true"}
+                await store.one_sample(conn, seen[0]), 201, {"Idempotent-Replay": "true"}
             )
         sample_id = row[0]
         for pid in sorted(set(body.sampled_by)):
@@ -278,7 +179,7 @@ async def create_sample(body: SampleIn, user: Writer, request: Request) -> objec
             site_id,
             body.model_dump(mode="json", exclude={"client_key"}),
         )
-        return json_response(await one_sample(conn, sample_id), 201)
+        return json_response(await store.one_sample(conn, sample_id), 201)
 
 
 @router.post(
@@ -289,7 +190,7 @@ async def add_custody(sample_id: int, body: CustodyIn, user: Writer, request: Re
     key = client_key(request, body.client_key)
     sha = request_sha(body, sample_id=sample_id)
     async with transaction(request, user) as conn:
-        found = await one_sample(conn, sample_id)
+        found = await store.one_sample(conn, sample_id)
         if found is None:
             raise not_found("sample", sample_id)
         check_site(user, found["site_id"])
@@ -299,7 +200,7 @@ async def add_custody(sample_id: int, body: CustodyIn, user: Writer, request: Re
             raise invalid("at", "is before the sample was taken")
         if not await _custody(conn, user, sample_id, body, key, sha):
             await already_made(conn, "custody_transfers", "recorded_by", user.id, key, sha)
-            return json_response(await one_sample(conn, sample_id), 201, REPLAY)
+            return json_response(await store.one_sample(conn, sample_id), 201, REPLAY)
         await audit.append(
             conn,
             user.actor,
@@ -309,7 +210,7 @@ async def add_custody(sample_id: int, body: CustodyIn, user: Writer, request: Re
             found["site_id"],
             body.model_dump(mode="json", exclude={"client_key"}),
         )
-        return json_response(await one_sample(conn, sample_id), 201)
+        return json_response(await store.one_sample(conn, sample_id), 201)
 
 
 @router.post(
@@ -323,7 +224,7 @@ async def add_result(sample_id: int, body: ResultIn, user: Writer, request: Requ
     key = client_key(request, body.client_key)
     sha = request_sha(body, sample_id=sample_id)
     async with transaction(request, user) as conn:
-        found = await one_sample(conn, sample_id)
+        found = await store.one_sample(conn, sample_id)
         if found is None:
             raise not_found("sample", sample_id)
         check_site(user, found["site_id"])
@@ -374,7 +275,7 @@ async def add_result(sample_id: int, body: ResultIn, user: Writer, request: Requ
             found["site_id"],
             {"sample_id": sample_id, **body.model_dump(mode="json", exclude={"client_key"})},
         )
-        return json_response(await one_sample(conn, sample_id), 201)
+        return json_response(await store.one_sample(conn, sample_id), 201)
 
 
 @router.get("/samples", response_model=SamplePage)
@@ -413,7 +314,7 @@ async def list_samples(
             at, ident = decode_cursor(cursor)
             clauses.append(sql.SQL("(sampled_at, id) > (%s, %s)"))
             params += [at, ident]
-        items = await load_samples(conn, sql.SQL(" AND ").join(clauses), params, limit + 1)
+        items = await store.load_samples(conn, sql.SQL(" AND ").join(clauses), params, limit + 1)
     next_cursor = None
     if len(items) > limit:
         items = items[:limit]
@@ -428,7 +329,7 @@ async def list_samples(
 @router.get("/samples/{sample_id}", response_model=SampleOut, responses={404: {}})
 async def get_sample(sample_id: int, user: CurrentUser, request: Request) -> object:
     async with transaction(request, user) as conn:
-        found = await one_sample(conn, sample_id)
+        found = await store.one_sample(conn, sample_id)
     if found is None:
         raise not_found("sample", sample_id)
     return json_response(found)
