@@ -81,7 +81,7 @@ async def append(
 
     The chain lock is held until the transaction ends. Nothing is read back, so on a
     connection in pipeline mode the lock, the insert and the commit travel together
-    (see ``logbook.api.common.transaction``).
+    (see ``clearwell.web.transaction``).
     """
     params = _params(actor, action, subject, subject_id, site_id, detail)
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))

@@ -1,5 +1,5 @@
 """Reading records back with their amendments: a shift's state and content, entries,
-and samples with their custody and results."""
+samples with their custody and results, a site's logbook settings."""
 
 from __future__ import annotations
 
@@ -245,12 +245,6 @@ async def entry(conn: psycopg.AsyncConnection[Any], entry_id: int) -> dict[str, 
     return found[0] if found else None
 
 
-async def entry_request_sha(conn: psycopg.AsyncConnection[Any], entry_id: int) -> str | None:
-    cur = await conn.execute("SELECT request_sha FROM entries WHERE id = %s", (entry_id,))
-    row = await cur.fetchone()
-    return row[0] if row else None
-
-
 async def crew(conn: psycopg.AsyncConnection[Any], shift_id: int) -> list[dict[str, Any]]:
     return [member for _, member in await crews(conn, [shift_id])]
 
@@ -429,3 +423,14 @@ async def load_samples(
 async def one_sample(conn: psycopg.AsyncConnection[Any], sample_id: int) -> dict[str, Any] | None:
     found = await load_samples(conn, sql.SQL("id = %s"), [sample_id], 1)
     return found[0] if found else None
+
+
+async def site_settings(conn: psycopg.AsyncConnection[Any], site_id: int) -> tuple[bool, timedelta]:
+    """(allow_pin_login, backdate_limit) in force for a site; defaults if never set."""
+    cur = await conn.execute(
+        "SELECT allow_pin_login, backdate_limit FROM site_logbook_settings WHERE site_id = %s"
+        " ORDER BY id DESC LIMIT 1",
+        (site_id,),
+    )
+    row = await cur.fetchone()
+    return (bool(row[0]), row[1]) if row else (False, timedelta(hours=24))

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from clearwell.web import json_response, transaction
-from logbook.api.common import site_id_for, site_settings
+from logbook import store
+from logbook.api.common import site_id_for
 from logbook.auth.deps import COOKIE_NAME, CurrentUser, client_address
 from logbook.auth.sessions import LoginOutcome, login, logout
 
@@ -110,7 +111,7 @@ async def pin_login(body: PinLogin, request: Request) -> Response:
     """Quick login on a floor terminal at a site that allows PINs; shorter sessions."""
     async with transaction(request) as conn:
         site_id = await site_id_for(conn, body.site)
-        allowed, _ = await site_settings(conn, site_id)
+        allowed, _ = await store.site_settings(conn, site_id)
         result = await login(
             conn, body.username, body.pin, "pin", client_address(request), site_id, allowed
         )

@@ -10,27 +10,21 @@ from fastapi.responses import Response
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, Field
 
-from clearwell import hooks
 from clearwell.jsontext import dumps
-from clearwell.web import Denied, conflict, invalid, json_response, not_found, transaction
-from logbook import audit, kinds, store
+from clearwell.web import invalid, json_response, not_found, transaction
+from logbook import kinds, store
 from logbook.api.common import (
-    CLOCK_SKEW,
     DEFAULT_PAGE,
     MAX_PAGE,
-    check_replay,
-    check_site,
+    REPLAY,
     client_key,
     decode_cursor,
     encode_cursor,
-    now,
-    request_sha,
     site_id_for,
 )
-from logbook.api.shifts import check_open
 from logbook.auth.deps import CurrentUser, Writer
-from logbook.auth.sessions import check_secret, current_secret_hash
-from logbook.canonical import content_hash
+from logbook.write import entries, signatures
+from logbook.write.rules import now
 
 router = APIRouter(prefix="/api", tags=["entries"])
 
@@ -141,25 +135,6 @@ class EntryPage(BaseModel):
     next_cursor: str | None
 
 
-async def _check_links(conn: Any, body: Any, site_id: int) -> int | None:
-    """The alarm event an entry acknowledges, checked; and a reading's tag."""
-    if body.kind == "reading" and body.data.tag_id is not None:
-        cur = await conn.execute(
-            "SELECT 1 FROM tags WHERE id = %s AND site_id = %s", (body.data.tag_id, site_id)
-        )
-        if await cur.fetchone() is None:
-            raise invalid("data.tag_id", f"no tag {body.data.tag_id} at this shift's facility")
-    if body.kind == "alarm_ack":
-        event_id = int(body.data.event_id)
-        cur = await conn.execute(
-            "SELECT 1 FROM events WHERE id = %s AND site_id = %s", (event_id, site_id)
-        )
-        if await cur.fetchone() is None:
-            raise invalid("data.event_id", f"no event {event_id} at this shift's facility")
-        return event_id
-    return None
-
-
 @router.post(
     "/entries",
     status_code=201,
@@ -168,99 +143,14 @@ async def _check_links(conn: Any, body: Any, site_id: int) -> int | None:
 )
 async def create_entry(body: EntryIn, user: Writer, request: Request) -> object:
     """Record an entry on an open shift. Idempotent with ``Idempotency-Key`` or client_key."""
-    key = client_key(request, body.client_key)
+    # The sha covers the request as sent, so a retry without occurred_at still matches.
+    key = client_key(request, body)
     recorded = now()
-    occurred = body.occurred_at or recorded
-    # The hash covers the request as sent, so a retry without occurred_at still matches.
-    sha = request_sha(body)
     async with transaction(request, user) as conn:
-        target = await store.entry_target(conn, body.shift_id, user.id, key)
-        if target.seen_id is not None:
-            check_replay(target.seen_sha, sha)
-            return await _replay(conn, target.seen_id)
-        state = target.shift
-        if state is None:
-            raise invalid("shift_id", f"no shift with id {body.shift_id}")
-        check_site(user, state.site_id)
-        check_open(state)
-        if occurred > recorded + CLOCK_SKEW:
-            raise invalid("occurred_at", "is in the future")
-        if occurred < recorded - target.backdate_limit:
-            hours = target.backdate_limit.total_seconds() / 3600
-            raise invalid(
-                "occurred_at", f"is more than {hours:g} h before now, the limit this site sets"
-            )
-        event_id = await _check_links(conn, body, state.site_id)
-        data = body.data.model_dump(mode="json")
-        operational = kinds.is_operational(body.kind)
-        by_trainee = user.role == "trainee"
-        cur = await conn.execute(
-            "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
-            " recorded_at, recorded_by, by_trainee, event_id, client_key, request_sha)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (recorded_by, client_key) DO NOTHING RETURNING id",
-            (
-                state.site_id,
-                state.id,
-                body.kind,
-                _jsonb(data),
-                operational,
-                occurred,
-                recorded,
-                user.id,
-                by_trainee,
-                event_id,
-                key,
-                sha,
-            ),
+        made, entry = await entries.record_entry(
+            conn, user, body.shift_id, body.kind, body.data, body.occurred_at, recorded, key
         )
-        row = await cur.fetchone()
-        if row is None:
-            # A concurrent request with the same key won the insert; answer as it did.
-            cur = await conn.execute(
-                "SELECT id, request_sha FROM entries WHERE recorded_by = %s AND client_key = %s",
-                (user.id, key),
-            )
-            seen = await cur.fetchone()
-            assert seen is not None
-            check_replay(seen[1], sha)
-            return await _replay(conn, seen[0])
-        # Compliance stamps who was on duty, in this transaction (clearwell.hooks says why).
-        for hook in hooks.entries_written():
-            await hook(conn, [row[0]])
-        await audit.append(
-            conn,
-            user.actor,
-            "entry.create",
-            "entry",
-            row[0],
-            state.site_id,
-            {"shift_id": state.id, "kind": body.kind, "data": data, "occurred_at": occurred},
-        )
-    created = store.new_entry(
-        row[0],
-        state,
-        body.kind,
-        data,
-        operational,
-        occurred,
-        recorded,
-        user.id,
-        by_trainee,
-        event_id,
-    )
-    return json_response(created, 201)
-
-
-def _jsonb(value: Any) -> Any:
-    from psycopg.types.json import Jsonb
-
-    return Jsonb(value)
-
-
-async def _replay(conn: Any, entry_id: int) -> object:
-    found = await store.entry(conn, entry_id)
-    return json_response(found, 201, {"Idempotent-Replay": "true"})
+    return json_response(entry, 201, REPLAY if made.replayed else None)
 
 
 @router.get("/entries", response_model=EntryPage)
@@ -341,45 +231,5 @@ async def countersign(entry_id: int, body: CountersignIn, user: Writer, request:
             raise not_found("entry", entry_id)
         state = await store.shift_state(conn, found["shift_id"], "share")
         assert state is not None
-        check_site(user, state.site_id)
-        if not found["by_trainee"]:
-            raise conflict(f"entry {entry_id} is not a trainee's entry")
-        if state.signed:
-            check_open(state)
-        cur = await conn.execute(
-            "SELECT 1 FROM shift_crew WHERE shift_id = %s AND person_id = %s"
-            " AND shift_role <> 'trainee'",
-            (state.id, user.id),
-        )
-        on_duty = await cur.fetchone() is not None
-        if user.role not in ("operator", "chief_operator") or not on_duty:
-            raise Denied(
-                "only an operator on duty on this shift may countersign",
-                "entry",
-                entry_id,
-                state.site_id,
-            )
-        if not await check_secret(await current_secret_hash(conn, user.id), body.password):
-            raise Denied(
-                "the password does not match; not countersigned", "entry", entry_id, state.site_id
-            )
-        digest = content_hash(
-            {k: found[k] for k in ("id", "kind", "data", "occurred_at", "recorded_by")}
-        )
-        cur = await conn.execute(
-            "INSERT INTO entry_countersignatures (entry_id, person_id, content_sha256)"
-            " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING entry_id",
-            (entry_id, user.id, digest),
-        )
-        if await cur.fetchone() is None:
-            raise conflict(f"entry {entry_id} is already countersigned")
-        await audit.append(
-            conn,
-            user.actor,
-            "entry.countersign",
-            "entry",
-            entry_id,
-            state.site_id,
-            {"content_sha256": digest},
-        )
+        await signatures.countersign(conn, user, found, state, body.password)
         return json_response(await store.entry(conn, entry_id), 201)

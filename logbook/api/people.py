@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from clearwell.web import Denied, invalid, json_response, not_found, transaction
 from logbook.auth.deps import Admin, CurrentUser, Supervisor
 from logbook.people import PersonError, create_person, get_person, list_people, set_role, set_secret
+from logbook.write.sites import set_logbook_settings
 
 router = APIRouter(prefix="/api", tags=["people"])
 
@@ -167,27 +168,15 @@ async def site_settings(
     code: str, body: SiteSettingsIn, user: Supervisor, request: Request
 ) -> object:
     """PIN login and how far back an entry's occurred_at may be (chief operator or admin)."""
-    from logbook import audit
-
     async with transaction(request, user) as conn:
         cur = await conn.execute("SELECT id FROM sites WHERE code = %s", (code,))
         found = await cur.fetchone()
         if found is None:
             raise not_found("site", code)
         site_id = found[0]
-        await conn.execute(
-            "INSERT INTO site_logbook_settings (site_id, allow_pin_login, backdate_limit, set_by)"
-            " VALUES (%s, %s, %s, %s)",
-            (site_id, body.allow_pin_login, timedelta(hours=body.backdate_limit_hours), user.id),
-        )
-        await audit.append(
-            conn,
-            user.actor,
-            "site.logbook_settings",
-            "site",
-            site_id,
-            site_id,
-            body.model_dump(),
+        limit = timedelta(hours=body.backdate_limit_hours)
+        await set_logbook_settings(
+            conn, user.actor, site_id, body.allow_pin_login, limit, body.model_dump()
         )
         cur = await conn.execute(_SITE_SQL + " WHERE s.id = %s", (site_id,))
         row = await cur.fetchone()

@@ -1,0 +1,215 @@
+"""Amendments: a correction names a record, the new values and why; the original stays.
+
+The merged record is validated again with its kind's or sample's model before the
+amendment is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from pydantic import ValidationError
+
+from clearwell.web import Denied, invalid, invalid_many, not_found
+from logbook import audit, kinds, store
+from logbook.amend import merge
+from logbook.auth.sessions import Principal
+from logbook.canonical import normalise
+from logbook.samples import ResultFields, SampleFields
+from logbook.write.crew import DRC_DESIGNATORS, SHIFT_ROLES
+from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
+from logbook.write.rules import CLOCK_SKEW, check_site
+
+# What an amendment's target is: (site_id, shift_id, the changes as stored).
+Target = tuple[int, int | None, dict[str, Any]]
+
+
+def _pydantic_errors(exc: ValidationError, prefix: str) -> Exception:
+    return invalid_many(
+        [(".".join(str(p) for p in (prefix, *e["loc"])) or prefix, e["msg"]) for e in exc.errors()]
+    )
+
+
+def _timestamp(changes: dict[str, Any], name: str) -> datetime:
+    """The change of ``name`` as an aware datetime; ``changes`` then holds it normalised."""
+    try:
+        at = datetime.fromisoformat(str(changes[name]))
+    except ValueError:
+        raise invalid(f"changes.{name}", "not an ISO 8601 timestamp") from None
+    if at.tzinfo is None:
+        raise invalid(f"changes.{name}", "needs a time zone offset")
+    changes[name] = normalise(at)
+    return at
+
+
+async def _entry(
+    conn: psycopg.AsyncConnection[Any], target_id: int, changes: dict[str, Any], user: Principal
+) -> Target:
+    found = await store.entry(conn, target_id)
+    if found is None:
+        raise not_found("entry", target_id)
+    changes = dict(changes)
+    if "data" in changes:
+        if not isinstance(changes["data"], dict) or not changes["data"]:
+            raise invalid("changes.data", "must be an object of the fields to change")
+        merged = merge({"data": found["data"]}, {"data": changes["data"]})["data"]
+        try:
+            kinds.validate_entry_data(found["kind"], merged)
+        except kinds.KindError as exc:
+            raise invalid_many([(f"changes.{f}", r) for f, r in exc.errors]) from None
+        if found["kind"] == "alarm_ack" and merged.get("event_id") != found["event_id"]:
+            raise invalid("changes.data.event_id", "an acknowledgement's event cannot change")
+    if "occurred_at" in changes:
+        occurred = _timestamp(changes, "occurred_at")
+        if occurred > found["recorded_at"] + CLOCK_SKEW:
+            raise invalid("changes.occurred_at", "is after the entry was recorded")
+    return found["site_id"], found["shift_id"], changes
+
+
+async def _sample(
+    conn: psycopg.AsyncConnection[Any], target_id: int, changes: dict[str, Any], user: Principal
+) -> Target:
+    found = await store.one_sample(conn, target_id)
+    if found is None:
+        raise not_found("sample", target_id)
+    fields = {k: found[k] for k in SampleFields.model_fields}
+    try:
+        merged = SampleFields.model_validate(merge(fields, changes))
+    except ValidationError as exc:
+        raise _pydantic_errors(exc, "changes") from None
+    dumped = merged.model_dump(mode="json")
+    return found["site_id"], found["shift_id"], {k: dumped[k] for k in changes}
+
+
+async def _result(
+    conn: psycopg.AsyncConnection[Any], target_id: int, changes: dict[str, Any], user: Principal
+) -> Target:
+    cur = await conn.execute("SELECT sample_id FROM sample_results WHERE id = %s", (target_id,))
+    row = await cur.fetchone()
+    if row is None:
+        raise not_found("result", target_id)
+    sample = await store.one_sample(conn, row[0])
+    assert sample is not None
+    result = next(r for r in sample["results"] if r["id"] == target_id)
+    fields = {k: result[k] for k in ResultFields.model_fields}
+    try:
+        merged = ResultFields.model_validate(merge(fields, changes))
+    except ValidationError as exc:
+        raise _pydantic_errors(exc, "changes") from None
+    if merged.analyzed_at < sample["sampled_at"]:
+        raise invalid("changes.analyzed_at", "is before the sample was taken")
+    dumped = merged.model_dump(mode="json")
+    return sample["site_id"], sample["shift_id"], {k: dumped[k] for k in changes}
+
+
+async def _crew(
+    conn: psycopg.AsyncConnection[Any], target_id: int, changes: dict[str, Any], user: Principal
+) -> Target:
+    cur = await conn.execute(
+        "SELECT c.shift_id, s.site_id FROM shift_crew c JOIN shifts s ON s.id = c.shift_id"
+        " WHERE c.id = %s",
+        (target_id,),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise not_found("crew member", target_id)
+    member = next(c for c in await store.crew(conn, row[0]) if c["id"] == target_id)
+    changes = dict(changes)
+    if "shift_role" in changes:
+        if changes["shift_role"] not in SHIFT_ROLES:
+            raise invalid("changes.shift_role", f"one of {', '.join(SHIFT_ROLES)}")
+        if (
+            changes["shift_role"] == "drc" or member["shift_role"] == "drc"
+        ) and user.role not in DRC_DESIGNATORS:
+            raise Denied(
+                "only a chief operator or admin designates the DRC", "crew", target_id, row[1]
+            )
+        if (changes["shift_role"] == "trainee") != (member["shift_role"] == "trainee"):
+            raise invalid(
+                "changes.shift_role", "a trainee serves as 'trainee', and only trainees do"
+            )
+    times = {
+        name: _timestamp(changes, name) for name in ("arrived_at", "left_at") if name in changes
+    }
+    arrived = times.get("arrived_at", member["arrived_at"])
+    left = times.get("left_at", member["left_at"])
+    if left is not None and left < arrived:
+        raise invalid("changes.left_at", "is before the person arrived")
+    return row[1], row[0], changes
+
+
+_TARGETS: dict[
+    str,
+    Callable[[psycopg.AsyncConnection[Any], int, dict[str, Any], Principal], Awaitable[Target]],
+] = {"entry": _entry, "sample": _sample, "result": _result, "crew": _crew}
+
+
+async def insert_amendment(
+    conn: psycopg.AsyncConnection[Any],
+    target: str,
+    target_id: int,
+    changes: dict[str, Any],
+    reason: str,
+    person_id: int,
+    after_signing: bool,
+    key: RequestKey | None = None,
+) -> Made:
+    """The amendment row alone: no checks, no audit (``amend`` adds them)."""
+    row = {
+        "target": target,
+        "target_id": target_id,
+        "changes": Jsonb(changes),
+        "reason": reason,
+        "after_signing": after_signing,
+    }
+    return await insert_once(conn, "amendments", row, person_id, key)
+
+
+async def amend(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    target: str,
+    target_id: int,
+    changes: dict[str, Any],
+    reason: str,
+    key: RequestKey,
+) -> Made:
+    """Amends a record whose changed fields ``logbook.amend.check_fields`` allowed.
+
+    An amendment to a record on a signed shift is accepted and marked as made after
+    signing.
+    """
+    seen = await already_made(conn, "amendments", user.id, key)
+    if seen:
+        return seen
+    site_id, shift_id, stored = await _TARGETS[target](conn, target_id, changes, user)
+    check_site(user, site_id)
+    after_signing = False
+    if shift_id is not None:
+        # Shares the shift row with other additions; signing takes it exclusively,
+        # so after_signing is exact.
+        state = await store.shift_state(conn, shift_id, "share")
+        after_signing = bool(state and state.signed)
+    made = await insert_amendment(
+        conn, target, target_id, stored, reason, user.id, after_signing, key
+    )
+    if not made.replayed:
+        await audit.append(
+            conn,
+            user.actor,
+            "amendment.create",
+            target,
+            target_id,
+            site_id,
+            {
+                "amendment_id": made.id,
+                "changes": stored,
+                "reason": reason,
+                "after_signing": after_signing,
+            },
+        )
+    return made

@@ -1,0 +1,160 @@
+"""A shift's crew: who serves in which shift role, when they arrived and left."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+import psycopg
+
+from clearwell.web import Denied, conflict, invalid, not_found
+from logbook import audit
+from logbook.auth.sessions import Principal
+from logbook.people import current_role
+from logbook.store import ShiftState
+from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
+from logbook.write.rules import check_not_future, check_open, check_site, now
+
+SHIFT_ROLES = ("drc", "chief", "assistant_chief", "shift_operator", "operator", "trainee")
+# Designating who is in direct responsible charge is the owner's decision.
+DRC_DESIGNATORS = ("chief_operator", "admin")
+# Roles a person may not hold on a crew.
+NOT_CREW = ("admin", "regulator", "disabled")
+
+
+class CrewMember(Protocol):
+    """Who joins the crew, in which shift role, arriving when (None: now)."""
+
+    @property
+    def person_id(self) -> int: ...
+
+    @property
+    def shift_role(self) -> str: ...
+
+    @property
+    def arrived_at(self) -> datetime | None: ...
+
+
+async def insert_member(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    shift_id: int,
+    site_id: int,
+    member: CrewMember,
+    field: str,
+    key: RequestKey | None = None,
+) -> Made:
+    """The crew row, after the rules on who may serve and who designates the DRC;
+    ``field`` names the member in the request for errors."""
+    role = await current_role(conn, member.person_id)
+    if role is None:
+        raise invalid(f"{field}.person_id", f"no person with id {member.person_id}")
+    if role in NOT_CREW:
+        raise invalid(f"{field}.person_id", f"a person with role {role} cannot be on a crew")
+    if (role == "trainee") != (member.shift_role == "trainee"):
+        raise invalid(
+            f"{field}.shift_role",
+            "a trainee serves as 'trainee', and only trainees do",
+        )
+    if member.shift_role == "drc" and user.role not in DRC_DESIGNATORS:
+        raise Denied(
+            "only a chief operator or admin designates the DRC", "shift", shift_id, site_id
+        )
+    arrived = member.arrived_at or now()
+    check_not_future(f"{field}.arrived_at", arrived)
+    return await insert_crew(
+        conn, shift_id, member.person_id, member.shift_role, arrived, user.id, key
+    )
+
+
+async def insert_crew(
+    conn: psycopg.AsyncConnection[Any],
+    shift_id: int,
+    person_id: int,
+    shift_role: str,
+    arrived_at: datetime,
+    added_by: int,
+    key: RequestKey | None = None,
+) -> Made:
+    """The crew row alone: no checks, no audit (``insert_member`` checks)."""
+    row = {
+        "shift_id": shift_id,
+        "person_id": person_id,
+        "shift_role": shift_role,
+        "arrived_at": arrived_at,
+    }
+    return await insert_once(conn, "shift_crew", row, added_by, key)
+
+
+async def add_member(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    state: ShiftState,
+    member: CrewMember,
+    sent: dict[str, Any],
+    key: RequestKey,
+) -> Made:
+    """Adds a person to an open shift's crew (``state`` share-locked); ``sent`` is the
+    request as sent, for the audit log."""
+    check_site(user, state.site_id)
+    seen = await already_made(conn, "shift_crew", user.id, key)
+    if seen:
+        return seen
+    check_open(state)
+    made = await insert_member(conn, user, state.id, state.site_id, member, "", key)
+    if not made.replayed:
+        await audit.append(
+            conn,
+            user.actor,
+            "shift.crew_add",
+            "crew",
+            made.id,
+            state.site_id,
+            {"shift_id": state.id, **sent},
+        )
+    return made
+
+
+async def record_departure(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    state: ShiftState,
+    crew_id: int,
+    left_at: datetime | None,
+) -> None:
+    """A crew member left the site (people leave early); once per crew row."""
+    check_site(user, state.site_id)
+    if state.signed:
+        check_open(state)
+    cur = await conn.execute(
+        "SELECT arrived_at FROM shift_crew WHERE id = %s AND shift_id = %s", (crew_id, state.id)
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise not_found("crew member", crew_id)
+    left = left_at or now()
+    if left < row[0]:
+        raise invalid("left_at", "is before the person arrived")
+    if not await insert_departure(conn, crew_id, left, user.id):
+        raise conflict("this departure is already recorded; correct it with an amendment")
+    await audit.append(
+        conn,
+        user.actor,
+        "shift.crew_departure",
+        "crew",
+        crew_id,
+        state.site_id,
+        {"shift_id": state.id, "left_at": left},
+    )
+
+
+async def insert_departure(
+    conn: psycopg.AsyncConnection[Any], crew_id: int, left_at: datetime, person_id: int
+) -> bool:
+    """The departure row; False if this crew row already has one."""
+    cur = await conn.execute(
+        "INSERT INTO crew_departures (crew_id, left_at, recorded_by) VALUES (%s, %s, %s)"
+        " ON CONFLICT DO NOTHING RETURNING crew_id",
+        (crew_id, left_at, person_id),
+    )
+    return await cur.fetchone() is not None

@@ -1,0 +1,87 @@
+"""Opening a shift at a facility, with its first crew, and closing it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from clearwell.web import invalid
+from logbook import audit
+from logbook.auth.sessions import Principal
+from logbook.store import ShiftState
+from logbook.write.crew import CrewMember, insert_member
+from logbook.write.idempotency import Made, RequestKey, insert_once
+from logbook.write.rules import check_not_future, check_open, check_site, now
+
+
+async def insert_shift(
+    conn: psycopg.AsyncConnection[Any],
+    site_id: int,
+    label: str,
+    opened_at: datetime,
+    person_id: int,
+    key: RequestKey | None = None,
+) -> Made:
+    """The shift row alone: no checks, no crew, no audit (``open_shift`` adds them)."""
+    row = {"site_id": site_id, "label": label, "opened_at": opened_at}
+    return await insert_once(conn, "shifts", row, person_id, key)
+
+
+async def open_shift(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    site_id: int,
+    label: str,
+    opened_at: datetime | None,
+    crew: Sequence[CrewMember],
+    sent: dict[str, Any],
+    key: RequestKey,
+) -> Made:
+    """Opens a shift with its crew; ``sent`` is the request as sent, for the audit log."""
+    check_site(user, site_id)
+    opened = opened_at or now()
+    check_not_future("opened_at", opened)
+    made = await insert_shift(conn, site_id, label, opened, user.id, key)
+    if made.replayed:
+        return made
+    for i, member in enumerate(crew):
+        await insert_member(conn, user, made.id, site_id, member, f"crew.{i}")
+    await audit.append(conn, user.actor, "shift.open", "shift", made.id, site_id, sent)
+    return made
+
+
+async def close_shift(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    state: ShiftState,
+    closed_at: datetime | None,
+) -> None:
+    """Closes an open shift (``state`` locked for update)."""
+    check_site(user, state.site_id)
+    check_open(state)
+    closed = closed_at or now()
+    if closed < state.opened_at:
+        raise invalid("closed_at", "is before the shift opened")
+    check_not_future("closed_at", closed)
+    await insert_closure(conn, state.id, closed, user.id)
+    await audit.append(
+        conn,
+        user.actor,
+        "shift.close",
+        "shift",
+        state.id,
+        state.site_id,
+        {"closed_at": closed},
+    )
+
+
+async def insert_closure(
+    conn: psycopg.AsyncConnection[Any], shift_id: int, closed_at: datetime, person_id: int
+) -> None:
+    await conn.execute(
+        "INSERT INTO shift_closures (shift_id, closed_at, closed_by) VALUES (%s, %s, %s)",
+        (shift_id, closed_at, person_id),
+    )
