@@ -4,8 +4,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from logbook.api import amendments, audit, auth, entries, people, samples, shifts
+from logbook.api import (
+    amendments,
+    audit,
+    auth,
+    crew,
+    entries,
+    handoffs,
+    people,
+    samples,
+    shifts,
+    signatures,
+)
 
 router = APIRouter()
-for _module in (auth, people, shifts, entries, samples, amendments, audit):
+for _module in (
+    auth,
+    people,
+    shifts,
+    crew,
+    handoffs,
+    signatures,
+    entries,
+    samples,
+    amendments,
+    audit,
+):
     router.include_router(_module.router)
