@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from clearwell.web import invalid_many, json_response, not_found, transaction
 from logbook.amend import check_fields
 from logbook.api.common import REPLAY, client_key
-from logbook.auth.deps import CurrentUser, Writer
+from logbook.auth.deps import CurrentUser, RecordWriter
 from logbook.write import amendments
 
 router = APIRouter(prefix="/api", tags=["amendments"])
@@ -45,7 +45,7 @@ class AmendmentOut(BaseModel):
 @router.post(
     "/amendments", status_code=201, response_model=AmendmentOut, responses={404: {}, 409: {}}
 )
-async def amend(body: AmendmentIn, user: Writer, request: Request) -> object:
+async def amend(body: AmendmentIn, user: RecordWriter, request: Request) -> object:
     """Correct a record. The original stays; reading the record shows both.
 
     An amendment to a record on a signed shift is accepted and marked as made after signing.

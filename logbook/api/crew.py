@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from clearwell.web import json_response, transaction
 from logbook.api.common import REPLAY, client_key
 from logbook.api.shift_models import ClientKey, CrewIn, ShiftOut, locked_shift, shift_body
-from logbook.auth.deps import ShiftOperator, Writer
+from logbook.auth.deps import RecordWriter, ShiftOperator
 from logbook.write import crew
 from logbook.write.idempotency import request_detail
 
@@ -44,7 +44,7 @@ async def add_crew(shift_id: int, body: CrewAddIn, user: ShiftOperator, request:
     responses={404: {}, 409: {}},
 )
 async def crew_departure(
-    shift_id: int, crew_id: int, body: DepartureIn, user: Writer, request: Request
+    shift_id: int, crew_id: int, body: DepartureIn, user: RecordWriter, request: Request
 ) -> object:
     """Record that a crew member left the site (people leave early)."""
     async with transaction(request, user) as conn:

@@ -22,7 +22,7 @@ from logbook.api.common import (
     encode_cursor,
     site_id_for,
 )
-from logbook.auth.deps import CurrentUser, Writer
+from logbook.auth.deps import CurrentUser, RecordWriter
 from logbook.write import entries, signatures
 from logbook.write.rules import now
 
@@ -141,7 +141,7 @@ class EntryPage(BaseModel):
     response_model=EntryOut,
     responses={409: {"description": "shift closed or signed, or key reused"}},
 )
-async def create_entry(body: EntryIn, user: Writer, request: Request) -> object:
+async def create_entry(body: EntryIn, user: RecordWriter, request: Request) -> object:
     """Record an entry on an open shift. Idempotent with ``Idempotency-Key`` or client_key."""
     # The sha covers the request as sent, so a retry without occurred_at still matches.
     key = client_key(request, body)
@@ -223,7 +223,9 @@ async def get_entry(entry_id: int, user: CurrentUser, request: Request) -> objec
     response_model=EntryOut,
     responses={404: {}, 409: {}},
 )
-async def countersign(entry_id: int, body: CountersignIn, user: Writer, request: Request) -> object:
+async def countersign(
+    entry_id: int, body: CountersignIn, user: RecordWriter, request: Request
+) -> object:
     """A certified operator on duty countersigns a trainee's entry, re-entering their password."""
     async with transaction(request, user) as conn:
         found = await store.entry(conn, entry_id)

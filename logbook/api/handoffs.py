@@ -11,7 +11,7 @@ from clearwell.web import json_response, transaction
 from logbook import store
 from logbook.api.common import REPLAY, client_key
 from logbook.api.shift_models import ClientKey, HandoffOut, locked_shift
-from logbook.auth.deps import ShiftOperator, Writer
+from logbook.auth.deps import RecordWriter, ShiftOperator
 from logbook.write import handoffs
 
 router = APIRouter(prefix="/api", tags=["shifts"])
@@ -48,7 +48,9 @@ async def write_handoff(
 @router.post(
     "/handoff-notes/{note_id}/acknowledge", response_model=HandoffOut, responses={404: {}, 409: {}}
 )
-async def acknowledge_handoff(note_id: int, body: AckIn, user: Writer, request: Request) -> object:
+async def acknowledge_handoff(
+    note_id: int, body: AckIn, user: RecordWriter, request: Request
+) -> object:
     """The incoming shift's DRC acknowledges the handoff note."""
     async with transaction(request, user) as conn:
         from_shift_id = await handoffs.acknowledge(conn, user, note_id, body.shift_id)

@@ -20,7 +20,7 @@ from logbook.api.common import (
     encode_cursor,
     site_id_for,
 )
-from logbook.auth.deps import CurrentUser, Writer
+from logbook.auth.deps import CurrentUser, RecordWriter
 from logbook.samples import CustodyFields, ResultFields, SampleFields
 from logbook.write import samples
 from logbook.write.idempotency import request_detail
@@ -76,7 +76,7 @@ class SamplePage(BaseModel):
 
 
 @router.post("/samples", status_code=201, response_model=SampleOut, responses={409: {}})
-async def create_sample(body: SampleIn, user: Writer, request: Request) -> object:
+async def create_sample(body: SampleIn, user: RecordWriter, request: Request) -> object:
     """Record a sample: place, time, grab or composite window, who sampled, custody."""
     key = client_key(request, body)
     async with transaction(request, user) as conn:
@@ -100,7 +100,9 @@ async def create_sample(body: SampleIn, user: Writer, request: Request) -> objec
 @router.post(
     "/samples/{sample_id}/custody", status_code=201, response_model=SampleOut, responses={404: {}}
 )
-async def add_custody(sample_id: int, body: CustodyIn, user: Writer, request: Request) -> object:
+async def add_custody(
+    sample_id: int, body: CustodyIn, user: RecordWriter, request: Request
+) -> object:
     """Record a hand-over in the sample's chain of custody."""
     key = client_key(request, body, sample_id=sample_id)
     async with transaction(request, user) as conn:
@@ -116,7 +118,9 @@ async def add_custody(sample_id: int, body: CustodyIn, user: Writer, request: Re
     response_model=SampleOut,
     responses={404: {}, 409: {}},
 )
-async def add_result(sample_id: int, body: ResultIn, user: Writer, request: Request) -> object:
+async def add_result(
+    sample_id: int, body: ResultIn, user: RecordWriter, request: Request
+) -> object:
     """Record one analyte's result: method, date and analyst, value, qualifier and DL."""
     key = client_key(request, body, sample_id=sample_id)
     async with transaction(request, user) as conn:

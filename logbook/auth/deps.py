@@ -2,7 +2,7 @@
 
 Other routers (dashboards, compliance) use these::
 
-    from logbook.auth.deps import CurrentUser, Writer, require_role
+    from logbook.auth.deps import CurrentUser, RecordWriter, require_role
 
     @router.get("/thing")
     async def thing(user: CurrentUser) -> ...: ...
@@ -31,9 +31,9 @@ __all__ = [
     "Auditor",
     "CurrentUser",
     "Principal",
+    "RecordWriter",
     "ShiftOperator",
     "Supervisor",
-    "Writer",
     "current_user",
     "record_forbidden",
     "require_role",
@@ -122,7 +122,7 @@ def require_role(*roles: str) -> Callable[[Request, Principal], Awaitable[Princi
     return dependency
 
 
-Writer = Annotated[Principal, Depends(require_role(*WRITER_ROLES))]
+RecordWriter = Annotated[Principal, Depends(require_role(*WRITER_ROLES))]
 ShiftOperator = Annotated[Principal, Depends(require_role("operator", "chief_operator", "admin"))]
 Supervisor = Annotated[Principal, Depends(require_role(*SUPERVISOR_ROLES))]
 Admin = Annotated[Principal, Depends(require_role("admin"))]
