@@ -42,9 +42,42 @@ from compliance.stamping import stamp_entries
 from logbook import audit
 from logbook.auth import secrets
 from logbook.people import create_person
+from logbook.write import crew, shifts
 
 PASSWORD = "bench-password-1"
 SITE = "bench-wrf"
+
+
+async def write_shifts(
+    url: str, site_id: int, scenario: list[dict[str, Any]], people: dict[str, int], opener: int
+) -> tuple[list[int], list[datetime]]:
+    """The scenario's shifts, closed, with their crews' stints on site, as the logbook's rows
+    alone (the write layer's inserts, no audit); their ids and opening times."""
+    shift_ids: list[int] = []
+    starts: list[datetime] = []
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        for sh in scenario:
+            start = datetime.fromisoformat(sh["start"])
+            end = datetime.fromisoformat(sh["end"])
+            made = await shifts.insert_shift(conn, site_id, sh["id"], start, opener)
+            await shifts.insert_closure(conn, made.id, end, opener)
+            shift_ids.append(made.id)
+            starts.append(start)
+            for m in sh["crew"]:
+                for a, b in m.get("on_site") or [[sh["start"], sh["end"]]]:
+                    stint = await crew.insert_crew(
+                        conn,
+                        made.id,
+                        people[m["operator"]],
+                        m["role"],
+                        datetime.fromisoformat(a),
+                        opener,
+                    )
+                    left = datetime.fromisoformat(b)
+                    if left < end:
+                        await crew.insert_departure(conn, stint.id, left, opener)
+        await conn.commit()
+    return shift_ids, starts
 
 
 def populate(url: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -82,38 +115,8 @@ def populate(url: str, data: dict[str, Any]) -> dict[str, Any]:
             (site_id,),
         )
         opener = people["op01"]
-        shift_ids: list[int] = []
-        starts: list[datetime] = []
-        with conn.cursor() as cur:
-            for sh in data["shifts"]:
-                start = datetime.fromisoformat(sh["start"])
-                end = datetime.fromisoformat(sh["end"])
-                sid = cur.execute(
-                    "INSERT INTO shifts (site_id, label, opened_at, opened_by)"
-                    " VALUES (%s, %s, %s, %s) RETURNING id",
-                    (site_id, sh["id"], start, opener),
-                ).fetchone()[0]  # type: ignore[index]
-                cur.execute(
-                    "INSERT INTO shift_closures (shift_id, closed_at, closed_by)"
-                    " VALUES (%s, %s, %s)",
-                    (sid, end, opener),
-                )
-                shift_ids.append(sid)
-                starts.append(start)
-                for m in sh["crew"]:
-                    spans = m.get("on_site") or [[sh["start"], sh["end"]]]
-                    for a, b in spans:
-                        cid = cur.execute(
-                            "INSERT INTO shift_crew (shift_id, person_id, shift_role, arrived_at,"
-                            " added_by) VALUES (%s, %s, %s, %s, %s) RETURNING id",
-                            (sid, people[m["operator"]], m["role"], a, opener),
-                        ).fetchone()[0]  # type: ignore[index]
-                        if datetime.fromisoformat(b) < end:
-                            cur.execute(
-                                "INSERT INTO crew_departures (crew_id, left_at, recorded_by)"
-                                " VALUES (%s, %s, %s)",
-                                (cid, b, opener),
-                            )
+        conn.commit()
+        shift_ids, starts = asyncio.run(write_shifts(url, site_id, data["shifts"], people, opener))
         trainees = {m["operator"] for sh in data["shifts"] for m in sh["crew"]}
         trainees = {o for o in trainees if o >= "op26"}
         with conn.cursor() as cur:

@@ -1,9 +1,10 @@
 """Logbook API: entry writes under 20 concurrent clients, and a month's listing.
 
 (a) baseline: ``GET /healthz`` round trips from the same 20 clients (one pooled
-    database query each), and a raw single-row ``INSERT`` into ``entries`` with
-    its commit, from one psycopg connection: what the machine gives before any
-    logbook logic.
+    database query each), and the write layer's bare single-row insert into
+    ``entries`` (``logbook.write.entries.insert_entry``: no checks, reactions or
+    audit) with its commit, from one psycopg connection: what the machine gives
+    before any logbook logic.
 (b) writes: 20 clients, each logged in as its own operator with its own open
     shift, each posting entries back to back (a mix of kinds, each with an
     Idempotency-Key) for ``--per-client`` entries. Every write authenticates the
@@ -39,7 +40,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import psycopg
 from argon2 import PasswordHasher
-from psycopg.types.json import Jsonb
 
 from bench.scratch import scratch_database
 from clearwell.migrate import migrate
@@ -47,6 +47,7 @@ from compliance.demo import seed_async as seed_compliance_demo
 from logbook import audit
 from logbook.auth import secrets
 from logbook.people import create_person
+from logbook.write import amendments, entries, shifts
 from tests.support.pg_cluster import free_port
 
 PASSWORD = "bench-password-1"
@@ -220,85 +221,76 @@ async def write_round(
     return latencies, elapsed
 
 
-def raw_inserts(url: str, n: int) -> list[float]:
+async def raw_inserts(url: str, n: int) -> list[float]:
+    """The write layer's bare entry insert (no checks, reactions or audit) and its commit."""
     out = []
-    with psycopg.connect(url) as conn:
-        site, person = conn.execute(
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cur = await conn.execute(
             "SELECT (SELECT id FROM sites WHERE code = 'demo-wwtp'),"
             " (SELECT id FROM people WHERE username = 'operator')"
-        ).fetchone()  # type: ignore[misc]
-        shift = conn.execute(
-            "INSERT INTO shifts (site_id, opened_at, opened_by) VALUES (%s, now(), %s)"
-            " RETURNING id",
-            (site, person),
-        ).fetchone()[0]  # type: ignore[index]
-        conn.commit()
+        )
+        site, person = await cur.fetchone()  # type: ignore[misc]
+        shift = await shifts.insert_shift(conn, site, "", datetime.now(UTC), person)
+        await conn.commit()
         for _ in range(n):
             t = time.perf_counter()
-            conn.execute(
-                "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
-                " recorded_by) VALUES (%s, %s, 'note', %s, false, now(), %s)",
-                (site, shift, Jsonb({"text": "raw"}), person),
+            at = datetime.now(UTC)
+            await entries.insert_entry(
+                conn, site, shift.id, "note", {"text": "raw"}, at, at, person
             )
-            conn.commit()
+            await conn.commit()
             out.append(time.perf_counter() - t)
     return out
 
 
-def populate_month(url: str, entries: int, amended_share: float) -> tuple[datetime, datetime]:
-    """A month of shifts (3 a day) and entries for a second facility, written directly."""
+async def populate_month(url: str, count: int, amended_share: float) -> tuple[datetime, datetime]:
+    """A month of shifts (3 a day) and entries for a second facility, written as rows
+    alone (no audit, no staffing stamps)."""
     rng = random.Random(7)
     start = datetime(2026, 6, 1, 6, tzinfo=UTC)
     end = start + timedelta(days=30)
-    with psycopg.connect(url) as conn:
-        site = conn.execute(
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cur = await conn.execute(
             "INSERT INTO sites (code, name, timezone, state, category)"
             " VALUES ('month-plant', 'Month Plant', 'America/Denver', 'UT', 'treatment')"
             " RETURNING id"
-        ).fetchone()[0]  # type: ignore[index]
-        people = [r[0] for r in conn.execute("SELECT id FROM people WHERE username LIKE 'bench%'")]
-        shifts = []
+        )
+        site = (await cur.fetchone())[0]  # type: ignore[index]
+        cur = await conn.execute("SELECT id FROM people WHERE username LIKE 'bench%'")
+        people = [r[0] for r in await cur.fetchall()]
+        shift_ids = []
         for s in range(90):
             opened = start + timedelta(hours=8 * s)
-            shifts.append(
-                conn.execute(
-                    "INSERT INTO shifts (site_id, opened_at, opened_by) VALUES (%s, %s, %s)"
-                    " RETURNING id",
-                    (site, opened, people[s % len(people)]),
-                ).fetchone()[0]  # type: ignore[index]
-            )
-        rows = []
-        for n in range(entries):
-            at = start + timedelta(seconds=n * (30 * 86400 / entries))
+            made = await shifts.insert_shift(conn, site, "", opened, people[s % len(people)])
+            shift_ids.append(made.id)
+        ids = []
+        for n in range(count):
+            at = start + timedelta(seconds=n * (30 * 86400 / count))
             s = min(int((at - start).total_seconds() // (8 * 3600)), 89)
             kind, data = ENTRY_MIX[n % len(ENTRY_MIX)]
-            rows.append(
-                (
-                    site,
-                    shifts[s],
-                    kind,
-                    Jsonb(data),
-                    kind in ("chemical_addition", "process_adjustment"),
-                    at,
-                    at + timedelta(minutes=3),
-                    people[s % len(people)],
-                )
+            made = await entries.insert_entry(
+                conn,
+                site,
+                shift_ids[s],
+                kind,
+                data,
+                at,
+                at + timedelta(minutes=3),
+                people[s % len(people)],
             )
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
-                " recorded_at, recorded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                rows,
-            )
-        ids = [r[0] for r in conn.execute("SELECT id FROM entries WHERE site_id = %s", (site,))]
+            ids.append(made.id)
         for entry_id in rng.sample(ids, int(len(ids) * amended_share)):
-            conn.execute(
-                "INSERT INTO amendments (target, target_id, changes, reason, amended_by,"
-                " after_signing) VALUES ('entry', %s, %s, 'bench correction', %s, false)",
-                (entry_id, Jsonb({"data": {"text": "fixed"}}), people[0]),
+            await amendments.insert_amendment(
+                conn,
+                "entry",
+                entry_id,
+                {"data": {"text": "fixed"}},
+                "bench correction",
+                people[0],
+                after_signing=False,
             )
-        conn.commit()
-        conn.execute("ANALYZE")
+        await conn.commit()
+        await conn.execute("ANALYZE")
     return start, end
 
 
@@ -364,7 +356,7 @@ def main(argv: list[str]) -> int:
         asyncio.run(prepare(url, args.clients))
         with server(url, args.pool) as (base, pid):
             print(f"server: clearwell serve on {base} (pool max {args.pool})")
-            raw = raw_inserts(url, 500)
+            raw = asyncio.run(raw_inserts(url, 500))
             print(
                 f"baseline raw INSERT+commit x{len(raw)} (1 connection):"
                 f" p50 {ms(percentile(raw, 0.5))}, p99 {ms(percentile(raw, 0.99))}"
@@ -391,7 +383,7 @@ def main(argv: list[str]) -> int:
                     f" server CPU {ms(wr_cpu)}/request (incl. 20 logins and shifts);"
                     f" load average {os.getloadavg()[0]:.1f}"
                 )
-            start, end = populate_month(url, args.month, 0.05)
+            start, end = asyncio.run(populate_month(url, args.month, 0.05))
             times, count, size = asyncio.run(list_month(base, start, end, args.repeat))
             raw_q = raw_month_query(url, start, end, args.repeat)
             print(
