@@ -1,13 +1,20 @@
-"""Fixtures every test package may use: a real TimescaleDB, and leak checks."""
+"""Fixtures every test package may use: a real TimescaleDB, the app with a client that
+logs in, cheap password hashing, and leak checks."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
+from argon2 import PasswordHasher
 
+from clearwell.app import create_app
+from clearwell.settings import load_settings
+from logbook.auth import secrets
+from tests.support.api import Api, seed_people
 from tests.support.database import DatabaseServer, database_server
 
 
@@ -23,6 +30,30 @@ def db_url(db_server: DatabaseServer) -> Iterator[str]:
     url = db_server.make_database()
     yield url
     db_server.drop_database(url)
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """argon2 at its cheapest: real parameters cost ~0.1 s a hash and the tests make
+    hundreds; verifying reads the parameters from the stored hash, so servers the tests
+    start still check these hashes."""
+    monkeypatch.setattr(
+        secrets, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    monkeypatch.setattr(secrets, "_dummy", [])
+    yield
+
+
+@pytest.fixture
+async def api(db_url: str) -> AsyncIterator[Api]:
+    """The app on a fresh database with the demo site and people (and operator2), and a
+    client that logs in as them."""
+    await seed_people(db_url)
+    app = create_app(load_settings(database_url=db_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Api(client, db_url)
 
 
 @pytest.fixture(autouse=True)

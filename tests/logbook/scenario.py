@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from tests.logbook.conftest import PASSWORDS, Api
+from tests.support.api import PASSWORDS, Api
 
 
 def insert_event(db_url: str) -> int:

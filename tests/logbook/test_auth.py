@@ -6,7 +6,7 @@ import psycopg
 
 from logbook.auth import sessions
 from logbook.auth.secrets import token_hash
-from tests.logbook.conftest import PASSWORDS
+from tests.support.api import PASSWORDS
 
 
 def rows(db_url, query, params=()):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from tests.logbook.conftest import PASSWORDS
+from tests.support.api import PASSWORDS
 
 
 def audit_actions(db_url, action):

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 SITE = "demo-wwtp"  # Utah, treatment, America/Denver (logbook/demo.py)
 

@@ -15,7 +15,7 @@ from tests.compliance.db.helpers import (
     rules_of,
     set_profile,
 )
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 
 async def test_drc_leaving_early_is_a_drc_missing_gap(api: Api) -> None:

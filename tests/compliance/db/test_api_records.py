@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from tests.compliance.db.helpers import SITE, audit_actions, certify, set_profile
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 
 async def test_writes_are_audited_and_tables_append_only(api: Api) -> None:

@@ -13,7 +13,7 @@ from compliance.adapter import resolve_site
 from compliance.stamping import recompute, stamp_entries, stamp_pending
 from logbook import audit
 from tests.compliance.db.helpers import SITE, ago, certify, crew_shift, run_cli, set_profile
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 READING = {"instrument": "effluent pH", "value": 7.1, "unit": "pH"}
 

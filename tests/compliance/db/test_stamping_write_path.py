@@ -8,7 +8,7 @@ import pytest
 from compliance import stamping
 from logbook import audit
 from tests.compliance.db.helpers import ago, certify, crew_shift, set_profile
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 NOTE = {"text": "aeration basin 2 back in service"}
 

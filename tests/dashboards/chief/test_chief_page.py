@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.dashboards.scenario import SITE, GapScenario, api_caller, make_gap
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 
 async def scenario(api: Api) -> GapScenario:

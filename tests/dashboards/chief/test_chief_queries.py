@@ -8,7 +8,7 @@ import psycopg
 from dashboards.chief.queries import awaiting_countersignature
 from tests.dashboards.helpers import make_site
 from tests.dashboards.scenario import SITE, api_caller, make_gap
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 
 async def test_awaiting_countersignature_knows_who_is_on_duty(api: Api) -> None:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from tests.dashboards.scenario import SITE, GapScenario, ago, api_caller, make_gap
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 
 async def scenario(api: Api) -> tuple[GapScenario, int, int]:

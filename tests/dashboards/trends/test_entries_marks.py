@@ -11,7 +11,7 @@ import pytest
 from dashboards.trends.view import marks
 from tests.dashboards.helpers import make_site, make_tag
 from tests.dashboards.scenario import SITE, ago, api_caller, make_gap
-from tests.logbook.conftest import Api
+from tests.support.api import Api
 
 T0 = datetime(2026, 3, 3, 12, tzinfo=UTC)
 

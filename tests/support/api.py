@@ -1,30 +1,17 @@
-"""A real app on a fresh database, the demo site and people, and a client that logs in."""
+"""A client of the app's API that logs in as the demo people, and the people it knows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import pytest
-from argon2 import PasswordHasher
+import psycopg
 
-from clearwell.app import create_app
-from clearwell.settings import load_settings
-from logbook.auth import secrets
+from logbook import audit
 from logbook.demo import DEMO_USERS, seed_async
+from logbook.people import create_person
 
 PASSWORDS = {u[0]: u[3] for u in DEMO_USERS} | {"operator2": "second-operator-pass"}
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # Real argon2 parameters cost ~0.1 s a hash; the tests make hundreds.
-    monkeypatch.setattr(
-        secrets, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
-    monkeypatch.setattr(secrets, "_dummy", [])
-    yield
 
 
 class Api:
@@ -80,11 +67,7 @@ class Api:
 
 
 async def seed_people(db_url: str) -> None:
-    import psycopg
-
-    from logbook import audit
-    from logbook.people import create_person
-
+    """The demo site and people, and a second operator."""
     await seed_async(db_url)
     async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
         await create_person(
@@ -95,13 +78,3 @@ async def seed_people(db_url: str) -> None:
             "operator",
             PASSWORDS["operator2"],
         )
-
-
-@pytest.fixture
-async def api(db_url: str) -> AsyncIterator[Api]:
-    await seed_people(db_url)
-    app = create_app(load_settings(database_url=db_url))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Api(client, db_url)
