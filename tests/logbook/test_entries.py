@@ -144,10 +144,25 @@ async def test_occurred_at_may_be_earlier_within_the_sites_limit(api):
 
 
 async def test_only_the_chief_or_admin_sets_the_backdate_limit(api):
-    r = await api.post(
-        "operator", "/api/sites/demo-wwtp/logbook-settings", {"backdate_limit_hours": 700}
-    )
+    async def demo_site():
+        sites = (await api.get("operator", "/api/sites")).json()
+        [site] = [s for s in sites if s["code"] == "demo-wwtp"]
+        return site
+
+    before = await demo_site()
+    assert (before["allow_pin_login"], before["backdate_limit_hours"]) == (True, 24)
+    path = "/api/sites/demo-wwtp/logbook-settings"
+    r = await api.post("operator", path, {"allow_pin_login": False, "backdate_limit_hours": 700})
     assert r.status_code == 403
+    assert await demo_site() == before
+    r = await api.post("chief", path, {"allow_pin_login": True, "backdate_limit_hours": 700})
+    assert r.status_code == 200
+    assert (r.json()["allow_pin_login"], r.json()["backdate_limit_hours"]) == (True, 700)
+    assert await demo_site() == r.json()
+    r = await api.post("admin", path, {"backdate_limit_hours": 12})
+    assert r.status_code == 200
+    assert (r.json()["allow_pin_login"], r.json()["backdate_limit_hours"]) == (False, 12)
+    assert await demo_site() == r.json()
     r = await api.post("chief", "/api/sites/nowhere/logbook-settings", {})
     assert r.status_code == 404
 

@@ -206,15 +206,21 @@ async def test_a_signature_stops_matching_if_signed_content_is_tampered_with(api
     assert shift["signatures"][0]["content_matches"] is False
 
 
-async def test_trainee_entries_are_countersigned_by_an_operator_on_duty_before_signing(api):
+async def _shift_with_a_trainee(api):
+    """A shift the operator opened, with the trainee on its crew."""
     op, trainee = await api.id("operator"), await api.id("trainee")
-    shift = await api.open_shift(
+    return await api.open_shift(
         "operator",
         crew=[
             {"person_id": op, "shift_role": "operator"},
             {"person_id": trainee, "shift_role": "trainee"},
         ],
     )
+
+
+async def test_trainee_entries_are_countersigned_by_an_operator_on_duty_before_signing(api):
+    op = await api.id("operator")
+    shift = await _shift_with_a_trainee(api)
     sid = shift["id"]
     e = await api.entry(
         "trainee",
@@ -255,6 +261,17 @@ async def test_trainee_entries_are_countersigned_by_an_operator_on_duty_before_s
 async def test_a_trainee_cannot_open_or_sign_shifts(api):
     r = await api.post("trainee", "/api/shifts", {"site": "demo-wwtp"})
     assert r.status_code == 403
+    assert (await api.get("operator", "/api/shifts")).json()["items"] == []
+    # Not even a closed shift the trainee worked on:
+    shift = await _shift_with_a_trainee(api)
+    assert (await api.post("operator", f"/api/shifts/{shift['id']}/close", {})).status_code == 200
+    r = await api.post(
+        "trainee", f"/api/shifts/{shift['id']}/sign", {"password": PASSWORDS["trainee"]}
+    )
+    assert r.status_code == 403
+    shown = (await api.get("operator", f"/api/shifts/{shift['id']}")).json()
+    assert shown["signed"] is False and shown["signatures"] == []
+    assert [a for a, _ in audit_actions(api.db_url, "forbidden")] == ["trainee", "trainee"]
 
 
 async def test_opening_a_shift_is_idempotent(api):
@@ -266,6 +283,9 @@ async def test_opening_a_shift_is_idempotent(api):
     assert first.json()["id"] == again.json()["id"]
     r = await api.post("operator", "/api/shifts", {**body, "label": "night"})
     assert r.status_code == 409
+    assert [s["id"] for s in (await api.get("operator", "/api/shifts")).json()["items"]] == [
+        first.json()["id"]
+    ]
 
 
 async def test_unknown_site_is_422_naming_the_field(api):
