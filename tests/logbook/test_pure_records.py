@@ -118,3 +118,5 @@ def test_shift_hash_changes_with_any_content_and_not_with_order():
     assert shift_content_hash(shift, crew, changed, []) != base
     assert shift_content_hash(shift, [{**crew[0], "left_at": T0}], entries, []) != base
     assert shift_content_hash({**shift, "closed_at": T0}, crew, entries, []) != base
+    note = {"id": 1, "body": "all normal", "written_by": 1, "written_at": T0}
+    assert shift_content_hash(shift, crew, entries, [note]) != base

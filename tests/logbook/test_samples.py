@@ -104,7 +104,7 @@ async def test_a_sample_record_holds_every_122_41_j_field(api):
     by = {x["analyte"]: x for x in got["results"]}
     assert by["BOD5"]["method"] == "SM 5210 B" and by["BOD5"]["analyst_name"] == "J. Rivera"
     assert by["BOD5"]["value"] == 8.4 and by["BOD5"]["unit"] == "mg/L"
-    assert by["BOD5"]["analyzed_at"] == got["results"][0]["analyzed_at"]
+    assert datetime.fromisoformat(by["BOD5"]["analyzed_at"]) == taken + timedelta(days=5)
     assert (by["TSS"]["qualifier"], by["TSS"]["detection_limit"], by["TSS"]["value"]) == (
         "ND",
         2.5,
@@ -229,15 +229,35 @@ async def test_a_result_is_corrected_by_amendment_keeping_its_history(api):
 
 
 async def test_samples_list_by_site_time_and_sampler(api):
-    await _composite(api)
-    await _composite(api, sampled_by=[await api.id("operator")], sample_point="influent")
-    r = await api.get("operator", "/api/samples", site="demo-wwtp")
-    assert len(r.json()["items"]) == 2
-    r = await api.get("operator", "/api/samples", person=await api.id("operator2"))
-    assert [s["sample_point"] for s in r.json()["items"]] == [
-        "Outfall 001 final effluent composite sampler"
-    ]
+    now = datetime.now(UTC)
+    outfall = (await _composite(api)).json()
+    influent = (
+        await _composite(
+            api,
+            sampled_by=[await api.id("operator")],
+            sample_point="influent",
+            sampled_at=iso(now - timedelta(hours=3)),
+        )
+    ).json()
+    with psycopg.connect(api.db_url) as conn:
+        conn.execute(
+            "INSERT INTO sites (code, name, timezone) VALUES ('other-plant', 'Other', 'UTC')"
+        )
+
+    async def listed(**params):
+        r = await api.get("operator", "/api/samples", **params)
+        assert r.status_code == 200, r.text
+        return [s["id"] for s in r.json()["items"]]
+
+    # In sampled_at order:
+    assert await listed(site="demo-wwtp") == [influent["id"], outfall["id"]]
+    assert await listed(site="other-plant") == []
+    window = {"from": iso(now - timedelta(hours=4)), "to": iso(now - timedelta(hours=2))}
+    assert await listed(**window) == [influent["id"]]
+    assert await listed(**{"from": iso(now - timedelta(hours=2))}) == [outfall["id"]]
+    assert await listed(person=await api.id("operator2")) == [outfall["id"]]
     r = await api.get("operator", "/api/samples", limit=1)
-    assert len(r.json()["items"]) == 1 and r.json()["next_cursor"]
-    r2 = await api.get("operator", "/api/samples", limit=1, cursor=r.json()["next_cursor"])
-    assert r2.json()["items"][0]["id"] != r.json()["items"][0]["id"]
+    assert [s["id"] for s in r.json()["items"]] == [influent["id"]] and r.json()["next_cursor"]
+    r = await api.get("operator", "/api/samples", limit=1, cursor=r.json()["next_cursor"])
+    assert [s["id"] for s in r.json()["items"]] == [outfall["id"]]
+    assert r.json()["next_cursor"] is None
