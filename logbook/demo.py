@@ -9,6 +9,7 @@ import psycopg
 from clearwell.settings import Settings
 from logbook import audit
 from logbook.people import create_person
+from logbook.write.sites import set_logbook_settings
 
 DEMO_SITE = {
     "code": "demo-wwtp",
@@ -61,18 +62,8 @@ async def seed_async(dsn: str) -> list[str]:
         )
         if await cur.fetchone() is None:
             # The demo shows the floor-terminal PIN login.
-            await conn.execute(
-                "INSERT INTO site_logbook_settings (site_id, allow_pin_login) VALUES (%s, true)",
-                (site_id,),
-            )
-            await audit.append(
-                conn,
-                audit.SYSTEM,
-                "site.logbook_settings",
-                "site",
-                site_id,
-                site_id,
-                {"allow_pin_login": True, "demo": True},
+            await set_logbook_settings(
+                conn, audit.SYSTEM, site_id, True, {"allow_pin_login": True, "demo": True}
             )
             created.append("PIN login at the demo site")
         for username, name, role, password, pin in DEMO_USERS:

@@ -19,6 +19,10 @@ from logbook.amend import fold
 from logbook.samples import ResultFields, SampleFields
 from logbook.shift_content import shift_content_hash
 
+# How far back an entry's occurred_at may be at a site that never set its own limit
+# (the column's default in site_logbook_settings).
+DEFAULT_BACKDATE_LIMIT = timedelta(hours=24)
+
 
 @dataclass(frozen=True)
 class ShiftState:
@@ -100,7 +104,8 @@ async def entry_target(
     row = await cur.fetchone()
     assert row is not None
     shift = ShiftState(*row[:9]) if row[0] is not None else None
-    return EntryTarget(shift, timedelta(hours=24) if row[9] is None else row[9], row[10], row[11])
+    limit = DEFAULT_BACKDATE_LIMIT if row[9] is None else row[9]
+    return EntryTarget(shift, limit, row[10], row[11])
 
 
 def new_entry(
@@ -433,4 +438,4 @@ async def site_settings(conn: psycopg.AsyncConnection[Any], site_id: int) -> tup
         (site_id,),
     )
     row = await cur.fetchone()
-    return (bool(row[0]), row[1]) if row else (False, timedelta(hours=24))
+    return (bool(row[0]), row[1]) if row else (False, DEFAULT_BACKDATE_LIMIT)

@@ -176,7 +176,7 @@ async def site_settings(
         site_id = found[0]
         limit = timedelta(hours=body.backdate_limit_hours)
         await set_logbook_settings(
-            conn, user.actor, site_id, body.allow_pin_login, limit, body.model_dump()
+            conn, user.actor, site_id, body.allow_pin_login, body.model_dump(), limit
         )
         cur = await conn.execute(_SITE_SQL + " WHERE s.id = %s", (site_id,))
         row = await cur.fetchone()

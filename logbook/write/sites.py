@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 
 from logbook import audit
+from logbook.store import DEFAULT_BACKDATE_LIMIT
 
 
 async def set_logbook_settings(
@@ -16,8 +17,8 @@ async def set_logbook_settings(
     actor: audit.Actor,
     site_id: int,
     allow_pin_login: bool,
-    backdate_limit: timedelta,
     detail: dict[str, Any],
+    backdate_limit: timedelta = DEFAULT_BACKDATE_LIMIT,
 ) -> None:
     """Appends the site's settings; ``detail`` is what the audit log records of it."""
     await conn.execute(
