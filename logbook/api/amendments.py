@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from clearwell.web import invalid_many, json_response, not_found, transaction
 from logbook.amend import check_fields
-from logbook.api.common import REPLAY, client_key
+from logbook.api.common import REPLAY, ClientKey, client_key
 from logbook.auth.deps import CurrentUser, RecordWriter
 from logbook.write import amendments
 
@@ -28,7 +28,7 @@ class AmendmentIn(BaseModel):
         " kind's fields to change and 'occurred_at' the corrected time",
     )
     reason: Annotated[str, Field(min_length=3, max_length=2000)]
-    client_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    client_key: ClientKey | None = None
 
 
 class AmendmentOut(BaseModel):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import psycopg
 from fastapi import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from clearwell.web import invalid
 from logbook.write.idempotency import RequestKey, request_sha
 
+ClientKey = Annotated[str, Field(min_length=1, max_length=200)]
 MAX_PAGE = 10_000
 DEFAULT_PAGE = 100
 # The header of an answer given again to a request replayed with its client key.

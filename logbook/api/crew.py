@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from clearwell.web import json_response, transaction
-from logbook.api.common import REPLAY, client_key
-from logbook.api.shift_models import ClientKey, CrewIn, ShiftOut, locked_shift, shift_body
+from logbook.api.common import REPLAY, ClientKey, client_key
+from logbook.api.shift_models import CrewIn, ShiftOut, locked_shift, shift_body
 from logbook.auth.deps import RecordWriter, ShiftOperator
 from logbook.write import crew
 from logbook.write.idempotency import request_detail

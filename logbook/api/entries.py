@@ -17,6 +17,7 @@ from logbook.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
     REPLAY,
+    ClientKey,
     client_key,
     decode_cursor,
     encode_cursor,
@@ -27,8 +28,6 @@ from logbook.write import entries, signatures
 from logbook.write.rules import now
 
 router = APIRouter(prefix="/api", tags=["entries"])
-
-ClientKey = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class _EntryIn(BaseModel):

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from clearwell.web import json_response, transaction
 from logbook import store
-from logbook.api.common import REPLAY, client_key
-from logbook.api.shift_models import ClientKey, HandoffOut, locked_shift
+from logbook.api.common import REPLAY, ClientKey, client_key
+from logbook.api.shift_models import HandoffOut, locked_shift
 from logbook.auth.deps import RecordWriter, ShiftOperator
 from logbook.write import handoffs
 

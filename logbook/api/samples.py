@@ -15,6 +15,7 @@ from logbook.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
     REPLAY,
+    ClientKey,
     client_key,
     decode_cursor,
     encode_cursor,
@@ -26,8 +27,6 @@ from logbook.write import samples
 from logbook.write.idempotency import request_detail
 
 router = APIRouter(prefix="/api", tags=["samples"])
-
-ClientKey = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class SampleIn(SampleFields):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import psycopg
 from pydantic import AwareDatetime, BaseModel, Field
@@ -12,7 +12,6 @@ from clearwell.web import not_found
 from logbook import store
 
 ShiftRole = Literal["drc", "chief", "assistant_chief", "shift_operator", "operator", "trainee"]
-ClientKey = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class CrewIn(BaseModel):

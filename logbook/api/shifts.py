@@ -15,12 +15,13 @@ from logbook.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
     REPLAY,
+    ClientKey,
     client_key,
     decode_cursor,
     encode_cursor,
     site_id_for,
 )
-from logbook.api.shift_models import ClientKey, CrewIn, ShiftOut, locked_shift, shift_body
+from logbook.api.shift_models import CrewIn, ShiftOut, locked_shift, shift_body
 from logbook.auth.deps import CurrentUser, ShiftOperator
 from logbook.write import shifts
 from logbook.write.idempotency import request_detail
