@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.types.json import Jsonb
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from clearwell.web import Denied, invalid, invalid_many, not_found
 from logbook import audit, kinds, store
@@ -32,6 +32,23 @@ def _pydantic_errors(exc: ValidationError, prefix: str) -> Exception:
     return invalid_many(
         [(".".join(str(p) for p in (prefix, *e["loc"])) or prefix, e["msg"]) for e in exc.errors()]
     )
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _revalidated(
+    model: type[Model], record: dict[str, Any], changes: dict[str, Any]
+) -> tuple[Model, dict[str, Any]]:
+    """The record's fields with the changes applied, validated again by its model, and the
+    changes as stored (as the model writes them in JSON)."""
+    fields = {k: record[k] for k in model.model_fields}
+    try:
+        merged = model.model_validate(merge(fields, changes))
+    except ValidationError as exc:
+        raise _pydantic_errors(exc, "changes") from None
+    dumped = merged.model_dump(mode="json")
+    return merged, {k: dumped[k] for k in changes}
 
 
 def _timestamp(changes: dict[str, Any], name: str) -> datetime:
@@ -76,13 +93,8 @@ async def _sample(
     found = await store.one_sample(conn, target_id)
     if found is None:
         raise not_found("sample", target_id)
-    fields = {k: found[k] for k in SampleFields.model_fields}
-    try:
-        merged = SampleFields.model_validate(merge(fields, changes))
-    except ValidationError as exc:
-        raise _pydantic_errors(exc, "changes") from None
-    dumped = merged.model_dump(mode="json")
-    return found["site_id"], found["shift_id"], {k: dumped[k] for k in changes}
+    _, stored = _revalidated(SampleFields, found, changes)
+    return found["site_id"], found["shift_id"], stored
 
 
 async def _result(
@@ -95,15 +107,10 @@ async def _result(
     sample = await store.one_sample(conn, row[0])
     assert sample is not None
     result = next(r for r in sample["results"] if r["id"] == target_id)
-    fields = {k: result[k] for k in ResultFields.model_fields}
-    try:
-        merged = ResultFields.model_validate(merge(fields, changes))
-    except ValidationError as exc:
-        raise _pydantic_errors(exc, "changes") from None
+    merged, stored = _revalidated(ResultFields, result, changes)
     if merged.analyzed_at < sample["sampled_at"]:
         raise invalid("changes.analyzed_at", "is before the sample was taken")
-    dumped = merged.model_dump(mode="json")
-    return sample["site_id"], sample["shift_id"], {k: dumped[k] for k in changes}
+    return sample["site_id"], sample["shift_id"], stored
 
 
 async def _crew(
