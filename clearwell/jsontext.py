@@ -1,15 +1,12 @@
 """JSON text as the API writes it: timestamps in UTC, as PostgreSQL writes them in JSON
-when the session's time zone is UTC (microseconds only when there are any).
-
-Compliance's API keeps its own two differences (non-ASCII text as is, Python's six-digit
-fractions), asked for by keyword, so that one encoder writes every package's answers and
-none of them changes by a byte.
+when the session's time zone is UTC (microseconds only when there are any), and text as
+is (UTF-8: a citation reads "VT §3(a)", not "VT \\u00a73(a)"). One encoding for every
+package's answers.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,34 +22,18 @@ def iso(value: datetime) -> str:
     return text
 
 
-def _python_iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _default_with(timestamp: Callable[[datetime], str]) -> Callable[[Any], Any]:
-    def default(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return timestamp(value)
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, timedelta):
-            return value.total_seconds()
-        if isinstance(value, Decimal):
-            return float(value)
-        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-    return default
-
-
-_DEFAULTS = {True: _default_with(iso), False: _default_with(_python_iso)}
-
-
-def dumps(value: Any, *, ensure_ascii: bool = True, trim_fractions: bool = True) -> str:
-    """Compact JSON. ``ensure_ascii=False`` writes non-ASCII text as is; with
-    ``trim_fractions=False`` a timestamp keeps Python's six-digit fraction (.808860)."""
-    return json.dumps(
-        value,
-        default=_DEFAULTS[trim_fractions],
-        separators=(",", ":"),
-        ensure_ascii=ensure_ascii,
-    )
+def dumps(value: Any) -> str:
+    """Compact JSON in the API's one encoding."""
+    return json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False)

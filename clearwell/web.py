@@ -93,18 +93,11 @@ def conflict(reason: str) -> HTTPException:
 
 
 def json_response(
-    body: Any,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-    *,
-    ensure_ascii: bool = True,
-    trim_fractions: bool = True,
+    body: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """JSON without a second pass through pydantic: listings are large and already shaped.
-
-    The keywords are ``clearwell.jsontext.dumps``'s."""
+    """JSON without a second pass through pydantic: listings are large and already shaped."""
     return Response(
-        dumps(body, ensure_ascii=ensure_ascii, trim_fractions=trim_fractions).encode(),
+        dumps(body).encode(),
         status_code=status_code,
         media_type="application/json",
         headers=headers,

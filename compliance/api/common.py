@@ -23,8 +23,8 @@ NO_PROFILE: dict[int | str, dict[str, Any]] = {409: {"description": "the facilit
 
 
 def answer(body: Any, status_code: int = 200) -> Response:
-    """Compliance's JSON: text as is (its messages cite "VT §3(a)"), six-digit fractions."""
-    return json_response(body, status_code, ensure_ascii=False, trim_fractions=False)
+    """Compliance's JSON, in the API's one encoding (``clearwell.jsontext``)."""
+    return json_response(body, status_code)
 
 
 async def facility_site(
