@@ -205,7 +205,8 @@ def test_malformed_scenario_names_the_json_path(mutate, message):
             "UT",
             {"category": "small_lagoon", "population": 4000},
             "$.facility.population: a lagoon serving 4000 PE is not a small lagoon system "
-            "(3,500 PE or less, R317-10-4 Q); classify it as a treatment plant",
+            '(Table 1 "3,500 and less"; R317-10-4 Q "serving fewer than 3500 population '
+            'equivalent"); classify it as a treatment plant',
         ),
         (
             "UT",
