@@ -156,6 +156,20 @@ async def test_floor_view_now(api: Api) -> None:
     assert {f["rule"] for f in now["findings"] if f["ongoing"]} >= {"drc-missing"}
 
 
+async def test_floor_view_now_with_a_shift_operator_below_the_column(api: Api) -> None:
+    """NY 650.12(b) Table 2, 56-75 points: a shift run by a shift operator of grade 1 where
+    2 is required is `shift-grade` (not drc-unqualified), and not in order."""
+    profile = {"rules": "NY", "class": None, "points": 60}
+    await set_profile(api, **profile)
+    await certify(api, "operator", grade="1", state="NY", number="NY-1")
+    await crew_shift(api, [("operator", "shift_operator")], ago(hours=1))
+    now = (await api.get("operator", "/api/compliance/now", facility=SITE)).json()
+    operator = await api.id("operator")
+    assert [p["person_id"] for p in now["drc"]] == [operator]
+    assert {f["rule"] for f in now["findings"] if f["ongoing"]} == {"shift-grade"}
+    assert now["in_order"] is False
+
+
 async def test_coverage_without_profile_is_409_and_unknown_facility_422(api: Api) -> None:
     r = await api.get(
         "chief",
