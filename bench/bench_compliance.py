@@ -27,6 +27,21 @@ from compliance.rulesets import UT_2007
 from compliance.scenario import load_scenario
 
 TZ = ZoneInfo("America/Denver")
+# The logbook's entry kinds, and those it flags operational.
+KINDS = (
+    "reading",
+    "reading",
+    "reading",
+    "note",
+    "observation",
+    "inspection",
+    "alarm_ack",
+    "chemical_addition",
+    "process_adjustment",
+    "maintenance",
+    "cleaning",
+)
+OPERATIONAL = {"chemical_addition", "process_adjustment", "maintenance", "cleaning"}
 
 
 def local(day: date, hour: int) -> datetime:
@@ -43,18 +58,30 @@ def make_scenario(n_entries: int, days: int = 365, seed: int = 7) -> dict[str, A
     for i in range(1, 31):
         oid = f"op{i:02d}"
         certs = []
-        if i <= 10:  # DRC pool: grade III or IV; two of them lapse mid-year
-            expires = "2025-06-30" if i in (4, 9) else "2026-12-31"
+        if i <= 10:  # DRC pool: grade III or IV; two of them lapsed until mid-year
+            grade = "IV" if i % 2 else "III"
+            lapsed = i in (4, 9)
             certs.append(
                 {
                     "state": "UT",
                     "category": "treatment",
-                    "grade": "IV" if i % 2 else "III",
+                    "grade": grade,
                     "kind": "full",
-                    "issued": "2023-01-01",
-                    "expires": expires,
+                    "issued": "2022-01-01" if lapsed else "2024-01-01",
+                    "expires": "2024-12-31" if lapsed else "2026-12-31",
                 }
             )
+            if lapsed:  # renewed after a gap: not qualified January to June
+                certs.append(
+                    {
+                        "state": "UT",
+                        "category": "treatment",
+                        "grade": grade,
+                        "kind": "full",
+                        "issued": "2025-07-01",
+                        "expires": "2027-12-31",
+                    }
+                )
         elif i <= 20:  # shift operators: grade II, a few restricted III on top
             certs.append(
                 {
@@ -62,7 +89,7 @@ def make_scenario(n_entries: int, days: int = 365, seed: int = 7) -> dict[str, A
                     "category": "treatment",
                     "grade": "II",
                     "kind": "full",
-                    "issued": "2022-01-01",
+                    "issued": "2025-01-01",
                     "expires": "2027-12-31",
                 }
             )
@@ -74,7 +101,7 @@ def make_scenario(n_entries: int, days: int = 365, seed: int = 7) -> dict[str, A
                         "grade": "III",
                         "kind": "restricted",
                         "issued": "2024-06-01",
-                        "expires": "2027-12-31",
+                        "expires": "2026-12-31",
                     }
                 )
         elif i <= 25:  # operators: grade I, one collection-only
@@ -84,11 +111,25 @@ def make_scenario(n_entries: int, days: int = 365, seed: int = 7) -> dict[str, A
                     "category": "collection" if i == 25 else "treatment",
                     "grade": "I",
                     "kind": "full",
-                    "issued": "2021-01-01",
+                    "issued": "2024-01-01",
                     "expires": "2026-12-31",
                 }
             )
-        operators.append({"id": oid, "name": f"Operator {i}", "certificates": certs})
+        # Assessed levels: the DRC pool advanced, shift operators proficient, operators
+        # developing (one of them only emerging), trainees none on record (emerging).
+        level = (
+            "advanced"
+            if i <= 10
+            else "proficient"
+            if i <= 20
+            else ("emerging" if i == 22 else "developing")
+            if i <= 25
+            else None
+        )
+        operator: dict[str, Any] = {"id": oid, "name": f"Operator {i}", "certificates": certs}
+        if level is not None:
+            operator["levels"] = [{"level": level, "assessed_on": "2024-01-01"}]
+        operators.append(operator)
 
     shifts: list[dict[str, Any]] = []
     start_day = date(2025, 1, 1)
@@ -129,11 +170,13 @@ def make_scenario(n_entries: int, days: int = 365, seed: int = 7) -> dict[str, A
         e = datetime.fromisoformat(sh["end"])
         t = s + (e - s) * rng.random()
         member = rng.choice(sh["crew"])
+        kind = rng.choice(KINDS)
         entry: dict[str, Any] = {
             "id": f"e{j}",
             "time": iso(t.astimezone(TZ)),
             "author": member["operator"],
-            "operational": rng.random() < 0.6,
+            "kind": kind,
+            "operational": kind in OPERATIONAL,
         }
         if member["role"] == "trainee" and rng.random() < 0.8:
             entry["countersigned_by"] = sh["crew"][0]["operator"]
@@ -158,14 +201,18 @@ def make_scenario(n_entries: int, days: int = 365, seed: int = 7) -> dict[str, A
 
 
 def naive_stamps(s: Scenario, sample: int) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """Per entry: scan every shift and every crew member, and check their certificates."""
+    """Per entry: scan every shift and every crew member, check their certificates, and
+    pick who holds charge (the first of UT's charge roles meeting the class; if none does,
+    every one of them)."""
     fac = s.facility
     timelines = {o.id: build_timeline(o, fac, UT_2007) for o in s.operators}
+    need = UT_2007.required(fac.classes[0].grade)
+    roles = UT_2007.charge_roles
     out = []
     for e in s.entries[:sample]:
         t = e.time
         present: set[str] = set()
-        drc: set[str] = set()
+        candidates: set[tuple[int, str, str]] = set()
         for sh in s.shifts:
             if not sh.start <= t < sh.end:
                 continue
@@ -173,10 +220,13 @@ def naive_stamps(s: Scenario, sample: int) -> list[tuple[str, tuple[str, ...], t
                 spans = m.on_site if m.on_site is not None else ((sh.start, sh.end),)
                 if any(a <= t < b for a, b in spans):
                     present.add(m.operator)
-                    if m.role == "drc":
-                        drc.add(m.operator)
+                    if m.role in roles:
+                        candidates.add((roles.index(m.role), m.operator, m.role))
         certified = tuple(sorted(op for op in present if timelines[op].certified(t)))
-        out.append((e.id, certified, tuple(sorted(drc))))
+        ordered = sorted(candidates)
+        qualified = [op for _, op, role in ordered if timelines[op].meets(t, need[role])]
+        in_charge = (qualified[0],) if qualified else tuple(dict.fromkeys(o for _, o, _ in ordered))
+        out.append((e.id, certified, in_charge))
     return out
 
 

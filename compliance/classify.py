@@ -103,8 +103,18 @@ UT_LAB_CHEMICAL = {
     "sophisticated": 10,
 }
 
+# How the laboratory items count: "ladder", the highest rung of each list (the items are
+# levels of one laboratory's work: push-button tests, then additional procedures, ...), or
+# "sum", every item added (the older reading); each list capped at its maximum either way.
+LABORATORY_READINGS = ("ladder", "sum")
+# Table 2 note (3): deviation "in terms of strength, toxicity, shock loads, inflow and
+# infiltration, with point values ranging from 0 - 6": variation and toxic discharges as one.
+UT_DEVIATION_CAP = 6
+
 UT_TABLE2 = "UT R317-10-6 Table 2"
 UT_TABLE1 = "UT R317-10-6 Table 1"
+UT_LAGOON_TABLE1 = '"3,500 and less"'
+UT_LAGOON_4Q = '"serving fewer than 3500 population equivalent"'
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,7 @@ class UtTreatmentPlant:
     scada: str = "none"
     lab_bacteriological: tuple[str, ...] = ()
     lab_chemical: tuple[str, ...] = ()
+    laboratory_reading: str = "ladder"  # one of LABORATORY_READINGS
 
 
 def ut_population_equivalent(bod_lbs_per_day: float) -> float:
@@ -152,19 +163,40 @@ def ut_collection_class(population: int) -> Grade:
 
 
 def ut_small_lagoon(population_equivalent: float) -> Classification:
-    """Table 1 note (3), R317-10-4 Q: a lagoon system serving 3,500 PE or less."""
+    """Table 1 Small Lagoon Systems, population equivalent served "3,500 and less".
+
+    R317-10-4 Q defines a small lagoon system as "serving fewer than 3500 population
+    equivalent": at exactly 3,500 the two differ. Table 1 governs classification (R317-10-6
+    "shall be classified in accordance with Table 1"), and the breakdown says so.
+    """
     if population_equivalent > 3500:
         raise ClassificationError(
             f"a lagoon serving {population_equivalent:g} PE is not a small lagoon system "
-            "(3,500 PE or less, R317-10-4 Q); classify it as a treatment plant"
+            f"(Table 1 {UT_LAGOON_TABLE1}; R317-10-4 Q {UT_LAGOON_4Q}); classify it as a "
+            "treatment plant"
         )
-    line = Line("Population equivalent served", 0, f"{population_equivalent:g} PE <= 3,500")
+    note = f"{population_equivalent:g} PE"
+    if population_equivalent == 3500:
+        note += (
+            f": Table 1 {UT_LAGOON_TABLE1}, R317-10-4 Q {UT_LAGOON_4Q}; Table 1 governs "
+            "classification, so 3,500 is a small lagoon system"
+        )
+    line = Line("Population equivalent served", 0, note)
     return Classification(Grade(1), None, (line,), f"{UT_TABLE1}; R317-10-4 Q")
 
 
 def _each_part(value: float, per: float) -> int:
     """ "1 point per 10,000 P.E. or part": any started part counts, at least 1."""
     return max(1, math.ceil(value / per))
+
+
+def _laboratory(
+    items: tuple[str, ...], points: dict[str, int], cap: int, plant: UtTreatmentPlant
+) -> int:
+    values = [points[x] for x in set(items)]
+    if plant.laboratory_reading == "ladder":
+        return min(cap, max(values, default=0))
+    return min(cap, sum(values))
 
 
 def ut_treatment_points(plant: UtTreatmentPlant) -> Classification:
@@ -188,10 +220,9 @@ def ut_treatment_points(plant: UtTreatmentPlant) -> Classification:
 
     if plant.variation not in UT_VARIATION:
         raise ClassificationError(f"variation must be one of {', '.join(UT_VARIATION)}")
-    if UT_VARIATION[plant.variation]:
-        lines.append(
-            Line("Variation in strength and flow", UT_VARIATION[plant.variation], plant.variation)
-        )
+    variation = UT_VARIATION[plant.variation]
+    if variation:
+        lines.append(Line("Variation in strength and flow", variation, plant.variation))
 
     seen: set[str] = set()
     for name in plant.processes:
@@ -211,6 +242,15 @@ def ut_treatment_points(plant: UtTreatmentPlant) -> Classification:
             raise ClassificationError(f"{name} scores {low}-{high} points, not {pts}")
         lines.append(Line(label, pts))
 
+    toxic = UT_PROCESSES["toxic_discharges"][1] if "toxic_discharges" in seen else 0
+    if variation + toxic > UT_DEVIATION_CAP:
+        lines.append(
+            Line(
+                "Variation and toxic discharges limited to 6 points, note (3)",
+                UT_DEVIATION_CAP - variation - toxic,
+            )
+        )
+
     if plant.chemical_additions:
         chem = min(6, 2 * plant.chemical_additions)
         lines.append(Line("Chemical additions", chem, f"{plant.chemical_additions} x 2, at most 6"))
@@ -225,15 +265,24 @@ def ut_treatment_points(plant: UtTreatmentPlant) -> Classification:
     if UT_SCADA[plant.scada]:
         lines.append(Line("SCADA or similar instrumentation", UT_SCADA[plant.scada], plant.scada))
 
-    bact = min(5, sum(UT_LAB_BACTERIOLOGICAL[x] for x in set(plant.lab_bacteriological)))
-    chem_lab = min(10, sum(UT_LAB_CHEMICAL[x] for x in set(plant.lab_chemical)))
+    if plant.laboratory_reading not in LABORATORY_READINGS:
+        raise ClassificationError(
+            f"laboratory_reading must be one of {', '.join(LABORATORY_READINGS)}"
+        )
+    bact = _laboratory(plant.lab_bacteriological, UT_LAB_BACTERIOLOGICAL, 5, plant)
+    chem_lab = _laboratory(plant.lab_chemical, UT_LAB_CHEMICAL, 10, plant)
     lab = min(15, bact + chem_lab)
     if lab:
+        how = (
+            "the highest rung of each (ladder)"
+            if plant.laboratory_reading == "ladder"
+            else "items added (sum)"
+        )
         lines.append(
             Line(
                 "Laboratory control",
                 lab,
-                f"bacteriological {bact} (max 5), chemical/physical {chem_lab} (max 10)",
+                f"bacteriological {bact} (max 5), chemical/physical {chem_lab} (max 10); {how}",
             )
         )
 

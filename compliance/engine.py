@@ -6,6 +6,13 @@ effect) is a boundary. One sweep over the sorted boundaries cuts the period into
 which nothing changes, so each rule is judged once per segment; each logbook entry then
 finds its segment by bisection. The cost is O((B + E) log B) for B boundaries and E entries,
 instead of E x shifts.
+
+Who holds charge on site is the rule pack's data (``RuleSet.charge_roles``, ``required``,
+``role_rules``, ``rules_applied``); entries are judged by the state's rules (a certified
+operator present for operational activity, where the state says so) and by the site's
+competency policy (``compliance.competency``), whose findings are never violations. The
+stretches of the period with no shift recorded are reported as gaps, and no finding about a
+moment of operation spans them.
 """
 
 from __future__ import annotations
@@ -19,6 +26,15 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
+from compliance.competency import (
+    DEFAULT_POLICY,
+    RANK,
+    VERIFIER_LEVEL,
+    KindRule,
+    Level,
+    in_force,
+    verifier_problem,
+)
 from compliance.grades import Grade
 from compliance.model import Certificate, Entry, Operator, Role, Scenario
 from compliance.qualification import (
@@ -28,6 +44,7 @@ from compliance.qualification import (
     build_timeline,
     certificate_window,
     explain,
+    grandfather_change,
     static_problem,
 )
 from compliance.report import ClassSpan, CoverageInterval, EntryStamp, Finding, Report
@@ -37,15 +54,17 @@ from compliance.rulesets import (
     COUNTERSIGN_MISSING,
     DRC_MISSING,
     DRC_UNQUALIFIED,
-    GRANDFATHER_LAPSE,
-    GRANDFATHER_LAPSE_CITATION,
     NO_RULE_SET,
+    NO_SHIFT_RECORDED,
+    RECORD_CITATION,
     RENEWAL_TRAINING,
     RULE_IDS,
     RULE_SETS,
-    WARNINGS,
+    SUPERVISION_MISSING,
     RuleSet,
+    basis_of,
     rule_set_at,
+    severity_of,
 )
 from compliance.timeutil import (
     end_of_local_day,
@@ -69,6 +88,7 @@ WORKS = {
     "collection": "collection system",
     "small_lagoon": "small lagoon system",
 }
+_POLICY_NOTE = "This is the site's competency policy, not a state rule."
 
 
 # The two kinds of sweep event: a shift running, a crew member on site.
@@ -87,6 +107,10 @@ class _Context:
     points: int | None = None
 
 
+# (rule, operators, their roles): consecutive segments with the same key are one finding.
+_FindingKey = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass(slots=True)
 class _Segment:
     start: datetime
@@ -94,23 +118,18 @@ class _Segment:
     ctx: _Context
     shifts: tuple[int, ...]
     on_site: tuple[tuple[str, str], ...]
-    drc: tuple[str, ...]
+    drc: tuple[str, ...]  # who holds charge on site (see ``CoverageInterval``)
     people: tuple[str, ...]
     certified: tuple[str, ...]
     run: int = 0  # id of the run of consecutive segments sharing "no one certified on site"
-    # The crews of the active shifts (on site or not), their roles, and who of them may
-    # countersign (certified, and on duty in a role other than trainee).
+    # The crews of the active shifts (on site or not) and their roles.
     duty: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    duty_certified: frozenset[str] = frozenset()
-    signers: frozenset[str] = frozenset()
+    keys: tuple[_FindingKey, ...] = ()  # the staffing rules this segment breaks
 
 
-# (rule, operators, role): consecutive segments with the same key are one finding.
-_FindingKey = tuple[str, tuple[str, ...], str]
-# An author on a set of shifts (indexes): their entries that want a countersignature are one
-# finding, each with its problem and why it needs one.
-_AuthorOnShifts = tuple[str, tuple[int, ...]]
-_Unsigned = tuple[Entry, str, str]
+# An author's entries on a set of shifts that want the same supervision: one finding.
+_Unsupervised = tuple[str, str, tuple[int, ...], KindRule]
+_Problem = tuple[Entry, str]
 
 
 @dataclass(slots=True)
@@ -155,14 +174,19 @@ class _Check:
         self.versions = versions
         self.operator_by_id: dict[str, Operator] = {o.id: o for o in scenario.operators}
         self._timelines: dict[tuple[str, int], Timeline] = {}
+        self._levels: dict[str, tuple[list[datetime], list[Level]]] = {}
         self.findings: list[Finding] = []
         self.crew_operators = {
             member.operator for shift in scenario.shifts for member in shift.crew
         }
-        # R317-10-4 I: where only one operator is employed, that operator is in DRC.
-        self.sole_operator = (
-            next(iter(self.crew_operators)) if len(self.crew_operators) == 1 else None
-        )
+        # R317-10-4 I: "In cases where only one operator is employed, this operator shall be
+        # considered to be in direct responsible charge" (the facility's roster says so).
+        self.one_operator = scenario.facility.employed_operators == 1
+        self.activated = scenario.facility.activated_sludge
+        self.policy = scenario.competency or DEFAULT_POLICY
+        self.levels_on_record = scenario.competency is not None
+        self._segs: list[_Segment] = []
+        self._seg_starts: list[datetime] = []
 
     # --- lookups -----------------------------------------------------------------------
 
@@ -174,6 +198,33 @@ class _Check:
             timeline = build_timeline(op, self.facility, rules) if op else EMPTY_TIMELINE
             self._timelines[key] = timeline
         return timeline
+
+    def level_line(self, op_id: str) -> tuple[list[datetime], list[Level]]:
+        """An operator's assessed levels as (instants from which each holds, levels)."""
+        line = self._levels.get(op_id)
+        if line is None:
+            op = self.operator_by_id.get(op_id)
+            bounds: list[datetime] = []
+            levels: list[Level] = []
+            records = sorted(
+                enumerate(in_force(op.assessments if op else ())),
+                key=lambda item: (item[1].assessed_on, item[0]),
+            )
+            for _, a in records:
+                at = local_midnight(a.assessed_on, self.tz)
+                if bounds and bounds[-1] == at:
+                    levels[-1] = a.level
+                else:
+                    bounds.append(at)
+                    levels.append(a.level)
+            line = self._levels[op_id] = (bounds, levels)
+        return line
+
+    def level(self, op_id: str, t: datetime) -> Level | None:
+        """The assessed level at ``t``; None if none is on record by then (emerging)."""
+        bounds, levels = self.level_line(op_id)
+        i = bisect_right(bounds, t) - 1
+        return levels[i] if i >= 0 else None
 
     def label(self, op_id: str) -> str:
         op = self.operator_by_id.get(op_id)
@@ -257,8 +308,8 @@ class _Check:
         next_event = 0
         n_events = len(events)
         run = 0
-        prev_uncertified = False
-        duty_cache: dict[tuple[int, ...], tuple[dict[str, frozenset[str]], frozenset[str]]] = {}
+        prev_run_key: tuple[bool, bool] = (False, False)
+        duty_cache: dict[tuple[int, ...], dict[str, frozenset[str]]] = {}
         for i in range(len(ordered_times) - 1):
             t, t_next = ordered_times[i], ordered_times[i + 1]
             while next_event < n_events and events[next_event][0] <= t:
@@ -273,75 +324,81 @@ class _Check:
             ctx = contexts[bisect_right(ctx_starts, t) - 1]
             on_site = tuple(sorted(present))
             people = tuple(sorted({op for op, _ in on_site}))
-            drc = tuple(sorted({op for op, role in on_site if role == "drc"}))
-            if not drc and ctx.rules.sole_operator_is_drc and self.sole_operator in people:
-                drc = (self.sole_operator,)
             certified = tuple(op for op in people if self.timeline(op, ctx.rules).certified(t))
-            uncertified = not certified
-            if uncertified and not prev_uncertified:
-                run += 1
-            prev_uncertified = uncertified
             shift_key = tuple(sorted(active))
-            cached = duty_cache.get(shift_key)
-            if cached is None:
+            # A run without a certified operator on site does not continue across the
+            # boundary between shift time and a stretch with no shift recorded.
+            run_key = (not certified, bool(shift_key))
+            if run_key[0] and run_key != prev_run_key:
+                run += 1
+            prev_run_key = run_key
+            duty = duty_cache.get(shift_key)
+            if duty is None:
                 roles: dict[str, set[str]] = defaultdict(set)
                 for index in shift_key:
                     for member in self.scenario.shifts[index].crew:
                         roles[member.operator].add(member.role)
-                staff = frozenset(op for op, held in roles.items() if held - {"trainee"})
-                cached = duty_cache[shift_key] = (
-                    {op: frozenset(held) for op, held in roles.items()},
-                    staff,
-                )
-            duty, staff = cached
-            duty_certified = frozenset(
-                op for op in duty if self.timeline(op, ctx.rules).certified(t)
-            )
-            signers = duty_certified & staff
+                duty = duty_cache[shift_key] = {op: frozenset(held) for op, held in roles.items()}
+            drc, keys = self.charge(ctx, t, on_site, bool(shift_key))
             segs.append(
                 _Segment(
-                    t,
-                    t_next,
-                    ctx,
-                    shift_key,
-                    on_site,
-                    drc,
-                    people,
-                    certified,
-                    run,
-                    duty,
-                    duty_certified,
-                    signers,
+                    t, t_next, ctx, shift_key, on_site, drc, people, certified, run, duty, keys
                 )
             )
         return segs
+
+    def charge(
+        self, ctx: _Context, t: datetime, on_site: tuple[tuple[str, str], ...], shift: bool
+    ) -> tuple[tuple[str, ...], tuple[_FindingKey, ...]]:
+        """Who holds charge on site at ``t``, and the staffing rules broken (ISSUE15 §A)."""
+        rules, required = ctx.rules, ctx.required
+        order = rules.charge_roles
+        candidates = sorted(
+            ((op, role) for op, role in on_site if role in order),
+            key=lambda c: (order.index(c[1]), c[0]),
+        )
+        if self.one_operator and rules.sole_operator_is_drc:
+            # The one operator employed is deemed in DRC, whatever the crew calls them.
+            held = {op for op, _ in candidates}
+            candidates += sorted(
+                (op, "drc") for op, role in on_site if role != "trainee" and op not in held
+            )
+        qualified = [
+            op for op, role in candidates if self.timeline(op, rules).meets(t, required[role])
+        ]
+        if qualified:
+            drc: tuple[str, ...] = (qualified[0],)
+        else:
+            drc = tuple(dict.fromkeys(op for op, _ in candidates))
+        keys: list[_FindingKey] = []
+        if not shift:
+            return drc, ()
+        if not ctx.in_force:
+            return drc, ((NO_RULE_SET, (), ()),)
+        if not candidates:
+            if rules.charge_required:
+                keys.append((DRC_MISSING, (), ()))
+        elif not qualified and rules.judges(DRC_UNQUALIFIED):
+            # Candidates whose role has a grade rule of its own are reported under it.
+            plain = sorted({c for c in candidates if c[1] not in rules.role_rules})
+            if plain:
+                keys.append(
+                    (DRC_UNQUALIFIED, tuple(op for op, _ in plain), tuple(r for _, r in plain))
+                )
+        for op, role in on_site:
+            role_rule = rules.role_rules.get(role)  # type: ignore[call-overload]
+            need = required.get(role)  # type: ignore[call-overload]
+            if role_rule and need and not self.timeline(op, rules).meets(t, need):
+                keys.append((role_rule.rule, (op,), (role,)))
+        return drc, tuple(keys)
 
     # --- time-based rules --------------------------------------------------------------
 
     def judge_segments(self, segs: list[_Segment]) -> None:
         open_findings: dict[_FindingKey, _OpenFinding] = {}
+        gap: list[datetime] | None = None
         for seg in segs:
-            keys: list[_FindingKey] = []
-            ctx = seg.ctx
-            if seg.shifts and ctx.in_force:
-                required = ctx.required
-                if not seg.drc:
-                    keys.append((DRC_MISSING, (), ""))
-                elif not any(
-                    self.timeline(op, ctx.rules).meets(seg.start, required["drc"]) for op in seg.drc
-                ):
-                    keys.append((DRC_UNQUALIFIED, seg.drc, "drc"))
-                for op, role in seg.on_site:
-                    role_rule = ctx.rules.role_rules.get(role)  # type: ignore[call-overload]
-                    need = required.get(role)  # type: ignore[call-overload]
-                    if (
-                        role_rule
-                        and need
-                        and not self.timeline(op, ctx.rules).meets(seg.start, need)
-                    ):
-                        keys.append((role_rule.rule, (op,), role))
-            if seg.shifts and not ctx.in_force:
-                keys.append((NO_RULE_SET, (), ""))
+            keys = seg.keys
             present = set(keys)
             for key in [k for k in open_findings if k not in present]:
                 self.close(key, open_findings.pop(key))
@@ -350,14 +407,32 @@ class _Check:
                 if finding is None or finding.end != seg.start:
                     if finding is not None:
                         self.close(key, finding)
-                    finding = open_findings[key] = _OpenFinding(seg.start, seg.end, ctx)
+                    finding = open_findings[key] = _OpenFinding(seg.start, seg.end, seg.ctx)
                 finding.end = seg.end
                 finding.shifts.update(seg.shifts)
+            if seg.shifts:
+                if gap is not None:
+                    self.no_shift(*gap)
+                    gap = None
+            elif gap is None:
+                gap = [seg.start, seg.end]
+            else:
+                gap[1] = seg.end
         for key, finding in open_findings.items():
             self.close(key, finding)
+        if gap is not None:
+            self.no_shift(*gap)
+
+    def no_shift(self, start: datetime, end: datetime) -> None:
+        span = human_span(start, end, self.tz)
+        msg = (
+            f"No shift was recorded from {span} ({human_duration(end - start)}). The record "
+            "does not say who was on site, so these hours were not judged."
+        )
+        self.add(NO_SHIFT_RECORDED, start, end, (), (), msg, RECORD_CITATION)
 
     def close(self, key: _FindingKey, finding: _OpenFinding) -> None:
-        rule, ops, role = key
+        rule, ops, roles = key
         tz, ctx = self.tz, finding.ctx
         rules = ctx.rules
         span = human_span(finding.start, finding.end, tz)
@@ -365,29 +440,34 @@ class _Check:
         shifts = self.shift_names(finding.shifts)
         plant = self.describe(ctx)
         if rule == DRC_MISSING:
+            names = [ROLE_NAMES[r] for r in rules.charge_roles]
+            who = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
             msg = (
-                f"No one in direct responsible charge was on site from {span} ({duration}), "
-                f"shift {shifts}. Someone in DRC must be on site at every moment of operation."
+                f"No one who may hold charge was on site from {span} ({duration}), shift "
+                f"{shifts}: no {who}."
             )
-            citation = rules.citation(rule)
+            citation = rules.citation(rule, self.activated)
         elif rule == DRC_UNQUALIFIED:
             why = "; ".join(
-                f"{self.label(op)}: " + self.explain(op, rules, finding.start, ctx.required["drc"])
-                for op in ops
+                f"{self.label(op)} as {ROLE_NAMES[role]} (needs "
+                f"{rules.show(ctx.required[role])}): "  # type: ignore[index]
+                + self.explain(op, rules, finding.start, ctx.required[role])  # type: ignore[index]
+                for op, role in zip(ops, roles, strict=True)
             )
             msg = (
-                f"The operator in DRC from {span} ({duration}), shift {shifts}, was not "
-                f"qualified for this {plant}: {why}."
+                f"No one on site from {span} ({duration}), shift {shifts}, was qualified to "
+                f"hold charge of this {plant}: {why}."
             )
-            citation = rules.citation(rule)
+            citation = rules.citation(rule, self.activated)
         elif rule == NO_RULE_SET:
             first = min((v.effective_from for v in self.versions if v.effective_from), default=None)
             msg = (
                 f"From {span} no {self.scenario.rules} rule set is on record "
                 f"(the earliest takes effect {first}); these hours were not judged."
             )
-            citation = rules.citation(rule)
+            citation = rules.citation(rule, self.activated)
         else:
+            role = roles[0]
             need = ctx.required[role]  # type: ignore[index]
             why = self.explain(ops[0], rules, finding.start, need)
             msg = (
@@ -395,7 +475,7 @@ class _Check:
                 f"({duration}), does not hold grade {rules.show(need)}, the minimum for the "
                 f"{ROLE_NAMES[role]} of this {plant}: {why}."
             )
-            citation = rules.role_rules[role].citation  # type: ignore[index]
+            citation = rules.cite(rules.role_rules[role].citation, self.activated)  # type: ignore[index]
         self.add(rule, finding.start, finding.end, ops, (), msg, citation)
 
     def explain(self, op_id: str, rules: RuleSet, t: datetime, required: Grade) -> str:
@@ -420,23 +500,37 @@ class _Check:
         message: str,
         citation: str,
     ) -> None:
-        severity = "warning" if rule in WARNINGS else "violation"
         self.findings.append(
-            Finding(rule, severity, start, end, tuple(ops), tuple(entries), message, citation)
+            Finding(
+                rule,
+                severity_of(rule),
+                start,
+                end,
+                tuple(ops),
+                tuple(entries),
+                message,
+                citation,
+                basis_of(rule),
+            )
         )
 
     # --- entries -----------------------------------------------------------------------
 
     def judge_entries(self, segs: list[_Segment]) -> tuple[list[EntryStamp], list[str]]:
         period_start, period_end = self.period_start, self.period_end
-        starts = [seg.start for seg in segs]
+        starts = self._seg_starts
         stamps: list[EntryStamp] = []
         outside: list[str] = []
-        no_certified: dict[int, list[Entry]] = defaultdict(list)
-        unsigned: dict[_AuthorOnShifts, list[_Unsigned]] = defaultdict(list)
-        first_seg: dict[_AuthorOnShifts, _Segment] = {}
+        # Per run without a certified operator on site; outside shift time, per instant.
+        no_certified: dict[tuple[int, datetime | None], list[Entry]] = defaultdict(list)
+        unsupervised: dict[_Unsupervised, list[_Problem]] = defaultdict(list)
+        levels_seen: dict[_Unsupervised, str] = {}  # how the author's level was known
         stamp = stamps.append
-        # The hot loop: one bisection per entry, then set lookups on its segment.
+        kinds, unknown_kind = self.policy.kinds, self.policy.unknown
+        on_record = self.levels_on_record
+        level = self.level
+        free = self.unsupervised_throughout()
+        # The hot loop: one bisection per entry, then dictionary lookups on its segment.
         for entry in self.scenario.entries:
             t = entry.time
             if t < period_start or t >= period_end:
@@ -444,75 +538,141 @@ class _Check:
                 continue
             seg = segs[bisect_right(starts, t) - 1]
             stamp(EntryStamp(entry.id, t, seg.certified, seg.drc))
-            operational = entry.operational
-            if operational and not seg.certified:
-                no_certified[seg.run].append(entry)
+            rules = seg.ctx.rules
+            if (
+                not seg.certified
+                and (entry.operational or entry.kind in rules.operational_kinds)
+                and seg.ctx.in_force
+                and rules.judges(CERTIFIED_ON_SITE)
+            ):
+                no_certified[seg.run, None if seg.shifts else t].append(entry)
             author = entry.author
             roles = seg.duty.get(author)
-            if roles is not None:
-                is_trainee = "trainee" in roles
-                # An uncertified author's operational entry needs verification like a
-                # trainee's (competency framework, emerging level).
-                needs = is_trainee or (operational and author not in seg.duty_certified)
+            # A trainee is emerging for the shift, whatever the record says.
+            trainee = roles is not None and "trainee" in roles
+            if trainee:
+                held: Level | None = "emerging"
+            elif not on_record or author in free:
+                continue
             else:
-                is_trainee = False
-                needs = operational and not self.timeline(author, seg.ctx.rules).certified(t)
-            if not needs:
+                held = level(author, t)
+            kind_rule = kinds.get(entry.kind, unknown_kind) if entry.kind else unknown_kind
+            if held is not None and RANK[held] >= RANK[kind_rule.unsupervised_from]:
                 continue
-            countersigner = entry.countersigned_by
-            if (
-                countersigner is not None
-                and countersigner != author
-                and countersigner in seg.signers
-            ):
+            problem = self.supervision_problem(entry, seg, kind_rule)
+            if problem is None:
                 continue
-            problem = self.countersign_problem(entry, seg)
-            key = (author, seg.shifts)
-            first_seg.setdefault(key, seg)
-            unsigned[key].append(
-                (entry, problem, "trainee" if is_trainee else "not certified then")
-            )
-        self.entry_findings(segs, no_certified, unsigned, first_seg)
+            rule = SUPERVISION_MISSING if kind_rule.below == "direct" else COUNTERSIGN_MISSING
+            key = (rule, author, seg.shifts, kind_rule)
+            if key not in levels_seen:
+                levels_seen[key] = (
+                    "a trainee"
+                    if trainee
+                    else f"assessed {held}"
+                    if held
+                    else "with no level on record (emerging)"
+                )
+            unsupervised[key].append((entry, problem))
+        self.entry_findings(segs, no_certified, unsupervised, levels_seen)
         return stamps, outside
 
-    def countersign_problem(self, entry: Entry, seg: _Segment) -> str:
-        countersigner = entry.countersigned_by
-        if not countersigner:
-            return "not countersigned"
-        if countersigner == entry.author:
-            return "countersigned by its own author"
-        who = self.label(countersigner)
-        if not (seg.duty.get(countersigner, frozenset()) - {"trainee"}):
-            return f"countersigned by {who}, who was not on duty"
-        return f"countersigned by {who}, who held no valid certificate then"
+    def unsupervised_throughout(self) -> frozenset[str]:
+        """Operators whose assessed level, all through the period, lets them record every
+        kind unsupervised (outside a trainee role): their entries need no further look."""
+        floor = max(
+            RANK[r.unsupervised_from] for r in (*self.policy.kinds.values(), self.policy.unknown)
+        )
+        free = set()
+        for op in self.scenario.operators:
+            bounds, levels = self.level_line(op.id)
+            i = bisect_right(bounds, self.period_start) - 1
+            if i >= 0 and min(RANK[level] for level in levels[i:]) >= floor:
+                free.add(op.id)
+        return frozenset(free)
+
+    def verifier_level(self, op_id: str, t: datetime, seg: _Segment | None) -> Level:
+        roles = seg.duty.get(op_id) if seg is not None else None
+        if roles is not None and "trainee" in roles:
+            return "emerging"
+        if not self.levels_on_record:
+            return VERIFIER_LEVEL
+        return self.level(op_id, t) or "emerging"
+
+    def segment_at(self, t: datetime) -> _Segment | None:
+        if not self.period_start <= t < self.period_end:
+            return None
+        return self._segs[bisect_right(self._seg_starts, t) - 1]
+
+    def supervision_problem(self, entry: Entry, seg: _Segment, kind_rule: KindRule) -> str | None:
+        """Why ``entry`` lacks the supervision ``kind_rule`` asks for; None if it has it.
+
+        ``verify``: a verification on record, at or after the entry, by someone qualified at
+        its time (the entry's time if the verification's is not known). ``direct``: the
+        verifier was qualified and on site at the entry's time.
+        """
+        verifier = entry.countersigned_by
+        if verifier is None:
+            return f"{entry.id} not verified"
+        when = entry.countersigned_at
+        if when is not None and when < entry.time:
+            return f"{entry.id} verified by {self.label(verifier)} before it was made"
+        direct = kind_rule.below == "direct"
+        if direct and verifier != entry.author and verifier not in seg.people:
+            return f"{entry.id} verified by {self.label(verifier)}, who was not on site at its time"
+        t = entry.time if direct or when is None else when
+        at_seg = seg if t == entry.time else self.segment_at(t)
+        problem = verifier_problem(
+            entry.author,
+            verifier,
+            self.timeline(verifier, seg.ctx.rules).certified(t),
+            self.verifier_level(verifier, t, at_seg),
+        )
+        if problem is None:
+            return None
+        return f"{entry.id} verified by {self.label(verifier)}, who {problem}"
 
     def entry_findings(
         self,
         segs: list[_Segment],
-        no_certified: Mapping[int, list[Entry]],
-        unsigned: Mapping[_AuthorOnShifts, list[_Unsigned]],
-        first_seg: Mapping[_AuthorOnShifts, _Segment],
+        no_certified: Mapping[tuple[int, datetime | None], list[Entry]],
+        unsupervised: Mapping[_Unsupervised, list[_Problem]],
+        authors_level: Mapping[_Unsupervised, str],
     ) -> None:
         tz = self.tz
         if no_certified:
             run_span: dict[int, list[datetime]] = {}
-            run_rules: dict[int, RuleSet] = {}
+            run_seg: dict[int, _Segment] = {}
             for seg in segs:
-                if seg.run in no_certified and not seg.certified:
+                if (seg.run, None) in no_certified and not seg.certified:
                     span = run_span.setdefault(seg.run, [seg.start, seg.end])
                     span[1] = seg.end
-                    run_rules.setdefault(seg.run, seg.ctx.rules)
-            for run, entries in no_certified.items():
-                start, end = run_span[run]
-                rules = run_rules[run]
+                    run_seg.setdefault(seg.run, seg)
+            for (run, instant), entries in no_certified.items():
                 ids = [entry.id for entry in entries]
                 authors = sorted({entry.author for entry in entries})
                 n = len(ids)
-                msg = (
-                    f"No certified operator was on site from {human_span(start, end, tz)}, yet "
+                made = (
                     f"{n} operational entr{'y was' if n == 1 else 'ies were'} made "
-                    f"({self._list(ids)}) by {self.labels(authors)}. A certified operator must "
-                    "be present whenever operational activity is undertaken."
+                    f"({self._list(ids)}) by {self.labels(authors)}"
+                )
+                if instant is None:
+                    seg = run_seg[run]
+                    start, end = run_span[run]
+                    msg = (
+                        f"No certified operator was on site from {human_span(start, end, tz)}, "
+                        f"yet {made}."
+                    )
+                else:
+                    # No finding spans time without shifts: the entries' instant only.
+                    seg = self._segs[bisect_right(self._seg_starts, instant) - 1]
+                    start = end = instant
+                    msg = (
+                        f"At {human_local(instant, tz)} {made}, but no shift was recorded, so "
+                        "no certified operator is on record as on site."
+                    )
+                msg += (
+                    " A certified operator must be present whenever operational activity is "
+                    "undertaken."
                 )
                 self.add(
                     CERTIFIED_ON_SITE,
@@ -521,31 +681,37 @@ class _Check:
                     authors,
                     ids,
                     msg,
-                    rules.citation(CERTIFIED_ON_SITE),
+                    seg.ctx.rules.citation(CERTIFIED_ON_SITE, self.activated),
                 )
-        for (author, shift_indexes), items in unsigned.items():
+        for key, items in unsupervised.items():
+            rule, author, shift_indexes, kind_rule = key
             first, last = items[0][0].time, items[-1][0].time
-            seg = first_seg[(author, shift_indexes)]
-            where = f" on shift {self.shift_names(shift_indexes)}" if shift_indexes else ""
-            detail = "; ".join(f"{entry.id} {problem}" for entry, problem, _ in items[:_MAX_LISTED])
-            who = items[0][2]
+            where = f" on shift {self.shift_names(shift_indexes)}," if shift_indexes else ""
+            detail = "; ".join(problem for _, problem in items[:_MAX_LISTED])
             more = f"; and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
             n = len(items)
+            if kind_rule.below == "direct":
+                need = (
+                    "direct supervision (a certified operator assessed "
+                    f"{VERIFIER_LEVEL} or above, on site at the time, who verifies the entry)"
+                )
+            else:
+                need = f"verification by a certified operator assessed {VERIFIER_LEVEL} or above"
             msg = (
-                f"{n} entr{'y' if n == 1 else 'ies'} by {self.label(author)} ({who}){where}, "
-                f"{human_local(first, tz)}"
+                f"{n} entr{'y' if n == 1 else 'ies'} by {self.label(author)}, "
+                f"{authors_level[key]},{where} {human_local(first, tz)}"
                 + (f" to {human_local(last, tz)}" if last != first else "")
-                + f", need{'s' if n == 1 else ''} a countersignature by a certified operator on "
-                f"duty: {detail}{more}."
+                + f": below {kind_rule.unsupervised_from}, the site's policy asks for {need}; "
+                f"{detail}{more}. {_POLICY_NOTE}"
             )
             self.add(
-                COUNTERSIGN_MISSING,
+                rule,
                 first,
                 last,
                 [author],
-                [entry.id for entry, _, _ in items],
+                [entry.id for entry, _ in items],
                 msg,
-                seg.ctx.rules.citation(COUNTERSIGN_MISSING),
+                kind_rule.citation(),
             )
 
     @staticmethod
@@ -556,65 +722,86 @@ class _Check:
     # --- certificates: expiry and renewal training -------------------------------------
 
     def judge_certificates(self, contexts: list[_Context]) -> None:
-        facility = self.facility
+        facility, tz = self.facility, self.tz
         rules = contexts[-1].rules
-        horizon_end = self.period_end + self.scenario.expiry_horizon
+        horizon = self.scenario.expiry_horizon
         for op in self.scenario.operators:
             for cert in op.certificates:
                 if static_problem(cert, facility, rules) is not None or cert.kind == "provisional":
                     continue
                 _, end = certificate_window(cert, facility, rules)
-                if not (self.period_start < end <= horizon_end) or self.renewed(op, cert):
+                lapse = (
+                    grandfather_change(facility)
+                    if end < end_of_local_day(cert.expires, tz)
+                    else None
+                )
+                # A grandfather certificate's last year is warned all year long.
+                warn_from = end - horizon
+                if lapse is not None:
+                    warn_from = min(warn_from, local_midnight(lapse[0], tz))
+                if not (self.period_start < end and warn_from <= self.period_end):
+                    continue
+                later = self.continued(op, cert)
+                if later is not None and later.issued <= cert.expires + timedelta(days=1):
                     continue
                 label = f"{cert.category.replace('_', ' ')} {rules.show(cert.grade)} ({cert.id})"
                 days = (end - self.period_end).days
                 after = f", {days} days after this period" if end > self.period_end else ""
-                citation = rules.citation(CERTIFICATE_EXPIRING)
-                if end < end_of_local_day(cert.expires, self.tz):
-                    citation = GRANDFATHER_LAPSE_CITATION
-                    # A grandfather certificate cut short by a process addition.
-                    last = (end - timedelta(microseconds=1)).astimezone(self.tz).date()
+                citation = rules.citation(CERTIFICATE_EXPIRING, self.activated)
+                if lapse is not None:
+                    citation = rules.sections["grandfather"]
+                    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
                     when = "stopped" if end <= self.period_end else "stops"
                     msg = (
                         f"{op.label()}'s grandfather {label} certificate {when} qualifying at "
-                        f"the end of {last.isoformat()}{after}: one year after a process was "
-                        f"added to the facility ({GRANDFATHER_LAPSE}). A restricted or full "
-                        "certificate is needed by then."
+                        f"the end of {last.isoformat()}{after}: one year after {lapse[1]} on "
+                        f"{lapse[0].isoformat()} ({citation}). A restricted or full certificate "
+                        "is needed by then."
                     )
                 else:
                     when = "expired" if end <= self.period_end else "expires"
+                    if later is None:
+                        then = "no renewed certificate is on record. An expired certificate "
+                        then += "does not qualify its holder."
+                    else:
+                        gap_end = later.issued - timedelta(days=1)
+                        then = (
+                            f"reinstated or renewed from {later.issued.isoformat()} ({later.id}); "
+                            f"it did not qualify from "
+                            f"{(cert.expires + timedelta(days=1)).isoformat()} to "
+                            f"{gap_end.isoformat()}."
+                        )
                     msg = (
                         f"{op.label()}'s {label} certificate {when} at the end of "
-                        f"{cert.expires.isoformat()}{after}; no renewed certificate is on "
-                        f"record. An expired certificate does not qualify its holder. "
-                        f"{rules.expiry_note}"
+                        f"{cert.expires.isoformat()}{after}; {then} {rules.expiry_note}"
                     ).rstrip()
-                start = max(self.period_start, end - self.scenario.expiry_horizon)
                 self.add(
                     CERTIFICATE_EXPIRING,
-                    start,
+                    max(self.period_start, warn_from),
                     end,
                     [op.id],
                     [],
                     msg,
                     citation,
                 )
-                self.renewal(op, cert, rules, end)
+                if rules.judges(RENEWAL_TRAINING):
+                    self.renewal(op, cert, rules, end)
 
-    def renewed(self, op: Operator, cert: Certificate) -> bool:
-        """Whether a later certificate of the same kind of work continues this one."""
-        for other in op.certificates:
-            if (
-                other is not cert
-                and other.state == cert.state
-                and other.category == cert.category
-                and other.kind in ("full", "grandfather")
-                and other.grade.satisfies(cert.grade)
-                and other.issued <= cert.expires + timedelta(days=1)
-                and other.expires > cert.expires
-            ):
-                return True
-        return False
+    def continued(self, op: Operator, cert: Certificate) -> Certificate | None:
+        """The first later certificate of the same kind of work that continues ``cert``
+        (from the day after it expires, or after a gap), if one is on record."""
+        later = [
+            other
+            for other in op.certificates
+            if other is not cert
+            and other.state == cert.state
+            and other.category == cert.category
+            and other.kind in ("full", "grandfather")
+            and other.grade.satisfies(cert.grade)
+            and other.expires > cert.expires
+            and other.issued > cert.issued
+        ]
+        return min(later, key=lambda c: c.issued) if later else None
 
     def renewal(self, op: Operator, cert: Certificate, rules: RuleSet, end: datetime) -> None:
         """Training hours in the renewal window against the grade's requirement."""
@@ -658,14 +845,15 @@ class _Check:
             [op.id],
             [],
             msg,
-            rules.citation(RENEWAL_TRAINING),
+            rules.citation(RENEWAL_TRAINING, self.activated),
         )
 
     # --- putting it together -----------------------------------------------------------
 
     def run(self) -> Report:
         contexts = self.contexts()
-        segs = self.segments(contexts)
+        segs = self._segs = self.segments(contexts)
+        self._seg_starts = [seg.start for seg in segs]
         self.judge_segments(segs)
         stamps, outside = self.judge_entries(segs)
         self.judge_certificates(contexts)
@@ -721,13 +909,17 @@ class _Check:
         spans: list[ClassSpan] = []
         for i, c in enumerate(contexts):
             end = contexts[i + 1].start if i + 1 < len(contexts) else self.period_end
+            rules = c.rules
             spans.append(
                 ClassSpan(
                     c.start,
                     end,
-                    c.rules.show(c.facility_class),
-                    {r: c.rules.show(g) for r, g in c.required.items()},
-                    c.rules.title if c.in_force else None,
+                    rules.show(c.facility_class),
+                    {r: rules.show(g) for r, g in c.required.items()},
+                    rules.title if c.in_force else None,
+                    rules.version if c.in_force else None,
+                    rules.effective_from if c.in_force else None,
+                    rules.statement if c.in_force else None,
                 )
             )
         return tuple(spans)

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from compliance.competency import Assessment, CompetencyPolicy
 from compliance.grades import Grade
 
 Category = Literal["treatment", "collection", "small_lagoon"]
@@ -33,6 +34,10 @@ ROLES: tuple[Role, ...] = (
 State = Literal["UT", "VT", "NY"]
 STATES: tuple[State, ...] = ("UT", "VT", "NY")
 
+# The wastewater a facility treats, and a certificate's type (VT §3(a), §6(a)).
+WasteType = Literal["domestic", "industrial"]
+WASTE_TYPES: tuple[WasteType, ...] = ("domestic", "industrial")
+
 
 @dataclass(frozen=True, slots=True)
 class Certificate:
@@ -46,6 +51,7 @@ class Certificate:
     issued: date
     expires: date
     facility: str | None = None  # grandfather certificates: the one facility (UT R317-10-11 G)
+    type: WasteType = "domestic"  # VT certificates state "the grade and type" (§6(a))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,9 @@ class Operator:
     name: str | None = None
     certificates: tuple[Certificate, ...] = ()
     training: tuple[TrainingRecord, ...] = ()
+    # Assessed competency levels at the facility (seed 000, a site policy), superseded ones
+    # included or not; none on record is emerging (when ``Scenario.competency`` is set).
+    assessments: tuple[Assessment, ...] = ()
 
     def label(self) -> str:
         return f"{self.name} ({self.id})" if self.name else self.id
@@ -86,8 +95,14 @@ class Facility:
     classes: tuple[ClassPeriod, ...]
     id: str | None = None
     activated_sludge: bool = False
-    # Dates processes were added since grandfather certificates were issued (UT R317-10-11 G).
+    # Dates processes were added, and a collection system's rating changed, since grandfather
+    # certificates were issued (UT R317-10-11 G).
     processes_added: tuple[date, ...] = ()
+    rating_changes: tuple[date, ...] = ()
+    # How many operators the facility employs; None: not on record. Only 1 makes that operator
+    # in DRC (UT R317-10-4 I "In cases where only one operator is employed").
+    employed_operators: int | None = None
+    wastewater_type: WasteType = "domestic"  # VT §3(a): certificates of the type required
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -120,7 +135,9 @@ class Entry:
     time: datetime
     author: str
     operational: bool = False
-    countersigned_by: str | None = None
+    countersigned_by: str | None = None  # who verified it (the logbook's countersignature)
+    kind: str | None = None  # the logbook's entry kind; None: not known (read as a note)
+    countersigned_at: datetime | None = None  # when it was verified; None: not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +158,8 @@ class Scenario:
     entries: tuple[Entry, ...] = ()
     # The site's horizon for `certificate-expiring` warnings.
     expiry_horizon: timedelta = field(default=timedelta(days=90))
+    # The site's competency policy (seed 000), judged with the operators' ``assessments``.
+    # None: the facts carry no assessed levels (a loader that does not read them): then the
+    # trainee role is the only sign of an emerging operator, and anyone else records
+    # unsupervised and, if certified, may verify; ``DEFAULT_POLICY`` judges the kinds.
+    competency: CompetencyPolicy | None = None

@@ -2,7 +2,7 @@
 
 A certificate counts from local midnight of its issue date to local midnight ending its expiry
 date (UT R317-10-11 C: certificates expire on December 31; a reinstatement window, D, is not
-validity). Some problems do not depend on time (wrong state or category, restricted,
+validity). Some problems do not depend on time (wrong state, category or type, restricted,
 grandfather certificate of another facility); the rest are the window itself.
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
+from compliance.certificates import anniversary, term_last_day
 from compliance.grades import Grade
 from compliance.model import Certificate, Facility, Operator
 from compliance.rulesets import RuleSet
@@ -34,34 +35,47 @@ def certificate_window(
 ) -> tuple[datetime, datetime]:
     """[start, end) in UTC: issue day's local midnight to the end of the expiry day.
 
-    A provisional certificate also ends two years after issue at most (VT §6(b)(ii)); a
-    grandfather certificate one year after a process is added to its facility (UT
+    A provisional certificate also ends with its term at most (VT §6(b)(ii), counted as at
+    entry: ``compliance.certificates.term_last_day``); a grandfather certificate one year
+    after a process is added to its facility or a collection system's rating changes (UT
     R317-10-11 G: the holder then has one year to get a restricted or full certificate).
     """
     tz = facility.tz
     start = local_midnight(cert.issued, tz)
     end = end_of_local_day(cert.expires, tz)
-    if cert.kind == "provisional" and rules.provisional_max_years:
-        issued_local = start.astimezone(tz)
-        cap = add_years(issued_local, rules.provisional_max_years)
-        end = min(end, local_midnight(cap.date(), tz))
-    if cert.kind == "grandfather" and facility.processes_added:
-        end = min(end, grandfather_deadline(facility))
+    term = rules.terms.get(cert.kind)
+    if cert.kind == "provisional" and term is not None:
+        end = min(end, end_of_local_day(term_last_day(term, cert.issued), tz))
+    if cert.kind == "grandfather" and rules.grandfather_lapse:
+        deadline = grandfather_deadline(facility)
+        if deadline is not None:
+            end = min(end, deadline)
     return start, end
 
 
-def grandfather_deadline(facility: Facility) -> datetime:
-    """One year after the first process added to the facility (UT R317-10-11 G)."""
-    first = local_midnight(min(facility.processes_added), facility.tz).astimezone(facility.tz)
-    return local_midnight(add_years(first, 1).date(), facility.tz)
+def grandfather_change(facility: Facility) -> tuple[date, str] | None:
+    """The first change that starts a grandfather certificate's last year, and what it was."""
+    changes = [(d, "a process was added") for d in facility.processes_added]
+    changes += [(d, "the collection system's rating changed") for d in facility.rating_changes]
+    return min(changes) if changes else None
+
+
+def grandfather_deadline(facility: Facility) -> datetime | None:
+    """Local midnight one year after the first change (UT R317-10-11 G); None without one."""
+    change = grandfather_change(facility)
+    if change is None:
+        return None
+    return local_midnight(anniversary(change[0], 1), facility.tz)
 
 
 def static_problem(cert: Certificate, facility: Facility, rules: RuleSet) -> str | None:
     """Why a certificate never qualifies at this facility, whatever the time; None if it may."""
     if cert.state != facility.state:
+        section = rules.sections.get("reciprocity")
         return (
             f"issued by {cert.state}, not {facility.state} "
-            "(another state's certificate counts only once reissued by reciprocity)"
+            "(another state's certificate counts only once reissued by reciprocity"
+            + (f", {section})" if section else ")")
         )
     if cert.category not in rules.accepts.get(facility.category, frozenset()):
         return (
@@ -69,14 +83,19 @@ def static_problem(cert: Certificate, facility: Facility, rules: RuleSet) -> str
         )
     if cert.kind not in rules.kinds:
         return f"{facility.state} issues no {cert.kind} certificates"
+    if len(rules.types) > 1 and cert.type != facility.wastewater_type:
+        return (
+            f"an {cert.type} certificate; this facility treats {facility.wastewater_type} "
+            f"wastewater ({rules.sections['type']})"
+        )
     if cert.kind == "restricted":
         return (
             "restricted: does not qualify the holder at its grade until the experience or "
-            "education conditions are met (UT R317-10-11 B)"
+            f"education conditions are met ({rules.sections['restricted']})"
         )
     if cert.kind == "grandfather" and cert.facility not in facility.names():
         where = cert.facility or "an unnamed facility"
-        return f"grandfather certificate valid only at {where} (UT R317-10-11 G; VT §8(d))"
+        return f"grandfather certificate valid only at {where} ({rules.sections['grandfather']})"
     return None
 
 
@@ -139,19 +158,19 @@ def explain(
                 problem = f"not in effect until {cert.issued.isoformat()}"
             elif t >= end:
                 if cert.kind == "provisional" and end < end_of_local_day(cert.expires, facility.tz):
+                    last = (end - timedelta(microseconds=1)).astimezone(facility.tz).date()
                     problem = (
                         f"provisional certificate past its two-year window "
-                        f"(ended {end.astimezone(facility.tz).date().isoformat()}, VT §6(b)(ii))"
+                        f"(ended {last.isoformat()}, {rules.sections['provisional']})"
                     )
                 elif (
                     cert.kind == "grandfather"
-                    and facility.processes_added
-                    and end < (end_of_local_day(cert.expires, facility.tz))
+                    and (change := grandfather_change(facility)) is not None
+                    and end < end_of_local_day(cert.expires, facility.tz)
                 ):
-                    added = min(facility.processes_added).isoformat()
                     problem = (
-                        f"grandfather certificate lapsed one year after a process was added "
-                        f"on {added} (UT R317-10-11 G)"
+                        f"grandfather certificate lapsed one year after {change[1]} on "
+                        f"{change[0].isoformat()} ({rules.sections['grandfather']})"
                     )
                 else:
                     problem = f"expired {cert.expires.isoformat()}"
@@ -162,7 +181,7 @@ def explain(
             ):
                 problem = (
                     f"not in the A series this activated-sludge plant requires "
-                    f"({rules.show(required)}, NY 650.12 Table 1)"
+                    f"({rules.show(required)}, {rules.sections['a-series']})"
                 )
             elif required is not None and not cert.grade.satisfies(required):
                 problem = f"grade below the required {rules.show(required)}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any, NamedTuple
 
 from compliance.timeutil import iso_local
@@ -11,18 +11,31 @@ from compliance.timeutil import iso_local
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """A rule broken, a warning, or a gap in the record, over [start, end] (an entry's
+    finding spans its entries' instants).
+
+    ``severity``: ``violation`` (a state's regulation), ``warning`` (a deadline ahead, hours
+    not judged), ``policy`` (the site's competency policy), ``gap`` (no shift recorded).
+    ``basis``: what it rests on, ``regulation``, ``site policy`` or ``record``.
+    """
+
     rule: str
-    severity: str  # "violation" or "warning"
+    severity: str
     start: datetime
     end: datetime
     operators: tuple[str, ...]
     entries: tuple[str, ...]
     message: str
     citation: str
+    basis: str = "regulation"
 
 
 @dataclass(frozen=True, slots=True)
 class CoverageInterval:
+    """A stretch in which nothing changes. ``drc``: who holds charge on site, as the rule
+    pack says (the first of its ``charge_roles`` meeting the grade; if none does, every
+    candidate; empty if no one who may hold charge is on site)."""
+
     start: datetime
     end: datetime
     shifts: tuple[str, ...]
@@ -49,7 +62,11 @@ class ClassSpan:
     end: datetime
     facility_class: str | None
     required: dict[str, str]
-    rule_set: str | None
+    rule_set: str | None  # its title; None before any rule set on record
+    rule_set_version: str | None = None
+    rule_set_effective_from: date | None = None
+    # The version on record, and that later amendments are not (``RuleSet.statement``).
+    rule_set_statement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,12 +110,19 @@ class Report:
                     "facility_class": s.facility_class,
                     "required": s.required,
                     "rule_set": s.rule_set,
+                    "rule_set_version": s.rule_set_version,
+                    "rule_set_effective_from": s.rule_set_effective_from.isoformat()
+                    if s.rule_set_effective_from
+                    else None,
+                    "rule_set_statement": s.rule_set_statement,
                 }
                 for s in self.class_spans
             ],
             "summary": {
                 "violations": sum(1 for f in self.findings if f.severity == "violation"),
                 "warnings": sum(1 for f in self.findings if f.severity == "warning"),
+                "policy": sum(1 for f in self.findings if f.severity == "policy"),
+                "gaps": sum(1 for f in self.findings if f.severity == "gap"),
                 "by_rule": dict(sorted(counts.items())),
             },
             "coverage": [
@@ -122,6 +146,7 @@ class Report:
                     "entries": list(f.entries),
                     "message": f.message,
                     "citation": f.citation,
+                    "basis": f.basis,
                 }
                 for f in self.findings
             ],

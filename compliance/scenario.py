@@ -3,7 +3,11 @@
 Format (documented with examples in compliance/README.md)::
 
     {"rules": "UT", "facility": {...}, "operators": [...], "shifts": [...],
-     "entries": [...], "period": {"start": ..., "end": ...}, "expiry_horizon_days": 90}
+     "entries": [...], "period": {"start": ..., "end": ...}, "expiry_horizon_days": 90,
+     "competency_policy": {...}}
+
+A certificate the issuing state's rule does not allow (grade, old name, kind, type, term) is
+refused here as at the API (``compliance.certificates``).
 """
 
 from __future__ import annotations
@@ -16,13 +20,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clearwell.errors import ClearwellError
 from compliance import classify
-from compliance.grades import GradeError, ny_reclassify
+from compliance.certificates import CertificateProblem, certificate_problem, read_grade
+from compliance.competency import (
+    DEFAULT_POLICY,
+    LEVELS,
+    SUPERVISION,
+    Assessment,
+    CompetencyPolicy,
+    Level,
+    Supervision,
+    policy_with,
+)
 from compliance.jsonpath import Node, ScenarioError
 from compliance.model import (
     CATEGORIES,
     KINDS,
     ROLES,
     STATES,
+    WASTE_TYPES,
     Category,
     Certificate,
     ClassPeriod,
@@ -36,6 +51,7 @@ from compliance.model import (
     Scenario,
     Shift,
     TrainingRecord,
+    WasteType,
 )
 from compliance.rulesets import RULE_SETS, latest
 
@@ -47,6 +63,7 @@ TOP_FIELDS = (
     "entries",
     "period",
     "expiry_horizon_days",
+    "competency_policy",
     "description",
 )
 FACILITY_FIELDS = (
@@ -61,6 +78,9 @@ FACILITY_FIELDS = (
     "activated_sludge",
     "history",
     "processes_added",
+    "rating_changes",
+    "employed_operators",
+    "wastewater_type",
 )
 UT_PLANT_FIELDS = (
     "population_equivalent",
@@ -72,6 +92,7 @@ UT_PLANT_FIELDS = (
     "disinfection",
     "scada",
     "laboratory",
+    "laboratory_reading",
 )
 
 
@@ -146,6 +167,9 @@ def _ut_plant(node: Node) -> classify.UtTreatmentPlant:
         scada=s.choice(tuple(classify.UT_SCADA)) if (s := node.opt("scada")) else "none",
         lab_bacteriological=bact,
         lab_chemical=chem,
+        laboratory_reading=r.choice(classify.LABORATORY_READINGS)
+        if (r := node.opt("laboratory_reading"))
+        else "ladder",
     )
 
 
@@ -239,6 +263,11 @@ def read_facility(
             raise h.fail("must not be empty")
     else:
         history.append((None, _classify_item(node, state, category, activated)))
+    waste = "domestic"
+    if (w := node.opt("wastewater_type")) is not None:
+        waste = w.choice(WASTE_TYPES)
+        if waste not in rules.types:
+            raise w.fail(f"{state} facilities have no {waste} type")
     facility = Facility(
         id=fid.ident() if (fid := node.opt("id")) else None,
         name=node.key("name").text(),
@@ -247,65 +276,64 @@ def read_facility(
         timezone=tz_name,
         classes=tuple(ClassPeriod(c.grade, frm, c.points) for frm, c in history),
         activated_sludge=activated,
-        processes_added=tuple(d.day() for d in added.items())
-        if (added := node.opt("processes_added"))
-        else (),
+        processes_added=_days(node.opt("processes_added")),
+        rating_changes=_days(node.opt("rating_changes")),
+        employed_operators=e.integer(minimum=1) if (e := node.opt("employed_operators")) else None,
+        wastewater_type=cast(WasteType, waste),
     )
     return facility, history
+
+
+def _days(node: Node | None) -> tuple[date, ...]:
+    return tuple(d.day() for d in node.items()) if node is not None else ()
 
 
 # --- people ------------------------------------------------------------------------------
 
 
+CERTIFICATE_FIELDS = (
+    "id",
+    "number",
+    "state",
+    "category",
+    "grade",
+    "legacy_grade",
+    "kind",
+    "type",
+    "issued",
+    "expires",
+    "facility",
+)
+
+
 def _certificate(node: Node, owner: str, index: int) -> Certificate:
-    node.obj(
-        (
-            "id",
-            "number",
-            "state",
-            "category",
-            "grade",
-            "legacy_grade",
-            "kind",
-            "issued",
-            "expires",
-            "facility",
-        )
-    )
+    node.obj(CERTIFICATE_FIELDS)
     state_node = node.key("state")
     state = state_node.text().upper()
     if len(state) != 2 or not state.isalpha():
         raise state_node.fail(f"{state_node.value!r} is not a two-letter state code")
-    if node.has("legacy_grade"):
-        if node.has("grade"):
-            raise node.key("legacy_grade").fail("give grade or legacy_grade, not both")
-        if state not in RULE_SETS or not latest(state).legacy_names:
-            raise node.key("legacy_grade").fail("old certificate names are New York's (Table 4)")
-        legacy = node.key("legacy_grade")
+    rules = latest(state) if state in RULE_SETS else None
+    legacy = node.opt("legacy_grade")
+    if rules is not None:
         try:
-            grade = ny_reclassify(legacy.text())
-        except GradeError as exc:
-            raise legacy.fail(str(exc)) from None
+            grade = read_grade(
+                rules,
+                node.value.get("grade"),
+                legacy.text() if legacy is not None else None,
+            )
+        except CertificateProblem as exc:
+            raise Node(None, f"{node.path}.{exc.field}").fail(exc.problem) from None
+    elif legacy is not None:
+        raise legacy.fail("old certificate names are New York's (650.12 Table 4)")
     else:
         grade = node.key("grade").grade()
     kind = node.key("kind").choice(KINDS)
-    if state in RULE_SETS:
-        rules = latest(state)
-        if problem := rules.grade_problem(grade):
-            raise node.key("grade").fail(problem)
-        if problem := rules.kind_problem(kind):
-            raise node.key("kind").fail(problem)
+    waste = t.choice(WASTE_TYPES) if (t := node.opt("type")) else "domestic"
     issued = node.key("issued").day()
     expires = node.key("expires").day()
-    if expires < issued:
-        raise node.key("expires").fail(f"{expires} is before issued {issued}")
     facility = f.ident() if (f := node.opt("facility")) else None
-    if kind == "grandfather" and facility is None:
-        raise Node(None, f"{node.path}.facility").fail(
-            "a grandfather certificate names its one facility"
-        )
     ident = node.opt("id") or node.opt("number")
-    return Certificate(
+    cert = Certificate(
         id=ident.ident() if ident else f"{owner}/{index + 1}",
         state=state,
         category=cast(Category, node.key("category").choice(CATEGORIES)),
@@ -314,7 +342,17 @@ def _certificate(node: Node, owner: str, index: int) -> Certificate:
         issued=issued,
         expires=expires,
         facility=facility,
+        type=cast(WasteType, waste),
     )
+    if rules is not None and (problem := certificate_problem(cert, rules)) is not None:
+        raise Node(None, f"{node.path}.{problem.field}").fail(problem.problem)
+    if expires < issued:
+        raise node.key("expires").fail(f"{expires} is before issued {issued}")
+    if kind == "grandfather" and facility is None:
+        raise Node(None, f"{node.path}.facility").fail(
+            "a grandfather certificate names its one facility"
+        )
+    return cert
 
 
 def _training(node: Node) -> TrainingRecord:
@@ -328,11 +366,24 @@ def _training(node: Node) -> TrainingRecord:
     )
 
 
+def _assessment(node: Node) -> Assessment:
+    node.obj(("level", "assessed_on", "assessor", "note", "id", "supersedes"))
+    return Assessment(
+        level=cast(Level, node.key("level").choice(LEVELS)),
+        assessed_on=node.key("assessed_on").day(),
+        assessor=a.ident() if (a := node.opt("assessor")) else None,
+        note=n.text() if (n := node.opt("note")) else "",
+        id=i.ident() if (i := node.opt("id")) else None,
+        supersedes=x.ident() if (x := node.opt("supersedes")) else None,
+    )
+
+
 def _operator(node: Node) -> Operator:
-    node.obj(("id", "name", "certificates", "training"))
+    node.obj(("id", "name", "certificates", "training", "levels"))
     op_id = node.key("id").ident()
     certs = node.opt("certificates")
     training = node.opt("training")
+    levels = node.opt("levels")
     return Operator(
         id=op_id,
         name=n.text() if (n := node.opt("name")) else None,
@@ -340,7 +391,24 @@ def _operator(node: Node) -> Operator:
         if certs
         else (),
         training=tuple(_training(t) for t in training.items()) if training else (),
+        assessments=tuple(_assessment(a) for a in levels.items()) if levels else (),
     )
+
+
+def read_policy(node: Node | None) -> CompetencyPolicy:
+    """The site's competency policy: the default table with the kinds ``node`` changes,
+    ``{"reading": {"unsupervised_from": "emerging", "below": "verify"}, ...}``."""
+    if node is None:
+        return DEFAULT_POLICY
+    node.obj()
+    changes: dict[str, tuple[Level, Supervision]] = {}
+    for kind in node.value:
+        item = node.key(kind).obj(("unsupervised_from", "below"))
+        rule = DEFAULT_POLICY.rule(kind)
+        level = u.choice(LEVELS) if (u := item.opt("unsupervised_from")) else rule.unsupervised_from
+        below = b.choice(SUPERVISION) if (b := item.opt("below")) else rule.below
+        changes[kind] = (cast(Level, level), cast(Supervision, below))
+    return policy_with(changes)
 
 
 # --- shifts, entries, period -------------------------------------------------------------
@@ -385,7 +453,17 @@ def _shift(node: Node, index: int, operators: set[str]) -> Shift:
     )
 
 
-_ENTRY_FIELDS = frozenset(("id", "time", "author", "operational", "countersigned_by", "text"))
+_ENTRY_ORDER = (
+    "id",
+    "time",
+    "author",
+    "kind",
+    "operational",
+    "countersigned_by",
+    "countersigned_at",
+    "text",
+)
+_ENTRY_FIELDS = frozenset(_ENTRY_ORDER)
 
 
 def _entry_fast(raw: Any) -> Entry | None:
@@ -398,15 +476,19 @@ def _entry_fast(raw: Any) -> Entry | None:
     ident, when, author = raw.get("id"), raw.get("time"), raw.get("author")
     operational = raw.get("operational", False)
     cs = raw.get("countersigned_by")
+    kind = raw.get("kind")
     if (
         type(ident) is not str
         or type(when) is not str
         or type(author) is not str
         or type(operational) is not bool
         or not (cs is None or type(cs) is str)
+        or not (kind is None or type(kind) is str)
+        or raw.get("countersigned_at") is not None
         or not ident.strip()
         or not author.strip()
         or (cs is not None and not cs.strip())
+        or (kind is not None and not kind.strip())
     ):
         return None
     try:
@@ -415,18 +497,28 @@ def _entry_fast(raw: Any) -> Entry | None:
         return None
     if t.utcoffset() is None:
         return None
-    return Entry(ident, t.astimezone(UTC), author, operational, cs)
+    return Entry(ident, t.astimezone(UTC), author, operational, cs, kind)
 
 
 def _entry(node: Node) -> Entry:
-    node.obj(("id", "time", "author", "operational", "countersigned_by", "text"))
+    node.obj(_ENTRY_ORDER)
     cs = node.opt("countersigned_by")
+    time = node.key("time").instant()
+    at: datetime | None = None
+    if (at_node := node.opt("countersigned_at")) is not None:
+        if cs is None:
+            raise at_node.fail("needs countersigned_by")
+        at = at_node.instant()
+        if at < time:
+            raise at_node.fail("must not be before the entry's time")
     return Entry(
         id=node.key("id").ident(),
-        time=node.key("time").instant(),
+        time=time,
         author=node.key("author").ident(),
         operational=o.flag() if (o := node.opt("operational")) else False,
         countersigned_by=cs.ident() if cs else None,
+        kind=k.text() if (k := node.opt("kind")) else None,
+        countersigned_at=at,
     )
 
 
@@ -462,6 +554,7 @@ def load_scenario(data: Any) -> Scenario:
     if period.end <= period.start:
         raise p.key("end").fail("must be after start")
     horizon = h.integer(minimum=0) if (h := root.opt("expiry_horizon_days")) else 90
+    competency = read_policy(root.opt("competency_policy"))
     return Scenario(
         rules=state,
         facility=facility,
@@ -470,6 +563,7 @@ def load_scenario(data: Any) -> Scenario:
         shifts=tuple(shifts),
         entries=tuple(entries),
         expiry_horizon=timedelta(days=horizon),
+        competency=competency,
     )
 
 

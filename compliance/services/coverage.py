@@ -81,6 +81,12 @@ def floor_body(facts: FloorFacts, now: datetime) -> dict[str, Any]:
         if f.severity == "violation"
     ]
     ongoing = {f["rule"] for f in open_findings if f["ongoing"]}
+    # Whoever holds charge now is named by an ongoing finding only if no one on site
+    # qualifies (a grade rule of their role, ISSUE15 §A step 4).
+    in_charge_unqualified = any(
+        f.end >= end and f.severity == "violation" and set(f.operators) & set(last.drc)
+        for f in report.findings
+    )
     return {
         "site": {"id": site.id, "code": site.code, "name": site.name},
         "at": now,
@@ -92,9 +98,10 @@ def floor_body(facts: FloorFacts, now: datetime) -> dict[str, Any]:
         "drc": _people(names, last.drc),
         "on_site": _people(names, last.on_site),
         "certified_on_site": _people(names, last.certified_on_site),
-        # "Is coverage in order right now": someone qualified in DRC, on site.
+        # "Is coverage in order right now": someone qualified in charge, on site.
         "in_order": bool(last.shifts)
         and not ongoing & {DRC_MISSING, DRC_UNQUALIFIED}
+        and not in_charge_unqualified
         and bool(last.certified_on_site),
         "findings": open_findings,
     }

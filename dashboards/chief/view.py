@@ -16,8 +16,9 @@ from compliance.report import CoverageInterval, Finding
 from dashboards.exports.plant_day import day_bounds
 
 # Warnings about a person's records rather than a moment of a shift: listed with the
-# certificates, not drawn on the timeline (they would cover whole months).
-OFF_TIMELINE_RULES = frozenset({"certificate-expiring", "renewal-training"})
+# certificates, not drawn on the timeline (they would cover whole months). The record's gaps
+# (no shift recorded) are the lane's "off" spans already.
+OFF_TIMELINE_RULES = frozenset({"certificate-expiring", "renewal-training", "no-shift-recorded"})
 # Local hours that get a faint line across every row.
 TICK_EVERY_H = 6
 

@@ -34,10 +34,60 @@ def test_ut_table1_collection_ranges(population, level):
 
 
 def test_ut_small_lagoon_is_3500_pe_or_less():
-    """UT R317-10-4 Q; Table 1 Small Lagoon Systems."""
-    assert ut_small_lagoon(3500).grade == Grade(1)
-    with pytest.raises(ClassificationError, match="not a small lagoon"):
+    """UT R317-10-6 Table 1 Small Lagoon Systems: "3,500 and less"."""
+    assert ut_small_lagoon(3499).grade == Grade(1)
+    assert ut_small_lagoon(3499).breakdown[0].note == "3499 PE"
+    with pytest.raises(ClassificationError, match="not a small lagoon") as err:
         ut_small_lagoon(3501)
+    assert '"3,500 and less"' in str(err.value)
+    assert '"serving fewer than 3500 population equivalent"' in str(err.value)
+
+
+def test_ut_small_lagoon_at_exactly_3500_pe_notes_the_two_texts():
+    """UT Table 1 says "3,500 and less", R317-10-4 Q "serving fewer than 3500 population
+    equivalent": Table 1 governs classification, and the breakdown says so, quoting both."""
+    result = ut_small_lagoon(3500)
+    assert result.grade == Grade(1)
+    note = result.breakdown[0].note
+    assert 'Table 1 "3,500 and less"' in note
+    assert 'R317-10-4 Q "serving fewer than 3500 population equivalent"' in note
+    assert "Table 1 governs" in note
+
+
+def test_ut_table2_note_3_caps_variation_and_toxic_discharges_at_6():
+    """UT R317-10-6 Table 2 note (3): deviation "in terms of strength, toxicity, shock loads
+    ... with point values ranging from 0 - 6": over 200 % (4) and toxic (6) make 6."""
+    result = ut_treatment_points(plant(variation="over-200%", processes=("toxic_discharges",)))
+    assert result.points == 2 + 6
+    cap = [line for line in result.breakdown if "note (3)" in line.item]
+    assert [line.points for line in cap] == [-4]
+    assert ut_treatment_points(plant(processes=("toxic_discharges",))).points == 2 + 6
+    assert ut_treatment_points(plant(variation="100-200%")).points == 2 + 2
+
+
+@pytest.mark.parametrize(
+    ("reading", "chemical", "bacteriological", "points"),
+    [
+        ("ladder", ("push_button", "additional"), (), 5),
+        ("sum", ("push_button", "additional"), (), 8),
+        ("ladder", ("sophisticated", "advanced"), (), 10),
+        ("sum", ("sophisticated", "advanced"), (), 10),
+        ("ladder", (), ("membrane_filter", "fermentation_tubes"), 5),
+        ("sum", (), ("membrane_filter", "fermentation_tubes"), 5),
+        ("ladder", ("push_button",), ("membrane_filter",), 6),
+    ],
+)
+def test_ut_table2_laboratory_is_a_ladder(reading, chemical, bacteriological, points):
+    """UT R317-10-6 Table 2 LABORATORY CONTROL: the highest rung of each ladder (chemical/
+    physical at most 10, bacteriological at most 5); "sum" is the older reading, stated."""
+    result = ut_treatment_points(
+        plant(
+            lab_chemical=chemical, lab_bacteriological=bacteriological, laboratory_reading=reading
+        )
+    )
+    assert result.points == 2 + points
+    (lab,) = [line for line in result.breakdown if line.item == "Laboratory control"]
+    assert reading in lab.note
 
 
 def plant(**kw):
@@ -59,11 +109,11 @@ def plant(**kw):
         ({"disinfection": ("chlorination", "uv")}, 7, "chlorination or UV is one item"),
         ({"disinfection": ("chlorination", "ozonation")}, 12, "disinfection at most 10"),
         ({"scada": "extensive"}, 8, "SCADA extensive 6"),
-        ({"lab_bacteriological": ("membrane_filter", "fermentation_tubes")}, 7, "bact max 5"),
+        ({"lab_bacteriological": ("membrane_filter", "fermentation_tubes")}, 7, "bact: highest"),
         (
             {"lab_chemical": ("push_button", "additional", "advanced")},
-            12,
-            "chemical/physical max 10",
+            9,
+            "chemical/physical: the highest rung",
         ),
         (
             {

@@ -26,9 +26,16 @@ def test_check_prints_json_and_exits_0_with_findings():
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["facility_class"] == "III"
-    assert out["required"] == {"drc": "III", "chief": "III"}
+    # UT: whoever holds charge on site holds the class (R317-10-4 I, E; R317-10-6 Table 1).
+    assert out["required"] == {
+        "drc": "III",
+        "chief": "III",
+        "assistant_chief": "III",
+        "shift_operator": "III",
+    }
     assert {f["rule"] for f in out["findings"]} >= {"drc-missing", "drc-unqualified"}
     assert set(out) >= {"coverage", "findings", "entries", "required", "facility_class"}
+    assert {f["basis"] for f in out["findings"]} == {"regulation", "site policy"}
 
 
 def test_check_clean_scenario(tmp_path):

@@ -1,9 +1,13 @@
 """Which certificates qualify, and when: kinds, expiry at local midnight, DST, renewal."""
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, date, datetime
 
 import pytest
 
+from compliance.engine import check
+from compliance.model import Scenario
+from compliance.scenario import load_scenario
 from tests.compliance.builders import (
     at,
     cert,
@@ -43,20 +47,26 @@ def drc_case(state, certificate):
         ),
         ("UT", cert("II", category="collection"), "drc-unqualified", "collection", "R317-10-4 B"),
         ("UT", cert("II", state="VT"), "drc-unqualified", "issued by VT", "R317-10-11 F"),
-        ("UT", cert("II", expires="2024-12-31"), "drc-unqualified", "expired", "R317-10-11 C"),
+        (
+            "UT",
+            cert("II", issued="2022-01-01", expires="2024-12-31"),
+            "drc-unqualified",
+            "expired",
+            "R317-10-11 C",
+        ),
         ("UT", cert("II", issued="2025-07-01"), "drc-unqualified", "not in effect", "C"),
         (
             "VT",
-            cert("2", state="VT", kind="provisional", issued="2024-01-15", expires="2026-06-30"),
+            cert("2", state="VT", kind="provisional", issued="2024-01-15", expires="2026-01-14"),
             None,
             "",
             "VT §6(b)(ii)",
         ),
         (
             "VT",
-            cert("2", state="VT", kind="provisional", issued="2023-05-01", expires="2026-06-30"),
+            cert("2", state="VT", kind="provisional", issued="2023-05-01", expires="2025-04-30"),
             "drc-unqualified",
-            "past its two-year window",
+            "expired 2025-04-30",
             "VT §6(b)(ii)",
         ),
         ("VT", cert("2", state="VT", kind="grandfather", facility="plant"), None, "", "VT §8(d)"),
@@ -71,7 +81,17 @@ def test_certificate_kinds_for_the_drc(state, certificate, finding, why, section
         assert why in report.findings[0].message, (section, report.findings[0].message)
 
 
-def expiry_case(expires, tz_state="UT"):
+def expiring_on(data, expires: str) -> Scenario:
+    """The scenario with the first operator's certificate ending on ``expires``: a stored
+    certificate the engine may be given whatever its term (the entry points refuse it)."""
+    s = load_scenario(data)
+    a = s.operators[0]
+    cert_ = dataclasses.replace(a.certificates[0], expires=date.fromisoformat(expires))
+    a = dataclasses.replace(a, certificates=(cert_, *a.certificates[1:]))
+    return dataclasses.replace(s, operators=(a, *s.operators[1:]))
+
+
+def expiry_case(expires="2025-12-31", tz_state="UT"):
     """A night shift from Dec 31 18:00 to Jan 1 06:00, the DRC's certificate expiring."""
     return scenario(
         tz_state,
@@ -102,7 +122,8 @@ def test_certificate_expiring_december_31_does_not_cover_january_1():
 
 
 def test_certificate_expiring_january_1_covers_the_whole_night():
-    assert rules(run(expiry_case("2026-01-01"))) == [("certificate-expiring", ("a",))]
+    report = check(expiring_on(expiry_case(), "2026-01-01"))
+    assert rules(report) == [("certificate-expiring", ("a",))]
 
 
 def test_reinstatement_window_is_not_validity():
@@ -117,7 +138,7 @@ def test_expiry_during_a_fall_back_night_counts_local_hours():
     9-hour shift that night has 7 hours left after it, the clock repeating 01:00-02:00."""
     data = scenario(
         "UT",
-        operators=[op("a", cert("II", expires="2025-11-01"))],
+        operators=[op("a", cert("II"))],
         shifts=[
             shift_between(
                 "fall-back night",
@@ -129,7 +150,7 @@ def test_expiry_during_a_fall_back_night_counts_local_hours():
         period=("2025-11-01T00:00:00-06:00", "2025-11-03T00:00:00-07:00"),
         expiry_horizon_days=0,
     )
-    f = only(run(data), "drc-unqualified")
+    f = only(check(expiring_on(data, "2025-11-01")), "drc-unqualified")
     assert f.start == datetime(2025, 11, 2, 6, 0, tzinfo=UTC)
     assert (f.end - f.start).total_seconds() == 7 * 3600
     assert "2025-11-02 00:00 MDT to 06:00 MST (7 h)" in f.message
@@ -143,7 +164,7 @@ def vt_grade_3_renewal(training):
         operators=[
             op(
                 "a",
-                cert("3", state="VT", issued="2020-07-01", expires="2025-06-30"),
+                cert("3", state="VT", issued="2020-07-01", expires="2025-07-01"),
                 training=training,
             )
         ],
@@ -204,23 +225,30 @@ def test_ny_table_3_renewal_hours(grade, hours, short):
     assert (("renewal-training", ("a",)) in rules(run(data))) is short
 
 
+DECEMBER = (at("UT", "00:00", "2025-12-01"), at("UT", "00:00", "2025-12-02"))
+
+
 def test_renewed_certificate_silences_expiry_warning():
     data = scenario(
         "UT",
         operators=[
             op(
                 "a",
-                cert("II", expires="2025-07-31"),
-                cert("II", issued="2025-07-15", expires="2028-12-31"),
+                cert("II", issued="2023-01-01", expires="2025-12-31"),
+                cert("II", issued="2025-11-15", expires="2027-12-31"),
             )
         ],
+        period=DECEMBER,
     )
     assert rules(run(data)) == []
 
 
 def test_expiry_warning_horizon_is_the_sites():
     data = scenario(
-        "UT", operators=[op("a", cert("II", expires="2025-08-31"))], expiry_horizon_days=30
+        "NY",
+        facility_kw={"points": 20},
+        operators=[op("a", cert("1", state="NY", expires="2025-08-31"))],
+        expiry_horizon_days=30,
     )
     assert rules(run(data)) == []
     data["expiry_horizon_days"] = 90
@@ -326,5 +354,9 @@ def test_ut_categories(facility_kw, certificate, qualifies, section):
 
 def test_ut_renewal_hours_are_not_judged_without_the_ceu_amount():
     """UT R317-10-11 C, E name CEUs but not how many: expiry is warned, hours are not."""
-    data = scenario("UT", operators=[op("a", cert("II", expires="2025-07-31"))])
+    data = scenario(
+        "UT",
+        operators=[op("a", cert("II", issued="2023-01-01", expires="2025-12-31"))],
+        period=DECEMBER,
+    )
     assert rules(run(data)) == [("certificate-expiring", ("a",))]

@@ -95,9 +95,12 @@ def scenarios(draw):
 
 
 def brute(s: Scenario, t: datetime):
-    """Who is on site, who is in DRC, and whether a shift is running at ``t``."""
+    """Who is certified on site, who holds charge (VT: chief, assistant chief, DRC, the first
+    meeting its grade; if none does, every one of them), whether a shift is running, and
+    whether only unqualified DRCs (a role with no grade rule of its own) hold charge."""
     timelines = {o.id: build_timeline(o, s.facility, VT_2014) for o in s.operators}
-    present, drc, running = set(), set(), False
+    need = VT_2014.required(s.facility.classes[0].grade)
+    present, candidates, running = set(), set(), False
     for sh in s.shifts:
         if not sh.start <= t < sh.end:
             continue
@@ -106,10 +109,14 @@ def brute(s: Scenario, t: datetime):
             spans = m.on_site if m.on_site is not None else ((sh.start, sh.end),)
             if any(a <= t < b for a, b in spans):
                 present.add(m.operator)
-                if m.role == "drc":
-                    drc.add(m.operator)
+                if m.role in VT_2014.charge_roles:
+                    candidates.add((VT_2014.charge_roles.index(m.role), m.operator, m.role))
     certified = tuple(sorted(o for o in present if timelines[o].certified(t)))
-    return certified, tuple(sorted(drc)), running
+    ordered = sorted(candidates)
+    qualified = [o for _, o, r in ordered if timelines[o].meets(t, need[r])]
+    in_charge = (qualified[0],) if qualified else tuple(dict.fromkeys(o for _, o, _ in ordered))
+    unqualified_drc = not qualified and any(r == "drc" for _, _, r in ordered)
+    return certified, in_charge, running, unqualified_drc
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -118,7 +125,7 @@ def test_sweep_agrees_with_brute_force(s, probes):
     report = check(s)
     # Entry stamps are what a per-entry scan of every shift would say.
     for stamp in report.entries:
-        certified, drc, _ = brute(s, stamp.time)
+        certified, drc, _, _ = brute(s, stamp.time)
         assert (stamp.certified_on_duty, stamp.drc) == (certified, drc)
     inside = [e.id for e in s.entries if s.period.start <= e.time < s.period.end]
     assert [x.id for x in report.entries] == inside
@@ -130,17 +137,27 @@ def test_sweep_agrees_with_brute_force(s, probes):
     for a, b in zip(report.coverage, report.coverage[1:], strict=False):
         assert a.end == b.start
 
-    missing = [f for f in report.findings if f.rule == "drc-missing"]
+    # VT: no rule requires a designated DRC on site.
+    assert not [f for f in report.findings if f.rule == "drc-missing"]
+    unqualified = [f for f in report.findings if f.rule == "drc-unqualified"]
+    gaps = [f for f in report.findings if f.rule == "no-shift-recorded"]
     no_certified = [f for f in report.findings if f.rule == "certified-on-site"]
     for m in probes:
         t = at(m)
         if not s.period.start <= t < s.period.end:
             continue
-        certified, drc, running = brute(s, t)
+        certified, drc, running, unqualified_drc = brute(s, t)
         cov = next(c for c in report.coverage if c.start <= t < c.end)
         assert (cov.certified_on_site, cov.drc) == (certified, drc)
-        # drc-missing covers exactly the running moments with no DRC on site.
-        assert any(f.start <= t < f.end for f in missing) == (running and not drc)
+        # drc-unqualified covers exactly the running moments when only unqualified DRCs
+        # hold charge; the gaps exactly the moments with no shift running.
+        assert any(f.start <= t < f.end for f in unqualified) == (running and unqualified_drc)
+        assert any(f.start <= t < f.end for f in gaps) == (not running)
+        # No finding about a moment of operation spans time without a shift.
+        if not running:
+            for f in report.findings:
+                if f.severity == "violation" and f.start < f.end:
+                    assert not f.start <= t < f.end, f
 
     flagged = {e for f in no_certified for e in f.entries}
     expected = {

@@ -24,7 +24,7 @@ def test_golden_examples(name):
     assert out["facility_class"] == expected["facility_class"]
     assert out["required"] == expected["required"]
     got = [
-        {k: f[k] for k in ("rule", "severity", "start", "end", "operators", "entries")}
+        {k: f[k] for k in ("rule", "severity", "basis", "start", "end", "operators", "entries")}
         for f in out["findings"]
     ]
     assert got == expected["findings"]
@@ -112,7 +112,7 @@ MALFORMED = [
     ),
     (
         put(["operators", 0, "certificates", 0, "expires"], "2019-12-31"),
-        "$.operators[0].certificates[0].expires: 2019-12-31 is before issued 2020-01-01",
+        "$.operators[0].certificates[0].expires: 2019-12-31 is before issued 2024-01-01",
     ),
     (
         put(["operators", 0, "certificates", 0, "issued"], "2020-13-01"),
@@ -145,8 +145,47 @@ MALFORMED = [
     (put(["entries", 0, "author"], ["a"]), "$.entries[0].author: must be a string, not a list"),
     (
         put(["entries", 0, "mood"], "fine"),
-        "$.entries[0].mood: unknown field (expected one of: id, time, author, operational, "
-        "countersigned_by, text)",
+        "$.entries[0].mood: unknown field (expected one of: id, time, author, kind, "
+        "operational, countersigned_by, countersigned_at, text)",
+    ),
+    (
+        put(["entries", 0, "countersigned_at"], at("UT", "10:00")),
+        "$.entries[0].countersigned_at: needs countersigned_by",
+    ),
+    (
+        put(
+            ["entries", 0],
+            {
+                "id": "e1",
+                "time": at("UT", "09:00"),
+                "author": "b",
+                "countersigned_by": "a",
+                "countersigned_at": at("UT", "08:59"),
+            },
+        ),
+        "$.entries[0].countersigned_at: must not be before the entry's time",
+    ),  # fmt: skip
+    (put(["entries", 0, "kind"], ""), "$.entries[0].kind: must not be empty"),
+    (
+        put(["operators", 0, "levels"], [{"level": "expert", "assessed_on": "2024-01-01"}]),
+        "$.operators[0].levels[0].level: must be one of emerging, developing, proficient, "
+        "advanced (got 'expert')",
+    ),
+    (
+        put(["competency_policy"], {"reading": {"below": "never"}}),
+        "$.competency_policy.reading.below: must be one of verify, direct (got 'never')",
+    ),
+    (
+        put(["operators", 0, "certificates", 0, "legacy_grade"], "IIA"),
+        "$.operators[0].certificates[0].legacy_grade: give grade or legacy_grade, not both",
+    ),
+    (
+        put(["facility", "wastewater_type"], "industrial"),
+        "$.facility.wastewater_type: UT facilities have no industrial type",
+    ),
+    (
+        put(["facility", "employed_operators"], 0),
+        "$.facility.employed_operators: must be at least 1, not 0",
     ),
     (put(["period"], DELETE), "$.period: is required"),
     (
@@ -169,7 +208,7 @@ MALFORMED = [
     (
         put(["shift"], []),
         "$.shift: unknown field (expected one of: rules, facility, operators, "
-        "shifts, entries, period, expiry_horizon_days, description)",
+        "shifts, entries, period, expiry_horizon_days, competency_policy, description)",
     ),
     (put(["operators"], {"a": 1}), "$.operators: must be a list, not an object"),
 ]
@@ -205,7 +244,8 @@ def test_malformed_scenario_names_the_json_path(mutate, message):
             "UT",
             {"category": "small_lagoon", "population": 4000},
             "$.facility.population: a lagoon serving 4000 PE is not a small lagoon system "
-            "(3,500 PE or less, R317-10-4 Q); classify it as a treatment plant",
+            '(Table 1 "3,500 and less"; R317-10-4 Q "serving fewer than 3500 population '
+            'equivalent"); classify it as a treatment plant',
         ),
         (
             "UT",
@@ -280,3 +320,46 @@ def test_itemized_ut_points_classify_the_facility():
     # 5 + 5 + 15 + 5 + 3 + 3 + 3 + 5 + 6 + 3 + 7 = 60: class III (56-75)
     assert facility.classes[0].points == 60
     assert facility.classes[0].grade.level == 3
+
+
+def test_new_fields_are_read():
+    """ISSUE15: facility roster and grandfather dates, levels, entry kinds and verification
+    times, VT types, the laboratory reading."""
+    data = base()
+    data["facility"].update(
+        {"employed_operators": 1, "rating_changes": ["2025-01-02"], "processes_added": []}
+    )
+    data["operators"][0]["levels"] = [
+        {"level": "proficient", "assessed_on": "2024-01-01", "assessor": "b", "id": 7},
+        {"level": "advanced", "assessed_on": "2024-01-01", "supersedes": 7, "note": "fixed"},
+    ]
+    data["entries"][0].update(
+        {"kind": "reading", "countersigned_by": "a", "countersigned_at": at("UT", "09:30")}
+    )
+    s = load_scenario(data)
+    assert s.facility.employed_operators == 1
+    assert [d.isoformat() for d in s.facility.rating_changes] == ["2025-01-02"]
+    first, second = s.operators[0].assessments
+    assert (first.id, second.supersedes, second.note) == ("7", "7", "fixed")
+    entry = s.entries[0]
+    assert entry.kind == "reading" and entry.countersigned_at is not None
+    assert s.competency is not None
+
+    vt = scenario(
+        "VT",
+        facility_kw={"class": "2", "wastewater_type": "industrial"},
+        operators=[op("a", cert("2", state="VT", type="industrial"))],
+    )
+    loaded = load_scenario(vt)
+    assert loaded.facility.wastewater_type == "industrial"
+    assert loaded.operators[0].certificates[0].type == "industrial"
+
+    plant = {
+        "population_equivalent": 5000,
+        "design_flow_mgd": 1,
+        "laboratory": {"chemical": ["push_button", "additional"]},
+    }
+    ladder = scenario("UT", facility_kw={"points": plant})
+    summed = scenario("UT", facility_kw={"points": {**plant, "laboratory_reading": "sum"}})
+    assert load_scenario(ladder).facility.classes[0].points == 2 + 5
+    assert load_scenario(summed).facility.classes[0].points == 2 + 8

@@ -104,7 +104,9 @@ async def test_grade_below_class_is_unqualified_until_profile_lowers_it(api: Api
 
 
 async def test_operational_entry_by_a_trainee_alone(api: Api) -> None:
-    """UT R317-10-4 I, D: operational activity with no certified operator on site."""
+    """UT R317-10-4 I: a trainee alone holds no charge (no certified-on-site rule in Utah,
+    and one name on the crews does not make a sole operator, ISSUE15 §A); the trainee's
+    entry wants verification under the site's competency policy, a policy finding."""
     await set_profile(api)
     await certify(api, "chief")
     opened = ago(hours=2)
@@ -121,13 +123,13 @@ async def test_operational_entry_by_a_trainee_alone(api: Api) -> None:
     report = await coverage(api, opened, ago(seconds=-60))
 
     by_rule = {f["rule"]: f for f in report["findings"]}
-    assert entry_id in by_rule["certified-on-site"]["entries"]
-    assert entry_id in by_rule["countersign-missing"]["entries"]
-    # R317-10-4 I: the sole operator on the crews is taken as in DRC, and does not qualify.
-    trainee = str(await api.id("trainee"))
-    assert by_rule["drc-unqualified"]["operators"] == [trainee]
+    assert "certified-on-site" not in by_rule
+    assert by_rule["drc-missing"]["severity"] == "violation"
+    unsigned = by_rule["countersign-missing"]
+    assert entry_id in unsigned["entries"]
+    assert (unsigned["severity"], unsigned["basis"]) == ("policy", "site policy")
     stamp = next(e for e in report["entries"] if e["id"] == entry_id)
-    assert stamp["certified_on_duty"] == [] and stamp["drc"] == [trainee]
+    assert stamp["certified_on_duty"] == [] and stamp["drc"] == []
 
 
 async def test_floor_view_now(api: Api) -> None:
@@ -152,6 +154,20 @@ async def test_floor_view_now(api: Api) -> None:
     assert now["in_order"] is False
     assert now["drc"] == []
     assert {f["rule"] for f in now["findings"] if f["ongoing"]} >= {"drc-missing"}
+
+
+async def test_floor_view_now_with_a_shift_operator_below_the_column(api: Api) -> None:
+    """NY 650.12(b) Table 2, 56-75 points: a shift run by a shift operator of grade 1 where
+    2 is required is `shift-grade` (not drc-unqualified), and not in order."""
+    profile = {"rules": "NY", "class": None, "points": 60}
+    await set_profile(api, **profile)
+    await certify(api, "operator", grade="1", state="NY", number="NY-1")
+    await crew_shift(api, [("operator", "shift_operator")], ago(hours=1))
+    now = (await api.get("operator", "/api/compliance/now", facility=SITE)).json()
+    operator = await api.id("operator")
+    assert [p["person_id"] for p in now["drc"]] == [operator]
+    assert {f["rule"] for f in now["findings"] if f["ongoing"]} == {"shift-grade"}
+    assert now["in_order"] is False
 
 
 async def test_coverage_without_profile_is_409_and_unknown_facility_422(api: Api) -> None:

@@ -150,6 +150,17 @@ def test_the_rest_of_today_is_not_yet():
             id="records warnings stay off the timeline; index is the report's",
         ),
         pytest.param(
+            [
+                finding(
+                    "supervision-missing", local(2026, 3, 4, 12), local(2026, 3, 4, 12), "policy"
+                ),
+                finding("no-shift-recorded", local(2026, 3, 3, 6), local(2026, 3, 3, 12), "gap"),
+            ],
+            {date(2026, 3, 3): [], date(2026, 3, 4): [(0, "supervision-missing", 50, 0)]},
+            {date(2026, 3, 3): "ok", date(2026, 3, 4): "warning"},
+            id="a site policy finding is no violation; the record's gaps stay off the timeline",
+        ),
+        pytest.param(
             [finding("drc-missing", local(2026, 3, 3, 0), local(2026, 3, 4, 0))],
             {date(2026, 3, 3): [(0, "drc-missing", 0, 100)], date(2026, 3, 4): []},
             {date(2026, 3, 3): "violation", date(2026, 3, 4): "ok"},
