@@ -27,3 +27,33 @@ def need_browser() -> None:
         pytest.fail(f"{CHROMIUM} is missing: run scripts/setup-browser.sh (make test does)")
     if missing_vendor_files():
         pytest.fail(f"front-end libraries are missing: {BUILD_HINT}")
+
+
+# axe-core from npm (package.json's devDependencies, installed by `npm ci`): the
+# accessibility rules a person with a screen reader or a keyboard depends on.
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# What the pages must never have; "moderate" and "minor" are reported, not failed.
+AXE_FAILING = ("serious", "critical")
+
+
+def axe_violations(page: object) -> list[dict[str, object]]:
+    """Runs axe-core on the page as it is now; the violations of impact serious or critical.
+
+    ``page`` is a Playwright page (sync API)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run npm ci at the repository root (make test does)")
+    page.add_script_tag(path=str(AXE))  # type: ignore[attr-defined]
+    result = page.evaluate(  # type: ignore[attr-defined]
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))"
+    )
+    return [v for v in result if v.get("impact") in AXE_FAILING]
+
+
+def assert_accessible(page: object, where: str = "") -> None:
+    """No serious or critical axe-core violation on the page; the message lists each."""
+    found = axe_violations(page)
+    assert not found, f"axe-core on {where or 'the page'}:\n" + "\n".join(
+        f"  {v['impact']} {v['id']}: {v['help']} at {v['nodes']}" for v in found
+    )
