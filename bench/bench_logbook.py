@@ -380,7 +380,7 @@ def main(argv: list[str]) -> int:
                     f"[{label}] entry writes x{len(lat)} at {args.clients} clients:"
                     f" {len(lat) / elapsed:.0f}/s, p50 {ms(percentile(lat, 0.5))},"
                     f" p99 {ms(percentile(lat, 0.99))}, max {ms(max(lat))},"
-                    f" server CPU {ms(wr_cpu)}/request (incl. 20 logins and shifts);"
+                    f" server CPU {ms(wr_cpu)}/request (incl. {args.clients} logins and shifts);"
                     f" load average {os.getloadavg()[0]:.1f}"
                 )
             start, end = asyncio.run(populate_month(url, args.month, 0.05))
