@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import psycopg
@@ -130,7 +131,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-ENTRY_MIX = [
+ENTRY_MIX: list[tuple[str, dict[str, Any]]] = [
     ("reading", {"instrument": "influent flow", "value": 2.31, "unit": "MGD"}),
     (
         "chemical_addition",

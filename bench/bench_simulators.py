@@ -209,7 +209,9 @@ async def opcua_load(port: int, tags: int, sessions: int, seconds: float) -> flo
             # Blocks of 100 consecutive variables of one device, the devices in turn.
             blocks = [
                 [
-                    client.get_node(ua.NodeId(f"Synthetic.D{d:02d}.T{i:04d}", 2))
+                    client.get_node(
+                        ua.NodeId(ua.String(f"Synthetic.D{d:02d}.T{i:04d}"), ua.Int16(2))
+                    )
                     for i in range(first, min(tags, first + 100))
                 ]
                 for first in range(0, tags, 100)
@@ -248,18 +250,18 @@ def main(argv: list[str]) -> int:
     logging.getLogger("asyncua").setLevel(logging.ERROR)
     results: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, script, extra in (
-            ("Modbus, simulator (10 x 200 tags, live)", SIM_MODBUS, ()),
-            ("Modbus, baseline pymodbus SimDevice server", BASE_MODBUS, ()),
+        for label, script in (
+            ("Modbus, simulator (10 x 200 tags, live)", SIM_MODBUS),
+            ("Modbus, baseline pymodbus SimDevice server", BASE_MODBUS),
         ):
             port = free_port()
-            proc = start_server(script, str(port), *extra, ready_port=port)
+            proc = start_server(script, str(port), ready_port=port)
+
+            def modbus(port: int = port) -> float:
+                return asyncio.run(modbus_load(port, args.connections, args.seconds))
+
             try:
-                m = measure(
-                    proc,
-                    lambda p=port: asyncio.run(modbus_load(p, args.connections, args.seconds)),
-                    args.idle,
-                )
+                m = measure(proc, modbus, args.idle)
             finally:
                 stop_server(proc)
             results.append((label, m["rate"]))
@@ -267,20 +269,19 @@ def main(argv: list[str]) -> int:
                 f"{label}: {m['rate']:,.0f} requests/s (125 registers each); " + usage(m),
                 flush=True,
             )
-        for label, script, extra in (
+        opcua_servers: list[tuple[str, str, tuple[str, ...]]] = [
             (f"OPC UA, simulator ({variables:,} variables, live)", SIM_OPCUA, (str(Path(tmp)),)),
             ("OPC UA, baseline bare asyncua server", BASE_OPCUA, ()),
-        ):
+        ]
+        for label, script, extra in opcua_servers:
             port = free_port()
             proc = start_server(script, str(port), str(args.opcua_tags), *extra, ready_port=port)
+
+            def opcua(port: int = port) -> float:
+                return asyncio.run(opcua_load(port, args.opcua_tags, args.sessions, args.seconds))
+
             try:
-                m = measure(
-                    proc,
-                    lambda p=port: asyncio.run(
-                        opcua_load(p, args.opcua_tags, args.sessions, args.seconds)
-                    ),
-                    args.idle,
-                )
+                m = measure(proc, opcua, args.idle)
             finally:
                 stop_server(proc)
             results.append((label, m["rate"]))
