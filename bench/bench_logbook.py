@@ -51,6 +51,12 @@ from logbook.people import create_person
 from logbook.write import amendments, entries, shifts
 from tests.support.pg_cluster import free_port
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = (
+    "--clients", "2", "--per-client", "5", "--month", "50", "--repeat", "1", "--pool", "2",
+)  # fmt: skip
+
 PASSWORD = "bench-password-1"
 
 

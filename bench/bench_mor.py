@@ -44,6 +44,10 @@ from dashboards.exports.permit import Permit
 from dashboards.exports.plant_day import month_bounds
 from dashboards.trends.rollups import mark_range, refresh_all
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--tags", "55", "--repeat", "1", "--raw-step", "60")
+
 TZ = ZoneInfo("America/Denver")
 YEAR, MONTH = 2025, 11
 TOTALIZERS = 50  # of the tags; the rest are averaged signals

@@ -37,6 +37,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = (
+    "--seconds", "1", "--connections", "1", "--sessions", "1", "--opcua-tags", "20",
+    "--idle", "0.5",
+)  # fmt: skip
+
 SIM_MODBUS = """
 import asyncio, sys
 from simulators.runtime import PlantSimulator
