@@ -1,1 +1,2 @@
-"""Benchmarks, run on demand (``make bench BENCH=name``), never as timed tests."""
+"""Benchmarks, run on demand (``make bench BENCH=name``); the tests run each at a tiny
+size (its ``SMOKE_ARGS``) but never time them."""

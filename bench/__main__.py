@@ -1,7 +1,8 @@
 """Run benchmarks: ``python -m bench`` lists them, ``python -m bench NAME [args]`` runs one.
 
 Each benchmark is a module ``bench/bench_NAME.py`` with a ``main(argv)`` function
-that prints its results and the baseline measured in the same run.
+that prints its results and the baseline measured in the same run, and ``SMOKE_ARGS``,
+the arguments of a run of seconds that the tests make (``tests/bench/test_smoke.py``).
 """
 
 from __future__ import annotations

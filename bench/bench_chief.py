@@ -29,6 +29,10 @@ from logbook import audit
 from logbook.auth import secrets
 from logbook.people import create_person
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--entries", "2000", "--repeat", "1")
+
 MONTH = "2025-06"
 # June 2025 in Denver (MDT): local midnight June 1 to local midnight July 1.
 START, END = "2025-06-01T00:00:00-06:00", "2025-07-01T00:00:00-06:00"

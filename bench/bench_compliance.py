@@ -26,6 +26,10 @@ from compliance.qualification import build_timeline
 from compliance.rulesets import UT_2007
 from compliance.scenario import load_scenario
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--entries", "2000", "--repeat", "1", "--naive-sample", "200")
+
 TZ = ZoneInfo("America/Denver")
 # The logbook's entry kinds, and those it flags operational.
 KINDS = (

@@ -44,6 +44,10 @@ from logbook.auth import secrets
 from logbook.people import create_person
 from logbook.write import crew, shifts
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--entries", "2000", "--repeat", "1")
+
 PASSWORD = "bench-password-1"
 SITE = "bench-wrf"
 

@@ -38,6 +38,10 @@ from logbook import audit
 from logbook.auth import secrets
 from logbook.people import create_person
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--days", "1", "--repeat", "2")
+
 SITE = "bench"
 AREAS = {
     "influent": ["flow", "ph", "temperature", "level", "tss", "total"],

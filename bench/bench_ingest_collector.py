@@ -41,6 +41,10 @@ from ingest.tagstate import TagState
 from sitefile.load import parse_config
 from sitefile.models import SiteConfig
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--devices", "2", "--tags", "20", "--seconds", "2", "--warmup", "1")
+
 SERVE = """
 import asyncio, sys
 from simulators.runtime import PlantSimulator

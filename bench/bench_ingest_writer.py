@@ -39,6 +39,10 @@ from ingest.spool import Spool
 from ingest.writer import Writer
 from sitefile.models import IngestOptions
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--tags", "50", "--seconds", "100", "--batch", "1000", "--repeat", "1")
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 

@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import psycopg
@@ -49,6 +50,12 @@ from logbook.auth import secrets
 from logbook.people import create_person
 from logbook.write import amendments, entries, shifts
 from tests.support.pg_cluster import free_port
+
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = (
+    "--clients", "2", "--per-client", "5", "--month", "50", "--repeat", "1", "--pool", "2",
+)  # fmt: skip
 
 PASSWORD = "bench-password-1"
 
@@ -130,7 +137,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-ENTRY_MIX = [
+ENTRY_MIX: list[tuple[str, dict[str, Any]]] = [
     ("reading", {"instrument": "influent flow", "value": 2.31, "unit": "MGD"}),
     (
         "chemical_addition",
@@ -380,7 +387,7 @@ def main(argv: list[str]) -> int:
                     f"[{label}] entry writes x{len(lat)} at {args.clients} clients:"
                     f" {len(lat) / elapsed:.0f}/s, p50 {ms(percentile(lat, 0.5))},"
                     f" p99 {ms(percentile(lat, 0.99))}, max {ms(max(lat))},"
-                    f" server CPU {ms(wr_cpu)}/request (incl. 20 logins and shifts);"
+                    f" server CPU {ms(wr_cpu)}/request (incl. {args.clients} logins and shifts);"
                     f" load average {os.getloadavg()[0]:.1f}"
                 )
             start, end = asyncio.run(populate_month(url, args.month, 0.05))

@@ -11,10 +11,13 @@ rollup freshness check, load, pandas compute, rendering. Baselines in the same r
 * the rollup refresh of raw 1 s readings, per tag-day (what keeping the rollups fresh
   costs, paid as data arrives rather than when a report is made).
 
+``--raw-step`` spaces the raw tag's readings further apart (a quick check of the bench;
+the figures then no longer stand for 1 s data).
+
 A scratch database on the server ``CLEARWELL_DATABASE_URL`` names, else a throwaway local
 cluster (``bench/scratch.py``).
 
-    .venv/bin/python -m bench mor [--tags N] [--repeat R] [--keep]
+    .venv/bin/python -m bench mor [--tags N] [--repeat R] [--raw-step S] [--keep]
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ from dashboards.exports.permit import Permit
 from dashboards.exports.plant_day import month_bounds
 from dashboards.trends.rollups import mark_range, refresh_all
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--tags", "55", "--repeat", "1", "--raw-step", "60")
+
 TZ = ZoneInfo("America/Denver")
 YEAR, MONTH = 2025, 11
 TOTALIZERS = 50  # of the tags; the rest are averaged signals
@@ -66,7 +73,7 @@ permit:
 """
 
 
-def prepare(url: str, tags: int) -> tuple[float, float]:
+def prepare(url: str, tags: int, raw_step: int) -> tuple[float, float, int]:
     with connection(url, autocommit=True) as conn:
         migrate(conn)
     lo, hi = month_bounds(YEAR, MONTH, TZ)
@@ -107,16 +114,17 @@ def prepare(url: str, tags: int) -> tuple[float, float]:
         fill_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         raw_tag = tags + 1
-        conn.execute(
+        raw = conn.execute(
             """INSERT INTO readings (time, tag_id, value, status)
                SELECT t, %(tag)s, 5 + sin(extract(epoch FROM t) / 86400 * 6.28), 0
-               FROM generate_series(%(lo)s, %(hi)s - interval '1 second', interval '1 second') t""",
-            {"tag": raw_tag, "lo": lo, "hi": hi},
+               FROM generate_series(%(lo)s, %(hi)s - interval '1 second',
+                                    %(step)s * interval '1 second') t""",
+            {"tag": raw_tag, "lo": lo, "hi": hi, "step": raw_step},
         )
         conn.execute("VACUUM ANALYZE readings")
         conn.execute("ANALYZE readings_1h")
         raw_s = time.perf_counter() - t0
-    return fill_s, raw_s
+    return fill_s, raw_s, raw.rowcount
 
 
 async def time_report(url: str, permit: Permit, repeat: int) -> tuple[list[float], int]:
@@ -183,23 +191,26 @@ def _fmt(samples: list[float]) -> str:
     return f"{statistics.median(samples):.2f} s (min {min(samples):.2f}, max {max(samples):.2f})"
 
 
-def run(url: str, tags: int, repeat: int) -> list[tuple[str, Any]]:
-    print(f"filling readings_1h for {tags} tags and 1 s readings for 1 tag …", flush=True)
-    fill_s, raw_s = prepare(url, tags)
+def run(url: str, tags: int, repeat: int, raw_step: int) -> list[tuple[str, Any]]:
+    print(f"filling readings_1h for {tags} tags and {raw_step} s readings for 1 tag …", flush=True)
+    fill_s, raw_s, raw_rows = prepare(url, tags, raw_step)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.yaml"
         path.write_text(site_file(tags))
         permit = service.permit_for("bench", Path(tmp), path)
     results: list[tuple[str, Any]] = [
         (f"fill readings_1h ({tags} tags x 744 h, SQL)", f"{fill_s:.1f} s"),
-        ("insert 1 s readings of one tag for the month (2.6 M rows)", f"{raw_s:.1f} s"),
+        (
+            f"insert {raw_step} s readings of one tag for the month ({raw_rows:,} rows)",
+            f"{raw_s:.1f} s",
+        ),
     ]
     samples, size = asyncio.run(time_report(url, permit, repeat))
     results.append(
         (f"MOR (PDF + CSV) + DMR, {tags} tags from rollups ({size:,} bytes)", _fmt(samples))
     )
     raw = time_raw_baseline(url, permit, f"t{tags:03d}", repeat)
-    results.append(("baseline: one tag's report from raw 1 s readings", _fmt(raw)))
+    results.append((f"baseline: one tag's report from raw {raw_step} s readings", _fmt(raw)))
     results.append(
         (
             f"baseline extrapolated to {tags} tags",
@@ -209,7 +220,10 @@ def run(url: str, tags: int, repeat: int) -> list[tuple[str, Any]]:
     )
     per_day = asyncio.run(time_refresh_tag_day(url, tags + 1))
     results.append(
-        ("rollup refresh, one tag-day of 1 s readings (86,400 rows)", f"{per_day:.2f} s")
+        (
+            f"rollup refresh, one tag-day of {raw_step} s readings ({86_400 // raw_step:,} rows)",
+            f"{per_day:.2f} s",
+        )
     )
     results.append(
         (
@@ -224,11 +238,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench mor")
     parser.add_argument("--tags", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--raw-step", type=int, default=1, help="seconds between the raw baseline tag's readings"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
     with scratch_database("mor", keep=args.keep) as (url, where):
         print(f"database: {where}", flush=True)
-        results = run(url, args.tags, args.repeat)
+        results = run(url, args.tags, args.repeat, args.raw_step)
     width = max(len(k) for k, _ in results)
     for k, v in results:
         print(f"{k:<{width}}  {v}")

@@ -44,6 +44,10 @@ import psycopg
 
 from tests.support.pg_cluster import free_port
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--items", "50", "--seconds", "2", "--warmup", "2")
+
 SERVE = """
 import asyncio, sys, time
 from datetime import UTC, datetime, timedelta

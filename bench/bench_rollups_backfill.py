@@ -36,6 +36,10 @@ import psycopg
 import dashboards.trends.rollups as rollups
 from tests.support.database import DatabaseServer, database_server
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--tags", "1", "--days", "1")
+
 START = datetime(2025, 11, 1, tzinfo=UTC)
 
 # The minute delete before the fix, kept here as the baseline.

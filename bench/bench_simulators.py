@@ -13,10 +13,13 @@ this one (the other core), for ``--seconds`` after a one-second warm-up:
   fixed values) answering the same requests.
 * OPC UA: ``--sessions`` asyncua client sessions, each sending Read requests of
   100 Value attributes back to back, over the synthetic plant of 10 x 500 tags
-  (5,000 variables changing every second, issue 5's load). Baseline: a bare
-  asyncua server with 5,000 fixed Double variables.
+  (5,000 variables changing every second, issue 5's load; ``--opcua-tags`` per
+  device). Baseline: a bare asyncua server with as many fixed Double variables.
+
+Each server's idle CPU is measured over ``--idle`` seconds before its load.
 
     .venv/bin/python -m bench simulators [--seconds 10] [--connections 4] [--sessions 4]
+        [--opcua-tags 500] [--idle 3]
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = (
+    "--seconds", "1", "--connections", "1", "--sessions", "1", "--opcua-tags", "20",
+    "--idle", "0.5",
+)  # fmt: skip
 
 SIM_MODBUS = """
 import asyncio, sys
@@ -69,8 +79,8 @@ from collections.abc import Callable
 from pathlib import Path
 from simulators.runtime import PlantSimulator
 from simulators.synthetic import synthetic_plant
-port, data = int(sys.argv[1]), Path(sys.argv[2])
-plant_map, model = synthetic_plant(10, 500, opcua_port=port)
+port, tags, data = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+plant_map, model = synthetic_plant(10, tags, opcua_port=port)
 async def main():
     sim = PlantSimulator(plant_map=plant_map, model=model, modbus=False, opcua_port=port,
                          data_dir=data)
@@ -81,7 +91,7 @@ asyncio.run(main())
 BASE_OPCUA = """
 import asyncio, sys
 from asyncua import Server, ua
-port = int(sys.argv[1])
+port, tags = int(sys.argv[1]), int(sys.argv[2])
 async def main():
     server = Server()
     await server.init()
@@ -90,7 +100,7 @@ async def main():
     idx = await server.register_namespace("urn:clearwell:simulator:plant")
     folder = await server.nodes.objects.add_folder(idx, "Baseline")
     for d in range(1, 11):
-        for i in range(500):
+        for i in range(tags):
             await folder.add_variable(ua.NodeId(f"Synthetic.D{d:02d}.T{i:04d}", idx),
                                       f"T{d}_{i}", float(i))
     async with server:
@@ -132,11 +142,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(proc: subprocess.Popen[bytes], load: Callable[[], float]) -> dict[str, float]:
+def measure(
+    proc: subprocess.Popen[bytes], load: Callable[[], float], idle_s: float
+) -> dict[str, float]:
     """Rate under load, and CPU (% of one core) of server and load generator."""
     idle_from = cpu_seconds(proc.pid)
-    time.sleep(3.0)
-    idle = (cpu_seconds(proc.pid) - idle_from) / 3.0
+    time.sleep(idle_s)
+    idle = (cpu_seconds(proc.pid) - idle_from) / idle_s
     server_from, client_from, wall_from = (
         cpu_seconds(proc.pid),
         time.process_time(),
@@ -190,8 +202,8 @@ async def modbus_load(port: int, connections: int, seconds: float) -> float:
     return sum(counts) / seconds
 
 
-async def opcua_load(port: int, sessions: int, seconds: float) -> float:
-    """Read requests answered per second (100 Value attributes each)."""
+async def opcua_load(port: int, tags: int, sessions: int, seconds: float) -> float:
+    """Read requests answered per second (up to 100 Value attributes each)."""
     from asyncua import Client, ua
 
     counts = [0] * sessions
@@ -201,19 +213,22 @@ async def opcua_load(port: int, sessions: int, seconds: float) -> float:
     async def worker(n: int) -> None:
         client = Client(f"opc.tcp://127.0.0.1:{port}/clearwell/", timeout=30)
         async with client:
-            blocks = []
-            for b in range(50):
-                d, first = 1 + b % 10, (b // 10) * 100
-                blocks.append(
-                    [
-                        client.get_node(ua.NodeId(f"Synthetic.D{d:02d}.T{first + i:04d}", 2))
-                        for i in range(100)
-                    ]
-                )
+            # Blocks of 100 consecutive variables of one device, the devices in turn.
+            blocks = [
+                [
+                    client.get_node(
+                        ua.NodeId(ua.String(f"Synthetic.D{d:02d}.T{i:04d}"), ua.Int16(2))
+                    )
+                    for i in range(first, min(tags, first + 100))
+                ]
+                for first in range(0, tags, 100)
+                for d in range(1, 11)
+            ]
             i = n
             while time.monotonic() < stop_at:
-                values = await client.read_values(blocks[i % len(blocks)])
-                if len(values) != 100:
+                block = blocks[i % len(blocks)]
+                values = await client.read_values(block)
+                if len(values) != len(block):
                     raise RuntimeError("short read")
                 i += 1
                 if time.monotonic() > warm_until:
@@ -235,20 +250,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--sessions", type=int, default=4)
+    parser.add_argument("--opcua-tags", type=int, default=500, help="OPC UA tags per device")
+    parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle CPU measured")
     args = parser.parse_args(argv)
+    variables = 10 * args.opcua_tags
     logging.getLogger("asyncua").setLevel(logging.ERROR)
     results: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, script, extra in (
-            ("Modbus, simulator (10 x 200 tags, live)", SIM_MODBUS, ()),
-            ("Modbus, baseline pymodbus SimDevice server", BASE_MODBUS, ()),
+        for label, script in (
+            ("Modbus, simulator (10 x 200 tags, live)", SIM_MODBUS),
+            ("Modbus, baseline pymodbus SimDevice server", BASE_MODBUS),
         ):
             port = free_port()
-            proc = start_server(script, str(port), *extra, ready_port=port)
+            proc = start_server(script, str(port), ready_port=port)
+
+            def modbus(port: int = port) -> float:
+                return asyncio.run(modbus_load(port, args.connections, args.seconds))
+
             try:
-                m = measure(
-                    proc, lambda p=port: asyncio.run(modbus_load(p, args.connections, args.seconds))
-                )
+                m = measure(proc, modbus, args.idle)
             finally:
                 stop_server(proc)
             results.append((label, m["rate"]))
@@ -256,20 +276,24 @@ def main(argv: list[str]) -> int:
                 f"{label}: {m['rate']:,.0f} requests/s (125 registers each); " + usage(m),
                 flush=True,
             )
-        for label, script, extra in (
-            ("OPC UA, simulator (5,000 variables, live)", SIM_OPCUA, (str(Path(tmp)),)),
+        opcua_servers: list[tuple[str, str, tuple[str, ...]]] = [
+            (f"OPC UA, simulator ({variables:,} variables, live)", SIM_OPCUA, (str(Path(tmp)),)),
             ("OPC UA, baseline bare asyncua server", BASE_OPCUA, ()),
-        ):
+        ]
+        for label, script, extra in opcua_servers:
             port = free_port()
-            proc = start_server(script, str(port), *extra, ready_port=port)
+            proc = start_server(script, str(port), str(args.opcua_tags), *extra, ready_port=port)
+
+            def opcua(port: int = port) -> float:
+                return asyncio.run(opcua_load(port, args.opcua_tags, args.sessions, args.seconds))
+
             try:
-                m = measure(
-                    proc, lambda p=port: asyncio.run(opcua_load(p, args.sessions, args.seconds))
-                )
+                m = measure(proc, opcua, args.idle)
             finally:
                 stop_server(proc)
             results.append((label, m["rate"]))
-            print(f"{label}: {m['rate']:,.0f} reads/s (100 nodes each); " + usage(m), flush=True)
+            each = min(100, args.opcua_tags)
+            print(f"{label}: {m['rate']:,.0f} reads/s ({each} nodes each); " + usage(m), flush=True)
     (m_sim, m_base), (o_sim, o_base) = (
         (results[0][1], results[1][1]),
         (results[2][1], results[3][1]),

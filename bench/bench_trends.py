@@ -48,6 +48,10 @@ from logbook import audit
 from logbook.auth import secrets
 from logbook.people import create_person
 
+# A run small enough to check the bench end to end in seconds (tests/bench/test_smoke.py);
+# its figures mean nothing.
+SMOKE_ARGS = ("--days", "1", "--repeat", "1")
+
 # The data ends at the current hour, so the trend page's "last 30 days" shows it.
 END = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 BAD_COMM = -2147155968

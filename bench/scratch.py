@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
-# How long a plain DROP DATABASE is retried while a session of the database ends.
-DROP_TRIES, DROP_PAUSE_S = 20, 0.5
+from tests.support.database import drop_database
 
 
 @contextlib.contextmanager
@@ -44,33 +42,3 @@ def scratch_database(label: str = "bench", keep: bool = False) -> Iterator[tuple
         with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
             admin.execute("CREATE DATABASE bench")
         yield cluster.url("bench"), "throwaway local cluster (fsync off)"
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    """Drops ``name`` as a role that may create databases but not end other roles' sessions.
-
-    ``DROP DATABASE … WITH (FORCE)`` refuses such a role while an autovacuum worker is in
-    the database (a worker has no role: ending it needs ``pg_signal_backend``), which a
-    freshly filled database often has. So: no new connections, the role's own sessions
-    ended (a web server a benchmark left), then a plain DROP, which stops autovacuum
-    workers itself and waits a few seconds for other sessions to end.
-    """
-    ident = sql.Identifier(name)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if exists.fetchone() is None:
-            return
-        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(ident))
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        for attempt in range(DROP_TRIES):
-            try:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
-                return
-            except psycopg.errors.ObjectInUse:
-                if attempt == DROP_TRIES - 1:
-                    raise
-                time.sleep(DROP_PAUSE_S)

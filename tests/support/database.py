@@ -25,6 +25,8 @@ from clearwell.migrate import migrate
 from tests.support.pg_cluster import LocalCluster
 
 TIMESCALE_IMAGE = "timescale/timescaledb:2.19.3-pg15"
+# How long a plain DROP DATABASE is retried while a session of the database ends.
+DROP_TRIES, DROP_PAUSE_S = 20, 0.5
 
 
 def with_dbname(url: str, dbname: str) -> str:
@@ -57,24 +59,17 @@ class DatabaseServer:
         return psycopg.connect(self.admin_url, autocommit=True)
 
     def prepare_template(self) -> None:
-        with self._admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.template)))
-        with psycopg.connect(with_dbname(self.admin_url, self.template), autocommit=True) as conn:
-            migrate(conn)
-        # TimescaleDB's scheduler keeps a background worker connected to each
-        # database with the extension, and CREATE DATABASE … TEMPLATE needs the
-        # template to itself: refusing connections keeps the workers out.
+        # Marked a template from the start: TimescaleDB's scheduler refuses to run in a
+        # template database, so none connects when the extension is created, and CREATE
+        # DATABASE … TEMPLATE needs the template to itself. Ending a scheduler would need
+        # a superuser, which CLEARWELL_TEST_DATABASE_URL's role need not be.
         ident = sql.Identifier(self.template)
         with self._admin() as conn:
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true").format(
-                    ident
-                )
-            )
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (self.template,),
-            )
+            conn.execute(sql.SQL("CREATE DATABASE {} IS_TEMPLATE true").format(ident))
+        with psycopg.connect(with_dbname(self.admin_url, self.template), autocommit=True) as conn:
+            migrate(conn)
+        with self._admin() as conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(ident))
 
     def make_database(self, migrated: bool = True) -> str:
         name = f"cw_t_{self._tag}_{next(self._counter)}"
@@ -87,7 +82,7 @@ class DatabaseServer:
                     conn.execute(stmt)
                     break
                 except psycopg.errors.ObjectInUse:
-                    # A worker that connected just before the template was closed.
+                    # A session of the template still ending (the migration's).
                     if attempt == 49:
                         raise
                     time.sleep(0.1)
@@ -95,23 +90,52 @@ class DatabaseServer:
         return with_dbname(self.admin_url, name)
 
     def drop_database(self, url: str) -> None:
-        name = str(conninfo_to_dict(url)["dbname"])
-        with self._admin() as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        drop_database(self.admin_url, str(conninfo_to_dict(url)["dbname"]))
 
     def drop_all(self) -> None:
         with self._admin() as conn:
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(
-                    sql.Identifier(self.template)
-                )
-            )
-            for name in [*self._created, self.template]:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (self.template,)
+            ).fetchone()
+            if exists:
                 conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                    sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(
+                        sql.Identifier(self.template)
+                    )
                 )
+        for name in [*self._created, self.template]:
+            drop_database(self.admin_url, name)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drops ``name`` as a role that may create databases but not end other roles' sessions.
+
+    ``DROP DATABASE … WITH (FORCE)`` refuses such a role while an autovacuum worker is in
+    the database (a worker has no role: ending it needs ``pg_signal_backend``), which a
+    freshly filled database often has. So: no new connections, the role's own sessions
+    ended (a server a test or benchmark left), then a plain DROP, which stops autovacuum
+    workers and TimescaleDB's scheduler itself and waits a few seconds for other sessions
+    to end.
+    """
+    ident = sql.Identifier(name)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if exists.fetchone() is None:
+            return
+        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(ident))
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        for attempt in range(DROP_TRIES):
+            try:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt == DROP_TRIES - 1:
+                    raise
+                time.sleep(DROP_PAUSE_S)
 
 
 @contextlib.contextmanager
@@ -119,8 +143,8 @@ def database_server() -> Iterator[DatabaseServer]:
     url = os.environ.get("CLEARWELL_TEST_DATABASE_URL")
     if url:
         server = DatabaseServer(url, "CLEARWELL_TEST_DATABASE_URL")
-        server.prepare_template()
         try:
+            server.prepare_template()
             yield server
         finally:
             server.drop_all()
