@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from compliance.engine import check
-from compliance.model import Scenario
+from compliance.model import Role, Scenario
 from compliance.qualification import build_timeline
 from compliance.rulesets import UT_2007
 from compliance.scenario import load_scenario
@@ -216,7 +216,7 @@ def naive_stamps(s: Scenario, sample: int) -> list[tuple[str, tuple[str, ...], t
     for e in s.entries[:sample]:
         t = e.time
         present: set[str] = set()
-        candidates: set[tuple[int, str, str]] = set()
+        candidates: set[tuple[int, str, Role]] = set()
         for sh in s.shifts:
             if not sh.start <= t < sh.end:
                 continue
