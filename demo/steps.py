@@ -64,7 +64,7 @@ def seed_history(settings: Settings) -> None:
     now = datetime.now(UTC)
     days = days_for_last_month(now, ZoneInfo(site.site.timezone), HISTORY_DAYS)
     began = time.monotonic()
-    written = asyncio.run(generate(settings.database_dsn, site, now, days))
+    written = asyncio.run(generate(settings.database_dsn, site, now, days, catch_up=True))
     if written is None:
         print("  the plant's history is there already")
         return

@@ -121,10 +121,17 @@ def _sync_tags(dsn: str, config: SiteConfig) -> None:
 
 
 async def generate(
-    dsn: str, config: SiteConfig, end: datetime, days: float, seed: int = SEED
+    dsn: str,
+    config: SiteConfig,
+    end: datetime,
+    days: float,
+    seed: int = SEED,
+    *,
+    catch_up: bool = False,
 ) -> Written | None:
-    """Writes ``days`` of history up to ``end`` (and on to the clock, when ``end`` is now)
-    for the site of ``config``, unless the marker says it is there; None then."""
+    """Writes ``days`` of history up to ``end`` for the site of ``config``, unless the
+    marker says it is there (None then). ``catch_up``: ``end`` is now, and the readings
+    go on to the clock as it is once the rest is written, where the collectors take over."""
     # The collectors' own tag sync: the readings need the tags' ids, as theirs do.
     began = time.monotonic()
     await asyncio.to_thread(_sync_tags, dsn, config)
@@ -132,7 +139,7 @@ async def generate(
         async with conn.transaction():
             if await recorded(conn, config.site.code):
                 return None
-            written = await _generate(conn, config, end, days, seed, began)
+            written = await _generate(conn, config, end, days, seed, began, catch_up)
         log.info("history committed at %.1f s", time.monotonic() - began)
         await conn.set_autocommit(True)
         await refresh_all(conn, batch=2000, wait_for_lock=True)
@@ -149,6 +156,7 @@ async def _generate(
     days: float,
     seed: int,
     began: float,
+    catch_up: bool,
 ) -> Written:
     cur = await conn.execute("SELECT id, timezone FROM sites WHERE code = %s", (config.site.code,))
     row = await cur.fetchone()
@@ -161,9 +169,8 @@ async def _generate(
         {"s": site_id},
     )
     row = await cur.fetchone()
-    follows_clock = row is None or row[0] is None or row[0] > end
-    if not follows_clock and row is not None:
-        end = row[0] - STEP
+    if row is not None and row[0] is not None and row[0] <= end:
+        end, catch_up = row[0] - STEP, False
     start = period_start(end, days)
     people = await _people(conn, site_id, start)
     cur = await conn.execute("SELECT name, id, unit FROM tags WHERE site_id = %s", (site_id,))
@@ -188,7 +195,7 @@ async def _generate(
         n_entries += len(shift.entries)
         n_samples += len(shift.samples)
     log.info("%d shifts at %.1f s", len(plans), time.monotonic() - began)
-    if follows_clock:
+    if catch_up:
         # Writing took a while: the plant went on meanwhile, and the collectors start now.
         readings += await _copy_readings(conn, run, datetime.now(UTC), set())
     end = run.model.time
