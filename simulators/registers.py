@@ -138,9 +138,13 @@ def decode(
     if len(words) != layout.words:
         raise ValueError(f"{type_} takes {layout.words} register(s), got {len(words)}")
     (raw,) = struct.unpack(layout.fmt, data)
+    return _engineering(raw, type_, scale, offset)
+
+
+def _engineering(raw: float | int, type_: str, scale: float, offset: float) -> float | bool:
     if type_ == "bool":
         return bool(raw)
-    if layout.integer and scale == 1 and offset == 0:
+    if _LAYOUTS[type_].integer and scale == 1 and offset == 0:
         return raw  # an int, exact
     return raw * scale + offset
 
@@ -154,6 +158,18 @@ def quantize(
     length: int | None = None,
 ) -> float | bool | str:
     """What a reader of the registers sees for ``value``: resolution and saturation applied."""
-    return decode(
-        encode(value, type_, word_order, scale, offset, length), type_, word_order, scale, offset
-    )
+    if type_ == "string" or type_ not in _LAYOUTS or isinstance(value, str):
+        return decode(
+            encode(value, type_, word_order, scale, offset, length),
+            type_,
+            word_order,
+            scale,
+            offset,
+        )
+    if word_order not in WORD_ORDERS:
+        raise ValueError(f"unknown word order {word_order!r}; expected one of {WORD_ORDERS}")
+    # Decoding undoes the word order, so only the type's resolution and range act on the
+    # value: packed and unpacked as the type, without the words (a third of the time).
+    fmt = _LAYOUTS[type_].fmt
+    (raw,) = struct.unpack(fmt, struct.pack(fmt, to_raw(value, type_, scale, offset)))
+    return _engineering(raw, type_, scale, offset)

@@ -118,13 +118,15 @@ def daily_values(
 ) -> dict[date, Value]:
     """A lab column's (``Daily.LAB``) value for each plant day."""
     rows = lab[lab["analyte"] == column.source]
-    by_day = rows.groupby(_local_days(rows["sampled_at"], tz)) if len(rows) else None
+    # Iterated, not get_group: pandas takes a one-row key Series for a list of keys there,
+    # and a month with a single sample of an analyte raised KeyError.
+    by_day = dict(iter(rows.groupby(_local_days(rows["sampled_at"], tz)))) if len(rows) else {}
     out: dict[date, Value] = {}
     for day in days:
-        if by_day is None or day not in by_day.groups:
+        group = by_day.get(day)
+        if group is None:
             out[day] = Missing("NOT_SAMPLED")
             continue
-        group = by_day.get_group(day)
         results = [
             Result(
                 None if pd.isna(v) else float(v),

@@ -3,6 +3,7 @@ countersigned by a certified operator on duty; each re-enters their password."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -66,13 +67,8 @@ async def sign_shift(
             state.site_id,
         )
     digest = await store.content_hash(conn, state)
-    cur = await conn.execute(
-        "INSERT INTO shift_signatures (shift_id, person_id, content_sha256, meaning)"
-        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-        (state.id, user.id, digest, meaning),
-    )
-    row = await cur.fetchone()
-    if row is None:
+    signature_id = await insert_signature(conn, state.id, user.id, digest, meaning)
+    if signature_id is None:
         raise conflict(f"you have already signed shift {state.id}")
     await audit.append(
         conn,
@@ -81,8 +77,28 @@ async def sign_shift(
         "shift",
         state.id,
         state.site_id,
-        {"content_sha256": digest, "signature_id": row[0], "meaning": meaning},
+        {"content_sha256": digest, "signature_id": signature_id, "meaning": meaning},
     )
+
+
+async def insert_signature(
+    conn: psycopg.AsyncConnection[Any],
+    shift_id: int,
+    person_id: int,
+    digest: str,
+    meaning: str,
+    signed_at: datetime | None = None,
+) -> int | None:
+    """The signature row alone (``sign_shift`` checks and audits); its id, or None if the
+    person already signed the shift. ``signed_at`` None: the database's clock."""
+    cur = await conn.execute(
+        "INSERT INTO shift_signatures (shift_id, person_id, content_sha256, meaning, signed_at)"
+        " VALUES (%s, %s, %s, %s, coalesce(%s, clock_timestamp()))"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        (shift_id, person_id, digest, meaning, signed_at),
+    )
+    row = await cur.fetchone()
+    return int(row[0]) if row else None
 
 
 async def countersign(
@@ -110,15 +126,8 @@ async def countersign(
         raise Denied(
             "the password does not match; not countersigned", "entry", entry["id"], state.site_id
         )
-    digest = content_hash(
-        {k: entry[k] for k in ("id", "kind", "data", "occurred_at", "recorded_by")}
-    )
-    cur = await conn.execute(
-        "INSERT INTO entry_countersignatures (entry_id, person_id, content_sha256)"
-        " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING entry_id",
-        (entry["id"], user.id, digest),
-    )
-    if await cur.fetchone() is None:
+    digest = entry_digest(entry)
+    if not await insert_countersignature(conn, entry["id"], user.id, digest):
         raise conflict(f"entry {entry['id']} is already countersigned")
     await audit.append(
         conn,
@@ -129,3 +138,26 @@ async def countersign(
         state.site_id,
         {"content_sha256": digest},
     )
+
+
+def entry_digest(entry: dict[str, Any]) -> str:
+    """The sha256 a countersignature binds: the entry as recorded (``store.entry``)."""
+    return content_hash({k: entry[k] for k in ("id", "kind", "data", "occurred_at", "recorded_by")})
+
+
+async def insert_countersignature(
+    conn: psycopg.AsyncConnection[Any],
+    entry_id: int,
+    person_id: int,
+    digest: str,
+    signed_at: datetime | None = None,
+) -> bool:
+    """The countersignature row alone (``countersign`` checks and audits); False if the
+    entry already has one. ``signed_at`` None: the database's clock."""
+    cur = await conn.execute(
+        "INSERT INTO entry_countersignatures (entry_id, person_id, content_sha256, signed_at)"
+        " VALUES (%s, %s, %s, coalesce(%s, clock_timestamp()))"
+        " ON CONFLICT DO NOTHING RETURNING entry_id",
+        (entry_id, person_id, digest, signed_at),
+    )
+    return await cur.fetchone() is not None

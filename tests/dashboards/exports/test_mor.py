@@ -265,3 +265,13 @@ def test_a_wide_report_is_split_into_tables_that_fit_the_page(report):
     for w in wide:
         assert f"{w.label}(m3/h)".replace(" ", "") in packed
     assert "Inresponsiblecharge" in packed and "DanaDrc" in packed
+
+
+def test_a_month_with_a_single_sample_of_an_analyte_reports_it():
+    from dashboards.exports.mor import LAB_COLUMNS, daily_values
+
+    sampled = datetime(2026, 3, 11, 16, tzinfo=UTC)
+    lab = pd.DataFrame([("ecoli", pd.Timestamp(sampled), 12.0, None, None)], columns=LAB_COLUMNS)
+    days = [date(2026, 3, 10), date(2026, 3, 11)]
+    values = daily_values(COLUMNS[4], lab, days, TZ, BelowDetection.HALF_LIMIT)
+    assert values == {days[0]: Missing("NOT_SAMPLED"), days[1]: Stat(12.0, None, 1)}
