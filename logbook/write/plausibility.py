@@ -27,6 +27,16 @@ from sitefile.ranges import NO_RANGES, SiteRanges
 _CHECKS = (check_entry_fields,)
 
 
+async def site_ranges(data_dir: Path, code: str) -> SiteRanges:
+    """The ranges of the site's file under ``data_dir``, by the file's rules and the
+    logbook's; raises ``ConfigError`` when that file is not valid."""
+    found = cached_ranges(data_dir, code, _CHECKS)
+    if found is None:
+        # A large file takes a while to read: not on the event loop.
+        found = await asyncio.to_thread(read_ranges, data_dir, code, _CHECKS)
+    return found
+
+
 @dataclass(frozen=True)
 class RangeSource:
     """Where writes find a site's ranges: the sites' files under ``data_dir``."""
@@ -35,16 +45,12 @@ class RangeSource:
 
     async def of_code(self, code: str) -> SiteRanges:
         try:
-            found = cached_ranges(self.data_dir, code, _CHECKS)
-            if found is None:
-                # A large file takes a while to read: not on the event loop.
-                found = await asyncio.to_thread(read_ranges, self.data_dir, code, _CHECKS)
+            return await site_ranges(self.data_dir, code)
         except ConfigError as exc:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 f"the ranges of site {code} cannot be checked until its site file is fixed: {exc}",
             ) from None
-        return found
 
     async def of_site(self, conn: psycopg.AsyncConnection[Any], site_id: int) -> SiteRanges:
         cur = await conn.execute("SELECT code FROM sites WHERE id = %s", (site_id,))

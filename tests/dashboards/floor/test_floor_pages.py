@@ -13,7 +13,10 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from dashboards.floor import queries as fq
-from dashboards.floor.forms import ACTIONS, FORMS
+from dashboards.floor.forms import ACTIONS, FORMS, with_ranges
+from sitefile.datadir import site_file
+from sitefile.load import parse_config
+from sitefile.ranges import NO_RANGES, site_ranges
 from tests.dashboards.floor.plant import SITE, Plant, make_plant
 from tests.dashboards.helpers import app_client, make_site
 from tests.dashboards.people import log_in, password_of
@@ -65,11 +68,43 @@ async def test_the_terminal_locks_after_the_configured_seconds(plant, settings, 
     assert floor_data(page.text)["lock_after_s"] == seconds
 
 
-async def test_the_page_draws_its_forms_from_the_logbooks_kinds(plant):
-    async with app_client(plant.db_url) as c:
+PLANT_FILE = """\
+site: {code: plant1, name: Plant 1}
+modbus:
+  devices:
+    - {name: plc, host: 127.0.0.1}
+tags:
+  - name: aeration.do
+    unit: mg/L
+    range: {instrument: [0, 20], plausible: [0, 12]}
+    modbus: {device: plc, register: holding, address: 0, type: float32}
+analytes:
+  bod5: {unit: mg/L, instrument: [0, null]}
+"""
+
+
+async def test_the_page_draws_its_forms_from_the_logbooks_kinds(plant, tmp_path):
+    async with app_client(plant.db_url, data_dir=tmp_path) as c:
         await log_in(c, "oli")
         page = await c.get("/floor/plant1")
-    assert floor_data(page.text)["forms"] == json.loads(json.dumps(FORMS))
+        # With the site's file, its numbers carry the ranges it sets.
+        site_file(tmp_path, SITE).parent.mkdir()
+        site_file(tmp_path, SITE).write_text(PLANT_FILE)
+        ranged = await c.get("/floor/plant1")
+        # A file that is not valid leaves the page working, without ranges.
+        site_file(tmp_path, SITE).write_text(PLANT_FILE.replace("[0, 20]", "[20, 0]"))
+        broken = await c.get("/floor/plant1")
+    assert floor_data(page.text)["forms"] == json.loads(
+        json.dumps(with_ranges(FORMS, NO_RANGES, plant.tags))
+    )
+    forms = floor_data(ranged.text)["forms"]
+    assert forms == json.loads(
+        json.dumps(with_ranges(FORMS, site_ranges(parse_config(PLANT_FILE)), plant.tags))
+    )
+    value = next(f for f in forms["reading"]["fields"] if f["name"] == "value")
+    assert value["ranges_of"][str(plant.tags["aeration.do"])]["instrument"] == [0, 20]
+    assert broken.status_code == 200
+    assert floor_data(broken.text)["forms"] == floor_data(page.text)["forms"]
     buttons = re.findall(
         r'<button type="button" class="action" data-form="(\w+)">([^<]*)<', page.text
     )
