@@ -10,23 +10,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingest.tagsync import sync_tags
 from simulators.address_map import DEFAULT_MAP
 from sitefile.datadir import site_file
-from sitefile.load import load_config
 from tests.support.api import Api
-
-WHY = "probe fouled, read again by hand"
-CONFIRM = {"plausibility": {"confirmed": True, "reason": WHY}}
-
-
-def demo_site_file(api: Api) -> dict[str, int]:
-    """The demo plant's map as the site's file, its tags synced; the tag ids by name."""
-    path = site_file(api.data_dir, "demo-wwtp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DEFAULT_MAP, path)
-    with psycopg.connect(api.db_url) as conn:
-        return sync_tags(conn, load_config(DEFAULT_MAP)).tag_ids
+from tests.support.site_file import CONFIRM, WHY, demo_site_file
 
 
 @pytest.fixture
