@@ -35,6 +35,7 @@ from dashboards.floor.view import (
 )
 from dashboards.trends import queries
 from dashboards.trends.quality import gap_after_s, is_good
+from ingest import heartbeat
 from logbook.auth.deps import require_role
 from logbook.auth.sessions import Principal
 from logbook.write.plausibility import site_ranges
@@ -109,8 +110,11 @@ async def _tiles(conn: fq.Conn, site: dict[str, Any], alarms: list[Alarm]) -> li
     return tiles
 
 
-async def _alarms(conn: fq.Conn, site_id: int) -> list[Alarm]:
-    return order_alarms(Alarm(**r) for r in await fq.alarms(conn, site_id))
+async def _alarms(conn: fq.Conn, site: dict[str, Any]) -> list[Alarm]:
+    """The site's alarms, after raising or clearing its "data collection stopped" ones: no
+    collector is left to raise that alarm when the collectors stop (ingest.heartbeat)."""
+    await heartbeat.watch(conn, site["id"], site["code"], ZoneInfo(site["timezone"]))
+    return order_alarms(Alarm(**r) for r in await fq.alarms(conn, site["id"]))
 
 
 async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[str, Any]:
@@ -160,7 +164,7 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
     started = time.perf_counter()
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
-        alarms = await _alarms(conn, found["id"])
+        alarms = await _alarms(conn, found)
         tiles = await _tiles(conn, found, alarms)
         shift = await _shift(conn, found, user)
         people = await fq.crew_candidates(conn)
@@ -207,7 +211,7 @@ async def floor_tiles(request: Request, site: str, user: FloorPart) -> HTMLRespo
     the alarms anyway, so the terminal's one poll refreshes both."""
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
-        alarms = await _alarms(conn, found["id"])
+        alarms = await _alarms(conn, found)
         tiles = await _tiles(conn, found, alarms)
     return _render(
         request,
@@ -226,7 +230,7 @@ async def floor_alarms(request: Request, site: str, user: FloorPart) -> HTMLResp
     """The alarm bar alone (the page gets it with the tiles; kept for tools and tests)."""
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
-        alarms = await _alarms(conn, found["id"])
+        alarms = await _alarms(conn, found)
     return _render(request, "_floor_alarms.html", {**_context(user, found), "alarms": alarms})
 
 
