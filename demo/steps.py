@@ -40,8 +40,8 @@ def seed_site_file(settings: Settings) -> None:
 
     Left alone when present, so a permit edited for the demo survives a restart.
     """
-    from dashboards.exports.permit import site_file
     from simulators.address_map import DEFAULT_MAP
+    from sitefile.datadir import site_file
 
     target = site_file(settings.data_dir, "demo-wwtp")
     if target.exists():

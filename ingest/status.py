@@ -2,8 +2,10 @@
 
 The ingest process may run apart from the web app, so it writes its health to
 ``ingest_health`` every few seconds and this endpoint reads it back; a
-component whose row has not been refreshed for ``STALE_AFTER_S`` is reported
-``stale`` (the ingest process stopped, or cannot reach the database).
+component whose row has not been refreshed for as long as the heartbeat may be
+old (:func:`ingest.heartbeat.stale_after_s`: 30 s, or three of the writer's
+beats) is reported ``stale`` (the ingest process stopped, or cannot reach the
+database).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import psycopg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-router = APIRouter(prefix="/api/ingest", tags=["ingest"])
+from ingest.heartbeat import STALE_AFTER_S, stale_after_s
 
-STALE_AFTER_S = 30.0
+router = APIRouter(prefix="/api/ingest", tags=["ingest"])
 
 
 @router.get("/status")
@@ -41,9 +43,10 @@ async def ingest_status(
             {"error": f"the database is unreachable: {first}", "sites": []}, status_code=503
         )
     sites: dict[str, dict[str, Any]] = {}
+    limits = {r[0]: stale_after_s(r[4]) for r in rows if r[2] == "writer"}
     for code, component, kind, state, detail, updated_at, age in rows:
         entry = sites.setdefault(code, {"site": code, "devices": [], "writer": None})
-        stale = float(age) > STALE_AFTER_S
+        stale = float(age) > limits.get(code, STALE_AFTER_S)
         item = {
             **detail,
             "component": component,

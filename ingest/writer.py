@@ -205,6 +205,8 @@ class Writer:
             "events_dropped": s.events_dropped,
             "last_commit": epoch_iso(s.last_commit),
             "last_error": s.last_error,
+            # How often this is published: what tells a stopped heartbeat from a slow one.
+            "health_interval_s": self.options.health_interval_s,
         }
 
     async def run(self) -> None:

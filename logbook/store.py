@@ -139,6 +139,7 @@ def new_entry(
         "amended": False,
         "original": None,
         "history": [],
+        "plausibility": [],
     }
 
 
@@ -182,7 +183,9 @@ ENTRY_SELECT = (
     "  'countersignature', CASE WHEN cs.entry_id IS NOT NULL THEN json_build_object("
     "    'person_id', cs.person_id, 'signed_at', cs.signed_at) END,"
     "  'needs_countersignature', e.by_trainee AND cs.entry_id IS NULL,"
-    "  'staffing', st.stamp, 'amended', false, 'original', NULL, 'history', '[]'::json"
+    "  'staffing', st.stamp, 'amended', false, 'original', NULL, 'history', '[]'::json,"
+    "  'plausibility', coalesce((SELECT json_agg(p.body ORDER BY p.id)"
+    "   FROM plausibility_json p WHERE p.entry_id = e.id), '[]'::json)"
     " )::text"
     " FROM entries e"
     " LEFT JOIN entry_countersignatures cs ON cs.entry_id = e.id"
@@ -196,6 +199,8 @@ def _typed_entry(body: dict[str, Any]) -> dict[str, Any]:
     if body["countersignature"]:
         cs = body["countersignature"]
         cs["signed_at"] = datetime.fromisoformat(cs["signed_at"])
+    for c in body["plausibility"]:
+        c["confirmed_at"] = datetime.fromisoformat(c["confirmed_at"])
     return body
 
 
@@ -406,7 +411,9 @@ async def load_samples(
         )
         samplers = await cur.fetchall()
     sample_amends = await amendments_for(conn, "sample", ids)
-    result_amends = await amendments_for(conn, "result", [r["id"] for r in results])
+    result_ids = [r["id"] for r in results]
+    result_amends = await amendments_for(conn, "result", result_ids)
+    confirmations = await confirmations_of_results(conn, result_ids)
     out = []
     for s in samples:
         body = _folded(s, _SAMPLE_FIELDS, sample_amends.get(s["id"], []))
@@ -417,11 +424,31 @@ async def load_samples(
             if c["sample_id"] == s["id"]
         ]
         body["results"] = [
-            _folded(r, _RESULT_FIELDS, result_amends.get(r["id"], []))
+            {
+                **_folded(r, _RESULT_FIELDS, result_amends.get(r["id"], [])),
+                "plausibility": confirmations.get(r["id"], []),
+            }
             for r in results
             if r["sample_id"] == s["id"]
         ]
         out.append(body)
+    return out
+
+
+async def confirmations_of_results(
+    conn: psycopg.AsyncConnection[Any], result_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each result's values confirmed outside their plausible range, in order."""
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if not result_ids:
+        return out
+    cur = await conn.execute(
+        "SELECT result_id, body FROM plausibility_json WHERE result_id = ANY(%s) ORDER BY id",
+        (result_ids,),
+    )
+    for result_id, body in await cur.fetchall():
+        body["confirmed_at"] = datetime.fromisoformat(body["confirmed_at"])
+        out[result_id].append(body)
     return out
 
 

@@ -7,10 +7,12 @@ checks of the same shape (the simulator: that its model computes every tag).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sitefile.models import BIT_REGISTERS, SiteConfig
+from sitefile.ranges import ENTRY_FIELD_PATTERN, analyte_key
 
 Loc = tuple[str | int, ...]
 
@@ -117,6 +119,38 @@ def check_config(config: SiteConfig) -> list[Problem]:
                 )
             if e > end:
                 start, end, owner = s, e, i
+    return problems + _range_keys(config)
+
+
+def _range_keys(config: SiteConfig) -> list[Problem]:
+    """``entry_ranges:`` keys are ``kind.field``; ``analytes:`` keys are one analyte each,
+    whatever their spelling (``E. coli`` and ``ecoli`` are one)."""
+    problems = []
+    for key in config.entry_ranges:
+        if not re.match(ENTRY_FIELD_PATTERN, key):
+            problems.append(
+                Problem(
+                    ("entry_ranges", key),
+                    f"{key!r}: name an entry kind and its number field, e.g."
+                    " chemical_addition.amount",
+                )
+            )
+    seen: dict[str, str] = {}
+    for key in config.analytes:
+        same = analyte_key(key)
+        if not same:
+            problems.append(
+                Problem(("analytes", key), f"{key!r}: an analyte needs a letter or digit")
+            )
+        elif same in seen:
+            problems.append(
+                Problem(
+                    ("analytes", key),
+                    f"same analyte as {seen[same]!r} (spelling and case aside)",
+                    ("analytes", seen[same]),
+                )
+            )
+        seen.setdefault(same, key)
     return problems
 
 

@@ -251,6 +251,66 @@ class Limits(_Strict):
         return self
 
 
+# [low, high] of a value range; either bound may be null: open on that side.
+Span = tuple[float | None, float | None]
+
+
+def _span_text(span: Span) -> str:
+    return "[" + ", ".join("null" if v is None else f"{v:g}" for v in span) + "]"
+
+
+class ValueRange(_Strict):
+    """What a number recorded by hand may be: outside ``instrument`` it is refused (no
+    instrument reads it); outside ``plausible`` it is taken only when the person confirms
+    it with a reason. Both in the unit of what they belong to."""
+
+    # Not strict: YAML gives each pair as a list.
+    instrument: Span | None = Field(None, strict=False)
+    plausible: Span | None = Field(None, strict=False)
+
+    @field_validator("instrument", "plausible")
+    @classmethod
+    def _ordered(cls, v: Span | None) -> Span | None:
+        if v is None:
+            return v
+        low, high = v
+        if low is None and high is None:
+            raise ValueError("[null, null] limits nothing: give a bound, or leave the range out")
+        if low is not None and high is not None and not low < high:
+            raise ValueError(f"must be [low, high] with low < high, got {_span_text(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _plausible_inside_instrument(self) -> ValueRange:
+        if self.instrument is None and self.plausible is None:
+            raise ValueError("give instrument: [low, high], plausible: [low, high] or both")
+        if self.instrument is None or self.plausible is None:
+            return self
+        (ilo, ihi), (plo, phi) = self.instrument, self.plausible
+        below = ilo is not None and (plo is None or plo < ilo)
+        above = ihi is not None and (phi is None or phi > ihi)
+        if below or above:
+            raise ValueError(
+                f"plausible {_span_text(self.plausible)} must lie inside instrument"
+                f" {_span_text(self.instrument)}"
+            )
+        return self
+
+
+class FieldRange(ValueRange):
+    """The range of an entry's number field (``entry_ranges:``), in ``unit`` if given."""
+
+    unit: str = ""
+
+
+class AnalyteRange(ValueRange):
+    """The range of a lab analyte's results (``analytes:``), in its ``unit``; ``name``
+    is how people write it (default: the key)."""
+
+    unit: str = Field(min_length=1)
+    name: str = ""
+
+
 class Tag(_Strict):
     name: str = Field(pattern=TAG_NAME_PATTERN)
     # Stable identity across renames; without it the tag is known by where it is read.
@@ -260,6 +320,8 @@ class Tag(_Strict):
     # Not strict: YAML gives the pair as a list.
     eng_range: tuple[float, float] | None = Field(None, strict=False)
     limits: Limits = Limits()
+    # The range of a value recorded by hand for this tag (a reading on a round).
+    range: ValueRange | None = None
     deadband: float | None = Field(None, ge=0)
     # With a deadband: the longest a value goes unstored while it stays within it.
     max_interval_s: float | None = Field(None, gt=0)
@@ -372,6 +434,10 @@ class SiteConfig(_Strict):
     ingest: IngestOptions = IngestOptions()
     # The discharge permit, kept raw here and validated by dashboards.exports.permit.
     permit: dict[str, Any] | None = None
+    # Ranges of entries' number fields by "<kind>.<field>" (e.g. chemical_addition.amount),
+    # and of lab results by analyte (e.g. bod5); the keys are checked in sitefile.checks.
+    entry_ranges: dict[str, FieldRange] = {}
+    analytes: dict[str, AnalyteRange] = {}
 
     def device(self, name: str) -> ModbusDevice:
         for d in self.modbus.devices:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -45,15 +46,17 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-async def api(db_url: str) -> AsyncIterator[Api]:
+async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     """The app on a fresh database with the demo site and people (and operator2), and a
-    client that logs in as them."""
+    client that logs in as them. Its data directory is the test's own (no site file: no
+    ranges, until a test puts one there)."""
     await seed_people(db_url)
-    app = create_app(load_settings(database_url=db_url))
+    data_dir = tmp_path / "data"
+    app = create_app(load_settings(database_url=db_url, data_dir=data_dir))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Api(client, db_url)
+            yield Api(client, db_url, data_dir)
 
 
 @pytest.fixture(autouse=True)

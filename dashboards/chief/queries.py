@@ -1,5 +1,6 @@
 """What the chief operator's page reads besides the coverage report: the month's amendments
-at a facility, and trainee entries still waiting for a countersignature."""
+and values confirmed outside their plausible range at a facility, and trainee entries
+still waiting for a countersignature."""
 
 from __future__ import annotations
 
@@ -46,6 +47,36 @@ async def amendments_at(
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             AMENDMENTS_SQL, {"start": start, "end": end, "site": site_id, "limit": MAX_AMENDMENTS}
+        )
+        return await cur.fetchall()
+
+
+# Values confirmed outside their plausible range at one site, shaped as a record's
+# ``plausibility`` lists them, with the record they belong to.
+CONFIRMATIONS_SQL = """
+SELECT p.id, p.field, p.value, ARRAY[p.plausible_low, p.plausible_high] AS plausible, p.unit,
+       p.subject AS of, p.reason, p.confirmed_by, p.confirmed_at, p.amendment_id,
+       p.entry_id, p.result_id, r.sample_id, r.analyte
+FROM plausibility_confirmations p
+LEFT JOIN entries e ON e.id = p.entry_id
+LEFT JOIN sample_results r ON r.id = p.result_id
+LEFT JOIN samples s ON s.id = r.sample_id
+WHERE p.confirmed_at >= %(start)s AND p.confirmed_at < %(end)s
+  AND coalesce(e.site_id, s.site_id) = %(site)s
+ORDER BY p.confirmed_at DESC, p.id DESC
+LIMIT %(limit)s
+"""
+
+
+async def confirmations_at(
+    conn: AsyncConn, site_id: int, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Values confirmed outside their plausible range in [start, end) at the site, newest
+    first, each with its entry, or its result and sample."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            CONFIRMATIONS_SQL,
+            {"start": start, "end": end, "site": site_id, "limit": MAX_AMENDMENTS},
         )
         return await cur.fetchall()
 

@@ -33,6 +33,7 @@ from dashboards.chief.view import (
 from dashboards.exports.plant_day import month_bounds, month_days
 from dashboards.regulator import queries as regulator_queries
 from dashboards.regulator.view import (
+    confirmation_views,
     entry_href,
     entry_summary,
     kind_label,
@@ -102,8 +103,12 @@ async def chief_page(
                 report = check(loaded.scenario)
                 names = {str(k): v for k, v in loaded.names.items()}
         amendments = await queries.amendments_at(conn, site["id"], first, last)
+        confirmations = await queries.confirmations_at(conn, site["id"], first, last)
         awaiting = await queries.awaiting_countersignature(conn, site["id"], user.id)
-        authors = await regulator_queries.names(conn, regulator_queries.people_in(awaiting))
+        authors = await regulator_queries.names(
+            conn,
+            regulator_queries.people_in(awaiting) | {int(c["confirmed_by"]) for c in confirmations},
+        )
         expiries, expiry_problem = await _expiries(conn, engine_site, now)
     rows = day_rows(
         month_days(year, mon),
@@ -140,6 +145,9 @@ async def chief_page(
             "expiries": expiries,
             "expiry_problem": expiry_problem,
             "amendments": amendments,
+            "confirmations": list(
+                zip(confirmations, confirmation_views(confirmations, authors, tz), strict=True)
+            ),
             "awaiting": awaiting,
             "authors": authors,
             "may_countersign": user.role in COUNTERSIGN_ROLES,

@@ -10,7 +10,6 @@ refresh, which the CLI's progress bar shows).
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from dashboards.exports.in_charge import Certificate, ShiftSpan, Stint
 from dashboards.exports.mor import HOURLY_COLUMNS, LAB_COLUMNS
 from dashboards.trends.rollups import LOCK_RETRY_S, refresh_once
 from logbook import store
+from sitefile.ranges import analyte_key
 
 AsyncConn = psycopg.AsyncConnection[Any]
 # Amended times may move a record into the month; records this far outside are read too.
@@ -138,11 +138,6 @@ async def samples(
         1_000_000,
     )
     return [s for s in found if lo <= s["sampled_at"] < hi]
-
-
-def analyte_key(name: str) -> str:
-    """``E. coli``, ``e-coli`` and ``ECOLI`` are one analyte: letters and digits, any case."""
-    return re.sub(r"[^0-9a-z]", "", name.casefold())
 
 
 def lab_frame(found: Sequence[dict[str, Any]], analytes: Sequence[str]) -> pd.DataFrame:

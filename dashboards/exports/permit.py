@@ -199,11 +199,3 @@ def load_site_permit(path: str | Path) -> tuple[SiteConfig, Permit]:
     """The site configuration file and its validated permit section."""
     config, text = read_config(path)
     return config, permit_from(config, text, str(path))
-
-
-SITES_DIR = "sites"
-
-
-def site_file(data_dir: Path, code: str) -> Path:
-    """Where a site's configuration is looked for: ``$CLEARWELL_DATA_DIR/sites/CODE.yaml``."""
-    return data_dir / SITES_DIR / f"{code}.yaml"

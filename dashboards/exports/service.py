@@ -17,10 +17,11 @@ from clearwell.errors import ClearwellError
 from dashboards.exports import bundle, dmr, load, logbook_export, mor_render
 from dashboards.exports.in_charge import best_certificate, drc_hours, in_charge_by_day
 from dashboards.exports.mor import MonthlyReport, compute
-from dashboards.exports.permit import Permit, load_site_permit, site_file
+from dashboards.exports.permit import Permit, load_site_permit
 from dashboards.exports.plant_day import month_bounds, month_days
 from dashboards.exports.signing_key import load_or_create
 from logbook import audit
+from sitefile.datadir import site_file
 
 AsyncConn = psycopg.AsyncConnection[Any]
 # Who may make or download exports: the regulator, and those who sign reports.

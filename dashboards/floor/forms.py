@@ -11,6 +11,8 @@ The page's script (``static/js/floor-forms.js``) draws each field as ``{name, la
 required, remember}`` says, with ``options`` for a select (pairs of value and text, or
 ``"tags"`` / ``"samples"``: the site's tags or recent samples, from the page's data),
 ``value`` (the model's default), ``gt``/``min``/``step`` for a number and ``maxlength``.
+A number the site's ranges judge carries them (:func:`with_ranges`), so the page can say
+what is wrong before sending; the logbook's API judges it again.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from logbook.kinds import KINDS
+from logbook.plausibility import NUMBER_FIELDS
 from logbook.samples import ResultFields, SampleFields
+from sitefile.ranges import READING_VALUE, Ranges, SiteRanges
 
 # Free text allowed to be longer than this many characters gets a text area, not a line.
 LINE_MAX = 2000
@@ -239,3 +243,43 @@ FORMS = floor_forms()
 ACTIONS: dict[str, str] = {kind: look.button for kind, look in LOOKS.items() if look.on_bar}
 # A record's kind in a few words (the shift's review).
 KIND_LABELS: dict[str, str] = {kind: look.button for kind, look in LOOKS.items()}
+
+
+def _json(ranges: Ranges | None) -> dict[str, Any] | None:
+    return ranges.as_json() if ranges is not None else None
+
+
+def with_ranges(
+    forms: Mapping[str, dict[str, Any]], ranges: SiteRanges, tag_ids: Mapping[str, int]
+) -> dict[str, dict[str, Any]]:
+    """The forms with the site's ranges on each number field they judge (the forms given
+    are left as they are). Each range is ``{of, unit, instrument, plausible}``, a span
+    ``[low, high]`` with ``null`` for an open bound, or null where none is set.
+
+    * ``ranges``: the field's own (a chemical amount; a reading by instrument or of a tag
+      without a range of its own).
+    * ``ranges_by``, ``ranges_of``: a field judged by another field's value: a reading's
+      value by its ``tag_id`` (keys: tag ids), a result's value by its ``analyte`` (keys:
+      the analyte's letters and digits in lower case, as ``sitefile.ranges.analyte_key``).
+    """
+    out = {kind: {**f, "fields": [dict(x) for x in f["fields"]]} for kind, f in forms.items()}
+
+    def number(kind: str, name: str) -> dict[str, Any]:
+        return next(x for x in out[kind]["fields"] if x["name"] == name)
+
+    for kind, names in NUMBER_FIELDS.items():
+        for name in names:
+            spec = number(kind, name)
+            if (kind, name) == ("reading", "value"):
+                spec["ranges"] = _json(ranges.fields.get(READING_VALUE))
+                spec["ranges_by"] = "tag_id"
+                spec["ranges_of"] = {
+                    str(tag_ids[t]): r.as_json() for t, r in ranges.tags.items() if t in tag_ids
+                }
+            else:
+                spec["ranges"] = _json(ranges.of_field(kind, name))
+    value = number("result", "value")
+    value["ranges"] = None
+    value["ranges_by"] = "analyte"
+    value["ranges_of"] = {key: r.as_json() for key, r in ranges.analytes.items()}
+    return out

@@ -8,19 +8,22 @@ resend from the terminal's offline queue never makes a second record.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from clearwell.errors import ConfigError
 from clearwell.jsontext import dumps
 from dashboards.access import page_role
 from dashboards.assets import templates
 from dashboards.floor import queries as fq
-from dashboards.floor.forms import ACTIONS, FORMS, KIND_LABELS
+from dashboards.floor.forms import ACTIONS, FORMS, KIND_LABELS, with_ranges
 from dashboards.floor.view import (
     Alarm,
     Latest,
@@ -32,8 +35,13 @@ from dashboards.floor.view import (
 )
 from dashboards.trends import queries
 from dashboards.trends.quality import gap_after_s, is_good
+from ingest import heartbeat
 from logbook.auth.deps import require_role
 from logbook.auth.sessions import Principal
+from logbook.write.plausibility import site_ranges
+from sitefile.ranges import NO_RANGES, SiteRanges
+
+log = logging.getLogger(__name__)
 
 FLOOR_ROLES = ("operator", "trainee", "chief_operator", "admin")
 SPARK_WINDOW = timedelta(hours=2)
@@ -102,8 +110,11 @@ async def _tiles(conn: fq.Conn, site: dict[str, Any], alarms: list[Alarm]) -> li
     return tiles
 
 
-async def _alarms(conn: fq.Conn, site_id: int) -> list[Alarm]:
-    return order_alarms(Alarm(**r) for r in await fq.alarms(conn, site_id))
+async def _alarms(conn: fq.Conn, site: dict[str, Any]) -> list[Alarm]:
+    """The site's alarms, after raising or clearing its "data collection stopped" ones: no
+    collector is left to raise that alarm when the collectors stop (ingest.heartbeat)."""
+    await heartbeat.watch(conn, site["id"], site["code"], ZoneInfo(site["timezone"]))
+    return order_alarms(Alarm(**r) for r in await fq.alarms(conn, site["id"]))
 
 
 async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[str, Any]:
@@ -120,6 +131,16 @@ async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[s
         "handoff": handoff,
         "can_ack": bool(shift and shift["closed_at"] is None and me_drc and handoff),
     }
+
+
+async def _ranges(request: Request, code: str) -> SiteRanges:
+    """The site's ranges for the forms; none while its file is not valid (the API then
+    refuses the numbers it would judge, and says why)."""
+    try:
+        return await site_ranges(Path(request.app.state.settings.data_dir), code)
+    except ConfigError as exc:
+        log.warning("floor %s: the forms go without ranges: %s", code, exc)
+        return NO_RANGES
 
 
 def _context(user: Principal, site: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +164,7 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
     started = time.perf_counter()
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
-        alarms = await _alarms(conn, found["id"])
+        alarms = await _alarms(conn, found)
         tiles = await _tiles(conn, found, alarms)
         shift = await _shift(conn, found, user)
         people = await fq.crew_candidates(conn)
@@ -157,8 +178,11 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
         # The site's current tags by name: the tiles are one per tag, in that order.
         "tags": [{"id": t.tag_id, "name": t.name, "unit": t.unit} for t in tiles],
         "people": people,
-        # The record forms, from the logbook's definitions of each kind.
-        "forms": FORMS,
+        # The record forms, from the logbook's definitions of each kind, with the ranges
+        # the site file sets for their numbers.
+        "forms": with_ranges(
+            FORMS, await _ranges(request, found["code"]), {t.name: t.tag_id for t in tiles}
+        ),
         "last_values": last,
         "samples": [
             {"id": s["id"], "label": f"{s['sample_point']} ({s['sample_type']})"} for s in samples
@@ -187,7 +211,7 @@ async def floor_tiles(request: Request, site: str, user: FloorPart) -> HTMLRespo
     the alarms anyway, so the terminal's one poll refreshes both."""
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
-        alarms = await _alarms(conn, found["id"])
+        alarms = await _alarms(conn, found)
         tiles = await _tiles(conn, found, alarms)
     return _render(
         request,
@@ -206,7 +230,7 @@ async def floor_alarms(request: Request, site: str, user: FloorPart) -> HTMLResp
     """The alarm bar alone (the page gets it with the tiles; kept for tools and tests)."""
     async with request.app.state.pool.connection() as conn:
         found = await _site(conn, site)
-        alarms = await _alarms(conn, found["id"])
+        alarms = await _alarms(conn, found)
     return _render(request, "_floor_alarms.html", {**_context(user, found), "alarms": alarms})
 
 

@@ -60,7 +60,8 @@ async def samples_in(
 
 
 def people_in(records: Iterable[dict[str, Any]]) -> set[int]:
-    """Everyone that entries or samples name by id: authors, signers, amenders, samplers."""
+    """Everyone that entries or samples name by id: authors, signers, amenders, samplers,
+    who confirmed an implausible value."""
     out: set[int] = set()
     for r in records:
         for key in ("recorded_by", "analyst_id"):
@@ -71,5 +72,6 @@ def people_in(records: Iterable[dict[str, Any]]) -> set[int]:
         if cs:
             out.add(int(cs["person_id"]))
         out.update(int(h["amended_by"]) for h in r.get("history") or ())
+        out.update(int(c["confirmed_by"]) for c in r.get("plausibility") or ())
         out |= people_in(r.get("results") or ())
     return out

@@ -21,6 +21,7 @@ from dashboards.exports.view import panel_context
 from dashboards.regulator import queries
 from dashboards.regulator.view import (
     amendment_views,
+    confirmation_views,
     entry_href,
     entry_summary,
     kind_label,
@@ -73,6 +74,7 @@ def _helpers(request: Request, tz: ZoneInfo) -> dict[str, Any]:
         "kind_label": kind_label,
         "show_value": show_value,
         "amendment_views": amendment_views,
+        "confirmation_views": confirmation_views,
     }
 
 

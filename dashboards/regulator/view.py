@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from sitefile.ranges import span_text
+
 # The fields that say most about an entry of each kind, in the order a reader wants them.
 SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
     "reading": ("instrument", "tag_id", "value", "unit", "notes"),
@@ -120,24 +122,64 @@ def changes_of(
     return tuple(out)
 
 
+def _local(at: datetime | str, tz: tzinfo) -> datetime:
+    """A record's time (as the logbook's JSON may give it, text) in the site's zone."""
+    return (datetime.fromisoformat(at) if isinstance(at, str) else at).astimezone(tz)
+
+
+def _name(names: Mapping[int, str], person: int) -> str:
+    return names.get(int(person), f"person {int(person)}")
+
+
 def amendment_views(
     history: Sequence[Mapping[str, Any]], names: Mapping[int, str], tz: tzinfo
 ) -> list[AmendmentView]:
     """The logbook's ``history`` of a record (``logbook.amend.fold``), oldest first."""
     out = []
     for h in history:
-        at = h["amended_at"]
-        if isinstance(at, str):
-            at = datetime.fromisoformat(at)
-        by = int(h["amended_by"])
         out.append(
             AmendmentView(
                 id=int(h["id"]),
-                at=at.astimezone(tz),
-                by=names.get(by, f"person {by}"),
+                at=_local(h["amended_at"], tz),
+                by=_name(names, h["amended_by"]),
                 reason=str(h["reason"]),
                 after_signing=bool(h.get("after_signing")),
                 changes=changes_of(h["changes"], h.get("previous") or {}, tz),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationView:
+    id: int
+    value: str
+    of: str
+    expected: str
+    by: str
+    at: datetime
+    reason: str
+    amendment_id: int | None
+
+
+def confirmation_views(
+    confirmations: Sequence[Mapping[str, Any]], names: Mapping[int, str], tz: tzinfo
+) -> list[ConfirmationView]:
+    """A record's values confirmed outside their plausible range (its ``plausibility``),
+    in words: the value, what it is of, the range expected, who confirmed it, when, why."""
+    out = []
+    for c in confirmations:
+        low, high = c["plausible"]
+        out.append(
+            ConfirmationView(
+                id=int(c["id"]),
+                value=f"{show_value(c['value'])} {c['unit']}".strip(),
+                of=str(c["of"]),
+                expected=span_text((low, high), str(c["unit"])),
+                by=_name(names, c["confirmed_by"]),
+                at=_local(c["confirmed_at"], tz),
+                reason=str(c["reason"]),
+                amendment_id=c.get("amendment_id"),
             )
         )
     return out

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 from clearwell.web import invalid_many, json_response, not_found, transaction
 from logbook.amend import check_fields
-from logbook.api.common import REPLAY, ClientKey, client_key
+from logbook.api.common import PLAUSIBILITY, REPLAY, ClientKey, client_key, range_source
 from logbook.auth.deps import CurrentUser, RecordWriter
+from logbook.plausibility import Confirmation
 from logbook.write import amendments
 
 router = APIRouter(prefix="/api", tags=["amendments"])
@@ -29,6 +30,7 @@ class AmendmentIn(BaseModel):
     )
     reason: Annotated[str, Field(min_length=3, max_length=2000)]
     client_key: ClientKey | None = None
+    plausibility: Confirmation | None = PLAUSIBILITY
 
 
 class AmendmentOut(BaseModel):
@@ -43,12 +45,16 @@ class AmendmentOut(BaseModel):
 
 
 @router.post(
-    "/amendments", status_code=201, response_model=AmendmentOut, responses={404: {}, 409: {}}
+    "/amendments",
+    status_code=201,
+    response_model=AmendmentOut,
+    responses={404: {}, 409: {}, 503: {"description": "the site's file is not valid"}},
 )
 async def amend(body: AmendmentIn, user: RecordWriter, request: Request) -> object:
     """Correct a record. The original stays; reading the record shows both.
 
     An amendment to a record on a signed shift is accepted and marked as made after signing.
+    A number it changes is judged by the site file's ranges as a new record's is.
     """
     errors = check_fields(body.target, body.changes)
     if errors:
@@ -56,7 +62,15 @@ async def amend(body: AmendmentIn, user: RecordWriter, request: Request) -> obje
     key = client_key(request, body)
     async with transaction(request, user) as conn:
         made = await amendments.amend(
-            conn, user, body.target, body.target_id, body.changes, body.reason, key
+            conn,
+            user,
+            body.target,
+            body.target_id,
+            body.changes,
+            body.reason,
+            key,
+            range_source(request),
+            body.plausibility,
         )
         return json_response(await _one(conn, made.id), 201, REPLAY if made.replayed else None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
@@ -12,12 +13,41 @@ from pydantic import BaseModel, Field
 
 from clearwell.web import invalid
 from logbook.write.idempotency import RequestKey, request_sha
+from logbook.write.plausibility import RangeSource
 
 ClientKey = Annotated[str, Field(min_length=1, max_length=200)]
 MAX_PAGE = 10_000
 DEFAULT_PAGE = 100
 # The header of an answer given again to a request replayed with its client key.
 REPLAY = {"Idempotent-Replay": "true"}
+
+PLAUSIBILITY = Field(
+    None,
+    description="confirms the values outside their plausible range (the site file's), with"
+    " why; without it such a value is refused (422, type implausible)",
+)
+
+
+class PlausibilityOut(BaseModel):
+    """A value taken outside its plausible range on its recorder's confirmation."""
+
+    id: int
+    field: str = Field(description="where the value is in the record: data.value, value")
+    value: float
+    plausible: tuple[float | None, float | None] = Field(
+        description="the range expected, [low, high]; null: open on that side"
+    )
+    unit: str
+    of: str = Field(description="what the range is of, in words")
+    reason: str
+    confirmed_by: int
+    confirmed_at: datetime
+    amendment_id: int | None = Field(description="the amendment that set the value, if any")
+
+
+def range_source(request: Request) -> RangeSource:
+    """The site files this app reads ranges from: its data directory's."""
+    return RangeSource(Path(request.app.state.settings.data_dir))
 
 
 def client_key(request: Request, body: BaseModel, **extra: Any) -> RequestKey:

@@ -16,14 +16,18 @@ from logbook import kinds, store
 from logbook.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
+    PLAUSIBILITY,
     REPLAY,
     ClientKey,
+    PlausibilityOut,
     client_key,
     decode_cursor,
     encode_cursor,
+    range_source,
     site_id_for,
 )
 from logbook.auth.deps import CurrentUser, RecordWriter
+from logbook.plausibility import Confirmation
 from logbook.write import entries, signatures
 from logbook.write.rules import now
 
@@ -38,6 +42,7 @@ class _EntryIn(BaseModel):
     client_key: ClientKey | None = Field(
         None, description="retries with the same key return the same record"
     )
+    plausibility: Confirmation | None = PLAUSIBILITY
 
 
 class ReadingIn(_EntryIn):
@@ -127,6 +132,9 @@ class EntryOut(BaseModel):
     amended: bool
     original: dict[str, Any] | None
     history: list[dict[str, Any]]
+    plausibility: list[PlausibilityOut] = Field(
+        description="values confirmed outside their plausible range, with why"
+    )
 
 
 class EntryPage(BaseModel):
@@ -138,16 +146,33 @@ class EntryPage(BaseModel):
     "/entries",
     status_code=201,
     response_model=EntryOut,
-    responses={409: {"description": "shift closed or signed, or key reused"}},
+    responses={
+        409: {"description": "shift closed or signed, or key reused"},
+        503: {"description": "the site's file, which sets its ranges, is not valid"},
+    },
 )
 async def create_entry(body: EntryIn, user: RecordWriter, request: Request) -> object:
-    """Record an entry on an open shift. Idempotent with ``Idempotency-Key`` or client_key."""
+    """Record an entry on an open shift. Idempotent with ``Idempotency-Key`` or client_key.
+
+    A number outside the instrument range the site file sets is refused (422, type
+    ``instrument_range``); outside its plausible range it needs ``plausibility``
+    (422, type ``implausible``, without it).
+    """
     # The sha covers the request as sent, so a retry without occurred_at still matches.
     key = client_key(request, body)
     recorded = now()
     async with transaction(request, user) as conn:
         made, entry = await entries.record_entry(
-            conn, user, body.shift_id, body.kind, body.data, body.occurred_at, recorded, key
+            conn,
+            user,
+            body.shift_id,
+            body.kind,
+            body.data,
+            body.occurred_at,
+            recorded,
+            key,
+            range_source(request),
+            body.plausibility,
         )
     return json_response(entry, 201, REPLAY if made.replayed else None)
 

@@ -14,14 +14,18 @@ from logbook import store
 from logbook.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
+    PLAUSIBILITY,
     REPLAY,
     ClientKey,
+    PlausibilityOut,
     client_key,
     decode_cursor,
     encode_cursor,
+    range_source,
     site_id_for,
 )
 from logbook.auth.deps import CurrentUser, RecordWriter
+from logbook.plausibility import Confirmation
 from logbook.samples import CustodyFields, ResultFields, SampleFields
 from logbook.write import samples
 from logbook.write.idempotency import request_detail
@@ -43,6 +47,7 @@ class CustodyIn(CustodyFields):
 
 class ResultIn(ResultFields):
     client_key: ClientKey | None = None
+    plausibility: Confirmation | None = PLAUSIBILITY
 
 
 class ResultOut(ResultFields):
@@ -53,6 +58,9 @@ class ResultOut(ResultFields):
     amended: bool
     original: dict[str, Any] | None
     history: list[dict[str, Any]]
+    plausibility: list[PlausibilityOut] = Field(
+        description="values confirmed outside their plausible range, with why"
+    )
 
 
 class SampleOut(SampleFields):
@@ -115,16 +123,30 @@ async def add_custody(
     "/samples/{sample_id}/results",
     status_code=201,
     response_model=SampleOut,
-    responses={404: {}, 409: {}},
+    responses={404: {}, 409: {}, 503: {"description": "the site's file is not valid"}},
 )
 async def add_result(
     sample_id: int, body: ResultIn, user: RecordWriter, request: Request
 ) -> object:
-    """Record one analyte's result: method, date and analyst, value, qualifier and DL."""
+    """Record one analyte's result: method, date and analyst, value, qualifier and DL.
+
+    A value outside the instrument range the site file sets for the analyte is refused
+    (422, type ``instrument_range``); outside its plausible range it needs
+    ``plausibility`` (422, type ``implausible``, without it).
+    """
     key = client_key(request, body, sample_id=sample_id)
     async with transaction(request, user) as conn:
         sample = await _existing_sample(conn, sample_id)
-        made = await samples.add_result(conn, user, sample, body, request_detail(body), key)
+        made = await samples.add_result(
+            conn,
+            user,
+            sample,
+            body,
+            request_detail(body),
+            key,
+            range_source(request),
+            body.plausibility,
+        )
         found = await store.one_sample(conn, sample_id)
         return json_response(found, 201, REPLAY if made.replayed else None)
 

@@ -19,13 +19,24 @@ from logbook import audit, kinds, store
 from logbook.amend import merge
 from logbook.auth.sessions import Principal
 from logbook.canonical import normalise
+from logbook.plausibility import (
+    NUMBER_FIELDS,
+    Confirmation,
+    Value,
+    entry_values,
+    result_values,
+)
 from logbook.samples import ResultFields, SampleFields
 from logbook.write.crew import DRC_DESIGNATORS, SHIFT_ROLES
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
+from logbook.write.plausibility import RangeSource, audited, check_values, record_confirmations
 from logbook.write.rules import CLOCK_SKEW, check_site
+from sitefile.ranges import SiteRanges
 
-# What an amendment's target is: (site_id, shift_id, the changes as stored).
-Target = tuple[int, int | None, dict[str, Any]]
+# The numbers an amendment changes, judged by the site's ranges (none: nothing to judge).
+Values = Callable[[SiteRanges], list[Value]] | None
+# What an amendment's target is: (site_id, shift_id, the changes as stored, its numbers).
+Target = tuple[int, int | None, dict[str, Any], Values]
 
 
 def _pydantic_errors(exc: ValidationError, prefix: str) -> Exception:
@@ -70,21 +81,48 @@ async def _entry(
     if found is None:
         raise not_found("entry", target_id)
     changes = dict(changes)
+    values: Values = None
     if "data" in changes:
         if not isinstance(changes["data"], dict) or not changes["data"]:
             raise invalid("changes.data", "must be an object of the fields to change")
+        kind = found["kind"]
         merged = merge({"data": found["data"]}, {"data": changes["data"]})["data"]
         try:
-            kinds.validate_entry_data(found["kind"], merged)
+            kinds.validate_entry_data(kind, merged)
         except kinds.KindError as exc:
             raise invalid_many([(f"changes.{f}", r) for f, r in exc.errors]) from None
-        if found["kind"] == "alarm_ack" and merged.get("event_id") != found["event_id"]:
+        if kind == "alarm_ack" and merged.get("event_id") != found["event_id"]:
             raise invalid("changes.data.event_id", "an acknowledgement's event cannot change")
+        values = await _entry_values(conn, kind, merged, set(changes["data"]), found["site_id"])
     if "occurred_at" in changes:
         occurred = _timestamp(changes, "occurred_at")
         if occurred > found["recorded_at"] + CLOCK_SKEW:
             raise invalid("changes.occurred_at", "is after the entry was recorded")
-    return found["site_id"], found["shift_id"], changes
+    return found["site_id"], found["shift_id"], changes, values
+
+
+async def _entry_values(
+    conn: psycopg.AsyncConnection[Any],
+    kind: str,
+    merged: dict[str, Any],
+    changed: set[str],
+    site_id: int,
+) -> Values:
+    """The numbers an amendment of an entry's ``data`` changes: those it gives, and a
+    reading's value when its tag changes (another tag, other ranges)."""
+    numbers = NUMBER_FIELDS.get(kind, ())
+    retagged = kind == "reading" and "tag_id" in changed
+    fields = [f for f in numbers if f in changed or retagged]
+    if not fields:
+        return None
+    tag_name = None
+    if kind == "reading" and merged.get("tag_id") is not None:
+        cur = await conn.execute(
+            "SELECT name FROM tags WHERE id = %s AND site_id = %s", (merged["tag_id"], site_id)
+        )
+        row = await cur.fetchone()
+        tag_name = str(row[0]) if row else None
+    return lambda site: entry_values(kind, merged, site, tag_name, fields, under=("changes",))
 
 
 async def _sample(
@@ -94,7 +132,7 @@ async def _sample(
     if found is None:
         raise not_found("sample", target_id)
     _, stored = _revalidated(SampleFields, found, changes)
-    return found["site_id"], found["shift_id"], stored
+    return found["site_id"], found["shift_id"], stored, None
 
 
 async def _result(
@@ -110,7 +148,12 @@ async def _result(
     merged, stored = _revalidated(ResultFields, result, changes)
     if merged.analyzed_at < sample["sampled_at"]:
         raise invalid("changes.analyzed_at", "is before the sample was taken")
-    return sample["site_id"], sample["shift_id"], stored
+
+    def values(site: SiteRanges) -> list[Value]:
+        return result_values(merged.analyte, merged.value, site, ("changes",))
+
+    judged = values if "value" in changes or "analyte" in changes else None
+    return sample["site_id"], sample["shift_id"], stored, judged
 
 
 async def _crew(
@@ -146,7 +189,7 @@ async def _crew(
     left = times.get("left_at", member["left_at"])
     if left is not None and left < arrived:
         raise invalid("changes.left_at", "is before the person arrived")
-    return row[1], row[0], changes
+    return row[1], row[0], changes, None
 
 
 _TARGETS: dict[
@@ -184,17 +227,22 @@ async def amend(
     changes: dict[str, Any],
     reason: str,
     key: RequestKey,
+    ranges: RangeSource | None = None,
+    plausibility: Confirmation | None = None,
 ) -> Made:
     """Amends a record whose changed fields ``logbook.amend.check_fields`` allowed.
 
-    An amendment to a record on a signed shift is accepted and marked as made after
+    A number it changes is judged by the site's ``ranges`` as a new record's is, its
+    ``plausibility`` confirmation recorded with the record and this amendment. An
+    amendment to a record on a signed shift is accepted and marked as made after
     signing.
     """
     seen = await already_made(conn, "amendments", user.id, key)
     if seen:
         return seen
-    site_id, shift_id, stored = await _TARGETS[target](conn, target_id, changes, user)
+    site_id, shift_id, stored, values = await _TARGETS[target](conn, target_id, changes, user)
     check_site(user, site_id)
+    confirmed = await check_values(conn, ranges, site_id, values, plausibility) if values else []
     after_signing = False
     if shift_id is not None:
         # Shares the shift row with other additions; signing takes it exclusively,
@@ -205,18 +253,23 @@ async def amend(
         conn, target, target_id, stored, reason, user.id, after_signing, key
     )
     if not made.replayed:
-        await audit.append(
-            conn,
-            user.actor,
-            "amendment.create",
-            target,
-            target_id,
-            site_id,
-            {
-                "amendment_id": made.id,
-                "changes": stored,
-                "reason": reason,
-                "after_signing": after_signing,
-            },
-        )
+        detail: dict[str, Any] = {
+            "amendment_id": made.id,
+            "changes": stored,
+            "reason": reason,
+            "after_signing": after_signing,
+        }
+        if confirmed:
+            assert plausibility is not None
+            confirmations = await record_confirmations(
+                conn,
+                user.id,
+                confirmed,
+                plausibility.reason,
+                entry_id=target_id if target == "entry" else None,
+                result_id=target_id if target == "result" else None,
+                amendment_id=made.id,
+            )
+            detail["plausibility"] = audited(confirmations)
+        await audit.append(conn, user.actor, "amendment.create", target, target_id, site_id, detail)
     return made

@@ -11,8 +11,10 @@ from pydantic import BaseModel
 from clearwell.web import invalid
 from logbook import audit, store
 from logbook.auth.sessions import Principal
+from logbook.plausibility import Confirmation, result_values
 from logbook.samples import CustodyFields, ResultFields, SampleFields
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
+from logbook.write.plausibility import RangeSource, check_values, record_confirmations
 from logbook.write.rules import check_site
 
 
@@ -104,16 +106,37 @@ async def add_result(
     result: ResultFields,
     sent: dict[str, Any],
     key: RequestKey,
+    ranges: RangeSource | None = None,
+    plausibility: Confirmation | None = None,
 ) -> Made:
-    """Records one analyte's result on ``sample`` (as ``store.one_sample`` reads it)."""
+    """Records one analyte's result on ``sample`` (as ``store.one_sample`` reads it).
+
+    Its value is judged by the site's ``ranges`` for its analyte, as an entry's numbers
+    are (``logbook.write.entries.record_entry``).
+    """
     check_site(user, sample["site_id"])
+    seen = await already_made(conn, "sample_results", user.id, key)
+    if seen:
+        return seen
     if result.analyzed_at < sample["sampled_at"]:
         raise invalid("analyzed_at", "is before the sample was taken")
     if result.analyst_id is not None:
         await _people_exist(conn, [result.analyst_id], "analyst_id")
+    confirmed = await check_values(
+        conn,
+        ranges,
+        sample["site_id"],
+        lambda site: result_values(result.analyte, result.value, site),
+        plausibility,
+    )
     row = {"sample_id": sample["id"], **_fields(result, ResultFields)}
     made = await insert_once(conn, "sample_results", row, user.id, key)
     if not made.replayed:
+        if confirmed:
+            assert plausibility is not None
+            await record_confirmations(
+                conn, user.id, confirmed, plausibility.reason, result_id=made.id
+            )
         await audit.append(
             conn,
             user.actor,

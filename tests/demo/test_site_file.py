@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from clearwell.settings import Settings
-from dashboards.exports.permit import load_site_permit, site_file
+from dashboards.exports.permit import load_site_permit
 from demo.steps import seed_site_file
 from simulators.address_map import DEFAULT_MAP
+from sitefile.datadir import site_file
 
 
 def test_the_demo_map_carries_a_permit_over_its_own_tags() -> None:

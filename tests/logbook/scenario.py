@@ -23,8 +23,17 @@ def insert_event(db_url: str) -> int:
         return int(row[0])
 
 
+# The demo site's file: a range for the scenario's lab result.
+SITE_FILE = """\
+site: {code: demo-wwtp, name: Clearwell Demo WWTP}
+analytes:
+  tss: {unit: mg/L, instrument: [0, null], plausible: [0, 2]}
+"""
+
+
 async def full_shift(api: Api) -> dict[str, Any]:
-    """Opens, staffs, records, samples, amends, hands off, closes and signs a shift."""
+    """Opens, staffs, records, samples (a result confirmed outside its plausible range),
+    amends, hands off, closes and signs a shift."""
     chief, op, trainee = await api.id("chief"), await api.id("operator"), await api.id("trainee")
     shift = await api.open_shift(
         "chief",
@@ -35,6 +44,9 @@ async def full_shift(api: Api) -> dict[str, Any]:
         ],
     )
     sid = shift["id"]
+    site_file = api.data_dir / "sites" / "demo-wwtp.yaml"
+    site_file.parent.mkdir(parents=True, exist_ok=True)
+    site_file.write_text(SITE_FILE)
     event_id = insert_event(api.db_url)
     ack = await api.entry("operator", sid, "alarm_ack", {"event_id": event_id, "response": "ok"})
     assert ack.status_code == 201, ack.text
@@ -78,6 +90,8 @@ async def full_shift(api: Api) -> dict[str, Any]:
             "analyst_id": op,
             "value": 4.0,
             "unit": "mg/L",
+            # Above the plausible range the site file below sets.
+            "plausibility": {"confirmed": True, "reason": "storm flow carried solids over"},
         },
     )
     assert result.status_code == 201, result.text

@@ -29,6 +29,7 @@ RECORD_TABLES = [
     "custody_transfers",
     "sample_results",
     "amendments",
+    "plausibility_confirmations",
 ]
 
 

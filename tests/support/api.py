@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,9 +16,11 @@ PASSWORDS = {u[0]: u[3] for u in DEMO_USERS} | {"operator2": "second-operator-pa
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient, db_url: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, db_url: str, data_dir: Path) -> None:
         self.client = client
         self.db_url = db_url
+        # The app's data directory: a site file put there sets the site's ranges.
+        self.data_dir = data_dir
         self.tokens: dict[str, str] = {}
         self.ids: dict[str, int] = {}
 

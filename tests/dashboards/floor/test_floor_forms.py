@@ -15,9 +15,13 @@ from dashboards.floor.forms import (
     Look,
     _f,
     form,
+    with_ranges,
 )
 from logbook.kinds import KINDS
 from logbook.samples import ResultFields, SampleFields
+from simulators.address_map import DEFAULT_MAP
+from sitefile.load import load_config
+from sitefile.ranges import NO_RANGES, site_ranges
 
 
 def by_name(kind: str) -> dict[str, dict[str, Any]]:
@@ -139,3 +143,48 @@ def test_a_field_the_logbook_adds_shows_labelled_from_its_name():
 def test_a_look_that_does_not_fit_its_model_is_refused(look, message):
     with pytest.raises(ValueError, match=message):
         form(Grown, look)
+
+
+def test_each_judged_number_carries_the_sites_ranges() -> None:
+    site = site_ranges(load_config(DEFAULT_MAP))
+    forms = with_ranges(FORMS, site, {"aeration.do": 7, "influent.flow": 1, "gone": 99})
+    value = {f["name"]: f for f in forms["reading"]["fields"]}["value"]
+    assert value["ranges_by"] == "tag_id"
+    assert value["ranges_of"] == {
+        "7": {
+            "of": "Aeration basin dissolved oxygen",
+            "unit": "mg/L",
+            "instrument": [0, 20],
+            "plausible": [0, 12],
+        },
+        "1": {
+            "of": "Influent flow",
+            "unit": "m3/h",
+            "instrument": [0, 2500],
+            "plausible": [100, 2400],
+        },
+    }
+    # By instrument, or of a tag without a range of its own.
+    assert value["ranges"] == {
+        "of": "a reading's value",
+        "unit": "",
+        "instrument": None,
+        "plausible": [0, None],
+    }
+    amount = {f["name"]: f for f in forms["chemical_addition"]["fields"]}["amount"]
+    assert amount["ranges"]["instrument"] == [0, None] and amount["gt"] == 0
+    result = {f["name"]: f for f in forms["result"]["fields"]}["value"]
+    assert result["ranges_by"] == "analyte" and result["ranges"] is None
+    assert result["ranges_of"]["bod5"]["of"] == "BOD, 5-day"
+    assert result["ranges_of"]["ecoli"]["unit"] == "MPN/100mL"
+    assert result["ranges_of"]["ammoniaasn"]["of"] == "Ammonia as N"
+    # The terminal's forms themselves are left as they were.
+    assert "ranges" not in {f["name"]: f for f in FORMS["reading"]["fields"]}["value"]
+
+
+def test_a_site_without_ranges_gives_its_numbers_none() -> None:
+    forms = with_ranges(FORMS, NO_RANGES, {"aeration.do": 7})
+    value = {f["name"]: f for f in forms["reading"]["fields"]}["value"]
+    assert (value["ranges"], value["ranges_of"]) == (None, {})
+    amount = {f["name"]: f for f in forms["chemical_addition"]["fields"]}["amount"]
+    assert amount["ranges"] is None

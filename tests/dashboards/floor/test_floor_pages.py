@@ -13,7 +13,11 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from dashboards.floor import queries as fq
-from dashboards.floor.forms import ACTIONS, FORMS
+from dashboards.floor.forms import ACTIONS, FORMS, with_ranges
+from ingest import heartbeat
+from sitefile.datadir import site_file
+from sitefile.load import parse_config
+from sitefile.ranges import NO_RANGES, site_ranges
 from tests.dashboards.floor.plant import SITE, Plant, make_plant
 from tests.dashboards.helpers import app_client, make_site
 from tests.dashboards.people import log_in, password_of
@@ -65,11 +69,43 @@ async def test_the_terminal_locks_after_the_configured_seconds(plant, settings, 
     assert floor_data(page.text)["lock_after_s"] == seconds
 
 
-async def test_the_page_draws_its_forms_from_the_logbooks_kinds(plant):
-    async with app_client(plant.db_url) as c:
+PLANT_FILE = """\
+site: {code: plant1, name: Plant 1}
+modbus:
+  devices:
+    - {name: plc, host: 127.0.0.1}
+tags:
+  - name: aeration.do
+    unit: mg/L
+    range: {instrument: [0, 20], plausible: [0, 12]}
+    modbus: {device: plc, register: holding, address: 0, type: float32}
+analytes:
+  bod5: {unit: mg/L, instrument: [0, null]}
+"""
+
+
+async def test_the_page_draws_its_forms_from_the_logbooks_kinds(plant, tmp_path):
+    async with app_client(plant.db_url, data_dir=tmp_path) as c:
         await log_in(c, "oli")
         page = await c.get("/floor/plant1")
-    assert floor_data(page.text)["forms"] == json.loads(json.dumps(FORMS))
+        # With the site's file, its numbers carry the ranges it sets.
+        site_file(tmp_path, SITE).parent.mkdir()
+        site_file(tmp_path, SITE).write_text(PLANT_FILE)
+        ranged = await c.get("/floor/plant1")
+        # A file that is not valid leaves the page working, without ranges.
+        site_file(tmp_path, SITE).write_text(PLANT_FILE.replace("[0, 20]", "[20, 0]"))
+        broken = await c.get("/floor/plant1")
+    assert floor_data(page.text)["forms"] == json.loads(
+        json.dumps(with_ranges(FORMS, NO_RANGES, plant.tags))
+    )
+    forms = floor_data(ranged.text)["forms"]
+    assert forms == json.loads(
+        json.dumps(with_ranges(FORMS, site_ranges(parse_config(PLANT_FILE)), plant.tags))
+    )
+    value = next(f for f in forms["reading"]["fields"] if f["name"] == "value")
+    assert value["ranges_of"][str(plant.tags["aeration.do"])]["instrument"] == [0, 20]
+    assert broken.status_code == 200
+    assert floor_data(broken.text)["forms"] == floor_data(page.text)["forms"]
     buttons = re.findall(
         r'<button type="button" class="action" data-form="(\w+)">([^<]*)<', page.text
     )
@@ -155,6 +191,48 @@ async def test_the_tiles_carry_the_alarm_bar_out_of_band(plant):
     assert f'data-event-id="{plant.alarm_id}"' in carried[0]
     shown = re.findall(r'<section id="alarms"[^>]*>(.*?)</section>', page.text, re.S)
     assert shown[0].strip() == bar.text.strip()
+
+
+def _heartbeat(db_url: str, age: str) -> None:
+    """The ingest process's health rows for plant1, as last written ``age`` ago."""
+    with psycopg.connect(db_url) as conn:
+        for component, kind in (("writer", "writer"), ("modbus:plc", "modbus_device")):
+            conn.execute(
+                "INSERT INTO ingest_health (site_code, component, kind, state, updated_at)"
+                " VALUES (%s, %s, %s, 'up', now() - %s::interval) ON CONFLICT (site_code,"
+                " component) DO UPDATE SET updated_at = excluded.updated_at",
+                (SITE, component, kind, age),
+            )
+
+
+async def test_collection_stopped_is_an_alarm_the_tiles_bring_and_clear(plant, monkeypatch):
+    # This app has watched for longer than a heartbeat may be old.
+    monkeypatch.setattr(heartbeat, "WATCHING_SINCE", datetime.now(UTC) - timedelta(hours=1))
+    _heartbeat(plant.db_url, "3 seconds")
+    async with app_client(plant.db_url) as c:
+        await log_in(c, "oli")
+        beating = await c.get("/floor/plant1/tiles")
+        _heartbeat(plant.db_url, "40 seconds")
+        stopped = await c.get("/floor/plant1/tiles")
+        again = await c.get("/floor/plant1/tiles")
+        _heartbeat(plant.db_url, "1 second")
+        back = await c.get("/floor/plant1/tiles")
+    assert "Data collection stopped" not in beating.text
+    bar = re.findall(r'<section id="alarms"[^>]*>(.*?)</section>', stopped.text, re.S)[0]
+    alarm = re.search(
+        r'<div class="alarm alarm-alarm" data-event-id="(\d+)">(.*?)</div>', bar, re.S
+    )
+    assert alarm, bar
+    assert "Data collection stopped: Modbus device plc since " in alarm.group(2)
+    assert f'data-ack="{alarm.group(1)}"' in alarm.group(2)  # acknowledged like any alarm
+    assert again.text.count('<span class="alarm-msg">Data collection stopped') == 1
+    cleared = re.search(
+        rf'<div class="alarm alarm-alarm alarm-cleared" data-event-id="{alarm.group(1)}">'
+        r"(.*?)</div>",
+        back.text,
+        re.S,
+    )
+    assert cleared and "cleared" in cleared.group(1)
 
 
 async def test_an_older_active_alarm_stays_behind_many_newer_acknowledged_ones(plant):
