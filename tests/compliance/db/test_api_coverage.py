@@ -106,7 +106,8 @@ async def test_grade_below_class_is_unqualified_until_profile_lowers_it(api: Api
 async def test_operational_entry_by_a_trainee_alone(api: Api) -> None:
     """UT R317-10-4 I: a trainee alone holds no charge (no certified-on-site rule in Utah,
     and one name on the crews does not make a sole operator, ISSUE15 §A); the trainee's
-    entry wants verification under the site's competency policy, a policy finding."""
+    chemical addition wants direct supervision under the site's competency policy (its kind
+    is the logbook's), a policy finding."""
     await set_profile(api)
     await certify(api, "chief")
     opened = ago(hours=2)
@@ -125,7 +126,7 @@ async def test_operational_entry_by_a_trainee_alone(api: Api) -> None:
     by_rule = {f["rule"]: f for f in report["findings"]}
     assert "certified-on-site" not in by_rule
     assert by_rule["drc-missing"]["severity"] == "violation"
-    unsigned = by_rule["countersign-missing"]
+    unsigned = by_rule["supervision-missing"]
     assert entry_id in unsigned["entries"]
     assert (unsigned["severity"], unsigned["basis"]) == ("policy", "site policy")
     stamp = next(e for e in report["entries"] if e["id"] == entry_id)

@@ -199,7 +199,7 @@ async def test_certificate_validation_names_the_field(
         "state": "UT",
         "category": "treatment",
         "grade": "II",
-        "issued": "2020-01-01",
+        "issued": "2024-01-01",
         "expires": "2026-12-31",
         **change,
     }
@@ -286,11 +286,14 @@ async def test_profile_versions_and_utah_points(api: Api) -> None:
 
 
 async def test_expiries_most_urgent_first(api: Api) -> None:
-    await set_profile(api, expiry_horizon_days=120)
+    # New York's seed sets no term, so a certificate may end on any day (Utah's end on a
+    # December 31, R317-10-11 C).
+    await set_profile(api, rules="NY", expiry_horizon_days=120, **{"class": "2"})
     today = datetime.now(UTC).date()
-    await certify(api, "chief", expires=today + timedelta(days=100))
-    await certify(api, "operator", expires=today + timedelta(days=20))
-    await certify(api, "trainee", expires=date(today.year + 5, 12, 31))
+    ny = {"state": "NY", "issued": "2020-01-01"}
+    await certify(api, "chief", "2", expires=today + timedelta(days=100), **ny)
+    await certify(api, "operator", "2", expires=today + timedelta(days=20), **ny)
+    await certify(api, "trainee", "2", expires=date(today.year + 5, 12, 31), **ny)
     shift_crew = [("chief", "drc"), ("operator", "operator"), ("trainee", "trainee")]
     members = [{"person_id": await api.id(u), "shift_role": r} for u, r in shift_crew]
     await api.open_shift("chief", crew=members)
@@ -302,8 +305,10 @@ async def test_expiries_most_urgent_first(api: Api) -> None:
         await api.id("operator"),
         await api.id("chief"),
     ]
-    first = body["items"][0]["findings"][0]
-    assert first["rule"] == "certificate-expiring"
+    # New York judges renewal training too (Table 3): no training is on record.
+    findings = body["items"][0]["findings"]
+    assert {f["rule"] for f in findings} == {"certificate-expiring", "renewal-training"}
+    first = next(f for f in findings if f["rule"] == "certificate-expiring")
     assert 19 < first["days_left"] < 22
     r = await api.get("operator", "/api/compliance/expiries", facility=SITE)
     assert r.status_code == 403

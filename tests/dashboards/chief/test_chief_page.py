@@ -92,18 +92,27 @@ async def test_certificates_expiring_are_listed_most_urgent_first(api: Api) -> N
         "chief", f"/api/compliance/certificates/{held['id']}/retract", {"reason": "test: lapsed"}
     )
     assert r.status_code == 200, r.text
+    # New York's seed sets no term, so its certificates may end on any day (Utah's end on
+    # a December 31, R317-10-11 C): the facility is judged under New York's rules here.
+    r = await api.post(
+        "chief",
+        f"/api/compliance/facilities/{SITE}/profile",
+        {"effective_from": "2020-01-01", "rules": "NY", "class": "2"},
+    )
+    assert r.status_code == 201, r.text
     for who, days in (("operator", 40), ("trainee", 10)):
         day = (datetime.now(UTC) + timedelta(days=days)).date()
         r = await api.post(
             "chief",
             "/api/compliance/certificates",
-            {"person_id": s.ids[who], "state": "UT", "category": "treatment", "grade": "I",
+            {"person_id": s.ids[who], "state": "NY", "category": "treatment", "grade": "1",
              "kind": "full", "issued": "2020-01-01", "expires": day.isoformat()},
         )  # fmt: skip
         assert r.status_code == 201, r.text
     html = await page(api, "chief", facility=SITE, month=s.month)
     table = html[html.index('id="expiries"') : html.index('id="countersign"')]
-    people = re.findall(r'data-person="(\d+)"', table)
+    # A row per finding: New York judges renewal training too (Table 3).
+    people = list(dict.fromkeys(re.findall(r'data-person="(\d+)"', table)))
     assert people == [str(s.ids["trainee"]), str(s.ids["operator"])]
     assert "certificate-expiring" in table and "Tess Trainee (demo)" in table
     assert 'class="soon"' in table
@@ -138,12 +147,12 @@ async def test_only_chief_operators_and_admins_open_the_page(api: Api) -> None:
 
 async def test_the_expiry_table_shows_what_the_expiries_endpoint_gives(api: Api) -> None:
     s = await scenario(api)
-    day = (datetime.now(UTC) + timedelta(days=10)).date()
     r = await api.post(
         "chief",
         "/api/compliance/certificates",
         {"person_id": s.ids["trainee"], "state": "UT", "category": "treatment", "grade": "I",
-         "kind": "full", "issued": "2020-01-01", "expires": day.isoformat()},
+         "kind": "full", "issued": f"{datetime.now(UTC).year - 2}-01-01",
+         "expires": f"{datetime.now(UTC).year}-12-31"},
     )  # fmt: skip
     assert r.status_code == 201, r.text
     r = await api.get("chief", "/api/compliance/expiries", facility=SITE)
