@@ -155,6 +155,8 @@ async def test_floor_view_now(api: Api) -> None:
     assert now["in_order"] is False
     assert now["drc"] == []
     assert {f["rule"] for f in now["findings"] if f["ongoing"]} >= {"drc-missing"}
+    # The floor's banner says what each rests on: the state's rule (violations only).
+    assert {(f["severity"], f["basis"]) for f in now["findings"]} == {("violation", "regulation")}
 
 
 async def test_floor_view_now_with_a_shift_operator_below_the_column(api: Api) -> None:
