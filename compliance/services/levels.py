@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from compliance.adapter import Site, assessment_from_row
 from compliance.competency import Level, assessment_on
 from compliance.services.errors import Refused
+from compliance.services.records import check_person
 from logbook import audit
 
 
@@ -110,12 +111,6 @@ def levels_on(rows: Sequence[dict[str, Any]], day: date) -> list[dict[str, Any]]
     return out
 
 
-async def _person(conn: psycopg.AsyncConnection[Any], field: str, person_id: int) -> None:
-    cur = await conn.execute("SELECT 1 FROM people WHERE id = %s", (person_id,))
-    if await cur.fetchone() is None:
-        raise Refused(field, f"no person with id {person_id}")
-
-
 async def add_level(
     conn: psycopg.AsyncConnection[Any],
     actor: audit.Actor,
@@ -125,8 +120,8 @@ async def add_level(
 ) -> dict[str, Any]:
     """Record a person's assessed level at ``site`` (or, with ``supersedes``, a correction
     of an assessment); ``today`` is the site's local day."""
-    await _person(conn, "person_id", body.person_id)
-    await _person(conn, "assessor_id", body.assessor_id)
+    await check_person(conn, body.person_id)
+    await check_person(conn, body.assessor_id, "assessor_id")
     if body.assessor_id == body.person_id:
         raise Refused("assessor_id", "a person is assessed by someone else")
     if body.assessed_on > today:

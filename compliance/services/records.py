@@ -219,10 +219,13 @@ def _check_certificate(body: CertificateIn) -> tuple[RuleSet, Grade, str | None]
     return rules, grade, legacy
 
 
-async def _person(conn: psycopg.AsyncConnection[Any], person_id: int) -> None:
+async def check_person(
+    conn: psycopg.AsyncConnection[Any], person_id: int, field: str = "person_id"
+) -> None:
+    """Refuses ``field`` unless ``person_id`` names a person."""
     cur = await conn.execute("SELECT 1 FROM people WHERE id = %s", (person_id,))
     if await cur.fetchone() is None:
-        raise Refused("person_id", f"no person with id {person_id}")
+        raise Refused(field, f"no person with id {person_id}")
 
 
 async def _check_supersedes(
@@ -267,7 +270,7 @@ async def add_certificate(
 ) -> dict[str, Any]:
     """Record an operator's certificate (or, with ``supersedes``, a correction of one)."""
     rules, grade, legacy = _check_certificate(body)
-    await _person(conn, body.person_id)
+    await check_person(conn, body.person_id)
     facility_id = None
     if body.facility is not None:
         try:
@@ -304,7 +307,7 @@ async def add_training(
     conn: psycopg.AsyncConnection[Any], actor: audit.Actor, body: TrainingIn
 ) -> dict[str, Any]:
     """Record training an operator took (or, with ``supersedes``, a correction)."""
-    await _person(conn, body.person_id)
+    await check_person(conn, body.person_id)
     if body.supersedes is not None:
         await _check_supersedes(conn, TRAINING, body.supersedes, body.person_id)
     cur = await conn.execute(
