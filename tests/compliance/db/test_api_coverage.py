@@ -269,3 +269,35 @@ async def test_new_york_points_and_activated_sludge(api: Api) -> None:
     assert report["rules"] == "NY" and report["facility_class"] == "3A"
     # A plain grade 3 does not meet an activated-sludge requirement.
     assert "drc-unqualified" in rules_of(report)
+
+
+async def test_one_operator_employed_is_in_drc(api: Api) -> None:
+    """UT R317-10-4 I "In cases where only one operator is employed": the profile's roster
+    of 1 puts the one operator (role operator) in DRC; not on record, the shift has none."""
+    await certify(api, "operator")
+    opened = ago(hours=2)
+    await crew_shift(api, [("operator", "operator")], opened)
+    await set_profile(api)
+    assert rules_of(await coverage(api, opened, ago(minutes=1))) == ["drc-missing"]
+    await set_profile(api, employed_operators=1)
+    report = await coverage(api, opened, ago(minutes=1))
+    assert rules_of(report) == []
+    assert report["coverage"][0]["drc"] == [str(await api.id("operator"))]
+
+
+async def test_grandfather_certificate_lapses_a_year_after_a_rating_change(api: Api) -> None:
+    """UT R317-10-11 G: a collection system's rating changed (the profile's rating_changes):
+    the grandfather certificate counts until a year after, with the deadline warned."""
+    today = datetime.now(UTC).date()
+    year = today.year
+    changed = today - timedelta(days=100)
+    await set_profile(api, rating_changes=[changed.isoformat()])
+    await certify(api, "chief", kind="grandfather", facility=SITE, expires=date(year + 1, 12, 31))
+    opened = ago(hours=2)
+    await crew_shift(api, [("chief", "drc")], opened)
+    report = await coverage(api, opened, ago(minutes=1))
+    (warning,) = report["findings"]
+    assert (warning["rule"], warning["severity"]) == ("certificate-expiring", "warning")
+    assert "rating changed" in warning["message"] and "R317-10-11 G" in warning["citation"]
+    await set_profile(api, rating_changes=[(today - timedelta(days=400)).isoformat()])
+    assert "drc-unqualified" in rules_of(await coverage(api, opened, ago(minutes=1)))

@@ -228,6 +228,34 @@ async def test_certificate_validation_names_the_field(
             ["body", "expiry_horizon_days"],
             "greater than or equal to 0",
         ),
+        (
+            {"class": "II", "wastewater_type": "industrial"},
+            ["body", "wastewater_type"],
+            "UT facilities have no industrial type",
+        ),
+        (
+            {"class": "II", "employed_operators": 0},
+            ["body", "employed_operators"],
+            "greater than or equal to 1",
+        ),
+        (
+            {"class": "II", "laboratory_reading": "both"},
+            ["body", "laboratory_reading"],
+            "'ladder' or 'sum'",
+        ),
+        (
+            {
+                "points": {
+                    "population_equivalent": 900,
+                    "design_flow_mgd": 1,
+                    "laboratory_reading": "sum",
+                },
+                "laboratory_reading": "ladder",
+            },
+            ["body", "laboratory_reading"],
+            "points says sum",
+        ),  # fmt: skip
+        ({"class": "II", "rating_changes": ["soon"]}, ["body", "rating_changes", 0], "date"),
     ],
 )
 async def test_profile_validation_names_the_field(
@@ -283,6 +311,28 @@ async def test_profile_versions_and_utah_points(api: Api) -> None:
     assert r.status_code == 200 and r.json() == body
     r = await api.get("operator", "/api/compliance/facilities/nowhere/profile")
     assert r.status_code == 404
+
+
+async def test_profile_fields_of_issue_15(api: Api) -> None:
+    """UT Table 2 laboratory control read as a ladder by default, or summed (the older
+    reading, stated); the roster and rating changes kept with the version."""
+    plant = {
+        "population_equivalent": 42000,
+        "design_flow_mgd": 4.2,
+        "processes": ["screening", "grit_removal", "clarifiers", "activated_sludge"],
+        "laboratory": {"chemical": ["push_button", "additional"]},
+    }
+    fields = {"class": None, "points": plant, "employed_operators": 1}
+    ladder = (await set_profile(api, **fields))["current"]
+    summed = (await set_profile(api, laboratory_reading="sum", **fields))["current"]
+    assert ladder["laboratory_reading"] == "ladder" and summed["laboratory_reading"] == "sum"
+    assert summed["classification"]["points"] - ladder["classification"]["points"] == 3
+    body = await set_profile(api, rating_changes=["2025-06-01"], note="rating", **fields)
+    current = body["current"]
+    assert (current["employed_operators"], current["rating_changes"]) == (1, ["2025-06-01"])
+    assert current["wastewater_type"] == "domestic"
+    vt = await set_profile(api, rules="VT", wastewater_type="industrial", **{"class": "2"})
+    assert vt["current"]["wastewater_type"] == "industrial"
 
 
 async def test_expiries_most_urgent_first(api: Api) -> None:
