@@ -179,14 +179,32 @@ def in_force(assessments: Iterable[Assessment]) -> tuple[Assessment, ...]:
     return tuple(a for a in records if a.id is None or a.id not in superseded)
 
 
-def level_on(assessments: Iterable[Assessment], day: date) -> Level:
-    """The level on local ``day``: the newest assessment in force assessed by then (of two on
-    one day, the later recorded); none on record is emerging."""
+def assessment_on(assessments: Iterable[Assessment], day: date) -> Assessment | None:
+    """The assessment that gives the level on local ``day``: the newest in force assessed by
+    then (of two on one day, the later recorded); None if none is on record."""
     best: Assessment | None = None
     for a in in_force(assessments):
         if a.assessed_on <= day and (best is None or a.assessed_on >= best.assessed_on):
             best = a
+    return best
+
+
+def level_on(assessments: Iterable[Assessment], day: date) -> Level:
+    """The level on local ``day`` (``assessment_on``); none on record is emerging."""
+    best = assessment_on(assessments, day)
     return best.level if best is not None else "emerging"
+
+
+def supervision_by_kind(policy: CompetencyPolicy, level: Level) -> dict[str, tuple[str, ...]]:
+    """What a person of ``level`` may record under ``policy``: the kinds it names, as
+    ``unsupervised``, ``verify`` (verification later) and ``direct`` (direct supervision)."""
+    out: dict[str, list[str]] = {"unsupervised": [], "verify": [], "direct": []}
+    for kind, rule in policy.kinds.items():
+        if RANK[level] >= RANK[rule.unsupervised_from]:
+            out["unsupervised"].append(kind)
+        else:
+            out[rule.below].append(kind)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def verifier_problem(author: str, verifier: str, certified: bool, level: Level) -> str | None:

@@ -69,11 +69,12 @@ def floor_body(facts: FloorFacts, now: datetime) -> dict[str, Any]:
         {
             "rule": f.rule,
             "severity": f.severity,
+            "basis": f.basis,
             "start": f.start.astimezone(UTC).isoformat(),
             "end": f.end.astimezone(UTC).isoformat(),
             "ongoing": f.end >= end,
             "operators": _people(names, f.operators),
-            "entries": [int(e) for e in f.entries],
+            "entries": [int(e) for e in f.entries if e.isdigit()],
             "message": f.message,
             "citation": f.citation,
         }

@@ -1,5 +1,7 @@
-"""The chief operator's page: a month of DRC coverage as a picture, the findings behind it,
-certificates and training running short, and the records waiting for review.
+"""The chief operator's page: a month of DRC coverage as a picture, the findings behind it
+(each with what it rests on: a regulation or the site's competency policy), each person's
+competency level and what they may record unsupervised, certificates and training running
+short, and the records waiting for review.
 
 Reads only: the coverage report is the compliance engine's from live data, the expiries
 are compliance's own list, and countersigning goes to the logbook's API from the page.
@@ -7,7 +9,7 @@ are compliance's own list, and countersigning goes to the logbook's API from the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,7 @@ from compliance.services.expiries import expiry_report
 from dashboards.access import page_role
 from dashboards.assets import templates
 from dashboards.chief import queries
+from dashboards.chief.competency import PersonLevel, person_levels
 from dashboards.chief.view import (
     day_rows,
     drc_colours,
@@ -72,6 +75,8 @@ async def chief_page(
     problems: list[str] = []
     report: Report | None = None
     names: dict[str, str] = {}
+    levels: list[PersonLevel] = []
+    levels_day: date | None = None
     async with request.app.state.pool.connection() as conn:
         sites = await regulator_queries.sites(conn)
         site, problem = pick_site(sites, facility)
@@ -102,6 +107,17 @@ async def chief_page(
             else:
                 report = check(loaded.scenario)
                 names = {str(k): v for k, v in loaded.names.items()}
+                assessors = {
+                    int(a.assessor)
+                    for op in loaded.scenario.operators
+                    for a in op.assessments
+                    if a.assessor is not None and a.assessor not in names
+                }
+                extra = await regulator_queries.names(conn, assessors)
+                levels_day = (period[1] - timedelta(microseconds=1)).astimezone(tz).date()
+                levels = person_levels(
+                    loaded.scenario, levels_day, names | {str(k): v for k, v in extra.items()}
+                )
         amendments = await queries.amendments_at(conn, site["id"], first, last)
         confirmations = await queries.confirmations_at(conn, site["id"], first, last)
         awaiting = await queries.awaiting_countersignature(conn, site["id"], user.id)
@@ -142,6 +158,11 @@ async def chief_page(
             "violations": sum(1 for f in report.findings if f.severity == "violation")
             if report
             else 0,
+            "policy_findings": sum(1 for f in report.findings if f.severity == "policy")
+            if report
+            else 0,
+            "levels": levels,
+            "levels_day": levels_day,
             "expiries": expiries,
             "expiry_problem": expiry_problem,
             "amendments": amendments,

@@ -1,5 +1,7 @@
-"""Signatures: a shift signed by an operator who worked it, and a trainee's entry
-countersigned by a certified operator on duty; each re-enters their password."""
+"""Signatures: a shift signed by an operator who worked it, a trainee's entry
+countersigned by a certified operator on duty, and a sample's collection or one of its
+results verified by an operator who did not take, analyse or record it; each re-enters
+their password."""
 
 from __future__ import annotations
 
@@ -7,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
-from clearwell.web import Denied, conflict
+from clearwell.web import Denied, conflict, invalid
 from logbook import audit, store
 from logbook.auth.sessions import Principal, check_secret, current_secret_hash
 from logbook.canonical import content_hash
+from logbook.samples import ResultFields, SampleFields
 from logbook.store import ShiftState
 from logbook.write.rules import check_open, check_site
 
@@ -161,3 +165,67 @@ async def insert_countersignature(
         (entry_id, person_id, digest, signed_at),
     )
     return await cur.fetchone() is not None
+
+
+_SAMPLE_SIGNED = ("id", *SampleFields.model_fields, "sampled_by", "recorded_by")
+_RESULT_SIGNED = ("id", "sample_id", *ResultFields.model_fields, "recorded_by")
+
+
+async def countersign_sample(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    sample: dict[str, Any],
+    result_id: int | None,
+    password: str,
+) -> None:
+    """Verifies ``sample`` (as ``store.one_sample`` reads it): its collection, or with
+    ``result_id`` one of its results, binding the sha256 of that record as it reads now.
+
+    As for an entry's countersignature, the verifier is an operator or chief operator and
+    re-enters their password; they did not take, analyse or record what they verify.
+    """
+    site_id = sample["site_id"]
+    check_site(user, site_id)
+    if result_id is None:
+        subject, ident = "sample", sample["id"]
+        record = {k: sample[k] for k in _SAMPLE_SIGNED}
+        authors = {*sample["sampled_by"], sample["recorded_by"]}
+        table, key = "sample_countersignatures", "sample_id"
+    else:
+        result = next((r for r in sample["results"] if r["id"] == result_id), None)
+        if result is None:
+            raise invalid("result_id", f"sample {sample['id']} has no result {result_id}")
+        subject, ident = "result", result_id
+        record = {k: result[k] for k in _RESULT_SIGNED}
+        authors = {result["analyst_id"], result["recorded_by"]}
+        table, key = "result_countersignatures", "result_id"
+    if user.role not in SIGNERS:
+        raise Denied("only an operator or chief operator may countersign", subject, ident, site_id)
+    if user.id in authors:
+        raise Denied(
+            f"the {subject}'s sampler, analyst or recorder does not countersign it",
+            subject,
+            ident,
+            site_id,
+        )
+    if not await check_secret(await current_secret_hash(conn, user.id), password):
+        raise Denied("the password does not match; not countersigned", subject, ident, site_id)
+    digest = content_hash(record)
+    cur = await conn.execute(
+        sql.SQL(
+            "INSERT INTO {} ({}, person_id, content_sha256) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING RETURNING 1"
+        ).format(sql.Identifier(table), sql.Identifier(key)),
+        (ident, user.id, digest),
+    )
+    if await cur.fetchone() is None:
+        raise conflict(f"{subject} {ident} is already countersigned")
+    await audit.append(
+        conn,
+        user.actor,
+        f"{subject}.countersign",
+        subject,
+        ident,
+        site_id,
+        {"content_sha256": digest, "sample_id": sample["id"]},
+    )

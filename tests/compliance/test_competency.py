@@ -259,6 +259,21 @@ def test_scenario_file_may_set_the_sites_policy():
     assert rules(run(data)) == []
 
 
+def test_a_kind_free_from_emerging_is_free_with_no_level_on_record():
+    """None on record is emerging (ISSUE15 §B): a policy recording readings unsupervised
+    from emerging asks nothing of an operator with no assessment."""
+    data = scenario(
+        "UT",
+        operators=[op("d", cert("II")), op("o", cert("I"), level=None)],
+        shifts=[shift("UT", member("d", "drc"), member("o", "operator"))],
+        entries=[{"id": "e1", "time": at("UT", "09:00"), "author": "o", "kind": "reading"}],
+        competency_policy={"reading": {"unsupervised_from": "emerging"}},
+    )
+    assert rules(run(data)) == []
+    data["entries"][0]["kind"] = "note"
+    assert rules(run(data)) == [("countersign-missing", ("o",))]
+
+
 def test_without_levels_on_record_only_the_trainee_role_limits():
     """A scenario without a competency record (``Scenario.competency`` None, as from a
     loader that does not read levels): a trainee's entries still want verification; anyone

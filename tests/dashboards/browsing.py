@@ -39,7 +39,7 @@ async def _setup(base: str) -> GapScenario:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         tokens: dict[str, str] = {}
         ids: dict[str, int] = {}
-        for user in ("chief", "operator", "trainee"):
+        for user in ("chief", "operator", "trainee", "admin"):
             r = await client.post(
                 "/api/auth/login", json={"username": user, "password": PASSWORDS[user]}
             )

@@ -57,7 +57,10 @@ async def _ok(call: Call, who: str, method: str, path: str, body: Any = None) ->
 
 async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
     """Class II facility; the chief (grade II) is DRC and leaves early, the operator and a
-    trainee stay: a shift with crew but no one in DRC (UT R317-10-4 I)."""
+    trainee stay: a shift with crew but no one in DRC (UT R317-10-4 I). The chief is
+    assessed advanced and the operator proficient (the site's competency policy); the
+    trainee has no level on record, so counts as emerging. ``ids``: the demo people's,
+    the admin's included (who assesses the chief)."""
     await _ok(
         call,
         "chief",
@@ -78,8 +81,26 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
                 "grade": "II",
                 "kind": "full",
                 "number": f"UT-{who}",
-                "issued": "2020-01-01",
-                "expires": f"{datetime.now(UTC).year + 2}-12-31",
+                # Utah's longest term: three years to December 31 (R317-10-11 C).
+                "issued": f"{datetime.now(UTC).year - 1}-01-01",
+                "expires": f"{datetime.now(UTC).year + 1}-12-31",
+            },
+        )
+    for who, level, assessor in (
+        ("chief", "advanced", "admin"),
+        ("operator", "proficient", "chief"),
+    ):
+        await _ok(
+            call,
+            "chief",
+            "POST",
+            "/api/compliance/levels",
+            {
+                "facility": SITE,
+                "person_id": ids[who],
+                "level": level,
+                "assessed_on": "2020-01-01",
+                "assessor_id": ids[assessor],
             },
         )
     # Everything on one local day, whatever the hour the test runs at.

@@ -143,12 +143,15 @@
     }
     const now = await response.json();
     const ongoing = (now.findings || []).filter((f) => f.ongoing);
+    // What a finding rests on: a state rule, or the site's policy (never a violation of law).
+    const basis = (f) => f.basis === "site policy"
+      ? "site policy (competency framework)" : "violation of " + f.citation;
     el.dataset.state = now.in_order ? "good" : "bad";
-    el.title = ongoing.map((f) => f.message).join("\n");
+    el.title = ongoing.map((f) => basis(f) + ": " + f.message).join("\n");
     const drc = (now.drc || []).map((p) => p.name).join(", ");
     el.textContent = now.in_order
       ? "Coverage OK · DRC " + drc
-      : "Coverage NOT OK" + (ongoing.length ? ": " + ongoing[0].message
+      : "Coverage NOT OK" + (ongoing.length ? ": " + basis(ongoing[0]) + ": " + ongoing[0].message
         : !now.shifts_open.length ? ": no shift open" : !drc ? ": no DRC" : ": no certified operator on site");
   };
   document.body.addEventListener("htmx:afterSwap", (event) => {

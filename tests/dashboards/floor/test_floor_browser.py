@@ -164,7 +164,7 @@ def test_open_a_shift_and_add_crew(terminal, plant):
     # Coverage comes from the compliance engine: nobody on this crew holds a certificate.
     page.wait_for_selector("#coverage:not([data-state=loading])", timeout=WAIT)
     assert page.locator("#coverage").get_attribute("data-state") == "bad"
-    assert page.locator("#coverage").inner_text().startswith("Coverage NOT OK: ")
+    assert page.locator("#coverage").inner_text().startswith("Coverage NOT OK: violation of ")
 
 
 ENTRIES: list[tuple[str, dict[str, str]]] = [

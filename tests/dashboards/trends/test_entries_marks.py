@@ -66,7 +66,7 @@ def test_mark_text():
 
 
 async def test_the_endpoint_gives_the_tag_sites_entries(api: Api) -> None:
-    ids = {u: await api.id(u) for u in ("chief", "operator", "trainee")}
+    ids = {u: await api.id(u) for u in ("chief", "operator", "trainee", "admin")}
     s = await make_gap(api_caller(api), ids)
     with psycopg.connect(api.db_url, autocommit=True) as conn:
         site_id = conn.execute("SELECT id FROM sites WHERE code = %s", (SITE,)).fetchone()
