@@ -5,6 +5,7 @@ their password."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -169,6 +170,54 @@ async def insert_countersignature(
 
 _SAMPLE_SIGNED = ("id", *SampleFields.model_fields, "sampled_by", "recorded_by")
 _RESULT_SIGNED = ("id", "sample_id", *ResultFields.model_fields, "recorded_by")
+_VERIFIED = {
+    "sample": ("sample_countersignatures", "sample_id"),
+    "result": ("result_countersignatures", "result_id"),
+}
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """What a sample's verification binds: the sample's collection, or one result."""
+
+    subject: str  # "sample" or "result"
+    ident: int
+    digest: str
+    authors: frozenset[int]  # who may not verify it: samplers, analyst, recorder
+
+
+def sample_record(sample: dict[str, Any], result_id: int | None) -> SampleRecord:
+    """``sample`` as ``store.one_sample`` reads it; with ``result_id`` one of its results."""
+    if result_id is None:
+        record = {k: sample[k] for k in _SAMPLE_SIGNED}
+        authors = {*sample["sampled_by"], sample["recorded_by"]}
+        return SampleRecord("sample", sample["id"], content_hash(record), frozenset(authors))
+    result = next((r for r in sample["results"] if r["id"] == result_id), None)
+    if result is None:
+        raise invalid("result_id", f"sample {sample['id']} has no result {result_id}")
+    record = {k: result[k] for k in _RESULT_SIGNED}
+    authors = {result["analyst_id"], result["recorded_by"]}
+    return SampleRecord("result", result_id, content_hash(record), frozenset(authors))
+
+
+async def insert_sample_countersignature(
+    conn: psycopg.AsyncConnection[Any],
+    record: SampleRecord,
+    person_id: int,
+    signed_at: datetime | None = None,
+) -> bool:
+    """The verification row alone (``countersign_sample`` checks and audits); False if the
+    record already has one. ``signed_at`` None: the database's clock."""
+    table, key = _VERIFIED[record.subject]
+    cur = await conn.execute(
+        sql.SQL(
+            "INSERT INTO {} ({}, person_id, content_sha256, signed_at)"
+            " VALUES (%s, %s, %s, coalesce(%s, clock_timestamp()))"
+            " ON CONFLICT DO NOTHING RETURNING 1"
+        ).format(sql.Identifier(table), sql.Identifier(key)),
+        (record.ident, person_id, record.digest, signed_at),
+    )
+    return await cur.fetchone() is not None
 
 
 async def countersign_sample(
@@ -186,22 +235,11 @@ async def countersign_sample(
     """
     site_id = sample["site_id"]
     check_site(user, site_id)
-    if result_id is None:
-        subject, ident = "sample", sample["id"]
-        record = {k: sample[k] for k in _SAMPLE_SIGNED}
-        authors = {*sample["sampled_by"], sample["recorded_by"]}
-        table, key = "sample_countersignatures", "sample_id"
-    else:
-        result = next((r for r in sample["results"] if r["id"] == result_id), None)
-        if result is None:
-            raise invalid("result_id", f"sample {sample['id']} has no result {result_id}")
-        subject, ident = "result", result_id
-        record = {k: result[k] for k in _RESULT_SIGNED}
-        authors = {result["analyst_id"], result["recorded_by"]}
-        table, key = "result_countersignatures", "result_id"
+    record = sample_record(sample, result_id)
+    subject, ident = record.subject, record.ident
     if user.role not in SIGNERS:
         raise Denied("only an operator or chief operator may countersign", subject, ident, site_id)
-    if user.id in authors:
+    if user.id in record.authors:
         raise Denied(
             f"the {subject}'s sampler, analyst or recorder does not countersign it",
             subject,
@@ -210,15 +248,7 @@ async def countersign_sample(
         )
     if not await check_secret(await current_secret_hash(conn, user.id), password):
         raise Denied("the password does not match; not countersigned", subject, ident, site_id)
-    digest = content_hash(record)
-    cur = await conn.execute(
-        sql.SQL(
-            "INSERT INTO {} ({}, person_id, content_sha256) VALUES (%s, %s, %s)"
-            " ON CONFLICT DO NOTHING RETURNING 1"
-        ).format(sql.Identifier(table), sql.Identifier(key)),
-        (ident, user.id, digest),
-    )
-    if await cur.fetchone() is None:
+    if not await insert_sample_countersignature(conn, record, user.id):
         raise conflict(f"{subject} {ident} is already countersigned")
     await audit.append(
         conn,
@@ -227,5 +257,5 @@ async def countersign_sample(
         subject,
         ident,
         site_id,
-        {"content_sha256": digest, "sample_id": sample["id"]},
+        {"content_sha256": record.digest, "sample_id": sample["id"]},
     )

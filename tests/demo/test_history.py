@@ -72,6 +72,12 @@ async def test_three_generated_days_fill_the_report_the_chiefs_month_and_the_tre
         assert len(loaded.scenario.shifts) == 8
         missing = [f for f in findings if f.rule == "drc-missing"]
         assert len(missing) == 2, findings
+        # Everyone has a level on record and the trainee's entries are verified, so the
+        # site's competency policy finds nothing, and no one in charge is under grade.
+        assert not [f for f in findings if f.basis == "site policy"], [
+            f.message for f in findings if f.basis == "site policy"
+        ]
+        assert {f.rule for f in findings if f.severity == "violation"} == {"drc-missing"}
 
         # A trend over the generated days, from the rollups.
         cur = await conn.execute("SELECT id FROM tags WHERE name = 'aeration.do'")
