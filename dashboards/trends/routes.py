@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from dashboards.access import page_user, read_access
+from dashboards.access import PageUser, page_user, read_access
 from dashboards.assets import templates
 from dashboards.regulator import queries as regulator_queries
 from dashboards.trends import queries
@@ -184,6 +184,7 @@ async def trend_entries(
 @pages.get("/trends", response_class=HTMLResponse)
 async def trends_page(
     request: Request,
+    user: PageUser,
     site: Annotated[str | None, Query()] = None,
     tag: Annotated[str | None, Query(description="Tag name within the site")] = None,
     period: Annotated[str, Query()] = DEFAULT_PERIOD,
@@ -197,6 +198,7 @@ async def trends_page(
         request,
         "trends.html",
         {
+            "user": user,
             "sites": sites,
             "site": current,
             "tags": tags,
