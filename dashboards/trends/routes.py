@@ -169,7 +169,8 @@ async def trend_entries(
             MAX_MARKS * 2,
         )
         names = await regulator_queries.names(conn, (e["recorded_by"] for e in found))
-    shaped = marks(found, info.id, names, start_t, end_t)
+        refs = await regulator_queries.refs(conn, found, names)
+    shaped = marks(found, info.id, names, start_t, end_t, refs)
     return _json(
         {
             "tag": {"id": info.id, "name": info.name, "site": info.site},
