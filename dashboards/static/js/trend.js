@@ -134,7 +134,8 @@
       ],
       bands: [{ series: [2, 1], fill: "rgba(79, 195, 255, 0.25)" }],
       axes: [
-        { ...axis, values: timeLabels, size: 2 * axisPx + 24 },
+        // Room between ticks for a day's label ("15 Nov"), which uPlot cannot measure.
+        { ...axis, values: timeLabels, size: 2 * axisPx + 24, space: 4 * axisPx },
         { ...axis, size: 80, label: unit, labelFont: axis.font },
       ],
       hooks: { drawAxes: [drawSpans], draw: [onDraw] },
