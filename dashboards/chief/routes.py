@@ -10,6 +10,7 @@ are compliance's own list, and countersigning goes to the logbook's API from the
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,7 @@ from dashboards.chief.view import (
 from dashboards.exports.plant_day import month_bounds, month_days
 from dashboards.regulator import queries as regulator_queries
 from dashboards.regulator.view import (
+    changes_of,
     confirmation_views,
     entry_href,
     entry_summary,
@@ -125,6 +127,7 @@ async def chief_page(
             conn,
             regulator_queries.people_in(awaiting) | {int(c["confirmed_by"]) for c in confirmations},
         )
+        refs = await regulator_queries.refs(conn, awaiting, authors)
         expiries, expiry_problem = await _expiries(conn, engine_site, now)
     rows = day_rows(
         month_days(year, mon),
@@ -172,7 +175,8 @@ async def chief_page(
             "awaiting": awaiting,
             "authors": authors,
             "may_countersign": user.role in COUNTERSIGN_ROLES,
-            "entry_summary": entry_summary,
+            "entry_summary": partial(entry_summary, refs=refs),
+            "changes_of": changes_of,
             "kind_label": kind_label,
             "show_value": show_value,
             "entry_href": entry_href(str(request.url_for("record_entry_page", entry_id=0))),

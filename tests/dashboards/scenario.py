@@ -1,5 +1,6 @@
-"""A shift with a coverage gap, a trainee's entry and an amended entry, made through the
-logbook's and compliance's APIs (in process, or over HTTP against ``clearwell serve``)."""
+"""A shift with a coverage gap, a trainee's entry and an amended entry, and a sample with a
+lab result amended after the lab called, made through the logbook's and compliance's APIs
+(in process, or over HTTP against ``clearwell serve``)."""
 
 from __future__ import annotations
 
@@ -170,3 +171,50 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
     return GapScenario(
         shift["id"], opened, left, trainee_entry["id"], dose["id"], ids, amended_month
     )
+
+
+async def make_sample(call: Call, s: GapScenario) -> tuple[int, int]:
+    """A grab sample on the scenario's shift, taken half an hour ago, with a result the chief
+    amended (0.8 to 0.08 mg/L); the sample's and the result's ids."""
+    sample = await _ok(
+        call,
+        "operator",
+        "POST",
+        "/api/samples",
+        {
+            "site": SITE,
+            "shift_id": s.shift_id,
+            "sample_point": "Effluent",
+            "sample_type": "grab",
+            "sampled_at": ago(minutes=30).isoformat(),
+            "sampled_by": [s.ids["operator"]],
+        },
+    )
+    analysed = await _ok(
+        call,
+        "operator",
+        "POST",
+        f"/api/samples/{sample['id']}/results",
+        {
+            "analyte": "Total residual chlorine",
+            "method": "SM 4500-Cl G",
+            "analyzed_at": ago(minutes=20).isoformat(),
+            "analyst_id": s.ids["operator"],
+            "value": 0.8,
+            "unit": "mg/L",
+        },
+    )
+    result = analysed["results"][0]["id"]
+    await _ok(
+        call,
+        "chief",
+        "POST",
+        "/api/amendments",
+        {
+            "target": "result",
+            "target_id": result,
+            "changes": {"value": 0.08},
+            "reason": "decimal slipped when transcribing",
+        },
+    )
+    return sample["id"], result

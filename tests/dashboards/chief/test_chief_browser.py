@@ -12,6 +12,7 @@ from tests.dashboards import browsing
 from tests.dashboards.browsing import (
     PASSWORDS,
     Served,
+    look,
     session,
     watch,
 )
@@ -106,3 +107,10 @@ def test_chief_page_at_floor_size(browser: Any, served: Served) -> None:
         assert errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("user", ["chief", "admin"])
+def test_the_chief_page_as_each_role_that_may_open_it(
+    browser: Any, served: Served, user: str
+) -> None:
+    look(browser, served, user, f"/chief?facility={SITE}&month={served.s.month}", "chief")

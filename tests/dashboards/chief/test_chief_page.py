@@ -164,7 +164,7 @@ async def test_the_expiry_table_shows_what_the_expiries_endpoint_gives(api: Api)
     table = html[html.index('id="expiries"') : html.index('id="countersign"')]
     cells = re.findall(
         r'data-person="(\d+)">.*?<code class="rule">([^<]*)</code>.*?</td>\s*'
-        r'<td>([^<]*)</td>\s*<td class="num">(-?\d+)</td>',
+        r'<td[^>]*>([^<]*)</td>\s*<td class="num"[^>]*>(-?\d+)</td>',
         table,
         re.S,
     )
