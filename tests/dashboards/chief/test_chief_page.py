@@ -203,12 +203,12 @@ async def test_levels_supervision_and_what_findings_rest_on(api: Api) -> None:
     trainee = levels[levels.index(f'data-person="{s.ids["trainee"]}"') :].split("</tr>")[0]
     assert "no level on record: counted as emerging" in trainee
     assert "on shifts as trainee" in trainee
-    cells = dict(re.findall(r'<td class="kinds-(\w+)">([^<]*)</td>', trainee))
+    cells = dict(re.findall(r'<td class="kinds-(\w+)" data-label="[^"]*">([^<]*)</td>', trainee))
     assert cells["unsupervised"] == "—"
     assert "reading" in cells["verify"] and "note" in cells["verify"]
     assert "chemical addition" in cells["direct"] and "sample" in cells["direct"]
     operator = levels[levels.index(f'data-person="{s.ids["operator"]}"') :].split("</tr>")[0]
-    assert re.search(r'<td class="kinds-verify">—</td>', operator)
+    assert re.search(r'<td class="kinds-verify" data-label="[^"]*">—</td>', operator)
 
     gap = re.search(r'data-rule="drc-missing">(.*?)</article>', html, re.S)
     assert gap
