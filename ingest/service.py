@@ -211,10 +211,10 @@ class IngestService:
 
     def health_items(self) -> list[HealthItem]:
         return [
-            (f"modbus:{p.device.name}", "modbus_device", p.health.state, p.health.snapshot())
+            (f"modbus:{p.device.name}", "modbus_device", p.health.reported_state, p.health.snapshot())
             for p in self.pollers
         ] + [
-            (f"opcua:{c.server.name}", "opcua_server", c.health.state, c.health.snapshot())
+            (f"opcua:{c.server.name}", "opcua_server", c.health.reported_state, c.health.snapshot())
             for c in self.collectors
         ]
 

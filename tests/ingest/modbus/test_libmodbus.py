@@ -3,6 +3,7 @@ word order, and a device that refuses some addresses."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingest.modbus.decode import decode_registers
-from ingest.status_codes import BAD_DECODING_ERROR, GOOD
+from ingest.status_codes import BAD_CONFIGURATION_ERROR, BAD_DECODING_ERROR, GOOD
 from sitefile.load import parse_config
 from tests.ingest.harness import wait_for
 from tests.ingest.modbus.harness import Collected
@@ -108,6 +109,78 @@ async def test_every_type_order_and_register_kind_is_read_exactly(
         assert statuses == ({BAD_DECODING_ERROR} if value is None else {GOOD}), name
     assert c.of("label") == []
     assert c.pollers[0].health.exception_answers == 0
+
+
+async def test_a_refused_address_leaves_its_neighbours_read_and_is_retried_alone(
+    started: tuple[LibmodbusServer, Layout], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, layout = started
+    # a, b and c follow each other, d and e are 5 apart: with gap_fill 10 the planner
+    # reads all five in one request, holding 96-115. The device refuses b's address,
+    # and 112, between d and e, where no tag is.
+    layout.put("holding", 96, words(12.5, "float32") + [98] + words(7.25, "float32"))
+    layout.put("holding", 110, [11]).put("holding", 115, [15])
+    layout.refuse("holding", 98).refuse("holding", 112)
+    port = await server.start()
+    names = ["a", "b", "c", "d", "e"]
+    config = parse_config(
+        site(
+            port,
+            [
+                tag("a", "holding", 96, "float32"),
+                tag("b", "holding", 98),
+                tag("c", "holding", 99, "float32"),
+                tag("d", "holding", 110),
+                tag("e", "holding", 115),
+            ],
+            bad_address_retry_s=0.5,
+        )
+    )
+    c = Collected(config)
+    poller = c.pollers[0]
+    assert [(r.address, r.count) for r, _ in poller._work] == [(96, 20)]
+    good = ["a", "c", "d", "e"]
+    with caplog.at_level(logging.INFO, logger="ingest.modbus.poller"):
+        async with c.running():
+            await wait_for(lambda: all(len(c.of(n)) >= 5 for n in good))
+            # The poll that found the refusals read the neighbours already: nothing lost.
+            assert [(r.address, r.count) for r, _ in poller._work] == [(96, 2), (99, 12), (115, 1)]
+            for n in good:
+                assert {r[3] for r in c.of(n)} == {GOOD}, n
+            assert c.of("a")[0][0] <= c.of("b")[0][0]
+            assert c.latest() == {"a": 12.5, "b": None, "c": 7.25, "d": 11.0, "e": 15.0}
+            bad = c.of("b")
+            assert len(bad) == 1 and bad[0][2:4] == (None, BAD_CONFIGURATION_ERROR)
+            snapshot = poller.health.snapshot()
+            assert snapshot["state"] == "degraded" and snapshot["connected"]
+            refused_b = "tag 'b' (holding 98): illegal data address (exception 2)"
+            assert snapshot["last_error"] == refused_b
+            assert snapshot["failing_tags"] == [refused_b]
+            assert snapshot["errors"]["refused_tags"] == 1
+            assert [(r["tags"], r["address"], r["count"]) for r in snapshot["refused"]] == [
+                (["b"], 98, 1),
+                ([], 111, 4),
+            ]
+            # The device answers for b again: it is merged with its neighbours again.
+            layout.bad.remove(("holding", 98, 98))
+            await server.reload()
+            await wait_for(lambda: c.latest()["b"] == 98.0, 5)
+            assert [(r.address, r.count) for r, _ in poller._work] == [(96, 15), (115, 1)]
+            n_before = {n: len(c.of(n)) for n in names}
+            await wait_for(lambda: all(len(c.of(n)) >= n_before[n] + 3 for n in names))
+    for n in good:
+        assert {r[3] for r in c.of(n)} == {GOOD}, n
+    assert poller.health.snapshot()["state"] == "up"
+    assert poller.health.snapshot()["failing_tags"] == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [
+        "Modbus device plc refuses tag 'b' (holding 98): illegal data address (exception 2);"
+        " reading over holding 111-114 (no tag there): illegal data address (exception 2):"
+        " the other tags are read without them; the refused ones are stored as"
+        " BadConfigurationError and tried alone every 0.5 s",
+        "Modbus device plc answers again for tag 'b' (holding 98): read with the other tags again",
+    ]
+    assert not any(r.exc_info for r in caplog.records)
 
 
 async def test_gap_fill_0_reads_only_tags_that_follow_each_other(
