@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
+    from ingest.service import IngestService
     from sitefile.models import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,37 @@ def ingest(
     settings = get_settings()
     setup_logging(settings)
     service = IngestService(site, settings.database_dsn, settings.data_dir, source=str(config))
-    asyncio.run(service.run_forever())
+    asyncio.run(_until_signalled(service))
+
+
+async def _until_signalled(service: IngestService) -> None:
+    """Run the service until SIGTERM (systemd, ``docker compose stop``) or SIGINT (Ctrl-C),
+    then stop gracefully; a second signal stops at once."""
+    stop = asyncio.Event()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            log.warning("%s again: stopping at once (what is queued is lost)", sig.name)
+            logging.shutdown()
+            os._exit(128 + sig)
+        log.info(
+            "%s: stopping: finishing the poll in flight, writing or spooling what is queued,"
+            " closing the sessions (%s again stops at once)",
+            sig.name,
+            sig.name,
+        )
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await service.run_forever(stop)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+    log.info("stopped")
 
 
 def _print_plan(site: SiteConfig) -> None:

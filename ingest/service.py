@@ -30,6 +30,9 @@ from sitefile.models import SiteConfig
 log = logging.getLogger(__name__)
 
 HEALTH_LOG_INTERVAL_S = 60.0
+# How long the collectors get to finish what they are doing when asked to stop:
+# within the 10 s `docker compose stop` waits before it kills.
+STOP_GRACE_S = 5.0
 SYNC_RETRY_MAX_S = 30.0
 
 
@@ -211,7 +214,12 @@ class IngestService:
 
     def health_items(self) -> list[HealthItem]:
         return [
-            (f"modbus:{p.device.name}", "modbus_device", p.health.reported_state, p.health.snapshot())
+            (
+                f"modbus:{p.device.name}",
+                "modbus_device",
+                p.health.reported_state,
+                p.health.snapshot(),
+            )
             for p in self.pollers
         ] + [
             (f"opcua:{c.server.name}", "opcua_server", c.health.reported_state, c.health.snapshot())
@@ -264,8 +272,23 @@ class IngestService:
                 )
 
     async def stop(self) -> None:
-        # Pollers first, so that their last readings are queued before the writer's final flush.
-        await cancel_and_wait([*self._poller_tasks, *([self._log_task] if self._log_task else [])])
+        """Stop collecting: each poller finishes the poll in flight and each OPC UA session
+        is closed, then the writer writes (or spools) everything they handed it."""
+        # Collectors first, so that their last readings are queued before the writer's
+        # final flush. A poll in flight normally ends in milliseconds; one waiting on a
+        # silent device is given up after STOP_GRACE_S (its link would be lost anyway).
+        for p in self.pollers:
+            p.stop()
+        for c in self.collectors:
+            c.stop()
+        tasks = self._poller_tasks
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+            if late:
+                log.warning(
+                    "%d collectors did not stop in %.0f s: cancelled", len(late), STOP_GRACE_S
+                )
+        await cancel_and_wait([*tasks, *([self._log_task] if self._log_task else [])])
         if self._writer_task and self.writer:
             self.writer.stop()
             await asyncio.wait([self._writer_task])
@@ -274,9 +297,16 @@ class IngestService:
         self._poller_tasks = []
         self._writer_task = self._log_task = None
 
-    async def run_forever(self) -> None:
+    async def run_forever(self, until: asyncio.Event | None = None) -> None:
+        """Collect until ``until`` is set (then stop as :meth:`stop` does), or forever."""
         async with self:
-            assert self._writer_task is not None
+            writer = self._writer_task
+            assert writer is not None
+            asked = asyncio.ensure_future((until or asyncio.Event()).wait())
+            try:
+                await asyncio.wait([writer, asked], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                asked.cancel()
             # The writer only ends by failing; let that end the process rather than hide it.
-            await self._writer_task
-            raise ClearwellError("the ingest writer stopped")
+            if writer.done():
+                raise ClearwellError("the ingest writer stopped")

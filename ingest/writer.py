@@ -58,6 +58,8 @@ RECONNECT_INITIAL_S = 1.0
 RECONNECT_MAX_S = 30.0
 # Spooled batches replayed per writer cycle before newer readings are queued behind them.
 REPLAY_CHUNKS_PER_CYCLE = 10
+# How long a stopping writer goes on replaying the spool.
+FINAL_REPLAY_S = 2.0
 
 _COPY_DIRECT = "COPY readings (time, tag_id, value, status, server_time) FROM STDIN (FORMAT BINARY)"
 _STAGING = "readings_staging"
@@ -267,7 +269,10 @@ class Writer:
     def _final(self, batches: list[_Batch], events: list[EventChange]) -> None:
         try:
             self._cycle(batches, events, None)
-            while self.spool.rows and self._conn is not None:
+            # What is still spooled after a while stays there for the next start: a stop
+            # must not wait for hours of an outage to be replayed.
+            deadline = time.monotonic() + FINAL_REPLAY_S
+            while self.spool.rows and self._conn is not None and time.monotonic() < deadline:
                 before = self.spool.rows
                 self._replay()
                 if self.spool.rows >= before:

@@ -26,6 +26,7 @@ server timestamp (``readings`` holds one reading per tag and time).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -187,6 +188,7 @@ class OpcuaCollector:
         self._lost: asyncio.Event | None = None
         self._lost_why = ""
         self._answered = False
+        self._stopping = asyncio.Event()
 
     @staticmethod
     def items(tags: Sequence[Tag]) -> tuple[list[Item], list[Item]]:
@@ -202,9 +204,14 @@ class OpcuaCollector:
 
     # --- the task ---
 
+    def stop(self) -> None:
+        """Close the session and end :meth:`run`, keeping what was notified so far."""
+        self._stopping.set()
+        self._mark_lost("")
+
     async def run(self) -> None:
         delays = backoff_delays(cap=self.server.reconnect_max_s)
-        while True:
+        while not self._stopping.is_set():
             self._answered = False
             try:
                 await self._session()
@@ -221,12 +228,15 @@ class OpcuaCollector:
             # Backoff starts over only once the server has delivered data.
             if self._answered:
                 delays = backoff_delays(cap=self.server.reconnect_max_s)
-            await asyncio.sleep(next(delays))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), next(delays))
 
     async def _session(self) -> None:
         client: Client = await self._open(self.server, self.credentials)
         lost = self._lost = asyncio.Event()
         self._lost_why = ""
+        if self._stopping.is_set():
+            lost.set()
 
         async def on_connection_lost(exc: Exception) -> None:
             self._mark_lost(f"connection lost ({exc!r})")
@@ -259,6 +269,8 @@ class OpcuaCollector:
                 for i, p in enumerate(reads)
             ]
             await lost.wait()
+            if self._stopping.is_set():
+                return
             self.health.sessions_lost += 1
             self._down(time.time(), self._lost_why)
         finally:

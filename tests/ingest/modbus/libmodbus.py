@@ -64,6 +64,8 @@ class Layout:
     bad: list[tuple[str, int, int]] = field(default_factory=list)
     counters: list[tuple[str, int]] = field(default_factory=list)
     delay_ms: int = 0
+    # Print each read as it arrives (LibmodbusServer.next_read): the test must read them.
+    trace: bool = False
 
     def put(self, kind: str, address: int, values: list[int]) -> Layout:
         area = self.values.setdefault(kind, {})
@@ -82,7 +84,7 @@ class Layout:
         return self
 
     def text(self) -> str:
-        lines = [f"delay_ms {self.delay_ms}"]
+        lines = [f"delay_ms {self.delay_ms}", f"trace {int(self.trace)}"]
         for kind, area in self.values.items():
             lines += [f"{kind} {a} {v}" for a, v in sorted(area.items())]
         lines += [f"bad {k} {f} {last}" for k, f, last in self.bad]
@@ -124,6 +126,13 @@ class LibmodbusServer:
         self.port = int(line.split()[1])
         self._proc = proc
         return self.port
+
+    async def next_read(self) -> tuple[str, int, int]:
+        """The next read the server receives (with ``trace``): kind, address, count."""
+        assert self._proc is not None and self._proc.stdout is not None
+        line = await asyncio.wait_for(self._proc.stdout.readline(), 10)
+        _, kind, address, count = line.split()
+        return kind.decode(), int(address), int(count)
 
     async def reload(self) -> None:
         """Serve ``layout`` as it is now (values, refused addresses)."""

@@ -17,6 +17,7 @@
  *   counter KIND ADDR        the register counts the reads that covered it, counted
  *                            before each answer (so the value read is the count)
  *   delay_ms N               every answer is sent N ms late
+ *   trace 1                  print "read KIND ADDR COUNT" on stdout as each read arrives
  * Addresses are protocol addresses (0-65535); anything not written reads as 0.
  */
 #define _GNU_SOURCE
@@ -44,6 +45,7 @@ static int n_bad;
 static span_t counters[MAX_SPANS];
 static int n_counters;
 static int delay_ms;
+static int trace;
 static modbus_mapping_t *map;
 static const char *layout_path;
 static volatile sig_atomic_t reload_wanted, stop_wanted;
@@ -80,7 +82,7 @@ static int load_layout(void) {
         return 1;
     }
     n_bad = n_counters = 0;
-    delay_ms = 0;
+    delay_ms = trace = 0;
     char *line = NULL;
     size_t size = 0;
     int lineno = 0, errors = 0;
@@ -93,10 +95,10 @@ static int load_layout(void) {
         if (word == NULL) continue;
         char *args[4] = {NULL};
         long a, b;
-        if (strcmp(word, "delay_ms") == 0) {
+        if (strcmp(word, "delay_ms") == 0 || strcmp(word, "trace") == 0) {
             args[0] = strtok_r(NULL, " \t\r\n", &save);
             if (args[0] && number(args[0], &a) && a >= 0) {
-                delay_ms = (int)a;
+                *(word[0] == 'd' ? &delay_ms : &trace) = (int)a;
                 continue;
             }
         } else if (strcmp(word, "bad") == 0 || strcmp(word, "counter") == 0) {
@@ -146,7 +148,12 @@ static void answer(modbus_t *ctx, const uint8_t *query, int length) {
     if (function >= 1 && function <= 4) {
         int kind = function == 1 ? COIL : function == 2 ? DISCRETE : function == 3 ? HOLDING : INPUT;
         int addr = (query[h + 1] << 8) | query[h + 2];
-        int last = addr + ((query[h + 3] << 8) | query[h + 4]) - 1;
+        int count = (query[h + 3] << 8) | query[h + 4];
+        int last = addr + count - 1;
+        if (trace) {
+            printf("read %s %d %d\n", KINDS[kind], addr, count);
+            fflush(stdout);
+        }
         for (int i = 0; i < n_bad; i++) {
             if (bad[i].kind == kind && addr <= bad[i].last && last >= bad[i].first) {
                 if (delay_ms) usleep(delay_ms * 1000);
