@@ -39,6 +39,7 @@ from pymodbus.exceptions import ModbusException
 
 from ingest.events import EventChange
 from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays, epoch_iso
+from ingest.lognoise import lower_expected_noise
 from ingest.modbus.decode import Decoder, decoder_for, engineering, registers_to_bytes
 from ingest.modbus.exceptions import ILLEGAL_FUNCTION, REFUSALS, code_of, describe, status_for
 from ingest.modbus.plan import ReadRequest, Span, between, covering, halves, plan_device
@@ -150,6 +151,7 @@ class ModbusPoller:
         submit_events: EventSink,
         phase_s: float = 0.0,
     ) -> None:
+        lower_expected_noise()
         self.device = device
         # Where in the poll interval this device's cycles start. Devices sharing a
         # gateway (or a simulator) are spread over the interval rather than all asking

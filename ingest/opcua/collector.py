@@ -40,6 +40,7 @@ from asyncua import Client, ua
 from ingest.deadband import Stored
 from ingest.events import EventChange
 from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
+from ingest.lognoise import lower_expected_noise
 from ingest.opcua.plan import (
     Item,
     OperationLimits,
@@ -81,8 +82,14 @@ class ServerHealth(LinkHealth):
     polled_items: int = 0
     limits: OperationLimits | None = None
 
+    # The tags the server would not monitor in this session, each with why.
+    refused: list[str] = field(default_factory=list)
+
     def errors(self) -> dict[str, int]:
         return {"sessions_lost": self.sessions_lost, "bad_items": self.bad_items}
+
+    def failing(self) -> list[str]:
+        return list(self.refused)
 
     def details(self) -> dict[str, Any]:
         limits = self.limits
@@ -120,9 +127,16 @@ def data_value_parts(
     return (
         variant.Value if variant is not None else None,
         sc.value if sc is not None else 0,
-        dv.SourceTimestamp,
-        dv.ServerTimestamp,
+        _given(dv.SourceTimestamp),
+        _given(dv.ServerTimestamp),
     )
+
+
+def _given(t: datetime | None) -> datetime | None:
+    """A timestamp, or None for OPC UA's null one (0, 1601-01-01), which asyncua passes
+    on as a date: node-opcua, for one, sends it as the server timestamp of
+    notifications."""
+    return None if t is None or t.year <= 1601 else t
 
 
 def subscription_parameters(publishing_interval_s: float) -> ua.CreateSubscriptionParameters:
@@ -163,6 +177,7 @@ class OpcuaCollector:
         *,
         session_factory: Callable[[OpcuaServer, Credentials], Any] = open_session,
     ) -> None:
+        lower_expected_noise()
         self.server = server
         self.states = list(tags)
         self.credentials = credentials
@@ -250,6 +265,7 @@ class OpcuaCollector:
             namespaces = await client.get_namespace_array() if self._uses_nsu() else []
             h.subscription_ids = []
             h.monitored_items = h.bad_items = 0
+            h.refused = []
             for plan in plan_subscriptions(
                 self._items,
                 self.server.publishing_interval_s,
@@ -340,11 +356,12 @@ class OpcuaCollector:
     def _refusal(self, handle: int, code: int) -> str:
         tag = self.states[handle].tag
         assert tag.opcua is not None
-        return f"{tag.name} ({tag.opcua.node_id}): {name(code)}"
+        return f"tag {tag.name!r} ({tag.opcua.node_id}): {name(code)}"
 
     def _refused(self, failed: list[tuple[int, int]]) -> None:
         """Items the server would not monitor (unknown node, filter refused): stored Bad once."""
         self.health.bad_items += len(failed)
+        self.health.refused += [self._refusal(h, code) for h, code in failed]
         shown = ", ".join(self._refusal(h, code) for h, code in failed[:_BAD_ITEMS_LOGGED])
         more = (
             f" and {len(failed) - _BAD_ITEMS_LOGGED} more"

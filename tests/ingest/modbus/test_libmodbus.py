@@ -200,3 +200,34 @@ async def test_gap_fill_0_reads_only_tags_that_follow_each_other(
         await wait_for(lambda: all(len(c.of(n)) >= 3 for n in ("x", "y", "z")))
     assert c.latest() == {"x": 10.0, "y": 11.0, "z": 13.0}
     assert c.pollers[0].health.exception_answers == 0
+
+
+async def test_a_device_restart_is_one_line_each_way_without_pymodbus_noise(
+    started: tuple[LibmodbusServer, Layout], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, layout = started
+    layout.put("holding", 0, [5])
+    port = await server.start()
+    c = Collected(parse_config(site(port, [tag("a", "holding", 0)], retries=1)))
+    poller = c.pollers[0]
+    with caplog.at_level(logging.INFO):
+        async with c.running():
+            await wait_for(lambda: len(c.of("a")) >= 2)
+            await server.stop()
+            await wait_for(lambda: poller.health.state == "down", 5)
+            await wait_for(lambda: poller.health.connect_failures >= 2, 10)
+            await server.start()
+            await wait_for(lambda: poller.health.state == "up" and c.of("a")[-1][3] == GOOD, 10)
+    said = [
+        (r.name, r.levelno, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO
+    ]
+    # pymodbus's "Failed to connect", "Repeating....", frame dumps: DEBUG only.
+    assert [r for r in said if not r[0].startswith("ingest.")] == []
+    warnings = [m for _, level, m in said if level >= logging.WARNING]
+    assert len(warnings) == 2, warnings
+    assert warnings[0] == (
+        "Modbus device plc down: the device closed the connection"
+        " (tags marked BadCommunicationError)"
+    )
+    assert warnings[1].startswith("Modbus device plc answering again after")
+    assert not any(r.exc_info for r in caplog.records if r.levelno > logging.DEBUG)

@@ -28,6 +28,10 @@ const {
 
 const args = JSON.parse(process.argv[2] || "{}");
 const PLANT_URI = "urn:clearwell:test-plant";
+// The URI in the server's certificate. The tests make that certificate and its key
+// (pki/server/own/) before the first start: node-opcua makes them in JavaScript
+// otherwise, which takes 10 to 30 s on a busy machine.
+const APPLICATION_URI = "urn:clearwell:test-plant-server";
 
 function statusOf(name) {
   const code = StatusCodes[name || "Good"];
@@ -99,6 +103,7 @@ async function main() {
     userManager: { isValidUser: (user, password) => users[user] !== undefined && users[user] === password },
     serverCapabilities: { operationLimits: { maxMonitoredItemsPerCall: 50, maxNodesPerRead: 50 } },
     buildInfo: { productName: "clearwell-test-plant", manufacturerName: "Clearwell tests" },
+    serverInfo: { applicationUri: APPLICATION_URI, productUri: "urn:clearwell:test-plant" },
   });
   await server.initialize();
   const plant = buildPlant(server);
