@@ -159,6 +159,13 @@ def browse(
         Path | None, typer.Option("--password-file", help="File with the password")
     ] = None,
     timeout_s: Annotated[float, typer.Option("--timeout")] = 10.0,
+    namespace_index: Annotated[
+        bool,
+        typer.Option(
+            "--namespace-index",
+            help="Write node ids with the namespace's index (ns=2;…) instead of its URI (nsu=…)",
+        ),
+    ] = False,
 ) -> None:
     """Walk an OPC UA server's address space and write a tag configuration for its variables."""
     from clearwell.settings import get_settings
@@ -181,6 +188,7 @@ def browse(
             password_file,
             timeout_s,
             data_dir,
+            by_uri=not namespace_index,
         )
     )
     if out is None:
@@ -217,6 +225,8 @@ async def _browse(
     password_file: Path | None,
     timeout_s: float,
     data_dir: Path,
+    *,
+    by_uri: bool = True,
 ) -> tuple[str, int]:
     import os
 
@@ -224,10 +234,13 @@ async def _browse(
     from pydantic import ValidationError
 
     from clearwell.errors import ConfigError
+    from ingest.lognoise import lower_expected_noise
     from ingest.opcua.browse import browse_variables, server_certificate_of, site_document
     from ingest.opcua.security import credentials, thumbprint
     from ingest.opcua.session import close_session, open_session
     from sitefile.models import OpcuaServer
+
+    lower_expected_noise()
 
     def absolute(p: Path | None) -> str | None:
         return str(p.resolve()) if p is not None else None
@@ -269,7 +282,8 @@ async def _browse(
     client = await open_session(server, creds)
     try:
         variables = await browse_variables(client)
+        namespaces = await client.get_namespace_array() if by_uri else None
     finally:
         await close_session(client)
-    text = site_document(server, site_code, site_name, variables)
+    text = site_document(server, site_code, site_name, variables, namespaces)
     return text, len(yaml.safe_load(text)["tags"] or [])

@@ -1,6 +1,6 @@
 """The OPC UA collector against a node-opcua server, not asyncua's: values and statuses, a
 server restart told in one line each way, a client certificate the server does not
-trust."""
+trust, and browsing by namespace URI."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from asyncua import ua
 
+from ingest.cli import _browse
 from ingest.opcua.collector import OpcuaCollector
 from ingest.opcua.security import credentials
 from ingest.opcua.status import stored
@@ -177,3 +178,41 @@ async def test_a_client_certificate_the_server_does_not_trust_is_said_once_with_
             collector.stop()
             await cancel_and_wait([task])
             await server.stop()
+
+
+async def test_browse_writes_namespace_uris_which_survive_a_new_namespace_table(
+    tmp_path: Path,
+) -> None:
+    server = NodeOpcuaServer(tmp_path)
+    endpoint = await server.start()
+    try:
+        args = [endpoint, "plant", "browsed", "Browsed", "None"] + [None] * 8
+        text, count = await _browse(*args, 5.0, tmp_path)  # type: ignore[arg-type]
+        by_index, _ = await _browse(*args, 5.0, tmp_path, by_uri=False)  # type: ignore[arg-type]
+    finally:
+        await server.stop()
+    browsed = parse_config(text)
+    nodes = {t.name: t.opcua.node_id for t in browsed.tags if t.opcua}
+    assert count == len(nodes) == 8
+    assert nodes["Aeration.DO"] == TAGS["do"] and nodes["Influent.Flow"] == TAGS["flow"]
+    assert "ns=2;s=Plant.Aeration.DO" in by_index
+    flow = next(t for t in browsed.tags if t.name == "Influent.Flow")
+    assert (flow.unit, flow.eng_range) == ("m³/h", (0.0, 2000.0))
+    # The server's next version registers a namespace before the plant's: index 2 is
+    # now another namespace, the URI still names the plant.
+    server = NodeOpcuaServer(tmp_path, extra_namespaces=("urn:vendor:extras",))
+    endpoint = await server.start()
+    running = Running(
+        site(endpoint, {"do": nodes["Aeration.DO"], "stale": "ns=2;s=Plant.Aeration.DO"}),
+        tmp_path,
+    )
+    task = asyncio.create_task(running.collector.run())
+    try:
+        await wait_for(lambda: bool(running.of("do") and running.of("stale")), 15)
+    finally:
+        running.collector.stop()
+        await cancel_and_wait([task])
+        await server.stop()
+    assert running.latest("do") == (2.125, 0)
+    # Written with the index, the tag now names a node the server does not have.
+    assert running.latest("stale") == (None, stored(ua.StatusCodes.BadNodeIdUnknown))

@@ -26,6 +26,7 @@ from ingest.service import IngestService, cancel_and_wait
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from ingest.tagstate import TagState
 from simulators.address_map import DEFAULT_MAP
+from simulators.opcua_face import NAMESPACE_URI
 from simulators.runtime import PlantSimulator
 from sitefile.load import load_config
 from sitefile.models import Limits, OpcuaSection, OpcuaServer, SiteConfig
@@ -359,8 +360,16 @@ async def test_browse_writes_a_configuration_that_loads(
     path.write_text(text)
     config = load_config(path)
     wanted = {t.opcua.node_id for t in load_config(DEFAULT_MAP).tags if t.opcua}
-    assert {t.opcua.node_id for t in config.tags if t.opcua} == wanted and count == len(wanted)
-    flow = next(t for t in config.tags if t.opcua and t.opcua.node_id == "ns=2;s=Influent.Flow")
+    # Written with the namespace's URI (nsu=), not its index (the map's ns=2).
+    browsed = {t.opcua.node_id for t in config.tags if t.opcua}
+    assert all(n.startswith(f"nsu={NAMESPACE_URI};") for n in browsed)
+    assert {n.replace(f"nsu={NAMESPACE_URI};", "ns=2;") for n in browsed} == wanted
+    assert count == len(wanted)
+    flow = next(
+        t
+        for t in config.tags
+        if t.opcua and t.opcua.node_id == f"nsu={NAMESPACE_URI};s=Influent.Flow"
+    )
     assert (flow.name, flow.unit, flow.eng_range) == ("Influent.Flow", "m3/h", (0.0, 2500.0))
     # And it collects.
     async with IngestService(config, db_url, tmp_path) as service:
