@@ -21,7 +21,8 @@ from ingest.service import IngestService, spool_path
 from ingest.spool import Spool
 from ingest.writer import Writer
 from sitefile.load import parse_config
-from tests.ingest.harness import wait_for
+from sitefile.models import SiteConfig
+from tests.ingest.harness import stored_rows, wait_for
 from tests.ingest.modbus.layout import LayoutServer
 from tests.ingest.modbus.libmodbus import Layout, LibmodbusServer, cli_env
 from tests.support.pg_cluster import LocalCluster
@@ -54,19 +55,11 @@ def site_text(port: int) -> str:
     )
 
 
-async def test_database_restart_mid_ingest_loses_and_duplicates_nothing(
-    cluster: tuple[LocalCluster, str], tmp_path: Path
-) -> None:
-    pg, url = cluster
-    server = LayoutServer({1: {"holding": list(range(100, 120))}})
-    port = await server.start()
-    config = parse_config(site_text(port))
+def recording_writer(url: str, tmp_path: Path, config: SiteConfig) -> tuple[Writer, list[Row]]:
+    """A writer that also keeps every row submitted to it, in the list returned with it."""
     taken: list[Row] = []
     writer = Writer(
-        url,
-        Spool(spool_path(tmp_path, "restart"), 10**9),
-        config.ingest,
-        site_code="restart",
+        url, Spool(spool_path(tmp_path, "restart"), 10**9), config.ingest, site_code="restart"
     )
     submit = writer.submit
 
@@ -75,6 +68,17 @@ async def test_database_restart_mid_ingest_loses_and_duplicates_nothing(
         submit(rows)
 
     writer.submit = record  # type: ignore[method-assign]
+    return writer, taken
+
+
+async def test_database_restart_mid_ingest_loses_and_duplicates_nothing(
+    cluster: tuple[LocalCluster, str], tmp_path: Path
+) -> None:
+    pg, url = cluster
+    server = LayoutServer({1: {"holding": list(range(100, 120))}})
+    port = await server.start()
+    config = parse_config(site_text(port))
+    writer, taken = recording_writer(url, tmp_path, config)
     service = IngestService(config, url, tmp_path, writer=writer)
     try:
         async with service:
@@ -113,17 +117,7 @@ async def test_collection_starts_without_the_database_and_replays_once_it_answer
     port = await server.start()
     await asyncio.to_thread(pg.stop, "fast")
     config = parse_config(site_text(port))
-    taken: list[Row] = []
-    writer = Writer(
-        url, Spool(spool_path(tmp_path, "restart"), 10**9), config.ingest, site_code="restart"
-    )
-    submit = writer.submit
-
-    def record(rows: Sequence[Row]) -> None:
-        taken.extend(rows)
-        submit(rows)
-
-    writer.submit = record  # type: ignore[method-assign]
+    writer, taken = recording_writer(url, tmp_path, config)
     service = IngestService(config, url, tmp_path, writer=writer)
     try:
         # Started from the configuration alone: polling at once, under provisional ids.
@@ -151,18 +145,6 @@ async def test_collection_starts_without_the_database_and_replays_once_it_answer
         ).fetchall()
     # Every reading taken while the database was away arrived once, under its tag's id.
     assert stored == expected
-
-
-def stored_rows(url: str) -> dict[str, list[tuple[datetime, float | None, int]]]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT t.name, r.time, r.value, r.status FROM readings r"
-            " JOIN tags t ON t.id = r.tag_id ORDER BY r.time"
-        ).fetchall()
-    out: dict[str, list[tuple[datetime, float | None, int]]] = {}
-    for name, *rest in rows:
-        out.setdefault(name, []).append((rest[0], rest[1], rest[2]))
-    return out
 
 
 async def test_a_collector_restarted_while_the_database_is_down_misses_no_second(

@@ -112,7 +112,8 @@ async def test_crash_after_commit_before_spool_delete_replays_without_duplicates
     assert writer.stats.rows_duplicate == len(already)
 
 
-async def test_events_are_aggregated_and_closed(db_url: str, tmp_path: Path) -> None:
+def site_and_tag(db_url: str) -> tuple[int, int]:
+    """A site and a tag 'x' of it, for events (which reference both): their ids."""
     with psycopg.connect(db_url) as conn:
         site = conn.execute(
             "INSERT INTO sites (code, name, timezone) VALUES ('w', 'W', 'UTC') RETURNING id"
@@ -122,6 +123,11 @@ async def test_events_are_aggregated_and_closed(db_url: str, tmp_path: Path) -> 
             " RETURNING id",
             (site,),
         ).fetchone()[0]
+    return site, tag
+
+
+async def test_events_are_aggregated_and_closed(db_url: str, tmp_path: Path) -> None:
+    site, tag = site_and_tag(db_url)
 
     def change(action: str, seconds: int) -> EventChange:
         return EventChange(
@@ -295,15 +301,7 @@ async def test_a_large_queue_is_written_as_batches_each_with_its_own_reactions(
 async def test_held_readings_under_provisional_ids_are_spooled_then_written_under_their_ids(
     db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with psycopg.connect(db_url) as conn:
-        site = conn.execute(
-            "INSERT INTO sites (code, name, timezone) VALUES ('w', 'W', 'UTC') RETURNING id"
-        ).fetchone()[0]
-        tag = conn.execute(
-            "INSERT INTO tags (site_id, name, source_protocol) VALUES (%s, 'x', 'modbus')"
-            " RETURNING id",
-            (site,),
-        ).fetchone()[0]
+    site, tag = site_and_tag(db_url)
     writer = make_writer(db_url, tmp_path)
     ids = writer.spool.provisional_ids(["modbus:plc/holding/0", "modbus:plc/holding/1"])
     a, b = ids["modbus:plc/holding/0"], ids["modbus:plc/holding/1"]

@@ -30,7 +30,7 @@ from simulators.opcua_face import NAMESPACE_URI
 from simulators.runtime import PlantSimulator
 from sitefile.load import load_config
 from sitefile.models import Limits, OpcuaSection, OpcuaServer, SiteConfig
-from tests.ingest.harness import wait_for
+from tests.ingest.harness import stored_rows, wait_for
 
 USERS = {"operator": "s3cret"}
 
@@ -68,18 +68,6 @@ async def sim(tmp_path: Path) -> AsyncIterator[PlantSimulator]:
         users=USERS,
     ) as s:
         yield s
-
-
-def stored_rows(db_url: str) -> dict[str, list[tuple[datetime, float | None, int]]]:
-    with psycopg.connect(db_url) as conn:
-        rows = conn.execute(
-            "SELECT t.name, r.time, r.value, r.status FROM readings r"
-            " JOIN tags t ON t.id = r.tag_id ORDER BY r.time"
-        ).fetchall()
-    out: dict[str, list[tuple[datetime, float | None, int]]] = {}
-    for name, time, value, status in rows:
-        out.setdefault(name, []).append((time, value, status))
-    return out
 
 
 def published(sim: PlantSimulator, names: list[str]) -> set[tuple[str, datetime, float]]:
