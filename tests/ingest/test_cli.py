@@ -39,6 +39,32 @@ def test_bad_configuration_is_reported_with_file_line_and_field(tmp_path: Path) 
     assert "Traceback" not in result.stderr
 
 
+def test_every_problem_of_a_file_comes_in_one_run_a_repeated_key_among_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "site.yaml"
+    path.write_text(
+        "site: {code: s, name: S}\nmodbus:\n  devices:\n    - {name: plc, host: h}\ntags:\n"
+        "  - name: a\n"
+        "    modbus: {device: plc, register: holding, address: 0}\n"
+        "    modbus: {device: plc, register: holding, address: 1}\n"
+        "  - {name: b, modbus: {device: plc, register: holding, address: 1}}\n"
+        "  - {name: c, modbus: {device: plc, register: input, address: 0, type: float33}}\n"
+        "  - {name: b, modbus: {device: nope, register: input, address: 9}}\n"
+    )
+    result = run_cli("ingest", "--config", str(path), "--check")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[1:] == [
+        f"  {path}:8: tags[0].modbus: given twice (first on line 7)",
+        f"  {path}:9: tags[1].modbus.address: overlaps tag 'a' (plc holding 1-1)",
+        f"  {path}:10: tags[2].modbus.type: Input should be 'int16', 'uint16', 'int32',"
+        " 'uint32', 'int64', 'float32', 'float64', 'bool' or 'string', got 'float33'",
+        f"  {path}:11: tags[3].name: duplicate tag 'b' (first on line 9)",
+        f"  {path}:11: tags[3].modbus.device: no Modbus device named 'nope'",
+    ], result.stderr
+    assert result.stderr.startswith(f"clearwell: error: 5 problems in {path}:")
+
+
 def test_check_prints_the_plan_of_the_simulator_map() -> None:
     from simulators.address_map import DEFAULT_MAP
 
