@@ -58,8 +58,9 @@ class NodeOpcuaServer:
             "secure": secure,
             "trustClients": trust_clients,
             "users": users or {},
-            "extraNamespaces": list(extra_namespaces),
         }
+        # Registered before the plant's at the next start (a new namespace table).
+        self.extra_namespaces = extra_namespaces
         self.log = directory / "opcua-server.log"
         self.endpoint = ""
         self._proc: asyncio.subprocess.Process | None = None
@@ -71,7 +72,7 @@ class NodeOpcuaServer:
             proc = await asyncio.create_subprocess_exec(
                 need_node_opcua(),
                 str(SERVER_DIR / "server.js"),
-                json.dumps(self.args),
+                json.dumps({**self.args, "extraNamespaces": list(self.extra_namespaces)}),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,

@@ -1,6 +1,6 @@
-"""The OPC UA collector against a node-opcua server, not asyncua's: values and statuses, a
-server restart told in one line each way, a client certificate the server does not
-trust, and browsing by namespace URI."""
+"""The OPC UA collector against a node-opcua server, not asyncua's: browsing by namespace
+URI, values and statuses, a server restart (with a new namespace table) told in one line
+each way, and a client certificate the server does not trust."""
 
 from __future__ import annotations
 
@@ -82,22 +82,35 @@ class Running:
         return (rows[-1][2], rows[-1][3]) if rows else None
 
 
-async def test_values_statuses_and_a_restart_told_once_each_way(
+async def test_browsed_values_statuses_and_a_restart_with_a_new_namespace_table(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = NodeOpcuaServer(tmp_path)
     endpoint = await server.start()
-    running = Running(site(endpoint, TAGS, polled="air"), tmp_path)
-    collector = running.collector
     task = None
     try:
+        # Browsed, the plant's node ids name their namespace by URI (or by index, asked).
+        args = [endpoint, "plant", "browsed", "Browsed", "None"] + [None] * 8
+        text, count = await _browse(*args, 5.0, tmp_path)  # type: ignore[arg-type]
+        by_index, _ = await _browse(*args, 5.0, tmp_path, by_uri=False)  # type: ignore[arg-type]
+        browsed = parse_config(text)
+        nodes = {t.name: t.opcua.node_id for t in browsed.tags if t.opcua}
+        assert count == len(nodes) == 8 and set(nodes.values()) == set(TAGS.values())
+        assert "ns=2;s=Plant.Aeration.DO" in by_index
+        flow = next(t for t in browsed.tags if t.name == "Influent.Flow")
+        assert (flow.unit, flow.eng_range) == ("m³/h", (0.0, 2000.0))
+        # Collected: the browsed tags, AirFlow polled, and DO once more by its index.
+        tags = {**TAGS, "do_by_index": "ns=2;s=Plant.Aeration.DO"}
+        running = Running(site(endpoint, tags, polled="air"), tmp_path)
+        collector = running.collector
         with caplog.at_level(logging.INFO):
             task = asyncio.create_task(collector.run())
-            await wait_for(lambda: all(running.of(n) for n in TAGS), 15)
+            await wait_for(lambda: all(running.of(n) for n in tags), 15)
             # The whole status code kept; a Bad value without its number, an Uncertain
             # one with it; every number exactly (AirFlow is a Float, polled).
-            assert {n: running.latest(n) for n in TAGS if n != "counter"} == {
+            assert {n: running.latest(n) for n in tags if n != "counter"} == {
                 "do": (2.125, 0),
+                "do_by_index": (2.125, 0),
                 "air": (812.5, 0),
                 "blowers": (3.0, 0),
                 "fault": (1.0, 0),
@@ -109,35 +122,43 @@ async def test_values_statuses_and_a_restart_told_once_each_way(
             assert {r[4] for r in running.rows} == {None}
             await server.set("ns=2;s=Plant.Aeration.DO", 3.5, "Good")
             await wait_for(lambda: running.latest("do") == (3.5, 0), 5)
-            # The server is killed and comes back.
+            # The server is killed and comes back as its next version, which registers
+            # a namespace before the plant's: index 2 is now another namespace.
             await server.stop()
             await wait_for(lambda: collector.health.state == "down", 10)
+            server.extra_namespaces = ("urn:vendor:extras",)
             await server.start()
             await wait_for(lambda: collector.health.state == "up", 60)
             counted = len(running.of("counter"))
             await wait_for(lambda: len(running.of("counter")) > counted + 3, 10)
     finally:
-        collector.stop()
         if task is not None:
+            collector.stop()
             await cancel_and_wait([task])
         await server.stop()
     for name in TAGS:
         statuses = [r[3] for r in running.of(name)]
         assert statuses.count(BAD_COMMUNICATION_ERROR) == 1, name
-    # The restart went as the server gave it: the value set before is lost with the
-    # process, the counter starts over.
+    # The value set before the restart is lost with the process; the URI still names
+    # the plant, the index no node.
     assert running.latest("do") == (2.125, 0)
-    # One line each way from the collector, at WARNING; nothing from asyncua above DEBUG,
-    # no traceback anywhere.
+    assert running.latest("do_by_index") == (None, stored(ua.StatusCodes.BadNodeIdUnknown))
+    # One line each way from the collector, at WARNING (and the tag the restarted server
+    # will not monitor); nothing from asyncua above DEBUG, no traceback anywhere.
     said = [
         (r.name, r.levelno, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO
     ]
     assert [r for r in said if not r[0].startswith("ingest.")] == []
     assert not any(r.exc_info for r in caplog.records if r.levelno > logging.DEBUG)
     warnings = [m for _, level, m in said if level >= logging.WARNING]
-    assert len(warnings) == 2, warnings
+    assert len(warnings) == 3, warnings
     assert warnings[0].startswith("OPC UA server plant down: ")
-    assert warnings[1].startswith("OPC UA server plant answering again after")
+    assert warnings[1] == (
+        "OPC UA server plant refused 1 tags: tag 'do_by_index' (ns=2;s=Plant.Aeration.DO):"
+        " BadNodeIdUnknown"
+    )
+    assert warnings[2].startswith("OPC UA server plant answering again after")
+    assert collector.health.snapshot()["state"] == "degraded"
 
 
 async def test_a_client_certificate_the_server_does_not_trust_is_said_once_with_what_to_do(
@@ -178,41 +199,3 @@ async def test_a_client_certificate_the_server_does_not_trust_is_said_once_with_
             collector.stop()
             await cancel_and_wait([task])
             await server.stop()
-
-
-async def test_browse_writes_namespace_uris_which_survive_a_new_namespace_table(
-    tmp_path: Path,
-) -> None:
-    server = NodeOpcuaServer(tmp_path)
-    endpoint = await server.start()
-    try:
-        args = [endpoint, "plant", "browsed", "Browsed", "None"] + [None] * 8
-        text, count = await _browse(*args, 5.0, tmp_path)  # type: ignore[arg-type]
-        by_index, _ = await _browse(*args, 5.0, tmp_path, by_uri=False)  # type: ignore[arg-type]
-    finally:
-        await server.stop()
-    browsed = parse_config(text)
-    nodes = {t.name: t.opcua.node_id for t in browsed.tags if t.opcua}
-    assert count == len(nodes) == 8
-    assert nodes["Aeration.DO"] == TAGS["do"] and nodes["Influent.Flow"] == TAGS["flow"]
-    assert "ns=2;s=Plant.Aeration.DO" in by_index
-    flow = next(t for t in browsed.tags if t.name == "Influent.Flow")
-    assert (flow.unit, flow.eng_range) == ("m³/h", (0.0, 2000.0))
-    # The server's next version registers a namespace before the plant's: index 2 is
-    # now another namespace, the URI still names the plant.
-    server = NodeOpcuaServer(tmp_path, extra_namespaces=("urn:vendor:extras",))
-    endpoint = await server.start()
-    running = Running(
-        site(endpoint, {"do": nodes["Aeration.DO"], "stale": "ns=2;s=Plant.Aeration.DO"}),
-        tmp_path,
-    )
-    task = asyncio.create_task(running.collector.run())
-    try:
-        await wait_for(lambda: bool(running.of("do") and running.of("stale")), 15)
-    finally:
-        running.collector.stop()
-        await cancel_and_wait([task])
-        await server.stop()
-    assert running.latest("do") == (2.125, 0)
-    # Written with the index, the tag now names a node the server does not have.
-    assert running.latest("stale") == (None, stored(ua.StatusCodes.BadNodeIdUnknown))
