@@ -90,6 +90,26 @@ async def test_crew_roles_and_times_on_site(api):
     assert (await api.get("operator", "/api/shifts/999")).status_code == 404
 
 
+async def test_the_first_crew_arrives_when_the_shift_opens(api):
+    """Without an arrival of their own, the crew a shift opens with are on site from its
+    first instant (no moment with no one in charge), whether it opens now or earlier."""
+    shift = await api.open_shift("operator")
+    assert [c["arrived_at"] for c in shift["crew"]] == [shift["opened_at"]]
+    earlier = "2026-01-01T06:00:00+00:00"
+    chief = await api.id("chief")
+    shift = await api.open_shift(
+        "chief",
+        opened_at=earlier,
+        crew=[
+            {"person_id": chief, "shift_role": "drc"},
+            {"person_id": await api.id("operator"), "shift_role": "operator",
+             "arrived_at": "2026-01-01T07:00:00+00:00"},
+        ],
+    )  # fmt: skip
+    arrivals = [(c["shift_role"], c["arrived_at"][:19]) for c in shift["crew"]]
+    assert arrivals == [("drc", "2026-01-01T06:00:00"), ("operator", "2026-01-01T07:00:00")]
+
+
 async def test_the_incoming_drc_acknowledges_the_handoff(api):
     chief, op = await api.id("chief"), await api.id("operator")
     day = await api.open_shift("operator")
