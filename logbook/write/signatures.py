@@ -1,5 +1,6 @@
 """Signatures: a shift signed by an operator who worked it, and a trainee's entry
-countersigned by a certified operator on duty; each re-enters their password."""
+countersigned by a certified operator on duty; each re-enters their password (or, to
+countersign at a floor terminal, confirms who they are with their PIN or password)."""
 
 from __future__ import annotations
 
@@ -93,7 +94,34 @@ async def countersign(
     password: str,
 ) -> None:
     """Countersigns a trainee's ``entry`` (as ``store.entry`` reads it) on the shift
-    ``state`` (share-locked), binding the sha256 of the entry as recorded."""
+    ``state`` (share-locked), binding the sha256 of the entry as recorded; the
+    countersigner re-enters their password."""
+    await check_countersigner(conn, user, entry, state)
+    if not await check_secret(await current_secret_hash(conn, user.id), password):
+        raise Denied(
+            "the password does not match; not countersigned", "entry", entry["id"], state.site_id
+        )
+    await _insert_countersignature(conn, user, entry, state)
+
+
+async def record_countersignature(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    entry: dict[str, Any],
+    state: ShiftState,
+) -> None:
+    """Countersigns ``entry`` as ``user``, whose identity the caller confirmed (their PIN
+    or password at a floor terminal, ``sessions.confirm_identity``): ``countersign``'s
+    rules without its password."""
+    await check_countersigner(conn, user, entry, state)
+    await _insert_countersignature(conn, user, entry, state)
+
+
+async def check_countersigner(
+    conn: psycopg.AsyncConnection[Any], user: Principal, entry: dict[str, Any], state: ShiftState
+) -> None:
+    """The logbook's rules on who countersigns what: a trainee's entry, on a shift not yet
+    signed, by an operator or chief operator on its crew other than as a trainee."""
     check_site(user, state.site_id)
     if not entry["by_trainee"]:
         raise conflict(f"entry {entry['id']} is not a trainee's entry")
@@ -106,10 +134,14 @@ async def countersign(
             entry["id"],
             state.site_id,
         )
-    if not await check_secret(await current_secret_hash(conn, user.id), password):
-        raise Denied(
-            "the password does not match; not countersigned", "entry", entry["id"], state.site_id
-        )
+
+
+async def _insert_countersignature(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    entry: dict[str, Any],
+    state: ShiftState,
+) -> None:
     digest = content_hash(
         {k: entry[k] for k in ("id", "kind", "data", "occurred_at", "recorded_by")}
     )
