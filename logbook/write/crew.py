@@ -16,6 +16,8 @@ from logbook.write.idempotency import Made, RequestKey, already_made, insert_onc
 from logbook.write.rules import check_not_future, check_open, check_site, now
 
 SHIFT_ROLES = ("drc", "chief", "assistant_chief", "shift_operator", "operator", "trainee")
+# The roles that may hold charge of a shift, whichever of them a state's rule picks.
+CHARGE_ROLES = ("drc", "chief", "assistant_chief", "shift_operator")
 # Designating who is in direct responsible charge is the owner's decision.
 DRC_DESIGNATORS = ("chief_operator", "admin")
 # Roles a person may not hold on a crew.

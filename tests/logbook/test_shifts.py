@@ -138,6 +138,23 @@ async def test_the_incoming_drc_acknowledges_the_handoff(api):
     assert shown.json()["handoff_notes"][0]["acknowledgement"]["acknowledged_by"] == chief
 
 
+async def test_a_shift_operator_in_charge_acknowledges_the_handoff(api):
+    """Only a chief operator or admin designates a DRC: a shift an operator runs as its
+    shift operator is in their charge, and they acknowledge the note it inherits."""
+    op, op2 = await api.id("operator"), await api.id("operator2")
+    day = await api.open_shift("operator")
+    note = await api.post("operator", f"/api/shifts/{day['id']}/handoff", {"body": "RAS pump 2"})
+    assert note.status_code == 201
+    night = await api.open_shift(
+        "operator2", crew=[{"person_id": op2, "shift_role": "shift_operator"},
+                           {"person_id": op, "shift_role": "operator"}],
+    )  # fmt: skip
+    path = f"/api/handoff-notes/{note.json()['id']}/acknowledge"
+    assert (await api.post("operator", path, {"shift_id": night["id"]})).status_code == 403
+    r = await api.post("operator2", path, {"shift_id": night["id"]})
+    assert r.status_code == 200 and r.json()["acknowledgement"]["acknowledged_by"] == op2
+
+
 async def _closed_shift_with_entry(api):
     shift = await api.open_shift("operator")
     e = await api.entry(
