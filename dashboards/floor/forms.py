@@ -11,10 +11,18 @@ The page's script (``static/js/floor-forms.js``) draws each field as ``{name, la
 required, remember}`` says, with ``options`` for a select (pairs of value and text, or
 ``"tags"`` / ``"samples"``: the site's tags or recent samples, from the page's data),
 ``value`` (the model's default), ``gt``/``min``/``step`` for a number and ``maxlength``.
+
+A number field may also carry the site's ranges (``with_ranges``, ISSUE16-CONTRACT):
+``range`` (``{"instrument": [lo, hi], "plausible": [lo, hi]}``, a bound None is open) for
+its kind and field, or ``range_by`` naming where the page finds them by what the form
+says: a reading's value by its tag (``"tags"``), a lab result's by its analyte
+(``"analytes"``). Outside the instrument range a value is refused with the range named;
+outside the plausible range it is saved only with a confirmation and a reason.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -239,3 +247,26 @@ FORMS = floor_forms()
 ACTIONS: dict[str, str] = {kind: look.button for kind, look in LOOKS.items() if look.on_bar}
 # A record's kind in a few words (the shift's review).
 KIND_LABELS: dict[str, str] = {kind: look.button for kind, look in LOOKS.items()}
+
+
+# A number whose ranges depend on what else the form says: (kind, field) -> by what.
+RANGE_BY: dict[tuple[str, str], str] = {
+    ("reading", "value"): "tags",
+    ("result", "value"): "analytes",
+}
+
+
+def with_ranges(forms: Mapping[str, Any], ranges: Mapping[str, Any]) -> dict[str, Any]:
+    """The forms with the site's ranges on their number fields (a copy)."""
+    out: dict[str, Any] = copy.deepcopy(dict(forms))
+    by_field = ranges.get("entries") or {}
+    for kind, spec in out.items():
+        for number in spec["fields"]:
+            if number.get("type") != "number":
+                continue
+            found = by_field.get(f"{kind}.{number['name']}")
+            if found:
+                number["range"] = {k: found.get(k) for k in ("instrument", "plausible", "unit")}
+            if (kind, number["name"]) in RANGE_BY:
+                number["range_by"] = RANGE_BY[kind, number["name"]]
+    return out

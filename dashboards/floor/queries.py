@@ -1,4 +1,5 @@
-"""What the floor terminal reads: the current shift, alarms, sparklines, form helpers.
+"""What the floor terminal reads: the open shift and those awaiting signature, alarms,
+sparklines, the collectors' sources, who may hold charge, form helpers.
 
 Every query is bounded by an index (a site's newest rows, a tag's recent minutes), so
 the page costs the same with a year of data as with a day.
@@ -6,18 +7,20 @@ the page costs the same with a year of data as with a day.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from compliance import adapter
+from compliance.rulesets import RULE_SETS, rule_set_at
 from dashboards.regulator import queries as regulator_queries
 from logbook import store
 
-# A closed shift stays on the terminal until signed, for this long.
-UNSIGNED_SHOWN = timedelta(hours=24)
+# A closed shift stays listed on the terminal as awaiting signature for this long.
+UNSIGNED_SHOWN = timedelta(days=14)
 # Cleared alarms stay on the terminal, unacknowledged, for this long.
 CLEARED_ALARMS_SHOWN = timedelta(hours=12)
 ALARM_SEVERITIES = ["warning", "alarm", "critical"]
@@ -56,23 +59,57 @@ async def first_site_code(conn: Conn) -> str | None:
 
 
 async def current_shift(conn: Conn, site_id: int) -> dict[str, Any] | None:
-    """The site's newest open shift, else its newest closed one still waiting to be signed."""
+    """The site's newest open shift, with its crew. A closed shift waiting to be signed is
+    not current: it is listed apart (``awaiting_signature``) and blocks nothing."""
+    row = await _one(
+        conn,
+        """SELECT s.id, s.label, s.opened_at, NULL::timestamptz AS closed_at, false AS signed
+           FROM shifts s
+           WHERE s.site_id = %s AND s.opened_at > now() - interval '14 days'
+             AND NOT EXISTS (SELECT 1 FROM shift_closures c WHERE c.shift_id = s.id)
+           ORDER BY s.opened_at DESC, s.id DESC LIMIT 1""",
+        (site_id,),
+    )
+    if row is not None:
+        row["crew"] = await store.crew(conn, row["id"])
+    return row
+
+
+async def awaiting_signature(conn: Conn, site_id: int) -> list[dict[str, Any]]:
+    """The site's closed shifts nobody signed yet (of late), newest first, each with its
+    crew and how many trainee entries on it still wait for verification."""
+    rows = await _all(
+        conn,
+        """SELECT s.id, s.label, s.opened_at, c.closed_at, c.closed_by,
+                  (SELECT count(*) FROM entries e WHERE e.shift_id = s.id AND e.by_trainee
+                     AND NOT EXISTS (SELECT 1 FROM entry_countersignatures x
+                                     WHERE x.entry_id = e.id)) AS unverified
+           FROM shifts s JOIN shift_closures c ON c.shift_id = s.id
+           WHERE s.site_id = %s AND c.closed_at > now() - %s
+             AND NOT EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id)
+           ORDER BY c.closed_at DESC, s.id DESC""",
+        (site_id, UNSIGNED_SHOWN),
+    )
+    crews: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+    for shift_id, member in await store.crews(conn, list(crews)):
+        crews[shift_id].append(member)
+    for r in rows:
+        r["crew"] = crews[r["id"]]
+    return rows
+
+
+async def site_shift(conn: Conn, site_id: int, shift_id: int) -> dict[str, Any] | None:
+    """One shift of the site (open or closed, signed or not), with its crew."""
     row = await _one(
         conn,
         """SELECT s.id, s.label, s.opened_at, c.closed_at,
                   EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id) AS signed
            FROM shifts s LEFT JOIN shift_closures c ON c.shift_id = s.id
-           WHERE s.site_id = %s AND s.opened_at > now() - interval '14 days'
-           ORDER BY (c.shift_id IS NULL) DESC, s.opened_at DESC, s.id DESC LIMIT 1""",
-        (site_id,),
+           WHERE s.site_id = %s AND s.id = %s""",
+        (site_id, shift_id),
     )
-    if row is None:
-        return None
-    if row["closed_at"] is not None and (
-        row["signed"] or row["closed_at"] < datetime.now(row["closed_at"].tzinfo) - UNSIGNED_SHOWN
-    ):
-        return None
-    row["crew"] = await store.crew(conn, row["id"])
+    if row is not None:
+        row["crew"] = await store.crew(conn, row["id"])
     return row
 
 
@@ -193,3 +230,69 @@ async def shift_samples(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
            FROM samples s WHERE s.shift_id = %s ORDER BY s.sampled_at, s.id""",
         (shift_id,),
     )
+
+
+async def alarm_messages(conn: Conn, event_ids: list[int]) -> dict[int, str]:
+    """The messages of these events (an acknowledgement names its alarm by them)."""
+    if not event_ids:
+        return {}
+    rows = await _all(conn, "SELECT id, message FROM events WHERE id = ANY(%s)", (event_ids,))
+    return {r["id"]: r["message"] for r in rows}
+
+
+async def people_names(conn: Conn, ids: list[int]) -> dict[int, str]:
+    return await regulator_queries.names(conn, ids)
+
+
+async def pin_allowed(conn: Conn, site_id: int) -> bool:
+    allowed, _ = await store.site_settings(conn, site_id)
+    return allowed
+
+
+async def sources(conn: Conn, site_code: str) -> dict[str, dict[str, Any]]:
+    """The collectors' devices and servers at the site, as the ingest process last
+    published them (``ingest_health``): per component ("modbus:plc-1"), its state, the
+    last good read and how long ago the row was written."""
+    rows = await _all(
+        conn,
+        """SELECT component, state, detail->>'last_good_read' AS last_good_read,
+                  extract(epoch FROM now() - updated_at)::float8 AS silent_s, updated_at
+           FROM ingest_health WHERE site_code = %s AND kind <> 'writer'""",
+        (site_code,),
+    )
+    return {r["component"]: r for r in rows}
+
+
+async def charge_roles(conn: Conn, site: dict[str, Any], today: date) -> tuple[str, ...]:
+    """The crew roles that may hold charge at the site today, in the state's order (its
+    compliance profile's rule set); none when the site has no profile."""
+    versions = await adapter.profile_versions(conn, site["id"])
+    if not versions:
+        return ()
+    rule_sets = RULE_SETS.get(adapter.version_at(versions, today).rules, ())
+    in_force = rule_set_at(rule_sets, today) or (rule_sets[0] if rule_sets else None)
+    return tuple(in_force.charge_roles) if in_force else ()
+
+
+async def ranges(conn: Conn, site_id: int) -> dict[str, Any]:
+    """The site's instrument and plausible ranges, in the shape of ISSUE16-CONTRACT:
+    ``{"tags": {tag id: {"instrument": [lo, hi], "plausible": [lo, hi]}},
+    "entries": {"<kind>.<field>": {...}}, "analytes": {"bod5": {..., "unit": "mg/L"}}}``
+    (a bound None is open). They are set in the site file; until they are stored where
+    this can read them, it answers none and the terminal checks only what the logbook's
+    models say (the day's browser test gives the page its own)."""
+    return {"tags": {}, "entries": {}, "analytes": {}}
+
+
+async def tag_addresses(conn: Conn, tag_ids: list[int]) -> dict[int, str]:
+    """Each tag's address as the collectors' configuration writes it ("plc-1;coil;0")."""
+    if not tag_ids:
+        return {}
+    rows = await _all(conn, "SELECT id, address FROM tags WHERE id = ANY(%s)", (tag_ids,))
+    return {r["id"]: r["address"] for r in rows}
+
+
+async def tag_names(conn: Conn, site_id: int) -> dict[int, tuple[str, str]]:
+    """Every tag of the site (retired ones too: old entries name them): (name, description)."""
+    rows = await _all(conn, "SELECT id, name, description FROM tags WHERE site_id = %s", (site_id,))
+    return {r["id"]: (r["name"], r["description"]) for r in rows}
