@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
+
+from compliance.rulesets import RULE_SETS, rule_set_at
 
 # Who holds charge, as what.
 CHARGE_AS: dict[str, str] = {
@@ -102,8 +105,7 @@ def coverage_view(
     ongoing = tuple(plain(f["message"], people, shifts) for f in found if f.get("ongoing"))
     earlier = tuple(plain(f["message"], people, shifts) for f in found if not f.get("ongoing"))
     in_charge = [
-        f"{p['name']} holds charge {CHARGE_AS.get(roles.get(int(p['person_id']), ''), '')}"
-        .rstrip()
+        f"{p['name']} holds charge {CHARGE_AS.get(roles.get(int(p['person_id']), ''), '')}".rstrip()
         for p in body.get("drc", ())
     ]
     if body.get("in_order"):
@@ -120,3 +122,11 @@ def coverage_view(
         earlier=earlier,
         next_step=" ".join(dict.fromkeys(steps)),
     )
+
+
+def charge_roles(state: str, today: date) -> tuple[str, ...]:
+    """The crew roles that may hold charge in ``state`` today, in its rule set's order
+    (none for a state with no rule set on record)."""
+    versions = RULE_SETS.get(state, ())
+    rules = rule_set_at(versions, today) or (versions[0] if versions else None)
+    return tuple(rules.charge_roles) if rules else ()

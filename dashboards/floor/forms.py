@@ -12,17 +12,15 @@ required, remember}`` says, with ``options`` for a select (pairs of value and te
 ``"tags"`` / ``"samples"``: the site's tags or recent samples, from the page's data),
 ``value`` (the model's default), ``gt``/``min``/``step`` for a number and ``maxlength``.
 
-A number field may also carry the site's ranges (``with_ranges``, ISSUE16-CONTRACT):
-``range`` (``{"instrument": [lo, hi], "plausible": [lo, hi]}``, a bound None is open) for
-its kind and field, or ``range_by`` naming where the page finds them by what the form
-says: a reading's value by its tag (``"tags"``), a lab result's by its analyte
-(``"analytes"``). Outside the instrument range a value is refused with the range named;
-outside the plausible range it is saved only with a confirmation and a reason.
+A number the site's ranges judge carries them (:func:`with_ranges`), so the page can say
+what is wrong before sending: outside the instrument range a value is refused with the
+range named; outside the plausible range it is saved only with a confirmation and a
+reason. The logbook's API judges it again.
 """
 
 from __future__ import annotations
 
-import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -249,24 +247,67 @@ ACTIONS: dict[str, str] = {kind: look.button for kind, look in LOOKS.items() if 
 KIND_LABELS: dict[str, str] = {kind: look.button for kind, look in LOOKS.items()}
 
 
-# A number whose ranges depend on what else the form says: (kind, field) -> by what.
-RANGE_BY: dict[tuple[str, str], str] = {
-    ("reading", "value"): "tags",
-    ("result", "value"): "analytes",
-}
+def _entry_field_words(key: str) -> str:
+    """``chemical_addition.amount`` -> "a chemical addition's amount"."""
+    kind, _, name = key.partition(".")
+    return f"a {kind.replace('_', ' ')}'s {name.replace('_', ' ')}"
 
 
-def with_ranges(forms: Mapping[str, Any], ranges: Mapping[str, Any]) -> dict[str, Any]:
-    """The forms with the site's ranges on their number fields (a copy)."""
-    out: dict[str, Any] = copy.deepcopy(dict(forms))
+def _span(pair: Any) -> list[float | None] | None:
+    return [pair[0], pair[1]] if pair else None
+
+
+def _judged(of: str, unit: str, found: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "of": of,
+        "unit": unit,
+        "instrument": _span(found.get("instrument")),
+        "plausible": _span(found.get("plausible")),
+    }
+
+
+def with_ranges(
+    forms: Mapping[str, dict[str, Any]],
+    ranges: Mapping[str, Any],
+    tags: Mapping[int, tuple[str, str]],
+) -> dict[str, dict[str, Any]]:
+    """The forms with the site's ranges (ISSUE16-CONTRACT's shape: ``tags`` by tag id,
+    ``entries`` by "kind.field", ``analytes`` by key) on each number field they judge (the
+    forms given are left as they are); ``tags``: each tag's name in words and unit. Each
+    range is ``{of, unit, instrument, plausible}``, a span ``[low, high]`` with ``null``
+    for an open bound, or null where none is set.
+
+    * ``ranges``: the field's own (a chemical amount; a reading by instrument or of a tag
+      without a range of its own).
+    * ``ranges_by``, ``ranges_of``: a field judged by another field's value: a reading's
+      value by its ``tag_id`` (keys: tag ids), a result's value by its ``analyte`` (keys:
+      the analyte's letters and digits in lower case).
+    """
+    out = {kind: {**f, "fields": [dict(x) for x in f["fields"]]} for kind, f in forms.items()}
     by_field = ranges.get("entries") or {}
     for kind, spec in out.items():
         for number in spec["fields"]:
-            if number.get("type") != "number":
+            if number.get("type") != "number" or kind in ("sample", "result"):
                 continue
-            found = by_field.get(f"{kind}.{number['name']}")
-            if found:
-                number["range"] = {k: found.get(k) for k in ("instrument", "plausible", "unit")}
-            if (kind, number["name"]) in RANGE_BY:
-                number["range_by"] = RANGE_BY[kind, number["name"]]
+            key = f"{kind}.{number['name']}"
+            found = by_field.get(key)
+            number["ranges"] = (
+                _judged(_entry_field_words(key), found.get("unit") or "", found) if found else None
+            )
+    value = next(x for x in out["reading"]["fields"] if x["name"] == "value")
+    value["ranges_by"] = "tag_id"
+    value["ranges_of"] = {
+        str(tag): _judged(tags[int(tag)][0], tags[int(tag)][1], found)
+        for tag, found in (ranges.get("tags") or {}).items()
+        if int(tag) in tags
+    }
+    result = next(x for x in out["result"]["fields"] if x["name"] == "value")
+    result["ranges"] = None
+    result["ranges_by"] = "analyte"
+    result["ranges_of"] = {
+        re.sub(r"[^0-9a-z]", "", key.casefold()): _judged(
+            found.get("name") or key, found.get("unit") or "", found
+        )
+        for key, found in (ranges.get("analytes") or {}).items()
+    }
     return out

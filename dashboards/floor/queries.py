@@ -1,5 +1,5 @@
 """What the floor terminal reads: the open shift and those awaiting signature, alarms,
-sparklines, the collectors' sources, who may hold charge, form helpers.
+sparklines, the collectors' sources, form helpers.
 
 Every query is bounded by an index (a site's newest rows, a tag's recent minutes), so
 the page costs the same with a year of data as with a day.
@@ -7,15 +7,13 @@ the page costs the same with a year of data as with a day.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from compliance import adapter
-from compliance.rulesets import RULE_SETS, rule_set_at
 from dashboards.regulator import queries as regulator_queries
 from logbook import store
 
@@ -214,12 +212,25 @@ async def recent_samples(conn: Conn, site_id: int) -> list[dict[str, Any]]:
 
 
 async def shift_entries(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
-    """The shift's entries as they stand (amendments applied), with who recorded them."""
-    entries = await store.entries_where(conn, sql.SQL("e.shift_id = %s"), [shift_id], 1000)
-    names = await regulator_queries.names(conn, (e["recorded_by"] for e in entries))
-    for e in entries:
-        e["recorded_by_name"] = names.get(e["recorded_by"], str(e["recorded_by"]))
-    return entries
+    """The shift's entries as they stand (amendments applied)."""
+    return await store.entries_where(conn, sql.SQL("e.shift_id = %s"), [shift_id], 1000)
+
+
+async def shift_tally(conn: Conn, shift_id: int) -> tuple[int, int, dict[str, Any] | None]:
+    """(entries, trainee entries not yet verified, the latest entry as it stands)."""
+    row = await _one(
+        conn,
+        """SELECT count(*) AS n,
+                  count(*) FILTER (WHERE e.by_trainee AND NOT EXISTS (
+                      SELECT 1 FROM entry_countersignatures c WHERE c.entry_id = e.id))
+                      AS unverified,
+                  (array_agg(e.id ORDER BY e.occurred_at DESC, e.id DESC))[1] AS latest
+           FROM entries e WHERE e.shift_id = %s""",
+        (shift_id,),
+    )
+    assert row is not None
+    latest = await store.entry(conn, row["latest"]) if row["latest"] is not None else None
+    return int(row["n"]), int(row["unverified"]), latest
 
 
 async def shift_samples(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
@@ -261,17 +272,6 @@ async def sources(conn: Conn, site_code: str) -> dict[str, dict[str, Any]]:
         (site_code,),
     )
     return {r["component"]: r for r in rows}
-
-
-async def charge_roles(conn: Conn, site: dict[str, Any], today: date) -> tuple[str, ...]:
-    """The crew roles that may hold charge at the site today, in the state's order (its
-    compliance profile's rule set); none when the site has no profile."""
-    versions = await adapter.profile_versions(conn, site["id"])
-    if not versions:
-        return ()
-    rule_sets = RULE_SETS.get(adapter.version_at(versions, today).rules, ())
-    in_force = rule_set_at(rule_sets, today) or (rule_sets[0] if rule_sets else None)
-    return tuple(in_force.charge_roles) if in_force else ()
 
 
 async def ranges(conn: Conn, site_id: int) -> dict[str, Any]:

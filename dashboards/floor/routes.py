@@ -29,7 +29,7 @@ from compliance.services.verification import ToVerify, verification_problems
 from dashboards.access import page_role
 from dashboards.assets import templates
 from dashboards.floor import queries as fq
-from dashboards.floor.coverage import CoverageView, coverage_view
+from dashboards.floor.coverage import CoverageView, charge_roles, coverage_view
 from dashboards.floor.forms import ACTIONS, FORMS, KIND_LABELS, with_ranges
 from dashboards.floor.shiftlog import log_rows, people_in
 from dashboards.floor.view import (
@@ -169,13 +169,12 @@ async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[s
     shift = await fq.current_shift(conn, site["id"])
     handoff = await fq.pending_handoff(conn, site["id"], shift["opened_at"] if shift else None)
     awaiting = await fq.awaiting_signature(conn, site["id"])
-    entries = await fq.shift_entries(conn, shift["id"]) if shift else []
-    names = await _names(conn, site, entries[-1:])
+    count, unverified, latest = await fq.shift_tally(conn, shift["id"]) if shift else (0, 0, None)
+    names = await _names(conn, site, [latest]) if latest else {}
     crew = shift["crew"] if shift else []
     here = [c for c in crew if c["left_at"] is None]
     in_charge = any(c["person_id"] == user.id and c["shift_role"] in CHARGE_ROLES for c in here)
     closer = await fq.people_names(conn, [a["closed_by"] for a in awaiting if a["closed_by"]])
-    today = datetime.now(ZoneInfo(site["timezone"])).date()
     return {
         "shift": shift,
         "crew_here": here,
@@ -185,13 +184,12 @@ async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[s
         "can_ack": bool(shift and in_charge and handoff),
         "awaiting": awaiting,
         "closed_by": closer,
-        "entry_count": len(entries),
-        "unverified": sum(1 for e in entries if e["needs_countersignature"]),
-        "latest": entries[-1] if entries else None,
-        "latest_words": summary(entry_lines(entries[-1]["kind"], entries[-1]["data"], names))
-        if entries
+        "entry_count": count,
+        "unverified": unverified,
+        "latest": latest,
+        "latest_words": summary(entry_lines(latest["kind"], latest["data"], names))
+        if latest
         else "",
-        "charge_roles": await fq.charge_roles(conn, site, today),
         "facts": await _coverage_facts(conn, site["id"]),
     }
 
@@ -199,6 +197,13 @@ async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[s
 def _shift_context(shift: dict[str, Any]) -> dict[str, Any]:
     """The shift panel's context, the coverage judged (after the connection is back)."""
     facts = shift.pop("facts")
+    shift["charge_roles"] = (
+        charge_roles(
+            facts.loaded.profile.rules, datetime.now(ZoneInfo(facts.loaded.site.timezone)).date()
+        )
+        if facts is not None
+        else ()
+    )
     labels = {a["id"]: a["label"] for a in shift["awaiting"]}
     if shift["shift"]:
         labels[shift["shift"]["id"]] = shift["shift"]["label"]
@@ -260,8 +265,7 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
         "people": people,
         # The record forms, from the logbook's definitions of each kind, with the site's
         # instrument and plausible ranges of their numbers.
-        "forms": with_ranges(FORMS, ranges),
-        "ranges": ranges,
+        "forms": with_ranges(FORMS, ranges, {t.tag_id: (t.label, t.raw_unit) for t in tiles}),
         "last_values": last,
         "samples": [
             {"id": s["id"], "label": f"{s['sample_point']} ({s['sample_type']})"} for s in samples
@@ -345,7 +349,8 @@ async def _names(
     conn: fq.Conn, site: dict[str, Any], entries: list[dict[str, Any]]
 ) -> dict[str, dict[Any, str]]:
     """The names of what entries point at: tags as on their tiles, alarms by message."""
-    tags = await fq.tag_names(conn, site["id"])
+    wanted = any(e["data"].get("tag_id") is not None for e in entries)
+    tags = await fq.tag_names(conn, site["id"]) if wanted else {}
     events = [int(e["event_id"]) for e in entries if e.get("event_id")]
     return {
         "tags": {i: label_of(name, description) for i, (name, description) in tags.items()},

@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from dashboards.floor.forms import KIND_LABELS
-from dashboards.floor.words import changed_lines, entry_lines, summary
+from dashboards.floor.words import changed_lines, entry_lines, number_text, summary
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,28 @@ def _changes(
     return tuple(out)
 
 
+def confirmed(plausibility: Any) -> str:
+    """The values an entry took outside their plausible range, each with why (the
+    logbook's ``plausibility``: a confirmation, or a list of them)."""
+    found = [plausibility] if isinstance(plausibility, Mapping) else plausibility or []
+    said = []
+    for c in found:
+        if not isinstance(c, Mapping) or not c.get("reason"):
+            continue
+        value = f"{number_text(c['value'])} {c.get('unit', '')}".strip() if "value" in c else ""
+        span = c.get("plausible")
+        expected = f" ({_span(span)} expected)" if span else ""
+        said.append(f"{value}{expected}: {c['reason']}" if value else str(c["reason"]))
+    return "; ".join(said)
+
+
+def _span(span: Sequence[Any]) -> str:
+    low, high = span
+    if low is not None and high is not None:
+        return f"{number_text(low)} to {number_text(high)}"
+    return f"{number_text(low)} or more" if low is not None else f"{number_text(high)} or less"
+
+
 def log_rows(
     entries: Sequence[Mapping[str, Any]],
     people: Mapping[int, str],
@@ -114,10 +136,7 @@ def log_rows(
                 ),
                 changes=_changes(e, people, names, zone, today),
                 data=e["data"],
-                # ISSUE16-CONTRACT: a confirmed implausible value carries its reason.
-                confirmed=str(plausibility.get("reason", ""))
-                if isinstance(plausibility, Mapping)
-                else "",
+                confirmed=confirmed(plausibility),
             )
         )
     return rows

@@ -212,23 +212,14 @@
     return parsed.empty || parsed.why ? null : parsed.value;
   }
 
-  // The ranges of a number field, by its kind and field, or by the form's tag or analyte.
-  function rangeOf(field, v) {
-    if (field.range_by === "tags" && v.tag_id) {
-      const found = (data.ranges.tags || {})[v.tag_id];
-      const tag = data.tags.find((g) => String(g.id) === String(v.tag_id));
-      if (found) return { range: Object.assign({ unit: tag ? tag.unit_text : "" }, found), what: tag ? tag.label : "this tag" };
+  // The ranges judging a number field: by the form's tag or analyte, else its own.
+  function rangesOf(field, v) {
+    const by = field.ranges_by ? v[field.ranges_by] : "";
+    if (by && field.ranges_of) {
+      const key = field.ranges_by === "analyte" ? F.analyteKey(by) : String(by);
+      if (field.ranges_of[key]) return field.ranges_of[key];
     }
-    if (field.range_by === "analytes" && v.analyte) {
-      const key = v.analyte.toLowerCase().replace(/[^a-z0-9]/g, "");
-      const analytes = data.ranges.analytes || {};
-      const hit = Object.keys(analytes).find((k) => k.toLowerCase().replace(/[^a-z0-9]/g, "") === key);
-      if (hit) return { range: analytes[hit], what: v.analyte };
-    }
-    if (field.range) {
-      return { range: field.range, what: field.label + " of " + FORMS[current.kind].title.toLowerCase() };
-    }
-    return null;
+    return field.ranges || null;
   }
 
   // What is wrong with the numbers typed: {field, message} to refuse, {confirm} to ask,
@@ -245,8 +236,7 @@
       if (parsed.why) return { field: field.name, message: field.label + ": " + parsed.why };
       const out = F.checkBounds(parsed.value, field);
       if (out) return { field: field.name, message: field.label + ": " + out };
-      const found = rangeOf(field, v);
-      const said = found && F.checkRange(parsed.value, found.range, found.what);
+      const said = F.checkRange(parsed.value, rangesOf(field, v));
       if (said && said.refuse) return { field: field.name, message: field.label + ": " + said.refuse };
       if (said && said.confirm && !confirm) confirm = { field: field.name, message: said.confirm };
     }

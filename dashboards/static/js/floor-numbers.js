@@ -1,5 +1,6 @@
 // The floor terminal's numbers: what was typed read as a number (or why it is not one),
-// and a value held against its ranges (ISSUE16-CONTRACT): outside the instrument range
+// and a value held against the site's ranges (on the forms' number fields, from
+// dashboards/floor/forms.py with_ranges): outside the instrument range
 // it is refused with the range named; outside the plausible range it is saved only with
 // a confirmation and a reason. The server checks the same again.
 (function () {
@@ -26,14 +27,14 @@
 
   function bound(x) { return x === null || x === undefined ? null : Number(x); }
 
-  // "0 to 20 mg/L", "at least 0 mg/L", "at most 20 mg/L".
+  // As the server words a span: "0 to 20 mg/L", "0 m3/h or more", "20 mg/L or less".
   F.rangeText = function (pair, unit) {
     const lo = bound(pair[0]);
     const hi = bound(pair[1]);
     const u = unit ? " " + unit : "";
     if (lo !== null && hi !== null) return lo + " to " + hi + u;
-    if (lo !== null) return "at least " + lo + u;
-    if (hi !== null) return "at most " + hi + u;
+    if (lo !== null) return lo + u + " or more";
+    if (hi !== null) return hi + u + " or less";
     return "";
   };
 
@@ -44,21 +45,25 @@
     return (lo !== null && value < lo) || (hi !== null && value > hi);
   }
 
-  // What a value's ranges say: null (fine), {refuse: message} or {confirm: message}.
-  // `range` is {instrument, plausible, unit}; `what` names what the value belongs to.
-  F.checkRange = function (value, range, what) {
-    if (!range) return null;
-    const unit = range.unit || "";
-    if (outside(value, range.instrument)) {
-      return { refuse: value + (unit ? " " + unit : "") + " is outside the instrument range " +
-        F.rangeText(range.instrument, unit) + " of " + what };
+  // What a value's ranges ({of, unit, instrument, plausible}) say: null (fine),
+  // {refuse: message} or {confirm: message}.
+  F.checkRange = function (value, ranges) {
+    if (!ranges) return null;
+    const unit = ranges.unit || "";
+    const typed = value + (unit ? " " + unit : "");
+    if (outside(value, ranges.instrument)) {
+      return { refuse: typed + " is outside the instrument range " +
+        F.rangeText(ranges.instrument, unit) + " of " + ranges.of };
     }
-    if (outside(value, range.plausible)) {
-      return { confirm: value + (unit ? " " + unit : "") + " is implausible for " + what + ": " +
-        F.rangeText(range.plausible, unit) + " expected. Confirm it with a reason." };
+    if (outside(value, ranges.plausible)) {
+      return { confirm: typed + " is implausible for " + ranges.of + ": " +
+        F.rangeText(ranges.plausible, unit) + " expected. Confirm it with a reason." };
     }
     return null;
   };
+
+  // The key of an analyte, as the site's ranges have them: letters and digits, any case.
+  F.analyteKey = (name) => String(name || "").toLowerCase().replace(/[^0-9a-z]/g, "");
 
   // A model's own bounds (gt/min/max), in words; null when within them.
   F.checkBounds = function (value, field) {

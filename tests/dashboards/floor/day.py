@@ -38,7 +38,7 @@ RANGES: dict[str, Any] = {
         "chemical_addition.amount": {"instrument": [0, 5000], "plausible": [0, 500]},
     },
     "analytes": {
-        "bod5": {"instrument": [0, 2000], "plausible": [0, 400], "unit": "mg/L"},
+        "bod5": {"name": "BOD5", "instrument": [0, 2000], "plausible": [0, 400], "unit": "mg/L"},
     },
 }
 TAG_RANGES = {
@@ -59,16 +59,21 @@ def feed(plant: DayPlant, ago_s: float = 0.0) -> None:
     """What the PLC's collector writes while it runs: a reading of every tag and its
     health, ``ago_s`` seconds ago."""
     at = datetime.now(UTC) - timedelta(seconds=ago_s)
+    # The device's row and the writer's, in one transaction as the writer writes them.
+    health = [
+        ("modbus:" + DEVICE, "modbus_device", {"device": DEVICE, "last_good_read": at.isoformat()}),
+        ("writer", "writer", {"health_interval_s": 5.0}),
+    ]
     with psycopg.connect(plant.db_url) as conn:
         copy_rows(conn, [(at, plant.tags[name], value, 0) for name, *_, value in TAGS])
-        conn.execute(
-            "INSERT INTO ingest_health (site_code, component, kind, state, detail, updated_at)"
-            " VALUES (%s, %s, 'modbus_device', 'up', %s, %s)"
-            " ON CONFLICT (site_code, component) DO UPDATE SET state = excluded.state,"
-            " detail = excluded.detail, updated_at = excluded.updated_at",
-            (SITE, f"modbus:{DEVICE}", Jsonb({"device": DEVICE, "last_good_read": at.isoformat()}),
-             at),
-        )  # fmt: skip
+        for component, kind, detail in health:
+            conn.execute(
+                "INSERT INTO ingest_health (site_code, component, kind, state, detail,"
+                " updated_at) VALUES (%s, %s, %s, 'up', %s, %s)"
+                " ON CONFLICT (site_code, component) DO UPDATE SET state = excluded.state,"
+                " detail = excluded.detail, updated_at = excluded.updated_at",
+                (SITE, component, kind, Jsonb(detail), at),
+            )
 
 
 def stop(plant: DayPlant, ago_s: float) -> None:

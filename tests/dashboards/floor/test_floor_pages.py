@@ -70,7 +70,7 @@ async def test_the_page_draws_its_forms_from_the_logbooks_kinds(plant):
         await log_in(c, "oli")
         page = await c.get("/floor/plant1")
     # With the site's ranges on the numbers (this site sets none).
-    forms = with_ranges(FORMS, {"tags": {}, "entries": {}, "analytes": {}})
+    forms = with_ranges(FORMS, {"tags": {}, "entries": {}, "analytes": {}}, {})
     assert floor_data(page.text)["forms"] == json.loads(json.dumps(forms))
     buttons = re.findall(
         r'<button type="button" class="action" data-form="(\w+)">([^<]*)<', page.text

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboards.floor.coverage import coverage_view, plain
+from dashboards.floor.coverage import charge_roles, coverage_view, plain
 from dashboards.floor.forms import FORMS, with_ranges
-from dashboards.floor.shiftlog import log_rows
+from dashboards.floor.shiftlog import confirmed, log_rows
 from dashboards.floor.words import changed_lines, entry_lines, number_text, summary
 
 NAMES = {"tags": {3: "DO basin 1"}, "alarms": {9: "DO basin 1 low"}}
@@ -172,15 +172,50 @@ def test_plain_names_people_and_several_shifts():
 
 
 def test_the_forms_carry_the_sites_ranges():
-    ranges = {"entries": {"chemical_addition.amount": {"instrument": [0, 5000],
-                                                       "plausible": [0, 500]}}}  # fmt: skip
-    forms = with_ranges(FORMS, ranges)
-    amount = next(f for f in forms["chemical_addition"]["fields"] if f["name"] == "amount")
-    assert amount["range"] == {"instrument": [0, 5000], "plausible": [0, 500], "unit": None}
-    value = next(f for f in forms["reading"]["fields"] if f["name"] == "value")
-    assert value["range_by"] == "tags" and "range" not in value
-    result = next(f for f in forms["result"]["fields"] if f["name"] == "value")
-    assert result["range_by"] == "analytes"
+    ranges = {
+        "tags": {3: {"instrument": [0, 20], "plausible": [0, 12]}, 99: {"instrument": [0, 1]}},
+        "entries": {"chemical_addition.amount": {"instrument": [0, None], "plausible": [0, 500],
+                                                 "unit": "gal"}},
+        "analytes": {"E. coli": {"name": "E. coli", "plausible": [0, 2000], "unit": "MPN/100mL"}},
+    }  # fmt: skip
+    forms = with_ranges(FORMS, ranges, {3: ("DO basin 1", "mg/L")})
+
+    def field(kind, name):
+        return next(f for f in forms[kind]["fields"] if f["name"] == name)
+
+    assert field("chemical_addition", "amount")["ranges"] == {
+        "of": "a chemical addition's amount", "unit": "gal",
+        "instrument": [0, None], "plausible": [0, 500],
+    }  # fmt: skip
+    value = field("reading", "value")
+    assert (value["ranges"], value["ranges_by"]) == (None, "tag_id")
+    # By tag id; a tag no longer at the site is left out.
+    assert value["ranges_of"] == {"3": {"of": "DO basin 1", "unit": "mg/L",
+                                        "instrument": [0, 20], "plausible": [0, 12]}}  # fmt: skip
+    result = field("result", "value")
+    assert (result["ranges"], result["ranges_by"]) == (None, "analyte")
+    ecoli = {"of": "E. coli", "unit": "MPN/100mL", "instrument": None, "plausible": [0, 2000]}
+    assert result["ranges_of"] == {"ecoli": ecoli}
     # FORMS itself is left as it was.
-    assert "range" not in next(f for f in FORMS["chemical_addition"]["fields"]
-                               if f["name"] == "amount")  # fmt: skip
+    assert all("ranges" not in f for f in FORMS["chemical_addition"]["fields"])
+
+
+def test_confirmed_values_in_words():
+    listed = [{"field": "data.value", "value": 15.0, "unit": "mg/L", "plausible": [0, 12],
+               "of": "DO basin 1", "reason": "checked with the handheld"}]  # fmt: skip
+    assert confirmed(listed) == "15 mg/L (0 to 12 expected): checked with the handheld"
+    assert confirmed({"reason": "seen"}) == "seen"
+    assert confirmed(None) == "" and confirmed([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("state", "roles"),
+    [
+        ("UT", ("drc", "chief", "assistant_chief", "shift_operator")),
+        ("VT", ("chief", "assistant_chief", "drc")),
+        ("NY", ("chief", "drc", "assistant_chief", "shift_operator")),
+        ("XX", ()),
+    ],
+)
+def test_who_may_hold_charge_is_the_states_rule(state, roles):
+    assert charge_roles(state, datetime(2026, 3, 1).date()) == roles
