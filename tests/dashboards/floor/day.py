@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -45,6 +46,36 @@ TAG_RANGES = {
     "aeration.do": {"instrument": [0, 20], "plausible": [0, 12]},
     "influent.flow": {"instrument": [0, 2500], "plausible": [0, 1800]},
 }
+# The same ranges as the site file sets them (ISSUE16-CONTRACT), for an app that reads
+# them from the site's file in its data directory (``site_file`` writes it there).
+SITE_FILE = f"""\
+site: {{code: {SITE}, name: Clearwater Creek WWTP, timezone: America/Denver}}
+modbus:
+  devices:
+    - {{name: {DEVICE}, host: 127.0.0.1}}
+tags:
+  - name: aeration.do
+    description: DO basin 1
+    unit: mg/L
+    range: {{instrument: [0, 20], plausible: [0, 12]}}
+    modbus: {{device: {DEVICE}, register: holding, address: 0, type: float32}}
+  - name: influent.flow
+    description: Influent flow
+    unit: m3/h
+    range: {{instrument: [0, 2500], plausible: [0, 1800]}}
+    modbus: {{device: {DEVICE}, register: holding, address: 2, type: float32}}
+entry_ranges:
+  chemical_addition.amount: {{instrument: [0, 5000], plausible: [0, 500]}}
+analytes:
+  bod5: {{name: BOD5, unit: mg/L, instrument: [0, 2000], plausible: [0, 400]}}
+"""
+
+
+def site_file(data_dir: Path) -> None:
+    """The site's file where the app reads it: ``<data dir>/sites/<code>.yaml``."""
+    path = data_dir / "sites" / f"{SITE}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(SITE_FILE)
 
 
 @dataclass

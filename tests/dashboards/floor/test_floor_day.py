@@ -71,13 +71,18 @@ def plant(db_server) -> Iterator[DayPlant]:
 
 
 @pytest.fixture(scope="module")
-def base(plant: DayPlant) -> Iterator[str]:
+def base(plant: DayPlant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app, its forms given the site's ranges: from the site's file in its data
+    directory, where the logbook stores none yet, through the floor's own query."""
+
     async def ranges(conn: Any, site_id: int) -> dict[str, Any]:
         return plant_day.RANGES
 
+    data_dir = tmp_path_factory.mktemp("day-data")
+    plant_day.site_file(data_dir)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("dashboards.floor.queries.ranges", ranges)
-        with serve_in_process(plant.db_url, floor_lock_after_s=900) as url:
+        with serve_in_process(plant.db_url, floor_lock_after_s=900, data_dir=data_dir) as url:
             yield url
 
 
