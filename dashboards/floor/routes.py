@@ -446,7 +446,12 @@ async def floor_verify_form(
     zone = ZoneInfo(found["timezone"])
     rows = [r for r in log_rows(entries, people, names, zone, datetime.now(zone)) if r.awaiting]
     crew = chosen["crew"] if chosen else []
-    verifiers = {c["username"]: c["full_name"] for c in crew if c["shift_role"] != "trainee"}
+    # On an open shift, who is on site; once it is closed, anyone who worked it.
+    verifiers = {
+        c["username"]: c["full_name"]
+        for c in crew
+        if c["shift_role"] != "trainee" and (chosen and chosen["closed_at"] or not c["left_at"])
+    }
     return _render(
         request,
         "_floor_verify.html",
