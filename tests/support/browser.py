@@ -7,6 +7,10 @@ page pass unseen.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,3 +61,24 @@ def assert_accessible(page: object, where: str = "") -> None:
     assert not found, f"axe-core on {where or 'the page'}:\n" + "\n".join(
         f"  {v['impact']} {v['id']}: {v['help']} at {v['nodes']}" for v in found
     )
+
+
+@contextmanager
+def no_threads_left_but(*kept: str) -> Iterator[None]:
+    """Fails if the code inside leaves threads running (as tests/conftest.py checks every
+    test), but those named with one of ``kept`` prefixes: what a module's browser or app
+    keeps for as long as the module runs (Playwright's loop is ``asyncio_N``)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 3.0
+    while True:
+        leaked = [
+            t
+            for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith(kept)
+        ]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if leaked:
+        pytest.fail(f"test leaked threads: {[t.name for t in leaked]}")

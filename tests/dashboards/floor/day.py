@@ -14,7 +14,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from tests.dashboards.helpers import copy_rows, make_site, make_tag
+from tests.dashboards.floor.plant import pin_site
+from tests.dashboards.helpers import copy_rows, make_tag
 from tests.dashboards.people import add_person
 
 SITE = "plant16"
@@ -131,17 +132,8 @@ def insert_alarm(plant: DayPlant, message: str, tag: str = "aeration.do") -> int
 
 async def make_day_plant(db_url: str) -> DayPlant:
     with psycopg.connect(db_url) as conn:
-        site_id = make_site(conn, SITE, tz="America/Denver")
+        site_id = pin_site(conn, SITE)
         conn.execute("UPDATE sites SET name = 'Clearwater Creek WWTP' WHERE id = %s", (site_id,))
-        conn.execute(
-            "INSERT INTO site_logbook_settings (site_id, allow_pin_login) VALUES (%s, true)",
-            (site_id,),
-        )
-        conn.execute(
-            "INSERT INTO facility_profiles (site_id, effective_from, rules, category,"
-            " facility_class) VALUES (%s, '2020-01-01', 'UT', 'treatment', 'II')",
-            (site_id,),
-        )
         tags = {
             name: make_tag(
                 conn,

@@ -5,8 +5,6 @@ tests run in order as one shift: log in, open it, record, acknowledge, sign."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +16,13 @@ import pytest
 from tests.dashboards.floor.plant import PINS, SITE, Plant, insert_event, make_plant
 from tests.dashboards.helpers import copy_rows
 from tests.dashboards.people import password_of
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, assert_accessible, need_browser
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    assert_accessible,
+    need_browser,
+    no_threads_left_but,
+)
 from tests.support.browser import SCREENSHOTS as BROWSER_SCREENSHOTS
 from tests.support.serve import serve
 
@@ -35,20 +39,8 @@ def no_leaked_threads() -> Iterator[None]:
     """As in tests/conftest.py, but the browser lives for the module: the worker thread
     of Playwright's event loop (``asyncio_N``, made at the first file write) stays with it
     and is stopped with the browser."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 3.0
-    while True:
-        leaked = [
-            t
-            for t in threading.enumerate()
-            if t not in before and t.is_alive() and not t.name.startswith("asyncio_")
-        ]
-        if not leaked or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    if leaked:
-        pytest.fail(f"test leaked threads: {[t.name for t in leaked]}")
+    with no_threads_left_but("asyncio_"):
+        yield
 
 
 @pytest.fixture(scope="module")
