@@ -19,6 +19,8 @@ from logbook import store
 
 # A closed shift stays listed on the terminal as awaiting signature for this long.
 UNSIGNED_SHOWN = timedelta(days=14)
+# ... the newest this many of them, with how many there are.
+AWAITING_SHOWN = 6
 # Cleared alarms stay on the terminal, unacknowledged, for this long.
 CLEARED_ALARMS_SHOWN = timedelta(hours=12)
 ALARM_SEVERITIES = ["warning", "alarm", "critical"]
@@ -73,27 +75,28 @@ async def current_shift(conn: Conn, site_id: int) -> dict[str, Any] | None:
     return row
 
 
-async def awaiting_signature(conn: Conn, site_id: int) -> list[dict[str, Any]]:
-    """The site's closed shifts nobody signed yet (of late), newest first, each with its
-    crew and how many trainee entries on it still wait for verification."""
+async def awaiting_signature(conn: Conn, site_id: int) -> tuple[list[dict[str, Any]], int]:
+    """The site's closed shifts nobody signed yet (of late), the newest ``AWAITING_SHOWN``
+    of them with their crew and how many trainee entries on each still wait for
+    verification; and how many there are in all."""
     rows = await _all(
         conn,
-        """SELECT s.id, s.label, s.opened_at, c.closed_at, c.closed_by,
+        """SELECT s.id, s.label, s.opened_at, c.closed_at, c.closed_by, count(*) OVER () AS n,
                   (SELECT count(*) FROM entries e WHERE e.shift_id = s.id AND e.by_trainee
                      AND NOT EXISTS (SELECT 1 FROM entry_countersignatures x
                                      WHERE x.entry_id = e.id)) AS unverified
            FROM shifts s JOIN shift_closures c ON c.shift_id = s.id
            WHERE s.site_id = %s AND c.closed_at > now() - %s
              AND NOT EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id)
-           ORDER BY c.closed_at DESC, s.id DESC""",
-        (site_id, UNSIGNED_SHOWN),
+           ORDER BY c.closed_at DESC, s.id DESC LIMIT %s""",
+        (site_id, UNSIGNED_SHOWN, AWAITING_SHOWN),
     )
     crews: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
     for shift_id, member in await store.crews(conn, list(crews)):
         crews[shift_id].append(member)
     for r in rows:
         r["crew"] = crews[r["id"]]
-    return rows
+    return rows, int(rows[0]["n"]) if rows else 0
 
 
 async def site_shift(conn: Conn, site_id: int, shift_id: int) -> dict[str, Any] | None:

@@ -168,7 +168,7 @@ async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[s
     shifts waiting to be signed, the shift's entries, and the engine's facts."""
     shift = await fq.current_shift(conn, site["id"])
     handoff = await fq.pending_handoff(conn, site["id"], shift["opened_at"] if shift else None)
-    awaiting = await fq.awaiting_signature(conn, site["id"])
+    awaiting, awaiting_all = await fq.awaiting_signature(conn, site["id"])
     count, unverified, latest = await fq.shift_tally(conn, shift["id"]) if shift else (0, 0, None)
     names = await _names(conn, site, [latest]) if latest else {}
     crew = shift["crew"] if shift else []
@@ -183,6 +183,7 @@ async def _shift(conn: fq.Conn, site: dict[str, Any], user: Principal) -> dict[s
         "handoff": handoff,
         "can_ack": bool(shift and in_charge and handoff),
         "awaiting": awaiting,
+        "awaiting_more": awaiting_all - len(awaiting),
         "closed_by": closer,
         "entry_count": count,
         "unverified": unverified,

@@ -305,3 +305,21 @@ def hidden(html: str, form: str) -> bool:
     found = re.search(rf'<form [^>]*id="{form}"[^>]*>', html)
     assert found, form
     return re.search(r"\bhidden\b", found.group(0)) is not None
+
+
+async def test_the_awaiting_list_shows_the_newest_and_counts_the_rest(plant):
+    with psycopg.connect(plant.db_url) as conn:
+        for i in range(8):
+            conn.execute(
+                "WITH s AS (INSERT INTO shifts (site_id, label, opened_at, opened_by)"
+                " VALUES (%s, %s, now() - make_interval(hours => %s + 8), %s) RETURNING id)"
+                " INSERT INTO shift_closures (shift_id, closed_at, closed_by)"
+                " SELECT id, now() - make_interval(hours => %s), %s FROM s",
+                (plant.site_id, f"S{i}", i * 8, plant.people["oli"], i * 8, plant.people["oli"]),
+            )
+    async with app_client(plant.db_url) as c:
+        await log_in(c, "oli")
+        panel = await c.get(f"/floor/{SITE}/shift")
+    assert panel.text.count('class="awaiting-shift"') == 6
+    assert "<strong>S0</strong>" in panel.text and "<strong>S6</strong>" not in panel.text
+    assert "and 2 older shifts of the last 14 days" in panel.text
