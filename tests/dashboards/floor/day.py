@@ -2,7 +2,7 @@
 its crew with certificates, tags read from one PLC, and that PLC's collector simulated by
 data: ``feed`` writes what a running collector writes (a reading per tag, its health),
 ``stop`` backdates both as if it had stopped some seconds ago. The site's plausibility
-ranges are given in the shape of ISSUE16-CONTRACT (``RANGES``)."""
+ranges are given in the shape of issue 16 (``RANGES``)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ TAGS = [
 # A steady value is stored at least every minute (a deadband's longest silence).
 INTERVAL_S = 60.0
 
-# The site's ranges (ISSUE16-CONTRACT), as the page receives them.
+# The site's ranges (issue 16), as the page receives them.
 RANGES: dict[str, Any] = {
     "tags": {},  # by tag id, filled in by make_day_plant
     "entries": {
@@ -47,7 +47,7 @@ TAG_RANGES = {
     "aeration.do": {"instrument": [0, 20], "plausible": [0, 12]},
     "influent.flow": {"instrument": [0, 2500], "plausible": [0, 1800]},
 }
-# The same ranges as the site file sets them (ISSUE16-CONTRACT), for an app that reads
+# The same ranges as the site file sets them (issue 16), for an app that reads
 # them from the site's file in its data directory (``site_file`` writes it there).
 SITE_FILE = f"""\
 site: {{code: {SITE}, name: Clearwater Creek WWTP, timezone: America/Denver}}

@@ -1,4 +1,4 @@
-"""A day of three shifts at one site on the floor terminal, in Chromium (ISSUE16 "Done
+"""A day of three shifts at one site on the floor terminal, in Chromium (issue 16 "Done
 when"): Day (an operator in charge as shift operator, a trainee with him), Swing (the chief
 operator as DRC), Night (a second operator). Entries of every kind, a trainee's entries
 verified on the floor by the operator's own PIN, an amendment, an implausible value
@@ -8,7 +8,7 @@ the next had opened. At every step: a screenshot, axe-core, and a next action on
 
 One served site for the module, the tests in order as one day. The app is served in this
 process so that the page can be given the site's plausibility ranges in the contract's
-shape (ISSUE16-CONTRACT) before the logbook stores them; time is driven by data (the
+shape (issue 16) before the logbook stores them; time is driven by data (the
 collector's last heartbeat is written in the past) rather than waited for.
 """
 
