@@ -141,11 +141,16 @@ async def record_countersignature(
 async def check_countersigner(
     conn: psycopg.AsyncConnection[Any], user: Principal, entry: dict[str, Any], state: ShiftState
 ) -> None:
-    """The logbook's rules on who countersigns what: a trainee's entry, on a shift not yet
-    signed, by an operator or chief operator on its crew other than as a trainee."""
+    """The logbook's rules on who countersigns what: someone else's entry, on a shift not yet
+    signed, by an operator or chief operator on its crew other than as a trainee.
+
+    Not only a trainee's: the site's competency policy (compliance) may want anyone's
+    entry verified (a person with no level on record counts as emerging), and whether a
+    verification was needed, and by someone qualified, is compliance's judgement. A
+    trainee's entries are the ones the logbook itself holds a signature for."""
     check_site(user, state.site_id)
-    if not entry["by_trainee"]:
-        raise conflict(f"entry {entry['id']} is not a trainee's entry")
+    if entry["recorded_by"] == user.id:
+        raise Denied("nobody countersigns their own entry", "entry", entry["id"], state.site_id)
     if state.signed:
         check_open(state)
     if user.role not in SIGNERS or not await _on_crew(conn, state.id, user.id):

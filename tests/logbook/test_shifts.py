@@ -295,6 +295,30 @@ async def test_trainee_entries_are_countersigned_by_an_operator_on_duty_before_s
     assert r.status_code == 201
 
 
+async def test_anyones_entry_may_be_verified_by_someone_else_on_duty(api):
+    """The site's competency policy may want an operator's entry verified (no level on
+    record counts as emerging): another operator on duty countersigns it; nobody their own."""
+    shift = await _shift_with_a_trainee(api)
+    e = await api.entry(
+        "operator", shift["id"], "reading", {"instrument": "DO probe", "value": 2, "unit": "mg/L"}
+    )
+    eid = e.json()["id"]
+    assert e.json()["needs_countersignature"] is False  # the logbook's own rule: trainees
+    own = await api.post(
+        "operator", f"/api/entries/{eid}/countersign", {"password": PASSWORDS["operator"]}
+    )
+    assert own.status_code == 403 and "own entry" in own.text
+    crew = await api.post(
+        "operator",
+        f"/api/shifts/{shift['id']}/crew",
+        {"person_id": await api.id("chief"), "shift_role": "chief"},
+    )
+    assert crew.status_code == 201, crew.text
+    r = await api.post("chief", f"/api/entries/{eid}/countersign", {"password": PASSWORDS["chief"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["countersignature"]["person_id"] == await api.id("chief")
+
+
 async def test_a_trainee_cannot_open_or_sign_shifts(api):
     r = await api.post("trainee", "/api/shifts", {"site": "demo-wwtp"})
     assert r.status_code == 403
