@@ -29,17 +29,20 @@ def beyond(value: Value, limit: Limit) -> bool:
 @dataclass(frozen=True)
 class Exceedances:
     """By column key: the days whose value exceeds a daily limit, and the summary
-    statistics that exceed theirs."""
+    statistics that exceed theirs. Counted as the DMR's "NO. EX" is: each day beyond a
+    daily limit, and each other statistic beyond its limit (a month's daily maximum beyond
+    the daily limit is marked, but it is one of the days already counted)."""
 
     days: dict[str, frozenset[date]] = field(default_factory=dict)
     stats: dict[str, frozenset[Monthly]] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
 
     def count(self, key: str) -> int:
-        return len(self.days.get(key, ())) + len(self.stats.get(key, ()))
+        return self.counted.get(key, 0)
 
     @property
     def total(self) -> int:
-        return sum(self.count(k) for k in self.days.keys() | self.stats.keys())
+        return sum(self.counted.values())
 
     def day(self, key: str, day: date) -> bool:
         return day in self.days.get(key, ())
@@ -55,18 +58,17 @@ def exceedances(
 ) -> Exceedances:
     days: dict[str, frozenset[date]] = {}
     stats: dict[str, frozenset[Monthly]] = {}
+    counted: dict[str, int] = {}
     for c in columns:
         daily = [lim for lim in c.limits if lim.daily]
         days[c.key] = frozenset(
             r.day for r in rows if any(beyond(r.values[c.key], lim) for lim in daily)
         )
         per = monthly.get(c.key, {})
-        stats[c.key] = frozenset(
-            lim.statistic
-            for lim in c.limits
-            if lim.statistic in per and beyond(per[lim.statistic], lim)
-        )
-    return Exceedances(days, stats)
+        over = [lim for lim in c.limits if lim.statistic in per and beyond(per[lim.statistic], lim)]
+        stats[c.key] = frozenset(lim.statistic for lim in over)
+        counted[c.key] = len(days[c.key]) + sum(1 for lim in over if not lim.daily)
+    return Exceedances(days, stats, counted)
 
 
 def limit_text(limit: Limit) -> str:

@@ -16,7 +16,7 @@ from clearwell.errors import ClearwellError
 from compliance.adapter import NoProfile, resolve_site
 from compliance.adapter import load as compliance_load
 from compliance.engine import check
-from dashboards.exports import bundle, dmr, load, logbook_export, mor_render
+from dashboards.exports import bundle, dmr, load, logbook_export, mor_pdf, mor_render
 from dashboards.exports.in_charge import (
     best_certificate,
     charge_hours,
@@ -174,16 +174,17 @@ async def _charge(
             in_charge_by_day(shifts, stints, certs, days, site.tz),
             drc_hours(shifts, stints, lo, hi),
             "the crews' DRC role (the facility has no compliance profile, so who held"
-            " charge under the state's rule is not judged)",
+            " charge under the state's rule was not judged)",
         )
     report = check(facts.scenario)
     people = sorted({int(op) for c in report.coverage for op in c.drc})
     certs = await load.certificates(conn, people)
     rules = report.class_spans[-1].rule_set if report.class_spans else None
-    basis = (
-        f"who held charge under {rules}, as the compliance engine reads the crews"
+    basis = "the compliance engine's reading of the crews" + (
+        f" under {rules}: the first on site, of the roles that may hold charge, who meets"
+        " the facility's grade"
         if rules
-        else "the compliance engine's reading of the crews"
+        else ""
     )
     return (
         in_charge_from_coverage(
@@ -308,7 +309,7 @@ async def build_files(
         if "mor.csv" in kinds:
             files[file_name(site.code, "mor.csv", year, month)] = mor_render.to_csv(report)
         if "mor.pdf" in kinds:
-            files[file_name(site.code, "mor.pdf", year, month)] = mor_render.to_pdf(report)
+            files[file_name(site.code, "mor.pdf", year, month)] = mor_pdf.to_pdf(report)
         if "dmr.csv" in kinds:
             rows = dmr.rows(permit, permit.dmr_monthly(report.monthly))
             files[file_name(site.code, "dmr.csv", year, month)] = dmr.to_csv(
