@@ -33,6 +33,8 @@ from clearwell.app import create_app
 from clearwell.settings import load_settings
 from compliance.demo import seed_async as seed_compliance
 from dashboards.exports import bundle
+from logbook import audit
+from logbook.people import create_person
 from tests.dashboards.helpers import make_tag, write_batch
 from tests.support.api import Api
 
@@ -65,6 +67,12 @@ analytes:
 WHY = "lab confirmed the reading"
 DST_FALL, DST_SPRING, LEAP_DAY = date(2025, 11, 2), date(2026, 3, 8), date(2024, 2, 29)
 KINDS = ("mor.pdf", "mor.csv", "dmr.csv", "logbook.csv", "bundle.zip")
+# Typed where people type: a person's name, a shift's label, the site file's fields.
+MARKUP = (
+    '"><img src=x onerror=alert(1)>',
+    '<img src="/etc/passwd"/>',
+    "<b>Tom</b> & <font size=40>Jerry's</font>",
+)
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -107,8 +115,11 @@ async def _ok(response: httpx.Response) -> Any:
     return response.json()
 
 
-async def _shift(api: Api, opened: datetime, closed: datetime | None, crew: list[Any]) -> int:
-    body = {"site": SITE, "label": "night", "opened_at": opened.isoformat(), "crew": crew}
+async def _shift(
+    api: Api, opened: datetime, closed: datetime | None, crew: list[Any], label: str = "night"
+) -> int:
+    crew = [{"arrived_at": opened.isoformat(), **c} for c in crew]
+    body = {"site": SITE, "label": label, "opened_at": opened.isoformat(), "crew": crew}
     shift = await _ok(await api.post("chief", "/api/shifts", body))
     if closed is not None:
         await _ok(
@@ -150,8 +161,24 @@ async def _sample(
     return sample
 
 
+async def _relief(url: str) -> int:
+    """A relief operator whose name is markup, with a grade III certificate."""
+    async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        person = await create_person(
+            conn, audit.SYSTEM, "relief", MARKUP[1], "operator", "relief-operator-pass"
+        )
+        await conn.execute(
+            "INSERT INTO operator_certificates (person_id, state, category, grade, number, kind,"
+            " issued, expires) VALUES (%s, 'UT', 'treatment', 'III', %s, 'full', '2023-01-01',"
+            " '2025-12-31')",
+            (person, "UT-" + MARKUP[0]),
+        )
+    return person
+
+
 async def _populate(url: str, data_dir: Path) -> datetime:
     await seed_compliance(url)  # the demo site and people, a UT class II profile, certificates
+    relief = await _relief(url)
     (data_dir / "sites").mkdir(parents=True)
     (data_dir / "sites" / f"{SITE}.yaml").write_text(SITE_FILE)
     app = create_app(load_settings(database_url=url, data_dir=data_dir))
@@ -195,8 +222,11 @@ async def _populate(url: str, data_dir: Path) -> datetime:
             # The nights the clocks change and February 29: the chief in DRC overnight, a
             # grab sample in the morning (one result below detection).
             for day in (DST_FALL, DST_SPRING, LEAP_DAY):
-                night = [{"person_id": chief, "shift_role": "drc"}]
-                shift = await _shift(api, local(day - timedelta(days=1), 22), local(day, 6), night)
+                drc = relief if day == LEAP_DAY else chief
+                night = [{"person_id": drc, "shift_role": "drc"}]
+                label = MARKUP[2] if day == LEAP_DAY else "night"
+                opened = local(day - timedelta(days=1), 22)
+                shift = await _shift(api, opened, local(day, 6), night, label)
                 await _sample(
                     api,
                     shift,
@@ -388,3 +418,47 @@ def test_every_month_from_the_command_line(hostile: Hostile, tmp_path: Path):
                 stem, ext = kind.split(".")
                 member = zf.read(f"files/{SITE}-{stem}-{month}.{ext}")
                 _check_file(kind, member, month, month == hostile.current)
+
+
+async def test_markup_typed_into_the_records_and_the_site_file_prints_as_text(
+    hostile: Hostile, tmp_path: Path
+):
+    """The facility's name, the relief's name and certificate number and the leap night's
+    label in the database, the permit's number, a parameter's name and a unit in the site
+    file: the report is made and shows each as the characters typed (and embeds no
+    image)."""
+    site_file = (
+        SITE_FILE.replace("number: UT0099999", f"number: {json.dumps('UT' + MARKUP[2])}")
+        .replace("name: TSS,", f"name: {json.dumps('TSS ' + MARKUP[1])},")
+        .replace("MO GEOMN, unit: MPN/100mL,", f"MO GEOMN, unit: {json.dumps('MPN' + MARKUP[0])},")
+    )
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / f"{SITE}.yaml").write_text(site_file)
+    with psycopg.connect(hostile.url, autocommit=True) as conn:
+        row = conn.execute("SELECT name FROM sites WHERE code = %s", (SITE,)).fetchone()
+        assert row is not None
+        conn.execute("UPDATE sites SET name = %s WHERE code = %s", (MARKUP[0], SITE))
+    try:
+        app = create_app(load_settings(database_url=hostile.url, data_dir=tmp_path))
+        app.state.rollup_refresh_interval_s = None
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                api = Api(c, hostile.url, tmp_path)
+                pdf = await api.get("regulator", f"/exports/{SITE}/2024-02/mor.pdf")
+                table = await api.get("regulator", f"/exports/{SITE}/2024-02/mor.csv")
+    finally:
+        with psycopg.connect(hostile.url, autocommit=True) as conn:
+            conn.execute("UPDATE sites SET name = %s WHERE code = %s", (row[0], SITE))
+    assert pdf.status_code == 200, pdf.text
+    reader = PdfReader(io.BytesIO(pdf.content))
+    packed = "".join("".join(page.extract_text().split()) for page in reader.pages)
+    for text in (*MARKUP, "UT-" + MARKUP[0]):
+        assert "".join(text.split()) in packed, text
+    assert not any(list((p.get("/Resources") or {}).get("/XObject") or {}) for p in reader.pages)
+    assert table.status_code == 200
+    cells = "\n".join(cell for row in csv.reader(io.StringIO(table.text)) for cell in row)
+    for text in MARKUP:
+        assert text in cells
+    # The relief held charge that night, under the label typed.
+    assert f"{MARKUP[2]} 22:00-06:00: {MARKUP[1]}, UT treatment Grade III #UT-" in cells
