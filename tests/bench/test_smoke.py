@@ -56,6 +56,12 @@ REPORTS: dict[str, tuple[str, ...]] = {
         rf"^baseline: engine on the scenario from JSON: {NUMBER} ms",
         rf"^stamp_entries, one entry \(hook cost per write\): {NUMBER} ms",
     ),
+    "edge_replay": (
+        r"^spool +3,600 rows \(20 tags x 180 s\), [\d.]+ MB, filled in ",
+        rf"^replay +{NUMBER} rows/s: the outage replayed in {NUMBER} s .* duplicates 0$",
+        rf"^catch-up +{NUMBER}x the plant's rate",
+        rf"^baseline +plain binary COPY of 3,600 rows: {NUMBER} rows/s",
+    ),
     "failover": (
         r"^primary killed: node on port \d+; promoted: node on port \d+$",
         rf"^seconds without a primary: {NUMBER} s$",
