@@ -4,11 +4,12 @@ A pg_auto_failover cluster (``scripts/failover-cluster.sh``: a monitor and two
 PostgreSQL 15 nodes with TimescaleDB, synchronous replication) holds the centre's
 database. Two plants' collectors read their own simulator (``simulators/``, the demo
 plant over Modbus TCP) and write through the connection string that names both nodes
-with ``target_session_attrs=read-write``; ``clearwell serve`` takes an operator's notes
-through the API, each sent as the floor's outbox sends it (an ``Idempotency-Key``, sent
-again after a 5xx, a timeout or a refused connection, in order), while a reader asks
-for the shift's entries. After ``--before`` seconds the primary's keeper and Postgres are
-killed (SIGKILL); the run goes on ``--after`` seconds past the standby's promotion.
+with ``target_session_attrs=read-write``; the web app (uvicorn in this process) takes
+an operator's notes through the API, each sent as the floor's outbox sends it (an
+``Idempotency-Key``, sent again after a 5xx, a timeout or a refused connection, in
+order), while a reader asks for the shift's entries. After ``--before`` seconds the
+primary's keeper and Postgres are killed (SIGKILL); the run goes on ``--after`` seconds
+past the standby's promotion.
 
 Measured: seconds without a primary (kill to the first read-write connection), readings
 taken by the collectors against those stored (lost, duplicated, and the replayed rows
@@ -44,7 +45,7 @@ from sitefile.load import load_config
 from sitefile.models import ModbusSection, SiteConfig
 from tests.support.api import Api, seed_people
 from tests.support.failover import FailoverCluster
-from tests.support.serve import serve
+from tests.support.serve import serve_in_process
 
 SMOKE_ARGS = ("--before", "5", "--after", "5")
 
@@ -197,7 +198,9 @@ async def run(
             IngestService(c, url, work / p.code, writer=p.writer)
             for c, p in zip(configs, plants, strict=True)
         ]
-        base = stack.enter_context(serve(url, CLEARWELL_DATA_DIR=str(work / "app")))
+        # In this process (uvicorn in a thread): a subprocess's imports alone take most of
+        # serve()'s 30 s on a machine as loaded as the shared one gets.
+        base = stack.enter_context(serve_in_process(url, data_dir=work / "app"))
         client = await stack.enter_async_context(
             httpx.AsyncClient(base_url=base, timeout=HTTP_TIMEOUT_S)
         )

@@ -49,6 +49,7 @@ async def test_the_primary_killed_during_ingest_and_logbook_writes(tmp_path: Pat
         await asyncio.to_thread(cluster.__exit__, None, None, None)
     assert cluster_processes(cluster.root) == []
     text = "\n".join(bench_failover.report(figures))
+    print(text)  # the figures, for bench/README.md (pytest -s)
     assert figures.new_primary != figures.old_primary, text
     assert 0 < figures.no_primary_s < NO_PRIMARY_MAX_S, text
     for plant in figures.plants:
