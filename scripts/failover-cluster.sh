@@ -20,13 +20,19 @@ PG_BIN=${CLEARWELL_PG_BIN:-/usr/lib/postgresql/15/bin}
 export PATH=$PG_BIN:$PATH
 
 # Postgres and pg_autoctl refuse to run as root: run as postgres, with pg_autoctl's
-# configuration and state kept in the throwaway directory.
-if [ "$(id -u)" -eq 0 ]; then
-  if [ "${1:-}" = start ]; then
+# configuration and state kept in the throwaway directory. The script runs from a copy
+# in that directory, since postgres may not be able to read a checkout under /root.
+if [ "$(id -u)" -eq 0 ] && [ -n "${2:-}" ]; then
+  if [ "$1" = start ]; then
     mkdir -p "$2"
     chown postgres: "$2"
   fi
-  exec runuser -u postgres -- env PATH="$PATH" "$0" "$@"
+  if [ -d "$2" ]; then
+    install -m 755 -o postgres "$0" "$2/.failover-cluster.sh"
+    cd "$2"
+    exec runuser -u postgres -- env PATH="$PATH" "$2/.failover-cluster.sh" "$@"
+  fi
+  exit 0 # stop, kill, state or primary of a cluster that is not there
 fi
 as_pg() { "$@"; }
 log() { printf 'failover-cluster: %s\n' "$*" >&2; }
