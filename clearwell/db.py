@@ -16,13 +16,19 @@ CONNECT_TIMEOUT_S = 5
 
 
 def describe_target(dsn: str) -> str:
-    """``user@host:port/db`` of a connection string, never its password."""
+    """``user@host:port/db`` of a connection string, never its password; every node
+    (``user@h1:p1,h2:p2/db``) of one that names several, as a failover cluster's does."""
     try:
         info = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
         return "<unparseable database URL>"
-    host = info.get("host") or "localhost"
-    return f"{info.get('user', '')}@{host}:{info.get('port') or 5432}/{info.get('dbname', '')}"
+    hosts = str(info.get("host") or "localhost").split(",")
+    ports = str(info.get("port") or "5432").split(",")
+    # libpq: one port for every host, or one port each.
+    if len(ports) == 1:
+        ports = ports * len(hosts)
+    nodes = ",".join(f"{h or 'localhost'}:{p or 5432}" for h, p in zip(hosts, ports, strict=False))
+    return f"{info.get('user', '')}@{nodes}/{info.get('dbname', '')}"
 
 
 def explain_connect_error(dsn: str, exc: BaseException) -> DatabaseError:
@@ -49,12 +55,19 @@ def connection(dsn: str, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
 
 
 def make_pool(dsn: str, max_size: int = 10) -> AsyncConnectionPool:
-    """The web app's pool; opened by the app's lifespan, not here."""
+    """The web app's pool; opened by the app's lifespan, not here.
+
+    A connection is checked as it is handed out: after a failover the pool's
+    connections to the lost primary are broken, and each would fail a request; checked,
+    they are replaced by new ones, which the URL's ``target_session_attrs`` sends to
+    the new primary.
+    """
     return AsyncConnectionPool(
         dsn,
         min_size=1,
         max_size=max_size,
         open=False,
+        check=AsyncConnectionPool.check_connection,
         kwargs={"connect_timeout": CONNECT_TIMEOUT_S},
         name="clearwell",
     )

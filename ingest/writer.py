@@ -67,6 +67,15 @@ REPLAY_CHUNKS_PER_CYCLE = 10
 # How long a stopping writer goes on replaying the spool.
 FINAL_REPLAY_S = 2.0
 
+# What a database that cannot take writes now says: the connection's server is a standby
+# (a primary demoted in a failover, or a URL that names no primary) or is shutting down.
+# An outage: the readings wait in the spool, never set aside as refused.
+OUTAGE_ERRORS: tuple[type[psycopg.Error], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.errors.ReadOnlySqlTransaction,
+)
+
 _COPY_DIRECT = "COPY readings (time, tag_id, value, status, server_time) FROM STDIN (FORMAT BINARY)"
 _STAGING = "readings_staging"
 _COPY_STAGING = (
@@ -432,7 +441,7 @@ class Writer:
                 self._conn.close()
             self._conn = None
         if self.stats.state != "down":
-            outage = isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+            outage = isinstance(exc, OUTAGE_ERRORS)
             log.warning(
                 "database %s %s (%s): spooling readings to %s",
                 describe_target(self.dsn),
@@ -447,14 +456,14 @@ class Writer:
         batches = self.spool.peek(self.options.batch_rows)
         try:
             self._write([r for _, chunk in batches for r in chunk])
-        except (psycopg.OperationalError, psycopg.InterfaceError):
+        except OUTAGE_ERRORS:
             raise
         except psycopg.Error:
             # Not an outage: find the batch at fault, one at a time, and set it aside.
             for batch_id, chunk in batches:
                 try:
                     self._write(chunk)
-                except (psycopg.OperationalError, psycopg.InterfaceError):
+                except OUTAGE_ERRORS:
                     raise
                 except psycopg.Error as exc:
                     self._reject(batch_id, exc)
@@ -537,7 +546,7 @@ class Writer:
         try:
             with self._conn.transaction():
                 n = apply_events(self._conn, pending)
-        except psycopg.OperationalError:
+        except OUTAGE_ERRORS:
             raise
         except psycopg.Error as exc:
             # Not an outage: these events would fail again on every retry.

@@ -6,6 +6,8 @@
 #     build/test-tools/ (ignored by git);
 #   - Debian's poppler-utils (pdftoppm, which renders the exports' PDF pages to images)
 #     via apt-get;
+#   - Debian's postgresql-15-auto-failover and pg-auto-failover-cli (pg_autoctl), which
+#     scripts/failover-cluster.sh runs for the failover test and benchmark, via apt-get;
 #   - node-opcua (an OPC UA stack that is not asyncua) via `npm ci` in
 #     tests/tools/opcua-client/ (a client, for the simulator tests) and
 #     tests/tools/opcua-server/ (a server, for the collector tests), each pinned by its
@@ -42,6 +44,11 @@ if [ ! -x "$MODBUS_SERVER" ] || [ "$MODBUS_SOURCE/server.c" -nt "$MODBUS_SERVER"
 fi
 if ! command -v pdftoppm >/dev/null 2>&1; then
   apt_install poppler-utils
+fi
+
+if ! command -v pg_autoctl >/dev/null 2>&1 \
+  || [ ! -f /usr/lib/postgresql/15/lib/pgautofailover.so ]; then
+  apt_install postgresql-15-auto-failover pg-auto-failover-cli
 fi
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

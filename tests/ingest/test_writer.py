@@ -203,6 +203,40 @@ async def test_a_batch_the_database_refuses_is_set_aside_not_blocking(
     assert writer.stats.rows_rejected == 1
 
 
+async def test_a_database_that_takes_no_writes_is_an_outage_not_a_refusal(
+    db_url: str, tmp_path: Path
+) -> None:
+    # What a standby, or a primary being demoted in a failover, answers a write with
+    # (SQLSTATE 25006): the readings wait in the spool, none is set aside as refused.
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "CREATE FUNCTION read_only() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN RAISE EXCEPTION 'cannot execute COPY in a read-only transaction'"
+            " USING ERRCODE = 'read_only_sql_transaction'; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER read_only BEFORE INSERT ON readings"
+            " FOR EACH STATEMENT EXECUTE FUNCTION read_only()"
+        )
+    writer = make_writer(db_url, tmp_path)
+    writer.submit(rows(0, 10))
+    await writer.flush()
+    for i in range(1, 4):
+        writer.retry_now()
+        writer.submit(rows(10 * i, 10))
+        await writer.flush()
+    assert writer.stats.state == "down"
+    assert writer.spool.rows == 120
+    assert writer.stats.rows_rejected == 0
+    with psycopg.connect(db_url) as conn:
+        conn.execute("DROP TRIGGER read_only ON readings")
+    writer.retry_now()
+    await writer.flush()
+    assert writer.spool.rows == 0
+    await writer.close()
+    assert stored(db_url) == sorted(rows(0, 40), key=lambda r: (r[0], r[1]))
+
+
 async def test_committed_batches_mark_their_hours_for_the_trend_rollups(
     db_url: str, tmp_path: Path
 ) -> None:
