@@ -21,7 +21,9 @@ def describe_target(dsn: str) -> str:
         info = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
         return "<unparseable database URL>"
-    host = info.get("host") or "localhost"
+    if info.get("service") and not info.get("host"):
+        return f"service {info['service']}"
+    host = info.get("host") or info.get("hostaddr") or "localhost"
     return f"{info.get('user', '')}@{host}:{info.get('port') or 5432}/{info.get('dbname', '')}"
 
 
