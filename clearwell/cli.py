@@ -18,6 +18,8 @@ from clearwell.settings import Settings, get_settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Clearwell operations record.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+# `clearwell db status`'s exit code when migrations are pending (1 is an error).
+PENDING_EXIT = 2
 
 # Packages whose ``cli.register(app)`` adds commands (simulate, ingest, demo, …).
 CLI_MODULES: tuple[str, ...] = (
@@ -61,20 +63,29 @@ def db_migrate() -> None:
 
 @db_app.command("status")
 def db_status() -> None:
-    """Show the database, TimescaleDB version and license, and pending migrations."""
-    from clearwell.migrate import applied, discover
+    """Show the database, TimescaleDB, and what `db migrate` would do; exit 2 if anything is
+    pending, 1 if it would refuse."""
+    from clearwell.migrate import applied, discover, plan
 
     settings = get_settings()
     with connection(settings.database_dsn, autocommit=True) as conn:
         info = timescaledb_info(conn)
-        done = applied(conn)
-    pending = [m.path.name for m in discover() if m.version not in done]
+        upgrade = plan(discover(), applied(conn))
     typer.echo(f"database    {describe_target(settings.database_dsn)}")
     typer.echo(f"postgresql  {info['postgresql']}")
     typer.echo(f"timescaledb {info['timescaledb'] or 'not installed'} ({info['license']})")
-    typer.echo(f"migrations  {len(done)} applied, {len(pending)} pending")
-    for name in pending:
-        typer.echo(f"  pending {name}")
+    typer.echo(f"migrations  {len(upgrade.applied)} applied, {len(upgrade.pending)} pending")
+    for m in upgrade.pending:
+        typer.echo(f"  pending {m.path.name}: {m.summary}")
+    for m in upgrade.changed:
+        typer.echo(f"  CHANGED {m.path.name} since it was applied: migrate will refuse")
+    for version in upgrade.unknown:
+        typer.echo(f"  applied {version}, unknown to this Clearwell (a newer one migrated it)")
+    if upgrade.changed:
+        raise ClearwellError(f"{len(upgrade.changed)} applied migration(s) changed")
+    if upgrade.pending:
+        typer.echo("`clearwell db migrate` applies them in this order, each in its own transaction")
+        raise typer.Exit(PENDING_EXIT)
 
 
 @app.command()
@@ -147,7 +158,7 @@ def _register_modules() -> None:
 def main() -> None:
     _register_modules()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except ClearwellError as exc:
         typer.echo(f"clearwell: error: {exc}", err=True)
         sys.exit(1)
@@ -162,6 +173,9 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # Without standalone mode, click returns a typer.Exit's code instead of exiting.
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":
