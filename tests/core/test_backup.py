@@ -6,9 +6,6 @@ passes, and the bundle verifies against the restored site key. Then the refusals
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -16,19 +13,8 @@ import pytest
 
 from clearwell import backup as backups
 from clearwell.backup import BackupError, count_rows, find_tool
+from tests.core.commands import run_cli
 from tests.dashboards.exports import month as m
-
-
-def run_cli(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
-    env.update(CLEARWELL_DATABASE_URL=url, CLEARWELL_DATA_DIR=str(data_dir))
-    return subprocess.run(
-        [sys.executable, "-m", "clearwell.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
