@@ -130,6 +130,11 @@ def uvicorn_server(settings: Settings, host: str | None, port: int | None) -> ob
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
+        # Behind a reverse proxy: the scheme and client it names, from these only.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return uvicorn.Server(config)
 

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import yaml
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, FilePath, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from clearwell.errors import ConfigError
@@ -73,6 +73,21 @@ class Settings(BaseSettings):
         120, ge=10, description="Seconds without a touch before a floor terminal locks"
     )
 
+    tls_certfile: FilePath | None = Field(
+        None, description="PEM certificate (chain) to serve HTTPS with, beside tls_keyfile"
+    )
+    tls_keyfile: FilePath | None = Field(None, description="PEM private key of tls_certfile")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-Proto and X-Forwarded-For are believed",
+    )
+
+    @model_validator(mode="after")
+    def _certificate_with_its_key(self) -> Settings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("CLEARWELL_TLS_CERTFILE and CLEARWELL_TLS_KEYFILE go together")
+        return self
+
     @field_validator("database_url")
     @classmethod
     def _libpq_connection_string(cls, value: str) -> str:
@@ -112,6 +127,10 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One line per problem, naming the environment variable behind it."""
     lines = []
     for err in exc.errors():
+        if not err["loc"]:
+            # A check across settings: its message names them; the input is all of them.
+            lines.append(str(err["msg"]).removeprefix("Value error, "))
+            continue
         name = ENV_PREFIX + "_".join(str(p) for p in err["loc"]).upper()
         if err["type"] == "missing":
             lines.append(f"{name} is not set ({_describe_field(err['loc'])})")
