@@ -161,6 +161,11 @@ def _versions(conn: psycopg.Connection[Any]) -> tuple[int, str, str | None]:
     return int(row[0]), str(row[1]), row[2]
 
 
+def _is_superuser(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    return bool(row and row[0])
+
+
 def _empty_or_absent(directory: Path) -> bool:
     return not directory.exists() or (directory.is_dir() and not any(directory.iterdir()))
 
@@ -220,8 +225,11 @@ def read_backup(source: Path) -> Manifest:
     return manifest
 
 
-def restore(dsn: str, data_dir: Path, source: Path) -> Manifest:
-    """Restores ``source`` into an empty database and an empty data directory."""
+def restore(dsn: str, data_dir: Path, source: Path, *, keep_owners: bool = True) -> Manifest:
+    """Restores ``source`` into an empty database and an empty data directory.
+
+    The backup's owners and grants are kept (its roles must exist, as on the machine it
+    came from); without ``keep_owners`` the restoring role owns what it restores."""
     manifest = read_backup(source)
     if not _empty_or_absent(data_dir):
         raise BackupError(f"the data directory {data_dir} is not empty: restore into a new one")
@@ -235,6 +243,12 @@ def restore(dsn: str, data_dir: Path, source: Path) -> Manifest:
             )
         version_num, _, _ = _versions(conn)
         pg_restore = find_tool("pg_restore", version_num)
+        if manifest.timescaledb and not _is_superuser(conn):
+            raise BackupError(
+                f"restoring into {describe_target(dsn)} needs a superuser: TimescaleDB's"
+                " timescaledb_pre_restore() sets a parameter only a superuser may (on Debian:"
+                " as the postgres user, with the backup's roles created first)"
+            )
         if manifest.timescaledb:
             # The dump's catalog belongs to this version of the extension.
             conn.execute(
@@ -252,8 +266,8 @@ def restore(dsn: str, data_dir: Path, source: Path) -> Manifest:
         conninfo, env = _tool_env(dsn)
         try:
             _run(
-                [str(pg_restore), "--exit-on-error", "--no-owner", "-d", conninfo,
-                 str(source / DUMP)],
+                [str(pg_restore), "--exit-on-error", *([] if keep_owners else ["--no-owner"]),
+                 "-d", conninfo, str(source / DUMP)],
                 env,
                 "pg_restore",
             )  # fmt: skip

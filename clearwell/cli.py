@@ -106,12 +106,21 @@ def backup(
 @app.command()
 def restore(
     directory: Annotated[Path, typer.Argument(help="a directory `clearwell backup` made")],
+    no_owner: Annotated[
+        bool,
+        typer.Option(
+            "--no-owner",
+            help="own what is restored as the connecting role, not as the backup's owners",
+        ),
+    ] = False,
 ) -> None:
     """Restore a backup into an empty database and an empty data directory."""
     from clearwell import backup as backups
 
     settings = get_settings()
-    manifest = backups.restore(settings.database_dsn, settings.data_dir, directory)
+    manifest = backups.restore(
+        settings.database_dsn, settings.data_dir, directory, keep_owners=not no_owner
+    )
     typer.echo(
         f"restored {directory} (made {manifest.created_at} from {manifest.database}):"
         f" {sum(manifest.rows.values()):,} rows in {len(manifest.rows)} tables, every one"

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
+import pytest
+
 
 def run_cli(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
@@ -19,3 +22,12 @@ def run_cli(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess
         text=True,
         timeout=300,
     )
+
+
+def skip_unless_superuser(url: str) -> None:
+    """Restoring TimescaleDB needs a superuser; CLEARWELL_TEST_DATABASE_URL's role need
+    only create databases."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if not row.fetchone()[0]:  # type: ignore[index]
+            pytest.skip("the tests' server role is not a superuser, which a restore needs")

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from clearwell import backup as backups
 from clearwell.backup import BackupError, count_rows, find_tool
-from tests.core.commands import run_cli
+from tests.core.commands import run_cli, skip_unless_superuser
 from tests.dashboards.exports import month as m
+from tests.support.pg_cluster import LocalCluster
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,7 @@ def test_restore_into_a_fresh_database_keeps_every_row_and_verifies(
         assert before["rows"][table] > 0, table
     assert before["readings"][0] > 1000
 
+    skip_unless_superuser(db_server.admin_url)
     fresh = db_server.make_database(migrated=False)
     restored_dir = tmp_path / "restored-data"
     try:
@@ -177,3 +180,35 @@ def test_the_servers_own_tools_are_found_before_path():
     if not (major_dir / "pg_restore").exists():
         pytest.skip("no PostgreSQL 15 client tools where Debian puts them")
     assert find_tool("pg_restore", 150004, search_path="") == major_dir / "pg_restore"
+
+
+def test_restore_into_a_fresh_cluster_over_its_socket_as_a_plant_does(plant, backup_dir, tmp_path):
+    """A new machine: the backup's owner role there, an empty database, the restore run by
+    the superuser over the Unix socket, the owners kept; a restore by a role that is not a
+    superuser is refused saying why (TimescaleDB's pre-restore step needs one)."""
+    manifest = json.loads((backup_dir / "clearwell-backup.json").read_text())
+    with psycopg.connect(plant[0]) as conn:
+        owner = str(conn.execute("SELECT current_user").fetchone()[0])
+    with LocalCluster() as cluster, psycopg.connect(cluster.admin_url, autocommit=True) as admin:
+        if owner != "postgres":
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(owner)))
+        admin.execute("CREATE ROLE clearwell LOGIN")
+        admin.execute("CREATE DATABASE clearwell")
+        socket = f"host={cluster.root} port={cluster.port} dbname=clearwell"
+        refused = run_cli(
+            "restore", str(backup_dir), url=f"{socket} user=clearwell", data_dir=tmp_path / "a"
+        )
+        assert refused.returncode == 1
+        assert "needs a superuser" in refused.stderr
+        done = run_cli(
+            "restore", str(backup_dir), url=f"{socket} user=postgres", data_dir=tmp_path / "b"
+        )
+        assert done.returncode == 0, done.stderr
+        with psycopg.connect(f"{socket} user=postgres") as conn:
+            owners = conn.execute(
+                "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        assert owners == [(owner,)]
+        verified = run_cli("verify", url=f"{socket} user={owner}", data_dir=tmp_path / "b")
+        assert verified.returncode == 0, verified.stderr
+        assert f"audit chain ok: {manifest['rows']['audit_log']} rows" in verified.stdout
