@@ -17,7 +17,8 @@ import os
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,6 +167,16 @@ def _is_superuser(conn: psycopg.Connection[Any]) -> bool:
     return bool(row and row[0])
 
 
+@contextmanager
+def _database_errors(dsn: str) -> Iterator[None]:
+    """A query the database refuses (a privilege, a lock) as one line naming it."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BackupError(f"{describe_target(dsn)}: {first}") from None
+
+
 def _empty_or_absent(directory: Path) -> bool:
     return not directory.exists() or (directory.is_dir() and not any(directory.iterdir()))
 
@@ -174,7 +185,7 @@ def backup(dsn: str, data_dir: Path, target: Path) -> Manifest:
     """Dumps the database and packs the data directory into ``target`` (new or empty)."""
     if not _empty_or_absent(target):
         raise BackupError(f"{target} is not empty: back up into a new directory")
-    with connection(dsn, autocommit=True) as conn:
+    with _database_errors(dsn), connection(dsn, autocommit=True) as conn:
         version_num, version, timescaledb = _versions(conn)
         pg_dump = find_tool("pg_dump", version_num)
         target.mkdir(parents=True, exist_ok=True)
@@ -233,7 +244,7 @@ def restore(dsn: str, data_dir: Path, source: Path, *, keep_owners: bool = True)
     manifest = read_backup(source)
     if not _empty_or_absent(data_dir):
         raise BackupError(f"the data directory {data_dir} is not empty: restore into a new one")
-    with connection(dsn, autocommit=True) as conn:
+    with _database_errors(dsn), connection(dsn, autocommit=True) as conn:
         present = user_tables(conn)
         if present:
             shown = ", ".join(present[:5]) + (" …" if len(present) > 5 else "")
