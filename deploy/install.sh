@@ -4,7 +4,8 @@
 #   sudo deploy/install.sh [--prefix /opt/clearwell] [--destdir DIR]
 #
 # - the `clearwell` system user (no login, home /var/lib/clearwell);
-# - a virtualenv in PREFIX/venv with Clearwell installed into it, and
+# - a virtualenv in PREFIX/venv with Clearwell installed into it (the front-end
+#   libraries built first by scripts/build-assets.sh), and
 #   PostgreSQL's client tools for `clearwell backup` (postgresql-client-15);
 # - /etc/clearwell/clearwell.env (root:clearwell 0640) from deploy/clearwell.env.example,
 #   unless there is one already;
@@ -42,6 +43,8 @@ if [ -z "$destdir" ]; then
         useradd --system --home-dir /var/lib/clearwell --no-create-home \
             --shell /usr/sbin/nologin --user-group clearwell
     fi
+    # The pages' front-end libraries, which the package takes from dashboards/static/vendor/.
+    bash "$repo/scripts/build-assets.sh"
     python3 -m venv "$prefix/venv"
     "$prefix/venv/bin/pip" install --quiet --upgrade "$repo"
     install -m 0644 "$repo/README.md" "$prefix/README.md"
