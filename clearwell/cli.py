@@ -6,6 +6,7 @@ import gc
 import importlib
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,8 @@ from clearwell.settings import Settings, get_settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Clearwell operations record.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+# `clearwell db status`'s exit code when migrations are pending (1 is an error).
+PENDING_EXIT = 2
 
 # Packages whose ``cli.register(app)`` adds commands (simulate, ingest, demo, …).
 CLI_MODULES: tuple[str, ...] = (
@@ -60,20 +63,70 @@ def db_migrate() -> None:
 
 @db_app.command("status")
 def db_status() -> None:
-    """Show the database, TimescaleDB version and license, and pending migrations."""
-    from clearwell.migrate import applied, discover
+    """Show the database, TimescaleDB, and what `db migrate` would do; exit 2 if anything is
+    pending, 1 if it would refuse."""
+    from clearwell.migrate import applied, discover, plan
 
     settings = get_settings()
     with connection(settings.database_dsn, autocommit=True) as conn:
         info = timescaledb_info(conn)
-        done = applied(conn)
-    pending = [m.path.name for m in discover() if m.version not in done]
+        upgrade = plan(discover(), applied(conn))
     typer.echo(f"database    {describe_target(settings.database_dsn)}")
     typer.echo(f"postgresql  {info['postgresql']}")
     typer.echo(f"timescaledb {info['timescaledb'] or 'not installed'} ({info['license']})")
-    typer.echo(f"migrations  {len(done)} applied, {len(pending)} pending")
-    for name in pending:
-        typer.echo(f"  pending {name}")
+    typer.echo(f"migrations  {len(upgrade.applied)} applied, {len(upgrade.pending)} pending")
+    for m in upgrade.pending:
+        typer.echo(f"  pending {m.path.name}: {m.summary}")
+    for m in upgrade.changed:
+        typer.echo(f"  CHANGED {m.path.name} since it was applied: migrate will refuse")
+    for version in upgrade.unknown:
+        typer.echo(f"  applied {version}, unknown to this Clearwell (a newer one migrated it)")
+    if upgrade.changed:
+        raise ClearwellError(f"{len(upgrade.changed)} applied migration(s) changed")
+    if upgrade.pending:
+        typer.echo("`clearwell db migrate` applies them in this order, each in its own transaction")
+        raise typer.Exit(PENDING_EXIT)
+
+
+@app.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(help="a new (or empty) directory")],
+) -> None:
+    """Back up the database (pg_dump) and the data directory into DIRECTORY."""
+    from clearwell import backup as backups
+
+    settings = get_settings()
+    manifest = backups.backup(settings.database_dsn, settings.data_dir, directory)
+    typer.echo(
+        f"backed up {manifest.database} ({sum(manifest.rows.values()):,} rows in"
+        f" {len(manifest.rows)} tables) and {settings.data_dir} into {directory}"
+    )
+
+
+@app.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="a directory `clearwell backup` made")],
+    no_owner: Annotated[
+        bool,
+        typer.Option(
+            "--no-owner",
+            help="own what is restored as the connecting role, not as the backup's owners",
+        ),
+    ] = False,
+) -> None:
+    """Restore a backup into an empty database and an empty data directory."""
+    from clearwell import backup as backups
+
+    settings = get_settings()
+    manifest = backups.restore(
+        settings.database_dsn, settings.data_dir, directory, keep_owners=not no_owner
+    )
+    typer.echo(
+        f"restored {directory} (made {manifest.created_at} from {manifest.database}):"
+        f" {sum(manifest.rows.values()):,} rows in {len(manifest.rows)} tables, every one"
+        f" accounted for, and {settings.data_dir}; run `clearwell db migrate` if this"
+        " Clearwell is newer, then `clearwell verify`"
+    )
 
 
 def uvicorn_server(settings: Settings, host: str | None, port: int | None) -> object:
@@ -86,6 +139,11 @@ def uvicorn_server(settings: Settings, host: str | None, port: int | None) -> ob
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
+        # Behind a reverse proxy: the scheme and client it names, from these only.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return uvicorn.Server(config)
 
@@ -114,7 +172,7 @@ def _register_modules() -> None:
 def main() -> None:
     _register_modules()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except ClearwellError as exc:
         typer.echo(f"clearwell: error: {exc}", err=True)
         sys.exit(1)
@@ -129,6 +187,9 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # Without standalone mode, click returns a typer.Exit's code instead of exiting.
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ def describe_target(dsn: str) -> str:
         info = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
         return "<unparseable database URL>"
-    hosts = str(info.get("host") or "localhost").split(",")
+    if info.get("service") and not info.get("host"):
+        return f"service {info['service']}"
+    hosts = str(info.get("host") or info.get("hostaddr") or "localhost").split(",")
     ports = str(info.get("port") or "5432").split(",")
     # libpq: one port for every host, or one port each.
     if len(ports) == 1:

@@ -39,6 +39,54 @@ class Migration:
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
+    @property
+    def summary(self) -> str:
+        return summary(self.sql)
+
+
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]'\"])\.(?=\s|$)")
+SUMMARY_MAX = 200
+
+
+def summary(sql: str) -> str:
+    """What a migration says it does: the first sentence of its leading comment."""
+    lines: list[str] = []
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            break
+        text = stripped.removeprefix("--").strip()
+        if not text and lines:
+            break
+        if text:
+            lines.append(text)
+    text = " ".join(lines)
+    end = _SENTENCE_END.search(text)
+    text = text[: end.end()] if end else text
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class UpgradePlan:
+    """What ``migrate`` would do to a database: apply ``pending`` in order, unless a
+    migration was ``changed`` after it was applied (it refuses). ``unknown``: versions
+    the database has that this code does not (a newer Clearwell migrated it)."""
+
+    applied: list[Migration]
+    pending: list[Migration]
+    changed: list[Migration]
+    unknown: list[str]
+
+
+def plan(migrations: list[Migration], done: dict[str, str]) -> UpgradePlan:
+    known = {m.version for m in migrations}
+    return UpgradePlan(
+        applied=[m for m in migrations if m.version in done],
+        pending=[m for m in migrations if m.version not in done],
+        changed=[m for m in migrations if m.version in done and done[m.version] != m.checksum],
+        unknown=sorted(v for v in done if v not in known),
+    )
+
 
 def discover(packages: tuple[str, ...] = PACKAGES_WITH_MIGRATIONS) -> list[Migration]:
     found: dict[str, Migration] = {}

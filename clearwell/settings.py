@@ -12,8 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import yaml
-from pydantic import Field, PostgresDsn, ValidationError
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import Field, FilePath, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from clearwell.errors import ConfigError
@@ -57,7 +59,7 @@ def load_config_file(path: Path) -> dict[str, Any]:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    database_url: PostgresDsn = Field(
+    database_url: str = Field(
         description="PostgreSQL/TimescaleDB connection URL, postgresql://user:pass@host:port/db"
     )
     host: str = Field("127.0.0.1", description="Address the web app listens on")
@@ -70,6 +72,35 @@ class Settings(BaseSettings):
     floor_lock_after_s: int = Field(
         120, ge=10, description="Seconds without a touch before a floor terminal locks"
     )
+
+    tls_certfile: FilePath | None = Field(
+        None, description="PEM certificate (chain) to serve HTTPS with, beside tls_keyfile"
+    )
+    tls_keyfile: FilePath | None = Field(None, description="PEM private key of tls_certfile")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-Proto and X-Forwarded-For are believed",
+    )
+
+    @model_validator(mode="after")
+    def _certificate_with_its_key(self) -> Settings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("CLEARWELL_TLS_CERTFILE and CLEARWELL_TLS_KEYFILE go together")
+        return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _libpq_connection_string(cls, value: str) -> str:
+        # libpq's own parser, so that every form it takes passes (a Unix socket as
+        # ?host=/var/run/postgresql, key=value strings, host lists, service=) and
+        # nothing it would refuse does.
+        if not value.strip():
+            raise ValueError("empty connection string")
+        try:
+            conninfo_to_dict(value)
+        except psycopg.ProgrammingError as exc:
+            raise ValueError(f"not a libpq connection string: {exc}") from None
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -89,13 +120,17 @@ class Settings(BaseSettings):
 
     @property
     def database_dsn(self) -> str:
-        return str(self.database_url)
+        return self.database_url
 
 
 def describe_validation_error(exc: ValidationError) -> str:
     """One line per problem, naming the environment variable behind it."""
     lines = []
     for err in exc.errors():
+        if not err["loc"]:
+            # A check across settings: its message names them; the input is all of them.
+            lines.append(str(err["msg"]).removeprefix("Value error, "))
+            continue
         name = ENV_PREFIX + "_".join(str(p) for p in err["loc"]).upper()
         if err["type"] == "missing":
             lines.append(f"{name} is not set ({_describe_field(err['loc'])})")

@@ -46,3 +46,37 @@ def test_config_file_with_unknown_setting_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("CLEARWELL_CONFIG", str(path))
     with pytest.raises(ConfigError, match=r"clearwell.toml: unknown setting\(s\): prot"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://clearwell@/clearwell?host=/var/run/postgresql",
+        "postgresql:///clearwell?host=/var/run/postgresql&user=clearwell",
+        "postgres://clearwell:secret@db.plant.local:5433/clearwell?sslmode=require",
+        "host=/var/run/postgresql dbname=clearwell user=clearwell",
+        "host=db1,db2 port=5432,5433 dbname=clearwell target_session_attrs=read-write",
+        "postgresql://clearwell@db1:5432,db2:5433/clearwell",
+        "service=plant",
+    ],
+)
+def test_every_connection_string_libpq_takes_is_accepted(monkeypatch, url):
+    monkeypatch.delenv("CLEARWELL_CONFIG", raising=False)
+    monkeypatch.setenv("CLEARWELL_DATABASE_URL", url)
+    assert load_settings().database_dsn == url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("", "empty connection string"),
+        ("   ", "empty connection string"),
+        ("postgresql://h/db?nosuchoption=1", "not a libpq connection string"),
+        ("host=db dbname", "not a libpq connection string"),
+    ],
+)
+def test_connection_string_libpq_refuses_is_refused(monkeypatch, url, expected):
+    monkeypatch.delenv("CLEARWELL_CONFIG", raising=False)
+    monkeypatch.setenv("CLEARWELL_DATABASE_URL", url)
+    with pytest.raises(ConfigError, match=f"CLEARWELL_DATABASE_URL is malformed.*{expected}"):
+        load_settings()
