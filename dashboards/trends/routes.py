@@ -1,7 +1,7 @@
 """Trends' routes: the JSON and CSV endpoints the charts and tools read (``/api/trends``,
 ``/api/tags``, ``/api/readings/latest``, ``/api/trends/entries``; 401 without a session)
-and the trend page (``/trends``, with its tag picker's options; a browser without a
-session goes to the login page)."""
+and the trend page (``/trends``: its pens, period and print view all in its address; a
+browser without a session goes to the login page)."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ from dashboards.access import PageUser, page_user, read_access
 from dashboards.assets import templates
 from dashboards.regulator import queries as regulator_queries
 from dashboards.trends import csv_files, queries
+from dashboards.trends import page as trend_page
+from dashboards.trends import period as trend_period
 from dashboards.trends.pens import MAX_PENS
 from dashboards.trends.quality import gap_after_s
 from dashboards.trends.queries import MAX_TAG_ID, TagInfo
 from dashboards.trends.resolution import DEFAULT_POINTS, MAX_POINTS, MIN_POINTS, plan_trend
 from dashboards.trends.series import shape, summarize
 from dashboards.trends.view import (
-    DEFAULT_PERIOD,
-    PERIODS,
     iso,
     latest_json,
     marks,
@@ -332,14 +332,30 @@ async def trends_page(
     request: Request,
     user: PageUser,
     site: Annotated[str | None, Query()] = None,
-    tag: Annotated[str | None, Query(description="Tag name within the site")] = None,
-    period: Annotated[str, Query()] = DEFAULT_PERIOD,
+    tag: Annotated[
+        list[str] | None, Query(description=f"Tag name within the site; up to {MAX_PENS}")
+    ] = None,
+    period: Annotated[str | None, Query(description="A preset, or custom")] = None,
+    start: Annotated[
+        str | None, Query(alias="from", description="A custom range's start, on the plant's clock")
+    ] = None,
+    end: Annotated[
+        str | None, Query(alias="to", description="A custom range's end, on the plant's clock")
+    ] = None,
+    print_view: Annotated[bool, Query(alias="print")] = False,
 ) -> HTMLResponse:
     async with request.app.state.pool.connection() as conn:
         sites = await queries.sites(conn)
         current = next((s for s in sites if s["code"] == site), sites[0] if sites else None)
         tags = await queries.site_tags(conn, current["code"]) if current else []
-    chosen = next((t for t in tags if t["name"] == tag), tags[0] if tags else None)
+    zone = _zone(current["timezone"] if current else None)
+    chosen, problem = trend_period.choose(period, start, end, zone, datetime.now(UTC))
+    view = (
+        trend_page.build(request.url.path, current, tags, tag or [], chosen, zone)
+        if current
+        else None
+    )
+    problems = ([problem] if problem else []) + (view.problems if view else [])
     return templates.TemplateResponse(
         request,
         "trends.html",
@@ -347,21 +363,13 @@ async def trends_page(
             "user": user,
             "sites": sites,
             "site": current,
-            "tags": tags,
-            "tag": chosen,
-            "periods": PERIODS,
-            "period": period if period in PERIODS else DEFAULT_PERIOD,
-            "unknown_tag": tag if tag and chosen and chosen["name"] != tag else None,
+            "view": view,
+            "periods": trend_period.PERIODS,
+            "period": chosen,
+            "problems": problems,
+            "print": print_view,
         },
     )
-
-
-@pages.get("/trends/tag-options", response_class=HTMLResponse)
-async def tag_options(request: Request, site: Annotated[str, Query()]) -> HTMLResponse:
-    """The tag picker's options for a site (swapped in by htmx when the site changes)."""
-    async with request.app.state.pool.connection() as conn:
-        tags = await queries.site_tags(conn, site)
-    return templates.TemplateResponse(request, "_tag_options.html", {"tags": tags, "tag": None})
 
 
 router = APIRouter()

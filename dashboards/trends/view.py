@@ -18,16 +18,6 @@ from dashboards.trends.queries import TagInfo
 from dashboards.trends.resolution import Plan
 from dashboards.trends.series import Series, Summary
 
-# Trend periods offered as buttons: label and seconds.
-PERIODS: dict[str, int] = {
-    "1h": 3600,
-    "8h": 8 * 3600,
-    "24h": 86400,
-    "7d": 7 * 86400,
-    "30d": 30 * 86400,
-}
-DEFAULT_PERIOD = "24h"
-
 
 def iso(t: datetime | None) -> str | None:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t else None

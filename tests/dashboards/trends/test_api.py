@@ -394,19 +394,22 @@ async def test_the_app_refreshes_rollups_in_the_background(db_url):
 async def test_trend_page_renders_the_tag_and_loads_the_chart_scripts(plant):
     async with client(plant["url"]) as c:
         page = await c.get("/trends", params={"site": "plant1", "tag": "DO.Basin1", "period": "7d"})
-        options = await c.get("/trends/tag-options", params={"site": "plant1"})
         css = await c.get("/static/css/clearwell.css")
         js = await c.get("/static/js/trend.js")
         unknown = await c.get("/trends", params={"site": "plant1", "tag": "Nope"})
+        flow = await c.get("/trends", params={"site": "plant1", "tag": "Flow.Influent"})
     assert page.status_code == 200
     html = page.text
     assert f'data-tag-id="{plant["tag"]}"' in html
     assert 'data-period-s="604800"' in html
     assert "/static/vendor/uPlot.iife.min.js" in html and "/static/js/trend.js" in html
     assert 'data-api="http://test/api/trends"' in html  # url_for: the API's absolute URL
-    # A tag by its description where it has one, else by its name.
-    assert '<option value="DO.Basin1">Dissolved oxygen, basin 1 (mg/L)</option>' in options.text
-    assert '<option value="Flow.Influent">Flow.Influent (MGD)</option>' in options.text
+    # The tags that may be added, by description where there is one, else by name; not
+    # those on the chart already.
+    assert '<option value="Flow.Influent">Flow.Influent (MGD)</option>' in html
+    assert '<option value="DO.Basin1">Dissolved oxygen, basin 1 (mg/L)</option>' in flow.text
+    assert '<option value="DO.Basin1">' not in html
+    assert '<option value="Flow.Influent">' not in flow.text
     assert css.status_code == 200 and js.status_code == 200
     assert "No tag named “Nope” at this site" in unknown.text
 
