@@ -6,7 +6,7 @@ supervisor verification", chemical additions "under direct supervision". A site 
 into a policy, per entry kind: the level needed to record it unsupervised and, below it,
 whether a later verification by a qualified person suffices (``verify``) or a qualified
 verifier must have been on site at the entry's time (``direct``). ``DEFAULT_POLICY`` is the
-table of ISSUE15 §B, each row quoting the framework statement it rests on.
+table of issue 15, each row quoting the framework statement it rests on.
 
 Pure data and small functions; the engine applies them to entries (``compliance.engine``).
 """
@@ -25,7 +25,7 @@ RANK: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
 Supervision = Literal["verify", "direct"]
 SUPERVISION: tuple[Supervision, ...] = ("verify", "direct")
 
-# A verifier holds a valid certificate and is at least this level (ISSUE15 §B).
+# A verifier holds a valid certificate and is at least this level (issue 15).
 VERIFIER_LEVEL: Level = "proficient"
 
 FRAMEWORK = "Competency framework 51-8031.00 (site policy)"

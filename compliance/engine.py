@@ -350,7 +350,7 @@ class _Check:
     def charge(
         self, ctx: _Context, t: datetime, on_site: tuple[tuple[str, str], ...], shift: bool
     ) -> tuple[tuple[str, ...], tuple[_FindingKey, ...]]:
-        """Who holds charge on site at ``t``, and the staffing rules broken (ISSUE15 §A)."""
+        """Who holds charge on site at ``t``, and the staffing rules broken (issue 15)."""
         rules, required = ctx.rules, ctx.required
         order = rules.charge_roles
         candidates = sorted(

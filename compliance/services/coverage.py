@@ -83,7 +83,7 @@ def floor_body(facts: FloorFacts, now: datetime) -> dict[str, Any]:
     ]
     ongoing = {f["rule"] for f in open_findings if f["ongoing"]}
     # Whoever holds charge now is named by an ongoing finding only if no one on site
-    # qualifies (a grade rule of their role, ISSUE15 §A step 4).
+    # qualifies (a grade rule of their role, issue 15 step 4).
     in_charge_unqualified = any(
         f.end >= end and f.severity == "violation" and set(f.operators) & set(last.drc)
         for f in report.findings

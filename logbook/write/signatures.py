@@ -1,7 +1,8 @@
 """Signatures: a shift signed by an operator who worked it, a trainee's entry
 countersigned by a certified operator on duty, and a sample's collection or one of its
 results verified by an operator who did not take, analyse or record it; each re-enters
-their password."""
+their password (or, to countersign at a floor terminal, confirms who they are with their
+PIN or password)."""
 
 from __future__ import annotations
 
@@ -114,10 +115,42 @@ async def countersign(
     password: str,
 ) -> None:
     """Countersigns a trainee's ``entry`` (as ``store.entry`` reads it) on the shift
-    ``state`` (share-locked), binding the sha256 of the entry as recorded."""
+    ``state`` (share-locked), binding the sha256 of the entry as recorded; the
+    countersigner re-enters their password."""
+    await check_countersigner(conn, user, entry, state)
+    if not await check_secret(await current_secret_hash(conn, user.id), password):
+        raise Denied(
+            "the password does not match; not countersigned", "entry", entry["id"], state.site_id
+        )
+    await _countersign(conn, user, entry, state)
+
+
+async def record_countersignature(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    entry: dict[str, Any],
+    state: ShiftState,
+) -> None:
+    """Countersigns ``entry`` as ``user``, whose identity the caller confirmed (their PIN
+    or password at a floor terminal, ``sessions.confirm_identity``): ``countersign``'s
+    rules without its password."""
+    await check_countersigner(conn, user, entry, state)
+    await _countersign(conn, user, entry, state)
+
+
+async def check_countersigner(
+    conn: psycopg.AsyncConnection[Any], user: Principal, entry: dict[str, Any], state: ShiftState
+) -> None:
+    """The logbook's rules on who countersigns what: someone else's entry, on a shift not yet
+    signed, by an operator or chief operator on its crew other than as a trainee.
+
+    Not only a trainee's: the site's competency policy (compliance) may want anyone's
+    entry verified (a person with no level on record counts as emerging), and whether a
+    verification was needed, and by someone qualified, is compliance's judgement. A
+    trainee's entries are the ones the logbook itself holds a signature for."""
     check_site(user, state.site_id)
-    if not entry["by_trainee"]:
-        raise conflict(f"entry {entry['id']} is not a trainee's entry")
+    if entry["recorded_by"] == user.id:
+        raise Denied("nobody countersigns their own entry", "entry", entry["id"], state.site_id)
     if state.signed:
         check_open(state)
     if user.role not in SIGNERS or not await _on_crew(conn, state.id, user.id):
@@ -127,10 +160,14 @@ async def countersign(
             entry["id"],
             state.site_id,
         )
-    if not await check_secret(await current_secret_hash(conn, user.id), password):
-        raise Denied(
-            "the password does not match; not countersigned", "entry", entry["id"], state.site_id
-        )
+
+
+async def _countersign(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    entry: dict[str, Any],
+    state: ShiftState,
+) -> None:
     digest = entry_digest(entry)
     if not await insert_countersignature(conn, entry["id"], user.id, digest):
         raise conflict(f"entry {entry['id']} is already countersigned")

@@ -7,7 +7,11 @@ page pass unseen.
 
 from __future__ import annotations
 
+import threading
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,3 +82,24 @@ def assert_accessible(page: object, where: str = "") -> None:
         if v not in failing:
             warnings.warn(AxeNotice(f"axe-core on {where}:\n{_line(v)}"), stacklevel=2)
     assert not failing, f"axe-core on {where}:\n" + "\n".join(_line(v) for v in failing)
+
+
+@contextmanager
+def no_threads_left_but(*kept: str) -> Iterator[None]:
+    """Fails if the code inside leaves threads running (as tests/conftest.py checks every
+    test), but those named with one of ``kept`` prefixes: what a module's browser or app
+    keeps for as long as the module runs (Playwright's loop is ``asyncio_N``)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 3.0
+    while True:
+        leaked = [
+            t
+            for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith(kept)
+        ]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if leaked:
+        pytest.fail(f"test leaked threads: {[t.name for t in leaked]}")

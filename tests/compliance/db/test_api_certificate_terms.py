@@ -1,5 +1,5 @@
 """Certificates entered through the API are refused exactly as the scenario file refuses
-them (compliance.certificates): terms, New York's old names, Vermont's types (ISSUE15 §C,
+them (compliance.certificates): terms, New York's old names, Vermont's types (issue 15,
 §F 11, 12, 14), each a 422 naming the field and the rule."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Competency levels and the site's policy through the API (seed 000, a site policy): who
 records and reads them, what is refused, corrections as new rows, and what the engine then
-finds in the live record (ISSUE15 §B, §F 8-9)."""
+finds in the live record (issue 15)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def policy_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_no_level_on_record_counts_as_emerging(api: Api) -> None:
-    """ISSUE15 §F 9: an operator with no level on record, a reading without verification ->
+    """issue 15: an operator with no level on record, a reading without verification ->
     countersign-missing (site policy). The same operator assessed developing -> none."""
     await set_profile(api)
     await certify(api, "chief")
@@ -54,7 +54,7 @@ async def test_no_level_on_record_counts_as_emerging(api: Api) -> None:
 
 
 async def test_direct_supervision_needs_the_verifier_on_site(api: Api) -> None:
-    """ISSUE15 §F 8: a trainee's chemical addition verified by a proficient certified operator
+    """issue 15: a trainee's chemical addition verified by a proficient certified operator
     who had left -> supervision-missing; the trainee's reading verified later -> none."""
     await set_profile(api)
     await certify(api, "chief")

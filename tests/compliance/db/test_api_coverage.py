@@ -105,7 +105,7 @@ async def test_grade_below_class_is_unqualified_until_profile_lowers_it(api: Api
 
 async def test_operational_entry_by_a_trainee_alone(api: Api) -> None:
     """UT R317-10-4 I: a trainee alone holds no charge (no certified-on-site rule in Utah,
-    and one name on the crews does not make a sole operator, ISSUE15 §A); the trainee's
+    and one name on the crews does not make a sole operator, issue 15); the trainee's
     chemical addition wants direct supervision under the site's competency policy (its kind
     is the logbook's), a policy finding."""
     await set_profile(api)
