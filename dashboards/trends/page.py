@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from dashboards.trends.pens import MAX_PENS, Axis, Pen, axis_json, pen_json, plan
-from dashboards.trends.period import Period, describe, field_value
+from dashboards.trends.period import Period, describe, field_value, span
 
 Params = list[tuple[str, str]]
 
@@ -35,6 +35,7 @@ class TrendPage:
     problems: list[str]
     title: str
     range_words: str
+    span_words: str  # the ends, a preset's too: the print view's
     from_value: str  # the custom range's fields, the period shown when it is a preset
     to_value: str
     keep: Params  # the page's site and pens, which every form of the page carries
@@ -118,6 +119,7 @@ def build(
         problems=problems,
         title=title(pens),
         range_words=describe(period, zone),
+        span_words=span(period, zone),
         from_value=field_value(period.start, zone),
         to_value=field_value(period.end, zone),
         keep=keep,

@@ -109,8 +109,12 @@ def field_value(t: datetime, zone: ZoneInfo) -> str:
 def describe(period: Period, zone: ZoneInfo) -> str:
     """The period in words, on the plant's clock: ``the last 30 days``, or ``3 Mar 2026
     06:00 – 5 Mar 2026 06:00 MST``."""
-    if not period.custom:
-        return WORDS[period.code]
+    return span(period, zone) if period.custom else WORDS[period.code]
+
+
+def span(period: Period, zone: ZoneInfo) -> str:
+    """The period's ends on the plant's clock, a preset's as of the page's now: what a
+    printed trend says it shows."""
     a, b = period.start.astimezone(zone), period.end.astimezone(zone)
     same_zone = a.tzname() == b.tzname()
     left = f"{a.day} {a:%b %Y %H:%M}" + ("" if same_zone else f" {a.tzname()}")

@@ -92,6 +92,8 @@ def test_a_preset_and_a_single_pen():
     # The only pen cannot be taken off: a chart has one at least.
     assert [p.remove_href for p in view.pens] == [None]
     assert view.title == "B described" and view.range_words == "the last 7 days"
+    # What the print view says it shows: the week's ends as of the page's now.
+    assert view.span_words == "13 Mar 2026 12:30 – 20 Mar 2026 12:30 MDT"
     # The range fields start from what is shown, on the plant's clock.
     assert (view.from_value, view.to_value) == ("2026-03-13T12:30", "2026-03-20T12:30")
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboards.trends.period import CUSTOM, choose, describe, field_value, parse_when
+from dashboards.trends.period import CUSTOM, choose, describe, field_value, parse_when, span
 
 DENVER = ZoneInfo("America/Denver")
 NOW = datetime(2026, 3, 20, 18, 30, tzinfo=UTC)
@@ -88,4 +88,5 @@ def test_the_period_in_words_and_in_the_fields():
     assert describe(custom, DENVER) == "1 Mar 2026 06:00 – 4 Mar 2026 18:30 MST"
     across, _ = choose(None, "2026-03-07T06:00", "2026-03-09T06:00", DENVER, NOW)
     assert describe(across, DENVER) == "7 Mar 2026 06:00 MST – 9 Mar 2026 06:00 MDT"
+    assert span(custom, DENVER) == describe(custom, DENVER)
     assert field_value(custom.start, DENVER) == "2026-03-01T06:00"

@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import math
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -408,6 +409,11 @@ def test_the_print_view(visit: Any) -> None:
     assert len(cells) == 3 and "—" not in cells
     assert float(cells[0]) <= float(cells[1]) <= float(cells[2])
     assert page.locator("#printed-at").inner_text().endswith(("MST", "MDT"))
+    # A preset printed says its ends, as it was when printed.
+    assert re.search(
+        r"the last 7 days: \d+ \w{3} \d{4} \d\d:\d\d( M[SD]T)? – ",
+        page.locator(".trend-desc").first.inner_text(),
+    )
     assert page.locator(".trend-controls").count() == 0
     assert_accessible(page, "the print view")
     page.screenshot(path=str(SCREENSHOTS / "trends-print-1280x800.png"), full_page=True)
