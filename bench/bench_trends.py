@@ -1,4 +1,5 @@
-"""Trends of a month of 1 s data: hourly bucketing straight from readings vs the trend API.
+"""Trends of a month of 1 s data: hourly bucketing straight from readings vs the trend API,
+and a chart of eight pens beside the chart of one.
 
 Loads 30 days of one 1 s tag (2,592,000 readings, with a 20 min hole and a
 5 min link loss) into a scratch database (on the server ``CLEARWELL_DATABASE_URL``
@@ -15,7 +16,11 @@ cluster: ``bench/scratch.py``), builds the rollups, then times in the same run:
   session cookie from the login API): the page's own measure of its request (with
   JSON parsing) and of uPlot's drawing;
 * the rollup work: building a month from scratch, recomputing one whole dirty
-  hour, and one round of the background job for 300 tags whose last 5 s are new.
+  hour, and one round of the background job for 300 tags whose last 5 s are new;
+* then seven more tags in six units, read every minute for the same days and rolled up
+  (a chart's rollup rows are the same for any sampling rate), and the eight tags as one
+  chart: ``GET /api/trends`` with eight ``tag`` and the trend page with eight pens, beside
+  the page with one pen in the same browser (the same-run baseline).
 
     .venv/bin/python -m bench trends [--days N] [--repeat R] [--keep] [--no-browser]
 """
@@ -30,7 +35,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,6 +63,18 @@ END = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 BAD_COMM = -2147155968
 # Every trend endpoint and page needs a session: the benchmark's reader logs in.
 USER, PASSWORD = "bench-reader", "bench-reader-password"
+# The seven other pens of the eight-pen chart: name, unit (six units with DO.Basin1's).
+PENS = (
+    ("DO.Basin2", "mg/L"),
+    ("Flow.Influent", "MGD"),
+    ("pH.Effluent", "pH"),
+    ("Turb.Effluent", "NTU"),
+    ("Cl2.Residual", "mg/L"),
+    ("Level.Wetwell", "ft"),
+    ("Temp.Influent", "°C"),
+)
+# What a 1920 px page asks for: about one point per 1.5 pixel columns of its chart.
+PAGE_POINTS = 1280
 
 
 def _fmt_ms(samples: list[float]) -> str:
@@ -158,40 +176,118 @@ async def _timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> tuple[list[fl
     return samples, result
 
 
-async def time_api(url: str, tag: int, days: int, repeat: int) -> list[tuple[str, Any]]:
+@asynccontextmanager
+async def _reader(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in process (ASGI, with its pool, no rollup job) and a client logged in to it."""
     app = create_app(load_settings(database_url=url))
     app.state.rollup_refresh_interval_s = None
-    params = {
-        "tag": str(tag),
-        "start": (END - timedelta(days=days)).isoformat(),
-        "end": END.isoformat(),
-    }
-    rows: list[tuple[str, Any]] = []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             r = await client.post("/api/auth/login", json={"username": USER, "password": PASSWORD})
             r.raise_for_status()
             client.headers["Authorization"] = f"Bearer {r.json()['token']}"
-            for points in (1000, 1920):
+            yield client
 
-                async def get(points: int = points) -> httpx.Response:
-                    r = await client.get("/api/trends", params={**params, "points": points})
-                    r.raise_for_status()
-                    return r
 
-                samples, response = await _timed(get, repeat)
-                body = response.json()
-                rows.append(
-                    (
-                        f"GET /api/trends points={points}",
-                        f"{_fmt_ms(samples)}; {len(response.content):,} B"
-                        f" ({len(gzip.compress(response.content)):,} B gzipped);"
-                        f" {len(body['t'])} buckets of {body['bucket_s']} s from {body['source']};"
-                        f" gaps {len(body['gaps'])}, bad spans {len(body['bad'])}",
-                    )
+async def time_api(url: str, tag: int, days: int, repeat: int) -> list[tuple[str, Any]]:
+    params = {
+        "tag": str(tag),
+        "start": (END - timedelta(days=days)).isoformat(),
+        "end": END.isoformat(),
+    }
+    rows: list[tuple[str, Any]] = []
+    async with _reader(url) as client:
+        for points in (1000, 1920):
+
+            async def get(points: int = points) -> httpx.Response:
+                r = await client.get("/api/trends", params={**params, "points": points})
+                r.raise_for_status()
+                return r
+
+            samples, response = await _timed(get, repeat)
+            body = response.json()
+            rows.append(
+                (
+                    f"GET /api/trends points={points}",
+                    f"{_fmt_ms(samples)}; {len(response.content):,} B"
+                    f" ({len(gzip.compress(response.content)):,} B gzipped);"
+                    f" {len(body['t'])} buckets of {body['bucket_s']} s from {body['source']};"
+                    f" gaps {len(body['gaps'])}, bad spans {len(body['bad'])}",
                 )
+            )
     return rows
+
+
+def add_pens(url: str, days: int) -> tuple[list[int], float, tuple[int, int, int]]:
+    """The seven other tags, read every minute for the days, and their rollups; their ids,
+    the seconds loading and rolling them up took, and their row counts."""
+    start = END - timedelta(days=days)
+    t0 = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        ids = []
+        for i, (name, unit) in enumerate(PENS):
+            row = conn.execute(
+                "INSERT INTO tags (site_id, name, unit, source_protocol)"
+                " SELECT id, %s, %s, 'modbus' FROM sites WHERE code = 'bench' RETURNING id",
+                (name, unit),
+            ).fetchone()
+            assert row
+            ids.append(int(row[0]))
+            conn.execute("INSERT INTO tag_sampling VALUES (%s, 60)", (row[0],))
+            conn.execute(
+                """INSERT INTO readings (time, tag_id, value, status)
+                   SELECT t, %(tag)s,
+                          %(i)s + 1 + sin(extract(epoch FROM t) / 86400 * 2 * pi() + %(i)s), 0
+                   FROM generate_series(%(start)s, %(end)s - interval '1 minute',
+                                        interval '1 minute') AS t""",
+                {"tag": row[0], "i": i, "start": start, "end": END},
+            )
+        conn.execute("VACUUM ANALYZE readings")
+
+    async def rollup() -> None:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as aconn:
+            await mark_range(aconn, start, END, ids)
+            await refresh_all(aconn)
+
+    asyncio.run(rollup())
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE readings_1m")
+        conn.execute("VACUUM ANALYZE readings_1h")
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM readings WHERE tag_id = ANY(%(t)s)),"
+            " (SELECT count(*) FROM readings_1m WHERE tag_id = ANY(%(t)s)),"
+            " (SELECT count(*) FROM readings_1h WHERE tag_id = ANY(%(t)s))",
+            {"t": ids},
+        ).fetchone()
+    assert counts
+    return ids, time.perf_counter() - t0, (counts[0], counts[1], counts[2])
+
+
+async def time_api_pens(url: str, tags: list[int], days: int, repeat: int) -> tuple[str, str]:
+    """``GET /api/trends`` of the eight tags at once, as the page asks for them."""
+    params: dict[str, Any] = {
+        "tag": [str(t) for t in tags],
+        "start": (END - timedelta(days=days)).isoformat(),
+        "end": END.isoformat(),
+        "points": PAGE_POINTS,
+    }
+    async with _reader(url) as client:
+
+        async def get() -> httpx.Response:
+            r = await client.get("/api/trends", params=params)
+            r.raise_for_status()
+            return r
+
+        samples, response = await _timed(get, repeat)
+    body = response.json()
+    return (
+        f"GET /api/trends {len(tags)} tags points={PAGE_POINTS}",
+        f"{_fmt_ms(samples)}; {len(response.content):,} B"
+        f" ({len(gzip.compress(response.content)):,} B gzipped);"
+        f" {len(body['series'])} series of {len(body['t'])} buckets of {body['bucket_s']} s"
+        f" from {body['source']}",
+    )
 
 
 async def time_dirty_hour(url: str, tag: int, repeat: int) -> list[float]:
@@ -215,8 +311,9 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-def time_browser(url: str, repeat: int) -> list[tuple[str, Any]]:
-    """The trend page's request and drawing times, as the page itself measures them."""
+def time_browser(url: str, repeat: int, pens: list[str]) -> list[tuple[str, Any]]:
+    """The trend page's request and drawing times, as the page itself measures them: with
+    one pen, then with ``pens`` (tag names) in the same browser."""
     from playwright.sync_api import sync_playwright
 
     from tests.support.pg_cluster import free_port
@@ -236,8 +333,7 @@ def time_browser(url: str, repeat: int) -> list[tuple[str, Any]]:
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    fetch: list[float] = []
-    draw: list[float] = []
+    rows: list[tuple[str, Any]] = []
     try:
         for _ in range(150):
             try:
@@ -253,25 +349,34 @@ def time_browser(url: str, repeat: int) -> list[tuple[str, Any]]:
             )
             assert login.ok, login.text()
             page = context.new_page()
-            for i in range(repeat + 1):
-                page.goto(f"{base}/trends?site=bench&tag=DO.Basin1&period=30d")
-                page.wait_for_selector('#trend[data-state="drawn"]', timeout=30_000)
-                if i:  # the first load warms caches
-                    fetch.append(float(page.get_attribute("#trend", "data-fetch-ms") or 0) / 1000)
-                    draw.append(float(page.get_attribute("#trend", "data-draw-ms") or 0) / 1000)
-            source = page.get_attribute("#trend", "data-source")
-            points = page.get_attribute("#trend", "data-points")
+            for label, names in (("", ["DO.Basin1"]), (f"{len(pens)} pens, ", pens)):
+                tags = "&".join(f"tag={n}" for n in names)
+                fetch: list[float] = []
+                draw: list[float] = []
+                loaded: list[float] = []
+                for i in range(repeat + 1):
+                    page.goto(f"{base}/trends?site=bench&{tags}&period=30d")
+                    page.wait_for_selector('#trend[data-state="drawn"]', timeout=30_000)
+                    if i:  # the first load warms caches
+                        get = page.get_attribute
+                        fetch.append(float(get("#trend", "data-fetch-ms") or 0) / 1000)
+                        draw.append(float(get("#trend", "data-draw-ms") or 0) / 1000)
+                        loaded.append(float(get("#trend", "data-drawn-at-ms") or 0) / 1000)
+                source = page.get_attribute("#trend", "data-source")
+                points = page.get_attribute("#trend", "data-points")
+                total = [f + d for f, d in zip(fetch, draw, strict=True)]
+                what = f"trend page 30d, {label}1920x1080"
+                rows += [
+                    (f"{what}: request + JSON ({points} points from {source})", _fmt_ms(fetch)),
+                    (f"{what}: uPlot drawing", _fmt_ms(draw)),
+                    (f"{what}: request to drawn", _fmt_ms(total)),
+                    (f"{what}: page opened to drawn", _fmt_ms(loaded)),
+                ]
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    total = [f + d for f, d in zip(fetch, draw, strict=True)]
-    return [
-        (f"trend page 30d, 1920x1080: request + JSON ({points} points from {source})",
-         _fmt_ms(fetch)),
-        ("trend page 30d, 1920x1080: uPlot drawing", _fmt_ms(draw)),
-        ("trend page 30d, 1920x1080: request to drawn", _fmt_ms(total)),
-    ]  # fmt: skip
+    return rows
 
 
 async def time_steady_round(url: str, tag: int, tags: int, repeat: int) -> list[float]:
@@ -315,8 +420,16 @@ def run(url: str, days: int, repeat: int, browser: bool) -> list[tuple[str, Any]
     results.append(("refresh of one whole dirty tag-hour (3,600 readings)", _fmt_ms(dirty)))
     steady = asyncio.run(time_steady_round(url, tag, 300, repeat))
     results.append(("refresh round, 300 tags with their last 5 s new", _fmt_ms(steady)))
+    pens, pens_s, pen_rows = add_pens(url, days)
+    results.append(
+        (
+            f"{len(pens)} more tags (60 s): readings / readings_1m / readings_1h",
+            " / ".join(f"{c:,}" for c in pen_rows) + f"; loaded and rolled up in {pens_s:.1f} s",
+        )
+    )
+    results.append(asyncio.run(time_api_pens(url, [tag, *pens], days, repeat)))
     if browser:
-        results += time_browser(url, repeat)
+        results += time_browser(url, repeat, ["DO.Basin1", *(name for name, _ in PENS)])
     return results
 
 

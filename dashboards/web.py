@@ -25,11 +25,17 @@ from dashboards.trends.rollup_job import refresher_lifespan
 
 # The top bar of every page (base.html): each page with the roles its route admits.
 PAGES = (
-    Page("Floor", "/floor", floor.FLOOR_ROLES),
-    Page("Trends", "/trends"),
-    Page("Chief", "/chief", chief.CHIEF_ROLES),
-    Page("Records", "/regulator", regulator.READER_ROLES, also=("/records",)),
-    Page("Exports", "/exports", EXPORT_ROLES),
+    Page("Floor", "/floor", floor.FLOOR_ROLES, at_site="/floor/{site}"),
+    Page("Trends", "/trends", at_site="/trends?site={site}"),
+    Page("Chief", "/chief", chief.CHIEF_ROLES, at_site="/chief?facility={site}"),
+    Page(
+        "Records",
+        "/regulator",
+        regulator.READER_ROLES,
+        also=("/records",),
+        at_site="/regulator?facility={site}",
+    ),
+    Page("Exports", "/exports", EXPORT_ROLES, at_site="/exports?site={site}"),
 )
 templates.env.globals["nav_links"] = partial(links_for, PAGES)
 

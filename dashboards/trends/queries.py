@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +29,8 @@ _EXPECTED_INTERVAL = sql.SQL(
 TAG_COLUMNS = sql.SQL(
     """t.id, t.name, t.description, t.unit, t.source_protocol, t.eng_low, t.eng_high,
        t.limit_lo_lo, t.limit_lo, t.limit_hi, t.limit_hi_hi, t.retired_at,
-       t.site_id, s.code AS site, {} AS expected_interval_s"""
+       t.site_id, s.code AS site, s.timezone AS site_timezone,
+       {} AS expected_interval_s"""
 ).format(_EXPECTED_INTERVAL)
 
 TAG_FROM = sql.SQL(
@@ -41,7 +43,8 @@ TAG_FROM = sql.SQL(
 # origin explicitly (time_bucket's own default origin is a Monday in 2000).
 _FROM_ROLLUP = sql.SQL(
     """
-SELECT extract(epoch FROM time_bucket(make_interval(secs => %(w)s), bucket,
+SELECT tag_id,
+       extract(epoch FROM time_bucket(make_interval(secs => %(w)s), bucket,
                                       origin => 'epoch'::timestamptz))::bigint AS start,
        sum(n_good)::bigint AS n_good, sum(n_bad)::bigint AS n_bad,
        min(min) AS min, max(max) AS max, sum(sum) AS sum,
@@ -50,13 +53,14 @@ SELECT extract(epoch FROM time_bucket(make_interval(secs => %(w)s), bucket,
        extract(epoch FROM max(last_time))::float8 AS last_time,
        last(last_status, bucket) AS last_status
 FROM {table}
-WHERE tag_id = %(tag)s AND bucket >= %(lo)s AND bucket < %(hi)s
-GROUP BY 1 ORDER BY 1
+WHERE tag_id = ANY(%(tags)s) AND bucket >= %(lo)s AND bucket < %(hi)s
+GROUP BY 1, 2 ORDER BY 1, 2
 """
 )
 
 _FROM_RAW = """
-SELECT extract(epoch FROM time_bucket(make_interval(secs => %(w)s), time,
+SELECT tag_id,
+       extract(epoch FROM time_bucket(make_interval(secs => %(w)s), time,
                                       origin => 'epoch'::timestamptz))::bigint AS start,
        count(*) FILTER (WHERE good) AS n_good, count(*) FILTER (WHERE NOT good) AS n_bad,
        min(value) FILTER (WHERE good) AS min, max(value) FILTER (WHERE good) AS max,
@@ -65,9 +69,10 @@ SELECT extract(epoch FROM time_bucket(make_interval(secs => %(w)s), time,
        extract(epoch FROM min(time))::float8 AS first_time,
        extract(epoch FROM max(time))::float8 AS last_time,
        last(status, time) AS last_status
-FROM (SELECT time, value, status, ((status & -1073741824) = 0 AND value IS NOT NULL) AS good
-      FROM readings WHERE tag_id = %(tag)s AND time >= %(lo)s AND time < %(hi)s) r
-GROUP BY 1 ORDER BY 1
+FROM (SELECT tag_id, time, value, status,
+             ((status & -1073741824) = 0 AND value IS NOT NULL) AS good
+      FROM readings WHERE tag_id = ANY(%(tags)s) AND time >= %(lo)s AND time < %(hi)s) r
+GROUP BY 1, 2 ORDER BY 1, 2
 """
 
 _QUERIES: dict[Source, sql.SQL | sql.Composed] = {
@@ -76,11 +81,41 @@ _QUERIES: dict[Source, sql.SQL | sql.Composed] = {
     Source.HOUR: _FROM_ROLLUP.format(table=sql.Identifier("readings_1h")),
 }
 
+# The last reading before the window, per tag: one index range scan each.
 _BEFORE = """
-SELECT extract(epoch FROM time)::float8, value, status FROM readings
-WHERE tag_id = %(tag)s AND time < %(lo)s AND time >= %(since)s
-ORDER BY time DESC LIMIT 1
+SELECT p.id, extract(epoch FROM r.time)::float8, r.value, r.status
+FROM unnest(%(tags)s::int4[]) AS p(id)
+CROSS JOIN LATERAL (
+    SELECT time, value, status FROM readings
+    WHERE tag_id = p.id AND time < %(lo)s AND time >= %(since)s
+    ORDER BY time DESC LIMIT 1) r
 """
+
+# Whether a raw export stays within its bound: counts at most limit + 1 readings (an
+# index-only range scan that stops there), however many the range holds.
+_RAW_COUNT = """
+SELECT count(*) FROM (
+    SELECT 1 FROM readings
+    WHERE tag_id = ANY(%(tags)s) AND time >= %(lo)s AND time < %(hi)s
+    LIMIT %(limit)s) r
+"""
+
+# How many readings the range holds, from the hourly rollups (the hours it touches): what
+# a refusal says to narrow the range by.
+_RAW_ESTIMATE = """
+SELECT coalesce(sum(n_good + n_bad), 0)::bigint FROM readings_1h
+WHERE tag_id = ANY(%(tags)s) AND bucket >= %(lo)s AND bucket < %(hi)s
+"""
+
+_RAW = """
+SELECT time, value, status FROM readings
+WHERE tag_id = %(tag)s AND time >= %(lo)s AND time < %(hi)s
+ORDER BY time
+"""
+
+
+# The largest tag id (a 4-byte integer): a bigger number names no tag.
+MAX_TAG_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -94,25 +129,46 @@ class TagInfo:
     expected_interval_s: float
     row: dict[str, Any]
 
+    @property
+    def timezone(self) -> str:
+        return str(self.row["site_timezone"])
 
-async def find_tag(
-    conn: psycopg.AsyncConnection[Any], tag: str, site: str | None
-) -> TagInfo | None:
-    """A tag by id, or by name within a site."""
+
+def tag_id_of(tag: str) -> int | None:
+    """A tag id written in ASCII digits (``"³"`` is a digit to ``str.isdigit``), else None."""
+    if not (tag.isascii() and tag.isdigit()):
+        return None
+    value = int(tag)
+    return value if 0 < value <= MAX_TAG_ID else None
+
+
+async def find_tags(
+    conn: psycopg.AsyncConnection[Any], tags: Sequence[str], site: str | None
+) -> dict[str, TagInfo]:
+    """Tags by id, or by name within a site: those found, keyed as asked. Raises ValueError
+    for a tag given by name without a site."""
     if site is None:
-        if not tag.isdigit():
-            raise ValueError(f"tag {tag!r}: give a tag id, or a tag name with site=")
-        where = sql.SQL("WHERE t.id = %s")
-        params: tuple[Any, ...] = (int(tag),)
+        ids = {t: tag_id_of(t) for t in tags}
+        bad = [t for t, i in ids.items() if i is None]
+        if bad:
+            raise ValueError(f"tag {bad[0]!r}: give a tag id, or a tag name with site=")
+        where = sql.SQL("WHERE t.id = ANY(%s)")
+        params: tuple[Any, ...] = (list(ids.values()),)
     else:
-        where = sql.SQL("WHERE s.code = %s AND t.name = %s")
-        params = (site, tag)
+        where = sql.SQL("WHERE s.code = %s AND t.name = ANY(%s)")
+        params = (site, list(tags))
     query = sql.SQL("SELECT {} {} {}").format(TAG_COLUMNS, TAG_FROM, where)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
-        row = await cur.fetchone()
-    if row is None:
-        return None
+        rows = await cur.fetchall()
+    if site is None:
+        by_id = {r["id"]: r for r in rows}
+        return {t: _info(by_id[i]) for t, i in ids.items() if i in by_id}
+    by_name = {r["name"]: r for r in rows}
+    return {t: _info(by_name[t]) for t in tags if t in by_name}
+
+
+def _info(row: dict[str, Any]) -> TagInfo:
     return TagInfo(
         row["id"],
         row["name"],
@@ -126,23 +182,67 @@ async def find_tag(
 
 
 async def trend_buckets(
-    conn: psycopg.AsyncConnection[Any], tag_id: int, plan: Plan, lo: datetime, hi: datetime
-) -> list[Bucket]:
-    """The non-empty buckets of [lo, hi) for one tag, from the plan's source table."""
-    params = {"w": plan.bucket_s, "tag": tag_id, "lo": lo, "hi": hi}
+    conn: psycopg.AsyncConnection[Any],
+    tag_ids: Sequence[int],
+    plan: Plan,
+    lo: datetime,
+    hi: datetime,
+) -> dict[int, list[Bucket]]:
+    """The non-empty buckets of [lo, hi) per tag (every tag asked has a list), in time
+    order, from the plan's source table."""
+    params = {"w": plan.bucket_s, "tags": list(tag_ids), "lo": lo, "hi": hi}
     # Not prepared, like the rollup refresh: a generic plan of a hypertable query
     # cannot exclude chunks at plan time, and the pool keeps its connections.
     cur = await conn.execute(_QUERIES[plan.source], params, prepare=False)
-    return [Bucket(*row) for row in await cur.fetchall()]
+    out: dict[int, list[Bucket]] = {t: [] for t in tag_ids}
+    for tag_id, *row in await cur.fetchall():
+        out[tag_id].append(Bucket(*row))
+    return out
 
 
-async def sample_before(
-    conn: psycopg.AsyncConnection[Any], tag_id: int, lo: datetime
-) -> Sample | None:
-    params = {"tag": tag_id, "lo": lo, "since": lo - BEFORE_LOOKBACK}
+async def samples_before(
+    conn: psycopg.AsyncConnection[Any], tag_ids: Sequence[int], lo: datetime
+) -> dict[int, Sample]:
+    """Each tag's last reading before ``lo`` within ``BEFORE_LOOKBACK``, when it has one."""
+    params = {"tags": list(tag_ids), "lo": lo, "since": lo - BEFORE_LOOKBACK}
     cur = await conn.execute(_BEFORE, params, prepare=False)
+    return {tag_id: Sample(*row) for tag_id, *row in await cur.fetchall()}
+
+
+async def count_readings(
+    conn: psycopg.AsyncConnection[Any],
+    tag_ids: Sequence[int],
+    lo: datetime,
+    hi: datetime,
+    limit: int,
+) -> int:
+    """How many readings of the tags [lo, hi) holds, counting no further than ``limit``."""
+    params = {"tags": list(tag_ids), "lo": lo, "hi": hi, "limit": limit}
+    cur = await conn.execute(_RAW_COUNT, params, prepare=False)
     row = await cur.fetchone()
-    return Sample(*row) if row else None
+    return int(row[0]) if row else 0
+
+
+async def estimate_readings(
+    conn: psycopg.AsyncConnection[Any], tag_ids: Sequence[int], lo: datetime, hi: datetime
+) -> int:
+    """About how many readings of the tags [lo, hi) holds (the hours it touches, rolled up)."""
+    hour_lo = lo.replace(minute=0, second=0, microsecond=0)
+    params = {"tags": list(tag_ids), "lo": hour_lo, "hi": hi}
+    cur = await conn.execute(_RAW_ESTIMATE, params, prepare=False)
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def readings(
+    conn: psycopg.AsyncConnection[Any], tag_id: int, lo: datetime, hi: datetime, batch: int
+) -> AsyncIterator[list[tuple[datetime, float | None, int]]]:
+    """A tag's readings of [lo, hi) in time order, ``batch`` at a time, through a server-side
+    cursor (``conn`` must be in a transaction)."""
+    async with conn.cursor(name=f"raw_{tag_id}") as cur:
+        await cur.execute(_RAW, {"tag": tag_id, "lo": lo, "hi": hi})
+        while rows := await cur.fetchmany(batch):
+            yield rows
 
 
 async def site_exists(conn: psycopg.AsyncConnection[Any], site: str) -> bool:

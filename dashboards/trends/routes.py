@@ -1,28 +1,36 @@
-"""Trends' routes: the JSON endpoints the charts and tools read (``/api/trends``,
+"""Trends' routes: the JSON and CSV endpoints the charts and tools read (``/api/trends``,
 ``/api/tags``, ``/api/readings/latest``, ``/api/trends/entries``; 401 without a session)
-and the trend page (``/trends``, with its tag picker's options; a browser without a
-session goes to the login page)."""
+and the trend page (``/trends``: its pens, period and print view all in its address; a
+browser without a session goes to the login page)."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, StreamingResponse
+from psycopg_pool import AsyncConnectionPool
+from pydantic import Field
 
+from clearwell.web import invalid
 from dashboards.access import PageUser, page_user, read_access
 from dashboards.assets import templates
 from dashboards.regulator import queries as regulator_queries
-from dashboards.trends import queries
+from dashboards.trends import csv_files, queries
+from dashboards.trends import page as trend_page
+from dashboards.trends import period as trend_period
+from dashboards.trends.pens import MAX_PENS
 from dashboards.trends.quality import gap_after_s
+from dashboards.trends.queries import MAX_TAG_ID, TagInfo
 from dashboards.trends.resolution import DEFAULT_POINTS, MAX_POINTS, MIN_POINTS, plan_trend
-from dashboards.trends.series import shape
+from dashboards.trends.series import shape, summarize
 from dashboards.trends.view import (
-    DEFAULT_PERIOD,
-    PERIODS,
     iso,
     latest_json,
     marks,
@@ -35,9 +43,20 @@ api = APIRouter(prefix="/api", tags=["dashboards"], dependencies=[Depends(read_a
 pages = APIRouter(tags=["pages"], dependencies=[Depends(page_user)])
 
 DEFAULT_WINDOW = timedelta(hours=24)
-# The entries endpoint: the longest window, and the most markers, one request gives.
+# The entries endpoint: the longest window, and the most markers, one request gives
+# (a month of a busy plant's log is about 1,300).
 MAX_MARKS_WINDOW = timedelta(days=62)
-MAX_MARKS = 1000
+MAX_MARKS = 5000
+# A raw export's bound (about 80 MB of CSV), and how many rows travel at a time.
+MAX_RAW_READINGS = 1_000_000
+RAW_BATCH = 5000
+
+TagId = Annotated[int, Field(ge=1, le=MAX_TAG_ID)]
+
+
+def _bad(field: str, message: str) -> RequestValidationError:
+    """A 422 in FastAPI's own shape, naming the query parameter."""
+    return invalid(field, message, where="query")
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
@@ -47,14 +66,13 @@ def parse_time(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
-        raise _bad(f"{name}: {value!r} is not an ISO 8601 time") from None
+        raise _bad(name, f"{value!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
-        raise _bad(f"{name}: {value!r} has no time zone; add Z or an offset such as +00:00")
-    return parsed.astimezone(UTC)
-
-
-def _bad(message: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
+        raise _bad(name, f"{value!r} has no time zone; add Z or an offset such as +00:00")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise _bad(name, f"{value!r} is out of range") from None
 
 
 def _json(body: dict[str, Any]) -> Response:
@@ -62,52 +80,169 @@ def _json(body: dict[str, Any]) -> Response:
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 
 
+def _zone(name: str | None) -> ZoneInfo:
+    """A site's clock (UTC for a site whose zone this machine does not know)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ValueError, LookupError):
+        return ZoneInfo("UTC")
+
+
+def _csv_headers(
+    kind: str, infos: Sequence[TagInfo], start: datetime, end: datetime
+) -> dict[str, str]:
+    name = csv_files.filename(kind, infos[0].site, start, end, _zone(infos[0].timezone))
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+def _span_words(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400:.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds // 3600:.0f} hours"
+    return f"{max(1, seconds // 60):.0f} minutes"
+
+
 @api.get("/trends")
 async def api_trend(
     request: Request,
-    tag: Annotated[str, Query(description="Tag id, or tag name when site is given")],
-    site: Annotated[str | None, Query(description="Site code, to name the tag by name")] = None,
+    tag: Annotated[
+        list[str],
+        Query(
+            description=f"Tag id, or tag name when site is given; repeated for up to {MAX_PENS}"
+            " tags, each a series of the answer"
+        ),
+    ],
+    site: Annotated[str | None, Query(description="Site code, to name the tags by name")] = None,
     start: Annotated[str | None, Query(description="ISO 8601 with zone; default end - 24h")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 with zone; default now")] = None,
     points: Annotated[int, Query(ge=MIN_POINTS, le=MAX_POINTS)] = DEFAULT_POINTS,
+    format: Annotated[
+        Literal["json", "csv"],
+        Query(description="csv: the buckets as a CSV file, a row each, min/avg/max per tag"),
+    ] = "json",
+    resolution: Annotated[
+        Literal["auto", "raw"],
+        Query(
+            description="raw (with format=csv): every reading of the range instead of buckets,"
+            f" at most {MAX_RAW_READINGS:,} (a 422 says how to narrow a larger range)"
+        ),
+    ] = "auto",
 ) -> Response:
-    """A tag's trend, downsampled on the server.
+    """Tags' trends on one grid of buckets, downsampled on the server.
 
-    Answers ``{tag, start, end, source, bucket_s, t, min, max, avg, gaps, bad}``:
-    ``t`` holds bucket starts (seconds since the epoch) and ``min``/``max``/``avg``
-    the good samples of each bucket, ``null`` where there are none (never filled
-    in); ``gaps`` and ``bad`` are ``[from, to]`` spans of missing data and of
-    Uncertain/Bad quality. ``source`` names the table read: ``1h`` or ``1m``
-    rollups, or ``raw`` readings.
+    Answers ``{start, end, source, bucket_s, t, series}``: ``t`` holds bucket starts
+    (seconds since the epoch); ``series`` one ``{tag, min, max, avg, gaps, bad, summary}``
+    per tag in the order asked, ``min``/``max``/``avg`` the good samples of each bucket,
+    ``null`` where there are none (never filled in), ``gaps`` and ``bad`` ``[from, to]``
+    spans of missing data and of Uncertain/Bad quality, ``summary`` the tag over the
+    buckets (min, max, mean, counts). ``source`` names the table read: ``1h`` or ``1m``
+    rollups, or ``raw`` readings. With one tag the answer also has that tag's ``tag``,
+    ``min``, ``max``, ``avg``, ``gaps`` and ``bad`` at the top, as it always had.
     """
     end_t = parse_time(end, "end") or datetime.now(UTC)
     start_t = parse_time(start, "start") or end_t - DEFAULT_WINDOW
+    if len(tag) > MAX_PENS:
+        raise _bad("tag", f"at most {MAX_PENS} tags at once, got {len(tag)}")
+    if resolution == "raw" and format != "csv":
+        raise _bad("resolution", "raw readings come as CSV only: add format=csv")
     try:
         plan = plan_trend(start_t, end_t, points)
     except ValueError as exc:
-        raise _bad(str(exc)) from None
+        raise _bad("end", str(exc)) from None
     start_s, end_s = start_t.timestamp(), end_t.timestamp()
     lo = datetime.fromtimestamp(start_s - start_s % plan.bucket_s, UTC)
     async with request.app.state.pool.connection() as conn:
         try:
-            info = await queries.find_tag(conn, tag, site)
+            found = await queries.find_tags(conn, tag, site)
         except ValueError as exc:
-            raise _bad(str(exc)) from None
-        if info is None:
+            raise _bad("tag", str(exc)) from None
+        missing = next((t for t in tag if t not in found), None)
+        if missing is not None:
             where = f" at site {site!r}" if site else ""
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {tag!r}{where}")
-        buckets = await queries.trend_buckets(conn, info.id, plan, lo, end_t)
-        before = await queries.sample_before(conn, info.id, lo)
-    series = shape(
-        buckets,
-        start_s=start_s,
-        end_s=end_s,
-        bucket_s=plan.bucket_s,
-        gap_after_s=gap_after_s(info.expected_interval_s),
-        before=before,
-        now_s=time.time(),
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {missing!r}{where}")
+        infos = [found[t] for t in tag]
+        ids = [info.id for info in infos]
+        seen: dict[int, str] = {}
+        for t, i in zip(tag, ids, strict=True):
+            if i in seen:
+                also = f" (as {seen[i]!r} too)" if seen[i] != t else ""
+                raise _bad("tag", f"tag {t!r} is asked for twice{also}")
+            seen[i] = t
+        if resolution == "raw":
+            await _check_raw_size(conn, infos, start_t, end_t)
+        else:
+            buckets = await queries.trend_buckets(conn, ids, plan, lo, end_t)
+            before = await queries.samples_before(conn, ids, lo)
+    if resolution == "raw":
+        return StreamingResponse(
+            _raw_csv(request.app.state.pool, infos, start_t, end_t),
+            media_type="text/csv; charset=utf-8",
+            headers=_csv_headers("readings", infos, start_t, end_t),
+        )
+    now_s = time.time()
+    pens = [
+        (
+            info,
+            shape(
+                buckets[info.id],
+                start_s=start_s,
+                end_s=end_s,
+                bucket_s=plan.bucket_s,
+                gap_after_s=gap_after_s(info.expected_interval_s),
+                before=before.get(info.id),
+                now_s=now_s,
+            ),
+            summarize(buckets[info.id]),
+        )
+        for info in infos
+    ]
+    if format == "csv":
+        columns = [csv_files.Column(info.name, info.unit, series) for info, series, _ in pens]
+        text = csv_files.buckets_csv(pens[0][1].t, columns, _zone(infos[0].timezone))
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers=_csv_headers("trend", infos, start_t, end_t),
+        )
+    return _json(trend_body(start_t, end_t, plan, pens))
+
+
+async def _check_raw_size(
+    conn: Any, infos: Sequence[TagInfo], start: datetime, end: datetime
+) -> None:
+    """Refuses a raw export of more than ``MAX_RAW_READINGS``, saying how to narrow it."""
+    ids = [info.id for info in infos]
+    counted = await queries.count_readings(conn, ids, start, end, MAX_RAW_READINGS + 1)
+    if counted <= MAX_RAW_READINGS:
+        return
+    about = await queries.estimate_readings(conn, ids, start, end)
+    span = (end - start).total_seconds()
+    tags = f"{len(ids)} tag" + ("s" if len(ids) > 1 else "")
+    if about > MAX_RAW_READINGS:
+        fits = _span_words(span * MAX_RAW_READINGS / about)
+        size = f"about {about:,} readings of {tags}"
+        narrow = f"a range of at most {fits} of these tags"
+    else:
+        size = f"more than that across {tags}"
+        narrow = "a shorter range"
+    raise _bad(
+        "resolution",
+        f"a raw export holds at most {MAX_RAW_READINGS:,} readings and this range has {size}:"
+        f" ask for {narrow}, fewer tags, or the buckets (leave out resolution=raw)",
     )
-    return _json(trend_body(info, start_t, end_t, plan, series))
+
+
+async def _raw_csv(
+    pool: AsyncConnectionPool, infos: Sequence[TagInfo], start: datetime, end: datetime
+) -> AsyncIterator[bytes]:
+    zones = {info.id: _zone(info.timezone) for info in infos}
+    shared = {z.key for z in zones.values()}
+    yield csv_files.raw_header(zones[infos[0].id] if len(shared) == 1 else None).encode()
+    async with pool.connection() as conn, conn.transaction():
+        for info in infos:
+            async for rows in queries.readings(conn, info.id, start, end, RAW_BATCH):
+                yield csv_files.raw_rows(rows, info.name, info.unit, zones[info.id]).encode()
 
 
 @api.get("/tags")
@@ -144,36 +279,46 @@ async def api_latest_readings(
 @api.get("/trends/entries", name="api_trend_entries")
 async def trend_entries(
     request: Request,
-    tag: Annotated[int, Query(description="tag id")],
+    tag: Annotated[list[TagId], Query(description="tag id; repeated for a chart's pens")],
     start: Annotated[str | None, Query(description="ISO 8601 with zone; default end - 24h")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 with zone; default now")] = None,
 ) -> Response:
-    """The log entries of the tag's site in the window: ``{tag, site, entries[], truncated}``,
-    each entry ``{id, t (epoch s), kind, label, summary, by, operational, amended, related}``."""
+    """The log entries of the tags' sites in the window: ``{tag, tags, start, end, entries[],
+    truncated}`` (``tag`` the first asked), each entry ``{id, t (epoch s), kind, label,
+    summary, by, operational, amended, related}``, ``related`` for a reading of one of the
+    tags."""
     end_t = parse_time(end, "end") or datetime.now(UTC)
     start_t = parse_time(start, "start") or end_t - DEFAULT_WINDOW
     if end_t <= start_t:
-        raise _bad("end: must be after start")
+        raise _bad("end", "must be after start")
     if end_t - start_t > MAX_MARKS_WINDOW:
-        raise _bad(f"end: the window may be at most {MAX_MARKS_WINDOW.days} days")
+        raise _bad("end", f"the window may be at most {MAX_MARKS_WINDOW.days} days")
+    if len(tag) > MAX_PENS:
+        raise _bad("tag", f"at most {MAX_PENS} tags at once, got {len(tag)}")
+    asked = [str(t) for t in dict.fromkeys(tag)]
+    found: list[dict[str, Any]] = []
     async with request.app.state.pool.connection() as conn:
-        info = await queries.find_tag(conn, str(tag), None)
-        if info is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {tag}")
-        # A day either side: an amendment may have moved an entry into the window.
-        found = await regulator_queries.entries_in(
-            conn,
-            info.site_id,
-            start_t - timedelta(days=1),
-            end_t + timedelta(days=1),
-            MAX_MARKS * 2,
-        )
+        infos = await queries.find_tags(conn, asked, None)
+        missing = next((t for t in asked if t not in infos), None)
+        if missing is not None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {missing}")
+        for site_id in dict.fromkeys(info.site_id for info in infos.values()):
+            # A day either side: an amendment may have moved an entry into the window.
+            found += await regulator_queries.entries_in(
+                conn,
+                site_id,
+                start_t - timedelta(days=1),
+                end_t + timedelta(days=1),
+                MAX_MARKS * 2,
+            )
         names = await regulator_queries.names(conn, (e["recorded_by"] for e in found))
         refs = await regulator_queries.refs(conn, found, names)
-    shaped = marks(found, info.id, names, start_t, end_t, refs)
+    shaped = marks(found, {i.id for i in infos.values()}, names, start_t, end_t, refs)
+    heads = [{"id": i.id, "name": i.name, "site": i.site} for i in (infos[t] for t in asked)]
     return _json(
         {
-            "tag": {"id": info.id, "name": info.name, "site": info.site},
+            "tag": heads[0],
+            "tags": heads,
             "start": start_t.isoformat(),
             "end": end_t.isoformat(),
             "entries": shaped[:MAX_MARKS],
@@ -187,14 +332,30 @@ async def trends_page(
     request: Request,
     user: PageUser,
     site: Annotated[str | None, Query()] = None,
-    tag: Annotated[str | None, Query(description="Tag name within the site")] = None,
-    period: Annotated[str, Query()] = DEFAULT_PERIOD,
+    tag: Annotated[
+        list[str] | None, Query(description=f"Tag name within the site; up to {MAX_PENS}")
+    ] = None,
+    period: Annotated[str | None, Query(description="A preset, or custom")] = None,
+    start: Annotated[
+        str | None, Query(alias="from", description="A custom range's start, on the plant's clock")
+    ] = None,
+    end: Annotated[
+        str | None, Query(alias="to", description="A custom range's end, on the plant's clock")
+    ] = None,
+    print_view: Annotated[bool, Query(alias="print")] = False,
 ) -> HTMLResponse:
     async with request.app.state.pool.connection() as conn:
         sites = await queries.sites(conn)
         current = next((s for s in sites if s["code"] == site), sites[0] if sites else None)
         tags = await queries.site_tags(conn, current["code"]) if current else []
-    chosen = next((t for t in tags if t["name"] == tag), tags[0] if tags else None)
+    zone = _zone(current["timezone"] if current else None)
+    chosen, problem = trend_period.choose(period, start, end, zone, datetime.now(UTC))
+    view = (
+        trend_page.build(request.url.path, current, tags, tag or [], chosen, zone)
+        if current
+        else None
+    )
+    problems = ([problem] if problem else []) + (view.problems if view else [])
     return templates.TemplateResponse(
         request,
         "trends.html",
@@ -202,21 +363,13 @@ async def trends_page(
             "user": user,
             "sites": sites,
             "site": current,
-            "tags": tags,
-            "tag": chosen,
-            "periods": PERIODS,
-            "period": period if period in PERIODS else DEFAULT_PERIOD,
-            "unknown_tag": tag if tag and chosen and chosen["name"] != tag else None,
+            "view": view,
+            "periods": trend_period.PERIODS,
+            "period": chosen,
+            "problems": problems,
+            "print": print_view,
         },
     )
-
-
-@pages.get("/trends/tag-options", response_class=HTMLResponse)
-async def tag_options(request: Request, site: Annotated[str, Query()]) -> HTMLResponse:
-    """The tag picker's options for a site (swapped in by htmx when the site changes)."""
-    async with request.app.state.pool.connection() as conn:
-        tags = await queries.site_tags(conn, site)
-    return templates.TemplateResponse(request, "_tag_options.html", {"tags": tags, "tag": None})
 
 
 router = APIRouter()

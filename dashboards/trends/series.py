@@ -52,6 +52,18 @@ class Sample:
     status: int
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A pen over its buckets: the lowest and highest good sample, the mean of every good
+    sample (from the buckets' sums and counts, so exact), and how many samples there were."""
+
+    min: float | None
+    max: float | None
+    avg: float | None
+    n_good: int
+    n_bad: int
+
+
 @dataclass
 class Series:
     t: list[int] = field(default_factory=list)
@@ -144,3 +156,18 @@ def shape(
     series.gaps = merge_spans(gaps, start_s, end_s)
     series.bad = merge_spans(bad, start_s, end_s)
     return series
+
+
+def summarize(buckets: Sequence[Bucket]) -> Summary:
+    """The summary of a pen's buckets (those the query found: the chart's, and no held values)."""
+    lows = [v for b in buckets if b.n_good and (v := _finite(b.min)) is not None]
+    highs = [v for b in buckets if b.n_good and (v := _finite(b.max)) is not None]
+    sums = [(b.sum, b.n_good) for b in buckets if b.n_good and _finite(b.sum) is not None]
+    n = sum(k for _, k in sums)
+    return Summary(
+        min=min(lows, default=None),
+        max=max(highs, default=None),
+        avg=_finite(sum(s for s, _ in sums if s is not None) / n) if n else None,
+        n_good=sum(b.n_good for b in buckets),
+        n_bad=sum(b.n_bad for b in buckets),
+    )

@@ -8,7 +8,7 @@ quality and staleness, and the operators' log entries as markers on the time axi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,17 +16,7 @@ from dashboards.regulator.view import NO_REFS, Refs, entry_summary, kind_label
 from dashboards.trends.quality import is_stale, quality_of
 from dashboards.trends.queries import TagInfo
 from dashboards.trends.resolution import Plan
-from dashboards.trends.series import Series
-
-# Trend periods offered as buttons: label and seconds.
-PERIODS: dict[str, int] = {
-    "1h": 3600,
-    "8h": 8 * 3600,
-    "24h": 86400,
-    "7d": 7 * 86400,
-    "30d": 30 * 86400,
-}
-DEFAULT_PERIOD = "24h"
+from dashboards.trends.series import Series, Summary
 
 
 def iso(t: datetime | None) -> str | None:
@@ -59,29 +49,65 @@ def tag_json(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def trend_body(
-    info: TagInfo, start: datetime, end: datetime, plan: Plan, series: Series
-) -> dict[str, Any]:
-    """``{tag, start, end, source, bucket_s, t, min, max, avg, gaps, bad}``."""
+def _tag_head(info: TagInfo) -> dict[str, Any]:
     return {
-        "tag": {
-            "id": info.id,
-            "name": info.name,
-            "site": info.site,
-            "description": info.description,
-            "unit": info.unit,
-        },
-        "start": iso(start),
-        "end": iso(end),
-        "source": plan.source.value,
-        "bucket_s": plan.bucket_s,
-        "t": series.t,
+        "id": info.id,
+        "name": info.name,
+        "site": info.site,
+        "description": info.description,
+        "unit": info.unit,
+    }
+
+
+def series_json(info: TagInfo, series: Series, summary: Summary) -> dict[str, Any]:
+    """One pen of a trend: ``{tag, min, max, avg, gaps, bad, summary}``."""
+    return {
+        "tag": _tag_head(info),
         "min": series.min,
         "max": series.max,
         "avg": series.avg,
         "gaps": series.gaps,
         "bad": series.bad,
+        "summary": {
+            "min": summary.min,
+            "max": summary.max,
+            "avg": summary.avg,
+            "n_good": summary.n_good,
+            "n_bad": summary.n_bad,
+        },
     }
+
+
+def trend_body(
+    start: datetime,
+    end: datetime,
+    plan: Plan,
+    pens: Sequence[tuple[TagInfo, Series, Summary]],
+) -> dict[str, Any]:
+    """``{start, end, source, bucket_s, t, series[]}``, the pens on one grid of buckets, in
+    the order asked. With one tag the answer also keeps its first form's fields
+    (``tag, min, max, avg, gaps, bad``), which earlier callers read."""
+    first = pens[0][1]
+    body: dict[str, Any] = {}
+    if len(pens) == 1:
+        body["tag"] = _tag_head(pens[0][0])
+    body |= {
+        "start": iso(start),
+        "end": iso(end),
+        "source": plan.source.value,
+        "bucket_s": plan.bucket_s,
+        "t": first.t,
+    }
+    if len(pens) == 1:
+        body |= {
+            "min": first.min,
+            "max": first.max,
+            "avg": first.avg,
+            "gaps": first.gaps,
+            "bad": first.bad,
+        }
+    body["series"] = [series_json(*pen) for pen in pens]
+    return body
 
 
 def latest_json(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -100,7 +126,7 @@ def latest_json(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 
 def marks(
     entries: Sequence[Mapping[str, Any]],
-    tag_id: int,
+    tag_ids: Collection[int],
     names: Mapping[int, str],
     start: datetime,
     end: datetime,
@@ -108,7 +134,7 @@ def marks(
 ) -> list[dict[str, Any]]:
     """One marker per entry whose time (as amended) is in [start, end), oldest first.
 
-    ``related`` is true for a reading of this very tag, which the chart draws stronger.
+    ``related`` is true for a reading of one of the chart's tags, which it draws stronger.
     """
     out = []
     for e in entries:
@@ -126,7 +152,7 @@ def marks(
                 "by": names.get(e["recorded_by"], f"person {e['recorded_by']}"),
                 "operational": bool(e["operational"]),
                 "amended": bool(e["amended"]),
-                "related": e["kind"] == "reading" and data.get("tag_id") == tag_id,
+                "related": e["kind"] == "reading" and data.get("tag_id") in tag_ids,
             }
         )
     out.sort(key=lambda m: (m["t"], m["id"]))

@@ -130,6 +130,9 @@ REPORTS: dict[str, tuple[str, ...]] = {
         rf"^\| GET /api/trends points=1000 \| {NUMBER} ms .* buckets of \d+ s from 1m;",
         rf"^\| refresh round, 300 tags with their last 5 s new \| {NUMBER} ms",
         rf"^\| trend page 30d, 1920x1080: request to drawn \| {NUMBER} ms",
+        r"^\| 7 more tags \(60 s\): readings / readings_1m / readings_1h \| 10,080 / 10,080 / 168;",
+        rf"^\| GET /api/trends 8 tags points=1280 \| {NUMBER} ms .* 8 series of \d+ buckets",
+        rf"^\| trend page 30d, 8 pens, 1920x1080: request to drawn \| {NUMBER} ms",
     ),
 }
 # Marks as the suite's other tests of the same kind carry them.

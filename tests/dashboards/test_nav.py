@@ -41,3 +41,20 @@ def test_the_current_page_is_marked(here: str, current: str | None) -> None:
 
 def test_a_link_is_the_pages_path() -> None:
     assert links_for(PAGES, "regulator", "/regulator")[1] == Link("Records", "/regulator", True)
+
+
+def test_on_a_sites_page_the_links_go_to_that_sites_pages() -> None:
+    links = links_for(PAGES, "chief_operator", "/trends", site="plant 1")
+    assert [(link.label, link.path) for link in links] == [
+        ("Floor", "/floor/plant%201"),
+        ("Trends", "/trends?site=plant%201"),
+        ("Chief", "/chief?facility=plant%201"),
+        ("Records", "/regulator?facility=plant%201"),
+        ("Exports", "/exports?site=plant%201"),
+    ]
+    assert [link.current for link in links] == [False, True, False, False, False]
+    # An operator gets from a trend to the floor of its site, and no further.
+    assert [link.path for link in links_for(PAGES, "operator", "/trends", site="w1")] == [
+        "/floor/w1",
+        "/trends?site=w1",
+    ]

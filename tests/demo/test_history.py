@@ -93,7 +93,7 @@ async def test_three_generated_days_fill_the_report_the_chiefs_month_and_the_tre
         row = await cur.fetchone()
         assert row is not None
         plan = plan_trend(END - timedelta(days=3), END)
-        buckets = await trend_buckets(conn, row[0], plan, END - timedelta(days=3), END)
+        buckets = (await trend_buckets(conn, [row[0]], plan, END - timedelta(days=3), END))[row[0]]
         assert len(buckets) > 100
         assert all(b.n_good and b.min is not None and b.max is not None for b in buckets)
         assert all(0 <= b.min <= b.max <= 15 for b in buckets if b.min is not None and b.max)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ import httpx
 import psycopg
 import pytest
 
+from dashboards.trends import routes
 from dashboards.trends.rollups import refresh_all
 from tests.dashboards.helpers import (
     BAD_COMM,
@@ -178,6 +181,17 @@ async def test_a_30_day_trend_stays_small(plant):
         ({"tag": "1", "start": "2026-03-02T00:00Z", "end": "2026-03-01T00:00Z"}, 422,
          "must be after"),
         ({"tag": "1", "points": "5"}, 422, "points: Input should be greater than or equal to 60"),
+        ({"tag": ["1"] * 9}, 422, "tag: at most 8 tags at once, got 9"),
+        ({"tag": ["1", "X1"], "site": "plant1"}, 404, "no tag '1' at site 'plant1'"),
+        ({"tag": ["1", "01"]}, 422, "tag: tag '01' is asked for twice"),
+        ({"tag": "³"}, 422, "tag: tag '³': give a tag id, or a tag name with site="),
+        ({"tag": "99999999999"}, 422, "give a tag id"),
+        ({"tag": "-5"}, 422, "give a tag id"),
+        ({"tag": "1", "resolution": "raw"}, 422, "resolution: raw readings come as CSV only"),
+        ({"tag": "1", "format": "xml"}, 422, "format: Input should be 'json' or 'csv'"),
+        ({"tag": "1", "start": "0001-01-01T00:00+14:00"}, 422, "start: "),
+        ({"tag": "1", "start": "2020-01-01T00:00Z", "end": "2026-01-01T00:00Z"}, 422,
+         "end: the period is longer than 400 days"),
     ],
 )  # fmt: skip
 async def test_trend_refuses_bad_requests_with_a_reason(db_url, params, status, message):
@@ -186,9 +200,119 @@ async def test_trend_refuses_bad_requests_with_a_reason(db_url, params, status, 
     response = await get_trend(db_url, **params)
     assert response.status_code == status
     detail = response.json()["detail"]
-    if isinstance(detail, list):  # FastAPI's own validation: where, then what
+    if status == 422:  # FastAPI's own shape, whoever refuses: where, then what
+        assert isinstance(detail, list) and all(d["loc"][0] == "query" for d in detail)
         detail = "; ".join(f"{d['loc'][-1]}: {d['msg']}" for d in detail)
     assert message in detail
+
+
+async def test_several_tags_answer_a_series_each_on_one_grid(plant):
+    start, end = T0 + timedelta(hours=20), T0 + timedelta(hours=50)
+    common = {"site": "plant1", "start": iso(start), "end": iso(end), "points": 200}
+    async with client(plant["url"]) as c:
+        both = (
+            await c.get("/api/trends", params={**common, "tag": ["DO.Basin1", "Flow.Influent"]})
+        ).json()
+        one = (await c.get("/api/trends", params={**common, "tag": "DO.Basin1"})).json()
+        by_id = await c.get(
+            "/api/trends",
+            params={**{k: v for k, v in common.items() if k != "site"}, "tag": [str(plant["tag"])]},
+        )
+    assert by_id.json() == one
+    # One tag: the answer as it always was, and its series too.
+    assert set(one) == {"tag", "start", "end", "source", "bucket_s", "t", "min", "max", "avg",
+                        "gaps", "bad", "series"}  # fmt: skip
+    (single,) = one["series"]
+    assert single["tag"] == one["tag"]
+    assert {k: single[k] for k in ("min", "max", "avg", "gaps", "bad")} == {
+        k: one[k] for k in ("min", "max", "avg", "gaps", "bad")
+    }
+    # Several: a series each, in the order asked, on the one grid.
+    assert set(both) == {"start", "end", "source", "bucket_s", "t", "series"}
+    assert (both["t"], both["bucket_s"], both["source"]) == (one["t"], 600, "1m")
+    do, flow = both["series"]
+    assert do == single
+    assert flow["tag"]["name"] == "Flow.Influent" and flow["tag"]["unit"] == "MGD"
+    assert set(flow["avg"]) == {None} and flow["gaps"] == [[start.timestamp(), end.timestamp()]]
+    assert flow["summary"] == {"min": None, "max": None, "avg": None, "n_good": 0, "n_bad": 0}
+    # The summary is the tag over the buckets, from the readings themselves.
+    good = [v for t, _, v, st in plant["rows"] if start <= t < end and st == 0 and v is not None]
+    bad = [t for t, _, v, st in plant["rows"] if start <= t < end and st != 0]
+    assert do["summary"]["n_good"] == len(good) and do["summary"]["n_bad"] == len(bad) == 1
+    assert (do["summary"]["min"], do["summary"]["max"]) == (min(good), max(good))
+    assert do["summary"]["avg"] == pytest.approx(sum(good) / len(good), rel=1e-12)
+
+
+def parse_csv(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+async def test_the_buckets_as_csv_match_the_readings(plant):
+    start, end = T0 + timedelta(hours=29), T0 + timedelta(hours=32)
+    params = {"site": "plant1", "tag": ["DO.Basin1", "Flow.Influent"], "start": iso(start),
+              "end": iso(end), "points": 60, "format": "csv"}  # fmt: skip
+    async with client(plant["url"]) as c:
+        r = await c.get("/api/trends", params=params)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == (
+        'attachment; filename="trend-plant1-20260302T0500-20260302T0800.csv"'
+    )
+    head, *rows = parse_csv(r.text)
+    assert head == ["time (UTC)", "time (UTC)",
+                    "DO.Basin1 min (mg/L)", "DO.Basin1 avg (mg/L)", "DO.Basin1 max (mg/L)",
+                    "Flow.Influent min (MGD)", "Flow.Influent avg (MGD)",
+                    "Flow.Influent max (MGD)"]  # fmt: skip
+    # Three hours in 5 min buckets (the round step at least 3 h / 60 wide), the hole among them.
+    direct = direct_avgs(plant["url"], plant["tag"], "5 minutes", start, end)
+    assert len(rows) == 36
+    for row in rows:
+        t = int(datetime.fromisoformat(row[0]).timestamp())
+        assert row[1] == row[0].replace("Z", "+00:00")
+        if t in direct:
+            avg, lo, hi = direct[t]
+            assert float(row[3]) == pytest.approx(avg, rel=1e-12)
+            assert (float(row[2]), float(row[4])) == (lo, hi)
+        else:
+            assert GAP_FROM.timestamp() <= t < GAP_TO.timestamp() and row[2:5] == ["", "", ""]
+        assert row[5:] == ["", "", ""]  # no readings of the flow at all
+    assert sum(1 for row in rows if row[3] == "") == 6  # the hole's 30 minutes
+
+
+async def test_the_raw_readings_of_the_range_as_csv(plant):
+    start, end = BAD_AT - timedelta(minutes=2), BACK_AT + timedelta(minutes=1)
+    params = {"tag": [str(plant["tag"])], "start": iso(start), "end": iso(end), "format": "csv",
+              "resolution": "raw"}  # fmt: skip
+    async with client(plant["url"]) as c:
+        r = await c.get("/api/trends", params=params)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"].startswith('attachment; filename="readings-plant1-')
+    head, *rows = parse_csv(r.text)
+    assert head == ["time (UTC)", "time (UTC)", "tag", "value", "unit", "quality", "status"]
+    expected = sorted((t, v, st) for t, _, v, st in plant["rows"] if start <= t < end)
+    assert [(datetime.fromisoformat(row[0]), float(row[3]) if row[3] else None, int(row[6]))
+            for row in rows] == expected  # fmt: skip
+    assert {row[2] for row in rows} == {"DO.Basin1"} and {row[4] for row in rows} == {"mg/L"}
+    assert [row[5] for row in rows].count("bad") == 1
+
+
+async def test_a_raw_export_too_large_is_refused_saying_how_to_narrow_it(plant, monkeypatch):
+    monkeypatch.setattr(routes, "MAX_RAW_READINGS", 1000)
+    start = T0 + timedelta(hours=1)
+    params = {"tag": str(plant["tag"]), "start": iso(start), "format": "csv", "resolution": "raw"}
+    async with client(plant["url"]) as c:
+        big = await c.get("/api/trends", params={**params, "end": iso(start + timedelta(days=1))})
+        fits = await c.get("/api/trends", params={**params, "end": iso(start + timedelta(hours=2))})
+    assert big.status_code == 422
+    ((problem,),) = [big.json()["detail"]]
+    assert problem["loc"] == ["query", "resolution"]
+    # A day of a 10 s tag: 8,640 readings, 1,000 of which are 2 h 46 min (whole hours said).
+    assert problem["msg"] == (
+        "a raw export holds at most 1,000 readings and this range has about 8,640 readings"
+        " of 1 tag: ask for a range of at most 2 hours of these tags, fewer tags, or the"
+        " buckets (leave out resolution=raw)"
+    )
+    assert fits.status_code == 200 and len(parse_csv(fits.text)) == 1 + 720
 
 
 async def test_tags_of_a_site(db_url):
@@ -270,19 +394,22 @@ async def test_the_app_refreshes_rollups_in_the_background(db_url):
 async def test_trend_page_renders_the_tag_and_loads_the_chart_scripts(plant):
     async with client(plant["url"]) as c:
         page = await c.get("/trends", params={"site": "plant1", "tag": "DO.Basin1", "period": "7d"})
-        options = await c.get("/trends/tag-options", params={"site": "plant1"})
         css = await c.get("/static/css/clearwell.css")
         js = await c.get("/static/js/trend.js")
         unknown = await c.get("/trends", params={"site": "plant1", "tag": "Nope"})
+        flow = await c.get("/trends", params={"site": "plant1", "tag": "Flow.Influent"})
     assert page.status_code == 200
     html = page.text
     assert f'data-tag-id="{plant["tag"]}"' in html
     assert 'data-period-s="604800"' in html
     assert "/static/vendor/uPlot.iife.min.js" in html and "/static/js/trend.js" in html
     assert 'data-api="http://test/api/trends"' in html  # url_for: the API's absolute URL
-    # A tag by its description where it has one, else by its name.
-    assert '<option value="DO.Basin1">Dissolved oxygen, basin 1 (mg/L)</option>' in options.text
-    assert '<option value="Flow.Influent">Flow.Influent (MGD)</option>' in options.text
+    # The tags that may be added, by description where there is one, else by name; not
+    # those on the chart already.
+    assert '<option value="Flow.Influent">Flow.Influent (MGD)</option>' in html
+    assert '<option value="DO.Basin1">Dissolved oxygen, basin 1 (mg/L)</option>' in flow.text
+    assert '<option value="DO.Basin1">' not in html
+    assert '<option value="Flow.Influent">' not in flow.text
     assert css.status_code == 200 and js.status_code == 200
     assert "No tag named “Nope” at this site" in unknown.text
 

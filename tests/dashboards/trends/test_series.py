@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from dashboards.trends.series import Bucket, Sample, merge_spans, shape
+from dashboards.trends.series import Bucket, Sample, Summary, merge_spans, shape, summarize
 
 BAD = -2147155968  # BadCommunicationError
 
@@ -131,3 +131,22 @@ def test_non_finite_values_are_not_drawn():
 def test_merge_spans_clips_sorts_and_joins():
     spans = [(50, 70), (-10, 5), (5, 8), (60, 90), (95, 200), (30, 30)]
     assert merge_spans(spans, 0, 100) == [(0, 8), (50, 90), (95, 100)]
+
+
+def test_a_pens_summary_over_its_buckets_is_exact():
+    buckets = [
+        full(0, 60, 2.0),
+        full(60, 60, 5.0, n_bad=20),  # 40 good samples at 5.0, 20 bad
+        sparse(120, 121.0, None, BAD),  # bad only: no value
+        Bucket(180, 2, 0, -1.0, 9.0, 8.0, 9.0, 180.0, 181.0, 0),
+    ]
+    s = summarize(buckets)
+    assert (s.min, s.max) == (-1.0, 9.0)
+    # The mean of every good sample, not of the buckets' means: (120 + 200 + 8) / 102.
+    assert s.avg == pytest.approx((2.0 * 60 + 5.0 * 40 + 8.0) / 102, rel=1e-12)
+    assert (s.n_good, s.n_bad) == (102, 21)
+
+
+def test_a_pen_without_good_samples_summarizes_to_nothing():
+    assert summarize([sparse(0, 1.0, None, BAD)]) == Summary(None, None, None, 0, 1)
+    assert summarize([]) == Summary(None, None, None, 0, 0)
