@@ -27,13 +27,22 @@ _TSQUERY = (
     " FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, %s))) w)"
 )
 
-# The ids of a site's entries (or every site's) whose words or amendments' words match;
-# each side is one GIN index scan (0212), whatever the other filters.
-MATCHING = sql.SQL(
-    "e.id IN (SELECT m.id FROM entries m WHERE logbook_entry_words(m.data) @@ {q}"
-    " UNION SELECT a.target_id FROM amendments a WHERE a.target = 'entry'"
-    " AND logbook_amendment_words(a.changes, a.reason) @@ {q})"
-).format(q=sql.SQL(_TSQUERY))
+# The first ``limit`` entries (in the listing's order) passing ``filters`` whose words or
+# amendments' words match: each side one GIN index scan (0212) that reads its rows' times
+# on the way, so a common word's thousands of matches are sorted, not joined or hashed,
+# and only the page's ids go back to the listing. The amendments' side keeps the entries
+# their own words do not find, once each, so that the sides never repeat an entry.
+# ``filters`` name the table ``e``, as the listing's do.
+WITHIN = (
+    "e.id IN (SELECT h.id FROM ("
+    "SELECT e.id, e.occurred_at FROM entries e"
+    " WHERE logbook_entry_words(e.data) @@ {q} AND {filters}"
+    " UNION ALL SELECT DISTINCT e.id, e.occurred_at FROM amendments a"
+    " JOIN entries e ON e.id = a.target_id"
+    " WHERE a.target = 'entry' AND logbook_amendment_words(a.changes, a.reason) @@ {q}"
+    " AND NOT logbook_entry_words(e.data) @@ {q} AND {filters}"
+    ") h ORDER BY h.occurred_at, h.id LIMIT %s)"
+)
 
 
 class SearchRefused(ValueError):
@@ -52,11 +61,15 @@ def search_text(q: str) -> str:
     return text
 
 
-def search_clause(q: str) -> tuple[sql.Composable, list[Any]]:
-    """The listing's WHERE clause (over ``entries e``) for a text search, and its
-    parameters: the text twice, for the entries' words and the amendments'."""
+def search_clause(
+    q: str, filters: sql.Composable, params: list[Any], limit: int
+) -> tuple[sql.Composable, list[Any]]:
+    """The listing's WHERE clause (over ``entries e``) for a text search within the
+    listing's other ``filters`` (with their ``params``), at most ``limit`` entries, and
+    its parameters."""
     text = search_text(q)
-    return MATCHING, [text, text]
+    clause = sql.SQL(WITHIN).format(q=sql.SQL(_TSQUERY), filters=filters)
+    return clause, [text, *params, text, text, *params, limit]
 
 
 def tag_clause(tag_id: int) -> tuple[sql.Composable, list[Any]]:

@@ -76,11 +76,13 @@ async def entries_matching(
 ) -> list[dict[str, Any]]:
     """Entries in [start, end) whose words, or an amendment's, match the search ``q``
     (``logbook.search``: refused with ``SearchRefused``), in time order."""
-    matching, words = search.search_clause(q)
-    where = sql.SQL(" AND ").join(
-        [matching, sql.SQL("e.site_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s")]
+    where, params = search.search_clause(
+        q,
+        sql.SQL("e.site_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s"),
+        [site_id, start, end],
+        limit,
     )
-    return await store.entries_where(conn, where, [*words, site_id, start, end], limit)
+    return await store.entries_where(conn, where, params, limit)
 
 
 async def samples_in(

@@ -225,11 +225,9 @@ async def list_entries(
             raise invalid("kind", f"unknown kind {k!r}", where="query")
     if q is not None:
         try:
-            matching, words = search.search_clause(q)
+            search.search_text(q)
         except search.SearchRefused as exc:
             raise invalid("q", str(exc), where="query") from None
-        clauses.append(matching)
-        params += words
     if tag is not None:
         about, tag_params = search.tag_clause(tag)
         clauses.append(about)
@@ -254,9 +252,10 @@ async def list_entries(
             at, ident = decode_cursor(cursor)
             clauses.append(sql.SQL("(e.occurred_at, e.id) > (%s, %s)"))
             params += [at, ident]
-        texts, rows = await store.entries_json(
-            conn, sql.SQL(" AND ").join(clauses), params, limit + 1
-        )
+        where: sql.Composable = sql.SQL(" AND ").join(clauses)
+        if q is not None:
+            where, params = search.search_clause(q, where, params, limit + 1)
+        texts, rows = await store.entries_json(conn, where, params, limit + 1)
     next_cursor = None
     if len(texts) > limit:
         texts = texts[:limit]
