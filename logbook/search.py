@@ -30,8 +30,10 @@ _TSQUERY = (
 # The first ``limit`` entries (in the listing's order) passing ``filters`` whose words or
 # amendments' words match: each side one GIN index scan (0212) that reads its rows' times
 # on the way, so a common word's thousands of matches are sorted, not joined or hashed,
-# and only the page's ids go back to the listing. The amendments' side keeps the entries
-# their own words do not find, once each, so that the sides never repeat an entry.
+# and only the page's ids go back to the listing. An entry comes at most twice (its own
+# words, and once for its amendments), so the first 2 x ``limit`` rows hold the first
+# ``limit`` entries, which the listing's own ORDER BY and LIMIT then take; checking an
+# amendment's entry's words to keep it once cost more (a tsvector per amended entry).
 # ``filters`` name the table ``e``, as the listing's do.
 WITHIN = (
     "e.id IN (SELECT h.id FROM ("
@@ -40,7 +42,7 @@ WITHIN = (
     " UNION ALL SELECT DISTINCT e.id, e.occurred_at FROM amendments a"
     " JOIN entries e ON e.id = a.target_id"
     " WHERE a.target = 'entry' AND logbook_amendment_words(a.changes, a.reason) @@ {q}"
-    " AND NOT logbook_entry_words(e.data) @@ {q} AND {filters}"
+    " AND {filters}"
     ") h ORDER BY h.occurred_at, h.id LIMIT %s)"
 )
 
@@ -65,11 +67,11 @@ def search_clause(
     q: str, filters: sql.Composable, params: list[Any], limit: int
 ) -> tuple[sql.Composable, list[Any]]:
     """The listing's WHERE clause (over ``entries e``) for a text search within the
-    listing's other ``filters`` (with their ``params``), at most ``limit`` entries, and
-    its parameters."""
+    listing's other ``filters`` (with their ``params``), for a listing of at most ``limit``
+    entries in (occurred_at, id) order, and its parameters."""
     text = search_text(q)
     clause = sql.SQL(WITHIN).format(q=sql.SQL(_TSQUERY), filters=filters)
-    return clause, [text, *params, text, text, *params, limit]
+    return clause, [text, *params, text, *params, 2 * limit]
 
 
 def tag_clause(tag_id: int) -> tuple[sql.Composable, list[Any]]:
