@@ -9,11 +9,13 @@ on the canvas directly (headers, footers) is never parsed as markup.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 FONT, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
 
@@ -57,3 +59,39 @@ def numbered(pagesize: tuple[float, float], margin: float) -> type[Canvas]:
             super().save()
 
     return NumberedCanvas
+
+
+def document(
+    out: IO[bytes],
+    pagesize: tuple[float, float],
+    margin: float,
+    bands: tuple[float, float],
+    title: str,
+    author: str,
+    on_page: Callable[[Canvas, Any], None],
+) -> BaseDocTemplate:
+    """A document of one frame inside ``margin``, leaving ``bands`` (above, below) for what
+    ``on_page`` draws on every page (the heading; the footer beside Page X of Y)."""
+    head, foot = bands
+    width, height = pagesize
+    frame = Frame(
+        margin,
+        margin + foot,
+        width - 2 * margin,
+        height - 2 * margin - head - foot,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    return BaseDocTemplate(
+        out,
+        pagesize=pagesize,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin + head,
+        bottomMargin=margin + foot,
+        title=title,
+        author=author,
+        pageTemplates=[PageTemplate("page", [frame], onPage=on_page)],
+    )

@@ -25,11 +25,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -58,7 +55,7 @@ from dashboards.exports.mor_layout import (
     table_rows,
 )
 from dashboards.exports.mor_render import CERTIFICATION, REASONS, header, period
-from dashboards.printing import BOLD, FONT, ITALIC, clip, esc, numbered
+from dashboards.printing import BOLD, FONT, ITALIC, clip, document, esc, numbered
 
 SHADE_EXCEEDS = colors.HexColor("#f4b6b0")
 SHADE_HEAD = colors.HexColor("#e4e4e4")
@@ -240,27 +237,14 @@ def to_pdf(report: MonthlyReport) -> bytes:
     layout = choose_layout(report, rows)
     styles = _styles(layout.size)
     out = io.BytesIO()
-    width, height = layout.pagesize
-    frame = Frame(
-        MARGIN,
-        MARGIN + FOOT_BAND,
-        width - 2 * MARGIN,
-        height - 2 * MARGIN - HEAD_BAND - FOOT_BAND,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-    )
-    doc = BaseDocTemplate(
+    doc = document(
         out,
-        pagesize=layout.pagesize,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN + HEAD_BAND,
-        bottomMargin=MARGIN + FOOT_BAND,
-        title=f"Monthly Operating Report {report.facility_code} {report.year}-{report.month:02d}",
-        author=report.generated_by,
-        pageTemplates=[PageTemplate("mor", [frame], onPage=_page_decor(report, layout))],
+        layout.pagesize,
+        MARGIN,
+        (HEAD_BAND, FOOT_BAND),
+        f"Monthly Operating Report {report.facility_code} {report.year}-{report.month:02d}",
+        report.generated_by,
+        _page_decor(report, layout),
     )
     info = [
         f"<b>{esc(k)}:</b> {esc(v)}"

@@ -21,17 +21,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
     TableStyle,
 )
 
-from dashboards.printing import BOLD, FONT, clip, esc, numbered
+from dashboards.printing import BOLD, FONT, clip, document, esc, numbered
 from dashboards.shiftreport.view import ShiftReport
 
 MARGIN = 0.5 * inch
@@ -248,23 +245,14 @@ def story(report: ShiftReport) -> list[Flowable]:
 
 def to_pdf(report: ShiftReport) -> bytes:
     out = io.BytesIO()
-    width, height = LETTER
-    frame = Frame(
-        MARGIN,
-        MARGIN + FOOT_BAND,
-        width - 2 * MARGIN,
-        height - 2 * MARGIN - HEAD_BAND - FOOT_BAND,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-    )
-    doc = BaseDocTemplate(
+    doc = document(
         out,
-        pagesize=LETTER,
-        title=f"Shift report {report.facility_code} #{report.shift_id}",
-        author=report.generated,
-        pageTemplates=[PageTemplate("shift", [frame], onPage=_decor(report))],
+        LETTER,
+        MARGIN,
+        (HEAD_BAND, FOOT_BAND),
+        f"Shift report {report.facility_code} #{report.shift_id}",
+        report.generated,
+        _decor(report),
     )
     doc.build(story(report), canvasmaker=numbered(LETTER, MARGIN))
     return out.getvalue()

@@ -67,13 +67,8 @@ async def shift_row(conn: AsyncConn, shift_id: int) -> dict[str, Any] | None:
     )
     code, name, timezone = await cur.fetchone() or ("", "", "UTC")
     return {
-        "id": state.id,
-        "site_id": state.site_id,
+        **state.row,
         "site": {"code": code, "name": name, "timezone": timezone},
-        "label": state.label,
-        "opened_at": state.opened_at,
-        "opened_by": state.opened_by,
-        "closed_at": state.closed_at,
         "closed_by": state.closed_by,
         "signed": state.signed,
     }
