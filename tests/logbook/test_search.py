@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from clearwell.migrate import applied, discover, migrate
-from logbook.search import MAX_QUERY, SearchRefused, search_text
+from logbook.search import MAX_QUERY, SearchRefused, search_clause, search_text
 from tests.logbook.scenario import insert_event
 from tests.support.api import seed_people
 
@@ -43,6 +44,17 @@ def test_a_search_is_its_text_trimmed(q, text):
 def test_a_search_without_words_or_too_long_is_refused(q, why):
     with pytest.raises(SearchRefused, match=why):
         search_text(q)
+
+
+def test_a_search_takes_the_listings_filters_on_each_side_and_twice_the_page():
+    clause, params = search_clause(
+        " pump ", sql.SQL("e.site_id = %s AND e.kind = %s"), [3, "note"], 101
+    )
+    # The text and the filters' parameters for the entries' side, then the amendments'; an
+    # entry may come from both, so twice the page is taken before the listing's LIMIT.
+    assert params == ["pump", 3, "note", "pump", 3, "note", 202]
+    with pytest.raises(SearchRefused, match="empty"):
+        search_clause("", sql.SQL("true"), [], 10)
 
 
 async def _ids(api, who="operator", **params):
