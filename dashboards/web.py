@@ -20,6 +20,7 @@ from dashboards.exports.service import EXPORT_ROLES
 from dashboards.floor import routes as floor
 from dashboards.nav import Page, links_for
 from dashboards.regulator import routes as regulator
+from dashboards.shiftreport import routes as shift_report
 from dashboards.trends import routes as trends
 from dashboards.trends.rollup_job import refresher_lifespan
 
@@ -46,4 +47,5 @@ router.include_router(floor.router)
 router.include_router(chief.router)
 router.include_router(regulator.router)
 router.include_router(exports.router)
+router.include_router(shift_report.router)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

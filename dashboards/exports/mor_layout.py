@@ -31,6 +31,7 @@ from dashboards.exports.limits import Exceedances, limit_text
 from dashboards.exports.mor import Column, Daily, InCharge, Monthly, MonthlyReport
 from dashboards.exports.mor_render import statistics_of
 from dashboards.exports.statistics import Missing, Value
+from dashboards.printing import BOLD, FONT
 
 # The short codes a missing value prints as (state forms' "NS" for not sampled), with the
 # legend's meaning; the CSV keeps the long reason codes.
@@ -63,7 +64,6 @@ EXCEEDS_MARK = "*"
 UNQUALIFIED_MARK = "(unq.)"
 CHARGE_TITLE = "In responsible charge (grade)"
 
-FONT, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
 PAPERS: tuple[tuple[str, tuple[float, float]], ...] = (
     ("letter", landscape(LETTER)),
     ("legal", landscape(LEGAL)),

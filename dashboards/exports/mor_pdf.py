@@ -19,18 +19,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -40,14 +36,11 @@ from reportlab.platypus import (
 from dashboards.exports.limits import exceedances
 from dashboards.exports.mor import Column, MonthlyReport
 from dashboards.exports.mor_layout import (
-    BOLD,
     CHARGE_TITLE,
     CODES,
     EXCEEDS_MARK,
-    FONT,
     FOOT_BAND,
     HEAD_BAND,
-    ITALIC,
     MARGIN,
     PAD_H,
     PAD_V,
@@ -62,17 +55,13 @@ from dashboards.exports.mor_layout import (
     table_rows,
 )
 from dashboards.exports.mor_render import CERTIFICATION, REASONS, header, period
+from dashboards.printing import BOLD, FONT, ITALIC, clip, document, esc, numbered
 
 SHADE_EXCEEDS = colors.HexColor("#f4b6b0")
 SHADE_HEAD = colors.HexColor("#e4e4e4")
 SHADE_SUMMARY = colors.HexColor("#f1f1f1")
 GREY_CODE = colors.HexColor("#5f5f5f")
 MTD_COLOUR = colors.HexColor("#9c1c13")
-
-
-def esc(text: object) -> str:
-    """Text for ReportLab's paragraph markup: every ``<``, ``>`` and ``&`` literal."""
-    return escape(str(text))
 
 
 def _styles(size: float) -> dict[str, ParagraphStyle]:
@@ -190,14 +179,6 @@ def _legend(
     return out
 
 
-def _clip(text: str, size: float, width: float, font: str = FONT) -> str:
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "...", font, size) > width:
-        text = text[:-1]
-    return text + "..."
-
-
 def _page_decor(report: MonthlyReport, layout: Layout) -> Callable[[Canvas, Any], None]:
     """Facility, permit and month (and the month to date) at the top of every page, who
     made it at the bottom; "Page X of Y" is the canvas's, once the pages are counted."""
@@ -218,43 +199,17 @@ def _page_decor(report: MonthlyReport, layout: Layout) -> Callable[[Canvas, Any]
         canvas.setFont(BOLD, 9)
         canvas.drawRightString(width - MARGIN, top, right)
         room = width - 2 * MARGIN - stringWidth(right, BOLD, 9) - 18
-        canvas.drawString(MARGIN, top, _clip(left, 9, room, BOLD))
+        canvas.drawString(MARGIN, top, clip(left, 9, room, BOLD))
         if mtd:
             canvas.setFillColor(MTD_COLOUR)
             canvas.setFont(BOLD, 8)
-            canvas.drawString(MARGIN, top - 11, _clip(mtd, 8, width - 2 * MARGIN, BOLD))
+            canvas.drawString(MARGIN, top - 11, clip(mtd, 8, width - 2 * MARGIN, BOLD))
         canvas.setFillColor(colors.black)
         canvas.setFont(FONT, 7)
-        canvas.drawString(MARGIN, MARGIN, _clip(made, 7, width - 2 * MARGIN - 80))
+        canvas.drawString(MARGIN, MARGIN, clip(made, 7, width - 2 * MARGIN - 80))
         canvas.restoreState()
 
     return draw
-
-
-def _numbered(pagesize: tuple[float, float]) -> type[Canvas]:
-    """A canvas that holds its pages until the end to write "Page X of Y" on each."""
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._held: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._held.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._held)
-            for state in self._held:
-                self.__dict__.update(state)
-                self.setFont(BOLD, 8)
-                self.drawRightString(
-                    pagesize[0] - MARGIN, MARGIN, f"Page {self._pageNumber} of {total}"
-                )
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
 
 
 def _signature(report: MonthlyReport, styles: dict[str, ParagraphStyle]) -> Flowable:
@@ -282,27 +237,14 @@ def to_pdf(report: MonthlyReport) -> bytes:
     layout = choose_layout(report, rows)
     styles = _styles(layout.size)
     out = io.BytesIO()
-    width, height = layout.pagesize
-    frame = Frame(
-        MARGIN,
-        MARGIN + FOOT_BAND,
-        width - 2 * MARGIN,
-        height - 2 * MARGIN - HEAD_BAND - FOOT_BAND,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-    )
-    doc = BaseDocTemplate(
+    doc = document(
         out,
-        pagesize=layout.pagesize,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN + HEAD_BAND,
-        bottomMargin=MARGIN + FOOT_BAND,
-        title=f"Monthly Operating Report {report.facility_code} {report.year}-{report.month:02d}",
-        author=report.generated_by,
-        pageTemplates=[PageTemplate("mor", [frame], onPage=_page_decor(report, layout))],
+        layout.pagesize,
+        MARGIN,
+        (HEAD_BAND, FOOT_BAND),
+        f"Monthly Operating Report {report.facility_code} {report.year}-{report.month:02d}",
+        report.generated_by,
+        _page_decor(report, layout),
     )
     info = [
         f"<b>{esc(k)}:</b> {esc(v)}"
@@ -321,5 +263,5 @@ def to_pdf(report: MonthlyReport) -> bytes:
         story.append(KeepTogether([_table(rows, (), layout, True, styles), Spacer(1, 6)]))
     story += _legend(report, codes, styles)
     story.append(_signature(report, styles))
-    doc.build(story, canvasmaker=_numbered(layout.pagesize))
+    doc.build(story, canvasmaker=numbered(layout.pagesize, MARGIN))
     return out.getvalue()

@@ -13,7 +13,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from dashboards.regulator.view import Refs, referenced
-from logbook import store
+from logbook import search, store
 from logbook.store import load_samples
 
 AsyncConn = psycopg.AsyncConnection[Any]
@@ -69,6 +69,20 @@ async def entries_in(
         [site_id, start, end],
         limit,
     )
+
+
+async def entries_matching(
+    conn: AsyncConn, site_id: int, q: str, start: datetime, end: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """Entries in [start, end) whose words, or an amendment's, match the search ``q``
+    (``logbook.search``: refused with ``SearchRefused``), in time order."""
+    where, params = search.search_clause(
+        q,
+        sql.SQL("e.site_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s"),
+        [site_id, start, end],
+        limit,
+    )
+    return await store.entries_where(conn, where, params, limit)
 
 
 async def samples_in(

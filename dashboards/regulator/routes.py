@@ -33,6 +33,7 @@ from dashboards.regulator.view import (
 )
 from logbook import store
 from logbook.auth.sessions import Principal
+from logbook.search import MAX_QUERY, SearchRefused
 
 router = APIRouter(tags=["pages"])
 
@@ -90,6 +91,7 @@ async def regulator_page(
     facility: Annotated[str | None, Query(description="site code")] = None,
     start: Annotated[str | None, Query(alias="from", description="first local day")] = None,
     end: Annotated[str | None, Query(alias="to", description="last local day")] = None,
+    q: Annotated[str | None, Query(description="words to search the log for")] = None,
 ) -> HTMLResponse:
     now = datetime.now(UTC)
     async with request.app.state.pool.connection() as conn:
@@ -104,7 +106,17 @@ async def regulator_page(
         first, last, bad = period_of(start, end, now.astimezone(tz).date())
         problems += bad
         p0, p1 = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
-        entries = await queries.entries_in(conn, site["id"], p0, p1, MAX_ENTRIES + 1)
+        searched = None
+        if q:
+            try:
+                entries = await queries.entries_matching(
+                    conn, site["id"], q, p0, p1, MAX_ENTRIES + 1
+                )
+                searched = q.strip()
+            except SearchRefused as exc:
+                problems.append(f"Search: {exc}.")
+        if searched is None:
+            entries = await queries.entries_in(conn, site["id"], p0, p1, MAX_ENTRIES + 1)
         samples = await queries.samples_in(conn, site["id"], p0, p1, MAX_SAMPLES + 1)
         names = await queries.names(conn, queries.people_in(entries) | queries.people_in(samples))
         refs = await queries.refs(conn, entries, names)
@@ -127,6 +139,9 @@ async def regulator_page(
             "first": first,
             "last": last,
             "entries": entries,
+            "searched": searched,
+            "q": q or "",
+            "max_query": MAX_QUERY,
             "samples": samples,
             "names": names,
             "amended_entries": sum(1 for e in entries if e["amended"]),

@@ -11,8 +11,8 @@ from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, Field
 
 from clearwell.jsontext import dumps
-from clearwell.web import invalid, json_response, not_found, transaction
-from logbook import kinds, store
+from clearwell.web import invalid, invalid_many, json_response, not_found, transaction
+from logbook import kinds, search, store
 from logbook.api.common import (
     DEFAULT_PAGE,
     MAX_PAGE,
@@ -177,6 +177,14 @@ async def create_entry(body: EntryIn, user: RecordWriter, request: Request) -> o
     return json_response(entry, 201, REPLAY if made.replayed else None)
 
 
+# The listing's query parameters: any other is refused rather than silently ignored,
+# so that a misspelt filter never answers the whole log.
+LISTING_PARAMETERS = frozenset(
+    {"site", "from", "to", "kind", "person", "tag", "shift_id", "operational", "q"}
+    | {"limit", "cursor"}
+)
+
+
 @router.get("/entries", response_model=EntryPage)
 async def list_entries(
     user: CurrentUser,
@@ -188,17 +196,42 @@ async def list_entries(
     end: Annotated[AwareDatetime | None, Query(alias="to", description="occurred_at <")] = None,
     kind: Annotated[list[str] | None, Query(description="one or more kinds")] = None,
     person: Annotated[int | None, Query(description="recorded_by person id")] = None,
+    tag: Annotated[
+        int | None,
+        Query(description="tag id: readings of the tag (as recorded or amended), its alarms' acks"),
+    ] = None,
     shift_id: int | None = None,
     operational: bool | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            description="text to search for: every word must begin a word of the entry or of"
+            f" an amendment of it (its changes or reason); 1 to {search.MAX_QUERY} characters"
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     cursor: str | None = None,
 ) -> object:
-    """Entries in time order with their current values, history and countersignatures."""
+    """Entries in time order with their current values, history and countersignatures;
+    with ``q``, those whose text (or an amendment's) has its words, in the same order."""
+    unknown = sorted(set(request.query_params) - LISTING_PARAMETERS)
+    if unknown:
+        known = ", ".join(sorted(LISTING_PARAMETERS))
+        raise invalid_many([(u, f"unknown parameter; known: {known}") for u in unknown], "query")
     clauses: list[sql.Composable] = [sql.SQL("true")]
     params: list[Any] = []
     for k in kind or []:
         if k not in kinds.KINDS:
             raise invalid("kind", f"unknown kind {k!r}", where="query")
+    if q is not None:
+        try:
+            search.search_text(q)
+        except search.SearchRefused as exc:
+            raise invalid("q", str(exc), where="query") from None
+    if tag is not None:
+        about, tag_params = search.tag_clause(tag)
+        clauses.append(about)
+        params += tag_params
     async with transaction(request, user) as conn:
         if site is not None:
             clauses.append(sql.SQL("e.site_id = %s"))
@@ -219,9 +252,10 @@ async def list_entries(
             at, ident = decode_cursor(cursor)
             clauses.append(sql.SQL("(e.occurred_at, e.id) > (%s, %s)"))
             params += [at, ident]
-        texts, rows = await store.entries_json(
-            conn, sql.SQL(" AND ").join(clauses), params, limit + 1
-        )
+        where: sql.Composable = sql.SQL(" AND ").join(clauses)
+        if q is not None:
+            where, params = search.search_clause(q, where, params, limit + 1)
+        texts, rows = await store.entries_json(conn, where, params, limit + 1)
     next_cursor = None
     if len(texts) > limit:
         texts = texts[:limit]

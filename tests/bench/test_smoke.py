@@ -116,6 +116,16 @@ REPORTS: dict[str, tuple[str, ...]] = {
         rf"^\| refresh \(minute delete by whole key\) \| {NUMBER} s \| 1 \| {NUMBER} s \|",
         rf"^\| baseline: earlier minute delete \| {NUMBER} s \| 1 \| {NUMBER} s \|",
     ),
+    "search": (
+        r"^populated 2,000 entries, 101 amendments in ",
+        rf"^GET /api/entries listing \(baseline\): {NUMBER} ms \(max {NUMBER}\)  \(100 items\)$",
+        rf"^GET /api/entries q=scum baffle: {NUMBER} ms \(max {NUMBER}\)  \(10 items\)$",
+        rf"^GET /api/entries q=transcribing: {NUMBER} ms \(max {NUMBER}\)  \(25 items\)$",
+        rf"^ILIKE scan \(baseline, SQL\) 'scum baffle': {NUMBER} ms \(max {NUMBER}\)$",
+        rf"^search SQL alone, page of ids, q=pump: {NUMBER} ms \(max {NUMBER}\)$",
+        r"^load average at the end \(1, 5, 15 min\): ",
+        r"^target every text query's median < 100 ms: (met|NOT met)$",
+    ),
     "simulators": (
         rf"^Modbus, simulator \(10 x 200 tags, live\): {NUMBER} requests/s",
         rf"^Modbus, baseline pymodbus SimDevice server: {NUMBER} requests/s",

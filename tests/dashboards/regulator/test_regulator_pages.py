@@ -41,9 +41,10 @@ async def test_regulator_reads_entries_with_their_amendment_history(api: Api) ->
     # The trainee's entry shows that it is not countersigned.
     trainee = re.search(rf'id="entry-{s.trainee_entry}"(.*?)</article>', html, re.S)
     assert trainee and "not countersigned" in trainee.group(1)
-    # No form here writes anything: the only forms pick the period and the export (GET).
+    # No form here writes anything: the only forms pick the period, search the log and pick
+    # the export (GET).
     forms = re.findall(r"<form[^>]*>", html)
-    assert len(forms) == 2 and all('method="get"' in f for f in forms), forms
+    assert len(forms) == 3 and all('method="get"' in f for f in forms), forms
     assert '<input type="password"' not in html
 
 
@@ -141,3 +142,23 @@ async def test_every_write_is_refused_to_a_regulator(api: Api) -> None:
     )
     assert r.status_code == 200, r.text
     assert len(r.json()["items"]) == len(tried)
+
+
+async def test_the_log_is_searched_from_the_records_page(api: Api) -> None:
+    s, _, _ = await scenario(api)
+    day = s.day.isoformat()
+    period = {"facility": SITE, "from": day, "to": day}
+    for who in ("regulator", "chief", "admin"):
+        html = await page(api, who, "/regulator", q="wet well", **period)
+        assert 'role="search"' in html and 'value="wet well"' in html
+        assert f'id="entry-{s.trainee_entry}"' in html
+        assert f'id="entry-{s.amended_entry}"' not in html
+        assert "1 entry with “wet well”" in html
+    # An amendment's reason finds its entry; each entry links to its shift's report.
+    html = await page(api, "regulator", "/regulator", q="gauge", **period)
+    assert f'id="entry-{s.amended_entry}"' in html and f'id="entry-{s.trainee_entry}"' not in html
+    assert f'href="http://test/api/shifts/{s.shift_id}/report.html"' in html
+    # A search without a word says so and lists the period as before.
+    html = await page(api, "regulator", "/regulator", q="&&", **period)
+    assert "Search: no word to search for" in html
+    assert f'id="entry-{s.trainee_entry}"' in html and f'id="entry-{s.amended_entry}"' in html

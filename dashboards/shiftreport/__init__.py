@@ -1,0 +1,1 @@
+"""The shift report: a printable record of one shift (PDF and HTML)."""
