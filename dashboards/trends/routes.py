@@ -18,7 +18,14 @@ from dashboards.assets import templates
 from dashboards.regulator import queries as regulator_queries
 from dashboards.trends import queries
 from dashboards.trends.quality import gap_after_s
-from dashboards.trends.resolution import DEFAULT_POINTS, MAX_POINTS, MIN_POINTS, plan_trend
+from dashboards.trends.resolution import (
+    DEFAULT_POINTS,
+    MAX_POINTS,
+    MIN_POINTS,
+    plan_trend,
+    within_retention,
+)
+from dashboards.trends.retention_db import horizons
 from dashboards.trends.series import shape
 from dashboards.trends.view import (
     DEFAULT_PERIOD,
@@ -80,6 +87,8 @@ async def api_trend(
     Uncertain/Bad quality. ``source`` names the table read: ``1h`` or ``1m``
     rollups, or ``raw`` readings.
     """
+    # The answer also holds ``note`` when retention dropped the data of the window from
+    # the table the plan chose and a coarser one is read (view.trend_body).
     end_t = parse_time(end, "end") or datetime.now(UTC)
     start_t = parse_time(start, "start") or end_t - DEFAULT_WINDOW
     try:
@@ -87,7 +96,6 @@ async def api_trend(
     except ValueError as exc:
         raise _bad(str(exc)) from None
     start_s, end_s = start_t.timestamp(), end_t.timestamp()
-    lo = datetime.fromtimestamp(start_s - start_s % plan.bucket_s, UTC)
     async with request.app.state.pool.connection() as conn:
         try:
             info = await queries.find_tag(conn, tag, site)
@@ -96,6 +104,8 @@ async def api_trend(
         if info is None:
             where = f" at site {site!r}" if site else ""
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {tag!r}{where}")
+        plan, note = within_retention(plan, start_t, await horizons(conn))
+        lo = datetime.fromtimestamp(start_s - start_s % plan.bucket_s, UTC)
         buckets = await queries.trend_buckets(conn, info.id, plan, lo, end_t)
         before = await queries.sample_before(conn, info.id, lo)
     series = shape(
@@ -107,7 +117,7 @@ async def api_trend(
         before=before,
         now_s=time.time(),
     )
-    return _json(trend_body(info, start_t, end_t, plan, series))
+    return _json(trend_body(info, start_t, end_t, plan, series, note))
 
 
 @api.get("/tags")

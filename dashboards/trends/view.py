@@ -60,10 +60,16 @@ def tag_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def trend_body(
-    info: TagInfo, start: datetime, end: datetime, plan: Plan, series: Series
+    info: TagInfo,
+    start: datetime,
+    end: datetime,
+    plan: Plan,
+    series: Series,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """``{tag, start, end, source, bucket_s, t, min, max, avg, gaps, bad}``."""
-    return {
+    """``{tag, start, end, source, bucket_s, t, min, max, avg, gaps, bad}``, and ``note``
+    when retention made it read a coarser source."""
+    body: dict[str, Any] = {
         "tag": {
             "id": info.id,
             "name": info.name,
@@ -82,6 +88,9 @@ def trend_body(
         "gaps": series.gaps,
         "bad": series.bad,
     }
+    if note:
+        body["note"] = note
+    return body
 
 
 def latest_json(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:

@@ -193,7 +193,8 @@
     root.dataset.points = String(data.t.length);
     root.dataset.source = data.source;
     const from = data.source === "raw" ? "raw readings" : data.source + " rollups";
-    metaEl.textContent = `${data.t.length} points · ${bucketLabel(data.bucket_s)} buckets · from ${from}`;
+    metaEl.textContent = `${data.t.length} points · ${bucketLabel(data.bucket_s)} buckets · from ${from}`
+      + (data.note ? ` · ${data.note}` : "");
     setState("drawn", drawn ? "" : "No good data in this period.");
   }
 
