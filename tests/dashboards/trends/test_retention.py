@@ -180,6 +180,15 @@ async def test_retention_drops_what_is_past_keeping_and_the_record_answers_from_
         assert counts(conn, tag, recent) == before[recent]
         assert run_cli(db_url, "--dry-run").splitlines() == ["nothing to drop"]
 
+        # A mark in the dropped hour (a backfill's range, late readings) leaves its
+        # rollups as they are: they are its record now.
+        conn.execute("INSERT INTO rollup_dirty (tag_id, bucket_hour) VALUES (%s, %s)", (tag, old))
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as aconn:
+            await refresh_all(aconn)
+        assert counts(conn, tag, old) == (0, 60, 1)
+        assert conn.execute("SELECT count(*) FROM rollup_dirty").fetchone() == (0,)
+        conn.execute("INSERT INTO rollup_dirty (tag_id, bucket_hour) VALUES (%s, %s)", (tag, held))
+
         # Asked for everything, the drop still keeps what the mark needs.
         dropped = conn.execute("SELECT clearwell_drop_chunks('readings', now())").fetchall()
         assert dropped == []
