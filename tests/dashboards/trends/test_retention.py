@@ -14,7 +14,7 @@ import pytest
 
 from clearwell.app import create_app
 from clearwell.settings import load_settings
-from dashboards.exports.load import hourly_frame
+from dashboards.exports.load import hourly_frame, raw_dropped_before
 from dashboards.trends.resolution import Plan, Source, within_retention
 from dashboards.trends.retention import DEFAULT, Policy, SitePolicy, cutoffs
 from dashboards.trends.rollups import refresh_all
@@ -220,7 +220,10 @@ async def test_retention_drops_what_is_past_keeping_and_the_record_answers_from_
     # The monthly report reads the hourly rollups: the dropped hour is still there.
     async with await psycopg.AsyncConnection.connect(db_url) as aconn:
         frame = await hourly_frame(aconn, site, ["DO"], old, old + timedelta(hours=1))
+        dropped = await raw_dropped_before(aconn)
     assert list(frame["n_good"]) == [360]
+    # And says so (dashboards.exports.mor_render.header).
+    assert dropped == day_start(old) + timedelta(days=1)
 
     with psycopg.connect(db_url, autocommit=True) as conn:
         # Once the hour is recomputed, its raw readings may go too.
