@@ -44,10 +44,11 @@ from typing import Any
 
 import psycopg
 
+from bench.bench_ingest_writer import raw_copy
 from bench.scratch import scratch_database
 from clearwell.migrate import migrate
 from dashboards.trends.rollups import refresh_all
-from ingest.readings import COPY_TYPES, Row
+from ingest.readings import Row
 from ingest.spool import Spool
 from ingest.tagstate import TagState
 from ingest.writer import Writer
@@ -197,20 +198,6 @@ def simulate(
     return rows_before, rows_after, polls
 
 
-def copy_baseline(url: str, cycles: list[list[Row]]) -> None:
-    rows = [r for c in cycles for r in c]
-    with psycopg.connect(url) as conn:
-        for i in range(0, len(rows), BATCH_ROWS):
-            with conn.transaction(), conn.cursor() as cur:
-                with cur.copy(
-                    "COPY readings_baseline (time, tag_id, value, status, server_time)"
-                    " FROM STDIN (FORMAT BINARY)"
-                ) as copy:
-                    copy.set_types(COPY_TYPES)
-                    for row in rows[i : i + BATCH_ROWS]:
-                        copy.write_row(row)
-
-
 async def through_writer(url: str, cycles: list[list[Row]], spool_dir: Path) -> None:
     total = sum(len(c) for c in cycles)
     options = IngestOptions(batch_rows=BATCH_ROWS, flush_interval_s=0.05)
@@ -279,7 +266,7 @@ def main(argv: list[str]) -> int:
             migrate(conn)
             for ddl in BASELINE_DDL:
                 conn.execute(ddl)
-        copy_baseline(url, cycles_before)
+        raw_copy(url, [r for c in cycles_before for r in c], BATCH_ROWS, "readings_baseline")
         asyncio.run(through_writer(url, cycles_after, Path(tmp)))
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("ANALYZE")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from dashboards.trends.retention_db import Planned, apply
+from dashboards.trends.rollup_job import periodic_lifespan
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +50,9 @@ async def run_retention(
             log.warning("retention failed, trying again in %.0f s: %s", interval_s, first)
 
 
-@contextlib.asynccontextmanager
-async def retention_lifespan(app: Any) -> AsyncIterator[None]:
+def retention_lifespan(app: Any) -> contextlib.AbstractAsyncContextManager[None]:
     """Runs :func:`run_retention` for the life of the app.
 
     ``app.state.retention_interval_s`` set to ``None`` before startup turns it off.
     """
-    interval = getattr(app.state, "retention_interval_s", RETENTION_INTERVAL_S)
-    if interval is None:
-        yield
-        return
-    task = asyncio.create_task(run_retention(app.state.pool, interval), name="retention")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return periodic_lifespan(app, "retention_interval_s", RETENTION_INTERVAL_S, run_retention)
