@@ -70,13 +70,14 @@ def count(url: str) -> int:
     return int(row[0])
 
 
-def raw_copy(url: str, rows: list[Row], batch: int) -> float:
+def raw_copy(url: str, rows: list[Row], batch: int, table: str = "readings") -> float:
+    """Binary COPY of the rows into ``table``, a transaction per ``batch``; seconds taken."""
     with psycopg.connect(url) as conn:
         started = time.perf_counter()
         for i in range(0, len(rows), batch):
             with conn.transaction(), conn.cursor() as cur:
                 with cur.copy(
-                    "COPY readings (time, tag_id, value, status, server_time)"
+                    f"COPY {table} (time, tag_id, value, status, server_time)"
                     " FROM STDIN (FORMAT BINARY)"
                 ) as copy:
                     copy.set_types(COPY_TYPES)

@@ -2,12 +2,16 @@
 and the pages of the top bar with the roles that may open each.
 
 This module's ``router`` is the one listed in ``clearwell.app.ROUTER_MODULES``;
-its lifespan runs the rollup refresh in the background while the app serves.
+its lifespan runs the rollup refresh and retention in the background while the app
+serves.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +26,7 @@ from dashboards.nav import Page, links_for
 from dashboards.regulator import routes as regulator
 from dashboards.shiftreport import routes as shift_report
 from dashboards.trends import routes as trends
+from dashboards.trends.retention_job import retention_lifespan
 from dashboards.trends.rollup_job import refresher_lifespan
 
 # The top bar of every page (base.html): each page with the roles its route admits.
@@ -40,7 +45,14 @@ PAGES = (
 )
 templates.env.globals["nav_links"] = partial(links_for, PAGES)
 
-router = APIRouter(lifespan=refresher_lifespan)
+
+@contextlib.asynccontextmanager
+async def _background(app: Any) -> AsyncIterator[None]:
+    async with refresher_lifespan(app), retention_lifespan(app):
+        yield
+
+
+router = APIRouter(lifespan=_background)
 router.include_router(trends.router)
 router.include_router(login.router)
 router.include_router(floor.router)

@@ -242,6 +242,7 @@ class IngestService:
                     opts.default_max_interval_s,
                     opts.event_hold_s,
                     open_codes.get(ids[t.name], set()),
+                    default_deadband_percent=opts.default_deadband_percent,
                 )
                 for t in tags
             }
@@ -267,6 +268,7 @@ class IngestService:
                     opts.default_max_interval_s,
                     opts.event_hold_s,
                     open_codes.get(ids[t.name], set()),
+                    default_deadband_percent=opts.default_deadband_percent,
                 )
                 for t in cfg.opcua_tags(server.name)
             ]

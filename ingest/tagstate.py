@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ingest.deadband import Stored, should_store
+from ingest.deadband import Stored, should_store, stored_deadband
 from ingest.events import LIMIT_SOURCE, EventChange
 from ingest.limits import LIMIT_CODES, SEVERITY, LimitState, step
 from ingest.readings import Row
@@ -41,11 +41,13 @@ class TagState:
         default_max_interval_s: float,
         hold_s: float,
         open_limits: set[str] = frozenset(),  # type: ignore[assignment]
+        default_deadband_percent: float | None = None,
     ) -> TagState:
         """The state of a tag, whichever protocol reads it: its alarm limits, and the
-        deadband Clearwell applies (:attr:`Tag.applied_deadband`)."""
+        deadband Clearwell applies (:func:`ingest.deadband.stored_deadband`: the tag's
+        own, or with ``default_deadband_percent`` the default of its kind)."""
         limits = [(code, v) for code in LIMIT_CODES if (v := getattr(tag.limits, code)) is not None]
-        deadband = tag.applied_deadband
+        deadband = stored_deadband(tag, default_deadband_percent)
         text = tag.source == "modbus" and tag.modbus is not None and tag.modbus.type == "string"
         return cls(
             tag=tag,

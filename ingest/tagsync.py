@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from clearwell.errors import ClearwellError
+from ingest.deadband import stored_deadband
 from sitefile.models import SiteConfig, Tag
 
 _FIELDS = (
@@ -66,7 +67,7 @@ def expected_interval_s(config: SiteConfig, tag: Tag) -> float | None:
         every = tag.opcua.sampling_interval_s
     else:
         return None
-    if tag.applied_deadband is not None:
+    if stored_deadband(tag, config.ingest.default_deadband_percent) is not None:
         return max(every, tag.max_interval_s or config.ingest.default_max_interval_s)
     return every
 

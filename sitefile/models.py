@@ -424,6 +424,10 @@ class IngestOptions(_Strict):
     health_interval_s: float = Field(5.0, gt=0, le=300)
     # Default for tags with a deadband and no max_interval_s.
     default_max_interval_s: float = Field(60.0, gt=0)
+    # The deadband of a polled analog tag with an eng_range and none of its own, in
+    # percent of that range (on/off tags: on change); null stores every poll
+    # (ingest.deadband.stored_deadband).
+    default_deadband_percent: float | None = Field(0.5, ge=0, le=100)
     # A limit condition that clears and returns within this time counts as a repeat
     # of the same event instead of opening a new one.
     event_hold_s: float = Field(60.0, ge=0)

@@ -104,6 +104,15 @@ async def ensure_fresh(
     return rounds
 
 
+async def raw_dropped_before(conn: AsyncConn) -> datetime | None:
+    """The time before which retention dropped the raw readings, if it dropped any."""
+    cur = await conn.execute(
+        "SELECT dropped_before FROM retention_horizon WHERE hypertable = 'readings'"
+    )
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
 async def hourly_frame(
     conn: AsyncConn, site_id: int, names: Sequence[str], lo: datetime, hi: datetime
 ) -> pd.DataFrame:

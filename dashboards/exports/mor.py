@@ -131,6 +131,9 @@ class MonthlyReport:
     # How the operators in responsible charge were found (the compliance engine's rules,
     # or the crews' DRC role when the facility has no compliance profile).
     charge_basis: str = ""
+    # Retention dropped raw readings before this time, which the month (or the day
+    # before it) reaches back past: its values come from the hourly rollups alone.
+    raw_dropped_before: datetime | None = None
 
 
 # Hours of a day with good data, below which a daily signal value is not reported.

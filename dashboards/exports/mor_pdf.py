@@ -249,7 +249,7 @@ def to_pdf(report: MonthlyReport) -> bytes:
     info = [
         f"<b>{esc(k)}:</b> {esc(v)}"
         for k, v in header(report)
-        if k in ("Permit", "Month", "Results below detection")
+        if k in ("Permit", "Month", "Results below detection", "Readings")
     ]
     story: list[Flowable] = [
         Paragraph(f"Monthly Operating Report: {esc(report.facility)}", styles["title"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 from dashboards.exports.limits import exceedances, limit_text
 from dashboards.exports.mor import Column, InCharge, Monthly, MonthlyReport
@@ -61,6 +62,14 @@ def period(report: MonthlyReport) -> Period:
     )
 
 
+def readings_source(dropped_before: datetime) -> str:
+    """What the report says when retention dropped raw readings of its month."""
+    return (
+        f"from the hourly rollups; raw readings before {dropped_before:%Y-%m-%d %H:%M} UTC"
+        " are no longer kept (retention)"
+    )
+
+
 def header(report: MonthlyReport) -> list[tuple[str, str]]:
     month = f"{report.year}-{report.month:02d} (plant days in {report.timezone})"
     if report.month_to_date and report.days:
@@ -71,6 +80,8 @@ def header(report: MonthlyReport) -> list[tuple[str, str]]:
         ("Month", month),
         ("Results below detection", report.below_detection.describe()),
     ]
+    if report.raw_dropped_before is not None:
+        rows.append(("Readings", readings_source(report.raw_dropped_before)))
     if report.charge_basis:
         rows.append(("Responsible charge", report.charge_basis))
     rows.append(("Generated", f"{report.generated_at.isoformat()} by {report.generated_by}"))

@@ -227,6 +227,7 @@ async def monthly_report(
     )
     progress("loading hourly values", 0.0)
     hourly = await load.hourly_frame(conn, site.id, tags, before, hi)
+    dropped = await load.raw_dropped_before(conn)
     progress("loading lab results", 0.0)
     lab = load.lab_frame(
         await _lab_samples(conn, site, lo, hi, since, found), sorted(permit.analytes())
@@ -275,6 +276,7 @@ async def monthly_report(
         generated_by=who.label,
         month_to_date=period.month_to_date,
         charge_basis=basis,
+        raw_dropped_before=dropped if dropped is not None and dropped > before else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""``clearwell rollups``: refresh the trend rollups by hand (backfills, repairs)."""
+"""``clearwell rollups``: refresh the trend rollups by hand (backfills, repairs);
+``clearwell retention``: drop what is past keeping, or say what would go."""
 
 from __future__ import annotations
 
@@ -110,5 +111,68 @@ def status_command() -> None:
     typer.echo(f"{marks} marks for {pairs} tag-hours waiting; oldest marked {age:.0f} s ago")
 
 
+retention_app = typer.Typer(
+    help="How long raw readings and rollups are kept (dashboards.trends.retention)."
+)
+
+
+async def _retention(dsn: str, dry_run: bool) -> list[str]:
+    from dashboards.trends import retention_db
+    from dashboards.trends.retention_job import describe
+
+    conn = await _connect(dsn)
+    async with conn:
+        planned = await (retention_db.plan(conn) if dry_run else retention_db.apply(conn))
+    lines = describe(planned)
+    if dry_run:
+        return [f"would drop {line}" for line in lines] or ["nothing to drop"]
+    return [f"dropped {line}" for line in lines] or ["nothing to drop"]
+
+
+@retention_app.callback(invoke_without_command=True)
+def retention_command(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be dropped; drop nothing")
+    ] = False,
+) -> None:
+    """Drop the chunks of raw readings and rollups past their sites' keeping (the web app
+    does this hourly); never raw readings a rollup or an unreported month still needs."""
+    if ctx.invoked_subcommand is not None:
+        return
+    for line in asyncio.run(_retention(get_settings().database_dsn, dry_run)):
+        typer.echo(line)
+
+
+async def _set(dsn: str, site: str, policy: Any) -> bool:
+    from dashboards.trends.retention_db import set_policy
+
+    conn = await _connect(dsn)
+    async with conn:
+        return await set_policy(conn, site, policy)
+
+
+@retention_app.command("set")
+def set_command(
+    site: Annotated[str, typer.Argument(help="Site code")],
+    raw_days: Annotated[int, typer.Option(help="Days raw readings are kept")] = 90,
+    minute_days: Annotated[int, typer.Option(help="Days minute rollups are kept")] = 180,
+    hour_days: Annotated[int, typer.Option(help="Days hourly rollups are kept")] = 3653,
+) -> None:
+    """Set how long a site keeps raw readings and rollups (the defaults without a setting)."""
+    from dashboards.trends.retention import Policy
+
+    policy = Policy(raw_days, minute_days, hour_days)
+    if problems := policy.problems():
+        raise ClearwellError("; ".join(problems))
+    if not asyncio.run(_set(get_settings().database_dsn, site, policy)):
+        raise ClearwellError(f"no site {site!r}")
+    typer.echo(
+        f"{site}: raw readings {raw_days} days, minute rollups {minute_days} days,"
+        f" hourly rollups {hour_days} days"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(rollups_app, name="rollups")
+    app.add_typer(retention_app, name="retention")

@@ -7,11 +7,16 @@ divides that width: hourly rollups for steps of whole hours, minute rollups for
 whole minutes, raw readings below a minute. Every bucket of the source then
 lies inside exactly one bucket of the answer, so min, max and the average
 (from sums and counts) are exact.
+
+Once retention has dropped a source's oldest chunks (``retention_horizon``), a
+window that begins before them is read from the next coarser rollup instead, with
+a note that says so (:func:`within_retention`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -88,3 +93,42 @@ def grid(start_s: float, end_s: float, bucket_s: int) -> list[int]:
     """
     first = math.floor(start_s / bucket_s) * bucket_s
     return list(range(int(first), int(math.ceil(end_s)), bucket_s))
+
+
+# Each source's table, and the next coarser source with the width it needs.
+TABLE_OF: dict[Source, str] = {
+    Source.RAW: "readings",
+    Source.MINUTE: "readings_1m",
+    Source.HOUR: "readings_1h",
+}
+_COARSER: dict[Source, tuple[Source, int]] = {
+    Source.RAW: (Source.MINUTE, 60),
+    Source.MINUTE: (Source.HOUR, 3600),
+}
+_WORDS = {
+    Source.RAW: "raw readings",
+    Source.MINUTE: "minute rollups",
+    Source.HOUR: "hourly rollups",
+}
+
+
+def within_retention(
+    plan: Plan, start: datetime, dropped_before: Mapping[str, datetime]
+) -> tuple[Plan, str | None]:
+    """The plan, moved to coarser rollups while its window begins before the time its
+    source's table was dropped before, and the note that says so (None if unmoved)."""
+    gone: list[tuple[Source, datetime]] = []
+    while plan.source in _COARSER:
+        horizon = dropped_before.get(TABLE_OF[plan.source])
+        if horizon is None or start >= horizon:
+            break
+        gone.append((plan.source, horizon))
+        source, unit = _COARSER[plan.source]
+        width = next((s for s in STEPS_S if s >= plan.bucket_s and s % unit == 0), STEPS_S[-1])
+        plan = Plan(source, width)
+    if not gone:
+        return plan, None
+    kept = "; ".join(
+        f"{_WORDS[s]} before {h:%Y-%m-%d %H:%M} UTC are no longer kept" for s, h in gone
+    )
+    return plan, f"{kept[0].upper()}{kept[1:]} (retention): read from the {_WORDS[plan.source]}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import psycopg
@@ -41,20 +41,31 @@ async def run_refresher(pool: AsyncConnectionPool, interval_s: float = REFRESH_I
 
 
 @contextlib.asynccontextmanager
-async def refresher_lifespan(app: Any) -> AsyncIterator[None]:
-    """Runs :func:`run_refresher` for the life of the app.
-
-    ``app.state.rollup_refresh_interval_s`` set to ``None`` before startup turns it off
-    (tests that want to refresh by hand).
-    """
-    interval = getattr(app.state, "rollup_refresh_interval_s", REFRESH_INTERVAL_S)
+async def periodic_lifespan(
+    app: Any,
+    interval_attr: str,
+    default_s: float,
+    run: Callable[[AsyncConnectionPool, float], Coroutine[Any, Any, None]],
+) -> AsyncIterator[None]:
+    """Runs ``run(pool, interval)`` as a task for the life of the app, with the interval
+    ``app.state.<interval_attr>`` (``default_s`` if unset; ``None`` turns it off)."""
+    interval = getattr(app.state, interval_attr, default_s)
     if interval is None:
         yield
         return
-    task = asyncio.create_task(run_refresher(app.state.pool, interval), name="rollup-refresh")
+    task = asyncio.create_task(run(app.state.pool, interval), name=run.__name__)
     try:
         yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def refresher_lifespan(app: Any) -> contextlib.AbstractAsyncContextManager[None]:
+    """Runs :func:`run_refresher` for the life of the app.
+
+    ``app.state.rollup_refresh_interval_s`` set to ``None`` before startup turns it off
+    (tests that want to refresh by hand).
+    """
+    return periodic_lifespan(app, "rollup_refresh_interval_s", REFRESH_INTERVAL_S, run_refresher)

@@ -134,6 +134,8 @@ CROSS JOIN LATERAL (
 WHERE s.first_time IS NOT NULL
 """
 
+_HORIZON = "SELECT dropped_before FROM retention_horizon WHERE hypertable = 'readings'"
+
 _MARK_RANGE = """
 INSERT INTO rollup_dirty (tag_id, bucket_hour)
 SELECT tag_id, hour FROM (
@@ -142,7 +144,8 @@ SELECT tag_id, hour FROM (
     WHERE time >= %(since)s AND time < %(until)s
       AND (%(tags)s::int4[] IS NULL OR tag_id = ANY(%(tags)s::int4[]))
     UNION
-    -- Hours rolled up before their readings were dropped: recomputed to nothing.
+    -- Hours rolled up before their readings were deleted: recomputed to nothing
+    -- (but not those retention dropped: refresh_once keeps their rollups).
     SELECT tag_id, bucket FROM readings_1h
     WHERE bucket >= %(since)s AND bucket < %(until)s
       AND (%(tags)s::int4[] IS NULL OR tag_id = ANY(%(tags)s::int4[]))
@@ -277,7 +280,7 @@ def minute_keys(
 
 @dataclass(frozen=True)
 class RefreshResult:
-    marks: int  # distinct (tag, hour) pairs recomputed
+    marks: int  # distinct (tag, hour) pairs taken: recomputed, or past retention's horizon
     minutes: int  # readings_1m rows written
     hours: int  # readings_1h rows written
     locked_out: bool = False  # another refresher held the lock; nothing was done
@@ -299,6 +302,16 @@ async def refresh_once(
         taken = await cur.fetchall()
         if not taken:
             return RefreshResult(0, 0, 0)
+        marks = len(taken)
+        # Hours whose raw readings retention dropped are the rollups' alone now: a mark
+        # there (late readings, a backfill's range) must not recompute them from the
+        # little that is left, so it is taken and dropped.
+        cur = await conn.execute(_HORIZON, prepare=False)
+        horizon = await cur.fetchone()
+        if horizon is not None:
+            taken = [t for t in taken if t[1] >= horizon[0]]
+            if not taken:
+                return RefreshResult(marks, 0, 0)
         params: dict[str, Any] = {
             "tags": [t for t, _, _ in taken],
             "hours": [h for _, h, _ in taken],
@@ -315,7 +328,7 @@ async def refresh_once(
         minutes = (await conn.execute(_INSERT_1M, params, prepare=False)).rowcount
         await conn.execute(_DELETE_1H, params, prepare=False)
         hours = (await conn.execute(_INSERT_1H, params, prepare=False)).rowcount
-        return RefreshResult(len(taken), minutes, hours)
+        return RefreshResult(marks, minutes, hours)
 
 
 async def refresh_all(

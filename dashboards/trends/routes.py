@@ -28,7 +28,14 @@ from dashboards.trends import period as trend_period
 from dashboards.trends.pens import MAX_PENS
 from dashboards.trends.quality import gap_after_s
 from dashboards.trends.queries import MAX_TAG_ID, TagInfo
-from dashboards.trends.resolution import DEFAULT_POINTS, MAX_POINTS, MIN_POINTS, plan_trend
+from dashboards.trends.resolution import (
+    DEFAULT_POINTS,
+    MAX_POINTS,
+    MIN_POINTS,
+    plan_trend,
+    within_retention,
+)
+from dashboards.trends.retention_db import horizons
 from dashboards.trends.series import shape, summarize
 from dashboards.trends.view import (
     iso,
@@ -140,6 +147,8 @@ async def api_trend(
     rollups, or ``raw`` readings. With one tag the answer also has that tag's ``tag``,
     ``min``, ``max``, ``avg``, ``gaps`` and ``bad`` at the top, as it always had.
     """
+    # The answer also holds ``note`` when retention dropped the data of the window from
+    # the table the plan chose and a coarser one is read (view.trend_body).
     end_t = parse_time(end, "end") or datetime.now(UTC)
     start_t = parse_time(start, "start") or end_t - DEFAULT_WINDOW
     if len(tag) > MAX_PENS:
@@ -151,7 +160,6 @@ async def api_trend(
     except ValueError as exc:
         raise _bad("end", str(exc)) from None
     start_s, end_s = start_t.timestamp(), end_t.timestamp()
-    lo = datetime.fromtimestamp(start_s - start_s % plan.bucket_s, UTC)
     async with request.app.state.pool.connection() as conn:
         try:
             found = await queries.find_tags(conn, tag, site)
@@ -172,6 +180,8 @@ async def api_trend(
         if resolution == "raw":
             await _check_raw_size(conn, infos, start_t, end_t)
         else:
+            plan, note = within_retention(plan, start_t, await horizons(conn))
+            lo = datetime.fromtimestamp(start_s - start_s % plan.bucket_s, UTC)
             buckets = await queries.trend_buckets(conn, ids, plan, lo, end_t)
             before = await queries.samples_before(conn, ids, lo)
     if resolution == "raw":
@@ -205,7 +215,7 @@ async def api_trend(
             media_type="text/csv; charset=utf-8",
             headers=_csv_headers("trend", infos, start_t, end_t),
         )
-    return _json(trend_body(start_t, end_t, plan, pens))
+    return _json(trend_body(start_t, end_t, plan, pens, note))
 
 
 async def _check_raw_size(

@@ -83,10 +83,12 @@ def trend_body(
     end: datetime,
     plan: Plan,
     pens: Sequence[tuple[TagInfo, Series, Summary]],
+    note: str | None = None,
 ) -> dict[str, Any]:
     """``{start, end, source, bucket_s, t, series[]}``, the pens on one grid of buckets, in
     the order asked. With one tag the answer also keeps its first form's fields
-    (``tag, min, max, avg, gaps, bad``), which earlier callers read."""
+    (``tag, min, max, avg, gaps, bad``), which earlier callers read. ``note`` when
+    retention made it read a coarser source than the plan chose."""
     first = pens[0][1]
     body: dict[str, Any] = {}
     if len(pens) == 1:
@@ -107,6 +109,8 @@ def trend_body(
             "bad": first.bad,
         }
     body["series"] = [series_json(*pen) for pen in pens]
+    if note:
+        body["note"] = note
     return body
 
 

@@ -80,6 +80,7 @@ class PlantRun:
                     site_id,
                     opts.default_max_interval_s,
                     opts.event_hold_s,
+                    default_deadband_percent=opts.default_deadband_percent,
                 ),
                 t.source == "opcua",
             )

@@ -134,6 +134,13 @@ REPORTS: dict[str, tuple[str, ...]] = {
         rf"^Modbus simulator/baseline: {NUMBER}$",
         rf"^OPC UA simulator/baseline: {NUMBER}$",
     ),
+    "storage": (
+        rf"^\(a\) before, raw +{NUMBER} rows \( *{NUMBER}% of polls\): .* B/stored reading",
+        rf"^\(b\) after, raw +{NUMBER} rows \( *{NUMBER}% of polls\): .* {NUMBER} GB/plant-year$",
+        rf"^\(b\) readings_1m +{NUMBER} rows: +{NUMBER} B/row, +{NUMBER} GB/plant-year$",
+        rf"^\(b\) readings_1h +{NUMBER} rows: +{NUMBER} B/row, +{NUMBER} GB/plant-year$",
+        rf"^raw after / before: {NUMBER} of the bytes for the same polls$",
+    ),
     "trends": (
         r"^\| rows: readings / readings_1m / readings_1h \| 86,400 / 1,440 / 24 \|$",
         rf"^\| baseline: time_bucket 1 h from readings \(24 rows out\) \| {NUMBER} ms",

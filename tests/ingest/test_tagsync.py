@@ -184,6 +184,10 @@ tags:
   - {name: polled-percent, source: opcua, eng_range: [0, 10], max_interval_s: 30,
      opcua: {server: scada, node_id: "ns=2;s=D", mode: poll, sampling_interval_s: 5,
              deadband_percent: 2}}
+  - {name: ranged, eng_range: [0, 20], modbus: {device: fast, register: holding, address: 3}}
+  - {name: pump-run, modbus: {device: fast, register: coil, address: 0, type: bool}}
+  - {name: subscribed-ranged, source: opcua, eng_range: [0, 20],
+     opcua: {server: scada, node_id: "ns=2;s=E"}}
 """
 
 
@@ -199,10 +203,22 @@ tags:
         # A polled tag's deadband under opcua: is applied by Clearwell: by exception too.
         ("polled-deadband", 90.0),
         ("polled-percent", 30.0),
+        # Stored by the defaults of their kind (0.5 % of the range; on change): by exception.
+        ("ranged", 90.0),
+        ("pump-run", 90.0),
+        ("subscribed-ranged", None),
     ],
 )
 def test_expected_interval_follows_how_the_tag_is_collected(tag: str, expected: float) -> None:
     site = parse_config(SAMPLING)
+    assert expected_interval_s(site, next(t for t in site.tags if t.name == tag)) == expected
+
+
+@pytest.mark.parametrize(("tag", "expected"), [("ranged", 2.0), ("pump-run", 2.0)])
+def test_without_default_deadbands_every_poll_is_expected(tag: str, expected: float) -> None:
+    site = parse_config(
+        SAMPLING.replace("{default_max_interval_s: 90}", "{default_deadband_percent: null}")
+    )
     assert expected_interval_s(site, next(t for t in site.tags if t.name == tag)) == expected
 
 

@@ -305,7 +305,8 @@
     root.dataset.points = String(data.t.length);
     root.dataset.source = data.source;
     const from = data.source === "raw" ? "raw readings" : data.source + " rollups";
-    metaEl.textContent = `${data.t.length} points · ${bucketLabel(data.bucket_s)} buckets · from ${from}`;
+    metaEl.textContent = `${data.t.length} points · ${bucketLabel(data.bucket_s)} buckets · from ${from}`
+      + (data.note ? ` · ${data.note}` : "");
     const drawn = data.series.some((s) => s.avg.some((v) => v != null));
     showValues(u);
     if (printing) fillTable(data);

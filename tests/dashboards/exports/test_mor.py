@@ -277,3 +277,22 @@ def test_a_month_with_a_single_sample_of_an_analyte_reports_it():
     days = [date(2026, 3, 10), date(2026, 3, 11)]
     values = daily_values(COLUMNS[4], lab, days, TZ, BelowDetection.HALF_LIMIT)
     assert values == {days[0]: Missing("NOT_SAMPLED"), days[1]: Stat(12.0, None, 1)}
+
+
+def test_a_month_whose_raw_readings_retention_dropped_says_so(report):
+    import csv
+    import dataclasses
+    import io
+
+    from dashboards.exports.mor_render import to_csv
+
+    dropped = datetime(2026, 3, 20, tzinfo=UTC)
+    plain = _report(report)
+    told = dataclasses.replace(plain, raw_dropped_before=dropped)
+    says = (
+        "from the hourly rollups; raw readings before 2026-03-20 00:00 UTC are no longer"
+        " kept (retention)"
+    )
+    for r, expected in ((plain, []), (told, [says])):
+        rows = list(csv.reader(io.StringIO(to_csv(r).decode())))
+        assert [row[1] for row in rows if row[0] == "# Readings"] == expected
