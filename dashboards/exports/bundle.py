@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from clearwell.errors import ClearwellError
-from dashboards.exports.signing_key import fingerprint, load_public_pem, public_pem
+from clearwell.signing_key import fingerprint, load_public_pem, public_pem
 
 FORMAT = "clearwell-bundle/1"
 MANIFEST = "manifest.json"

@@ -19,8 +19,8 @@ import typer
 from clearwell.db import CONNECT_TIMEOUT_S, explain_connect_error
 from clearwell.errors import ClearwellError
 from clearwell.settings import get_settings
+from clearwell.signing_key import load_public_pem
 from dashboards.exports import bundle, service
-from dashboards.exports.signing_key import load_public_pem
 from logbook.cli import verify_chain
 
 export_app = typer.Typer(no_args_is_help=True, help="What regulators receive, for a month.")

@@ -14,12 +14,12 @@ from typing import Any
 import psycopg
 
 from clearwell.errors import ClearwellError
+from clearwell.signing_key import load_or_create
 from dashboards.exports import bundle, dmr, load, logbook_export, mor_render
 from dashboards.exports.in_charge import best_certificate, drc_hours, in_charge_by_day
 from dashboards.exports.mor import MonthlyReport, compute
 from dashboards.exports.permit import Permit, load_site_permit
 from dashboards.exports.plant_day import month_bounds, month_days
-from dashboards.exports.signing_key import load_or_create
 from logbook import audit
 from sitefile.datadir import site_file
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from clearwell.signing_key import fingerprint, load_or_create
 from dashboards.exports import bundle
-from dashboards.exports.signing_key import fingerprint, load_or_create
 
 FILES = {
     "mor-2026-03.csv": b"date,flow_total_m3\n2026-03-01,4210.5\n" * 50,

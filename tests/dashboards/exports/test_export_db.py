@@ -218,7 +218,7 @@ def test_one_flipped_byte_is_named_by_verify(data, bundle_path, tmp_path):
 def test_verify_against_another_sites_key_fails(data, bundle_path, tmp_path):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from dashboards.exports.signing_key import public_pem
+    from clearwell.signing_key import public_pem
 
     url, data_dir, _ = data
     other = tmp_path / "other.pem"
