@@ -21,7 +21,7 @@ from clearwell.errors import ClearwellError
 from clearwell.settings import get_settings
 from clearwell.signing_key import load_public_pem
 from dashboards.exports import bundle, service
-from logbook.cli import verify_chain
+from logbook.cli import verify_database
 
 export_app = typer.Typer(no_args_is_help=True, help="What regulators receive, for a month.")
 
@@ -188,7 +188,7 @@ def verify(
         return
     if public_key is not None:
         raise ClearwellError("--public-key goes with a bundle PATH")
-    verify_chain()
+    verify_database()
 
 
 def register(app: typer.Typer) -> None:
