@@ -149,6 +149,30 @@ def verify(conn: psycopg.Connection[Any], with_records: bool = True) -> VerifyRe
     return VerifyResult(count, head, broken, checked, tail)
 
 
+async def check_chain(
+    conn: psycopg.AsyncConnection[Any], batch: int = 5000
+) -> tuple[int, dict[str, Any] | None, ChainBreak | None]:
+    """The whole chain walked on an asynchronous connection (outside a transaction):
+    (rows, the last row's {"seq", "row_hash", "at"}, the first break or None)."""
+    count, prev, last = 0, GENESIS, None
+    async with conn.transaction():
+        cur = conn.cursor(name="audit_check", row_factory=dict_row)
+        await cur.execute("SELECT * FROM audit_log ORDER BY seq")
+        while rows := await cur.fetchmany(batch):
+            if last is not None and rows[0]["seq"] != last["seq"] + 1:
+                jump = f"sequence jumps from {last['seq']} to {rows[0]['seq']}"
+                return count, last, ChainBreak(rows[0]["seq"], jump)
+            broken = verify_chain(rows, prev)
+            count += len(rows)
+            tail = rows[-1]
+            last = {"seq": tail["seq"], "row_hash": tail["row_hash"], "at": normalise(tail["at"])}
+            if broken is not None:
+                return count, last, broken
+            prev = tail["row_hash"]
+        await cur.close()
+    return count, last, None
+
+
 def chain_head(conn: psycopg.Connection[Any]) -> dict[str, Any] | None:
     """``{"seq", "row_hash", "at"}`` of the newest row, for export bundles."""
     row = conn.execute(
