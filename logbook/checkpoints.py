@@ -3,12 +3,14 @@
 The chain proves that no row inside it was changed, but a database owner can cut rows
 off its end, or rewrite it whole, and the chain alone would still add up. A checkpoint
 is the chain's head (seq, row_hash, at) and the row count of every record table at one
-moment, signed with the site key (:mod:`clearwell.signing_key`) and kept in the data
-directory, out of the database owner's reach: ``checkpoints/latest.json``, and one line
-an hour (and one per export) in ``checkpoints/history.jsonl``. The web app writes them
-every minute the chain has grown (:func:`lifespan`, wired in ``clearwell.hooks``), each
-export writes one and puts it into the bundle, and ``clearwell verify`` compares the
-database with every checkpoint it can see (:func:`compare`).
+moment, with the database's name (a data directory's checkpoints of another database
+are not compared with this one), signed with the site key (:mod:`clearwell.signing_key`)
+and kept in the data directory, out of the database owner's reach:
+``checkpoints/latest.json``, and one line an hour (and one per export) in
+``checkpoints/history.jsonl``. The web app writes them every minute the chain has grown
+(:func:`lifespan`, wired in ``clearwell.hooks``), each export writes one and puts it into
+the bundle, and ``clearwell verify`` compares the database with every checkpoint it can
+see (:func:`compare`).
 
 A checkpoint is made only over a sound chain: the rows since the previous checkpoint
 must link onto it (:func:`extends`), else none is written and the error is logged.
@@ -126,9 +128,14 @@ def read_all(data_dir: Path, keys: Sequence[Ed25519PublicKey]) -> list[Checked]:
     return out
 
 
-def newest(checked: Iterable[Checked]) -> dict[str, Any] | None:
-    good = [c.checkpoint for c in checked if c.checkpoint is not None]
+def newest(checked: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    good = list(checked)
     return max(good, key=lambda c: (c["seq"], c["made_at"])) if good else None
+
+
+def of_database(checkpoints: Iterable[dict[str, Any]], database: str) -> list[dict[str, Any]]:
+    """The checkpoints made of ``database`` (by name)."""
+    return [c for c in checkpoints if c.get("database") == database]
 
 
 def compare(
@@ -186,6 +193,8 @@ async def state(conn: AsyncConn) -> dict[str, Any] | None:
         head = await cur.fetchone()
         if head is None:
             return None
+        cur = await conn.execute("SELECT current_database()")
+        database = (await cur.fetchone() or ("",))[0]
         cur = await conn.execute(
             "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
             " WHERE t.tgname = %s ORDER BY 1",
@@ -202,6 +211,7 @@ async def state(conn: AsyncConn) -> dict[str, Any] | None:
             counts = {tables[i]: n for i, n in await cur.fetchall()}
     return {
         "format": FORMAT,
+        "database": database,
         "seq": head[0],
         "row_hash": head[1],
         "at": normalise(head[2]),
@@ -296,6 +306,8 @@ async def write(conn: AsyncConn, data_dir: Path, history: bool = False) -> Made:
     now = await state(conn)
     if now is None:
         return Made(None, "the audit chain is empty")
+    if previous is not None and previous.get("database") != now["database"]:
+        previous = None
     async with conn.transaction():
         refused = await extends(conn, previous)
     if refused:

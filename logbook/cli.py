@@ -4,8 +4,8 @@ audit chain, the record rows against it, and the database against signed checkpo
 from __future__ import annotations
 
 import asyncio
-import json
 import contextlib
+import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -101,6 +101,11 @@ def _checkpoints(
     return found, dict(rows)
 
 
+def _database(conn: psycopg.Connection[Any]) -> str:
+    row = conn.execute("SELECT current_database()").fetchone()
+    return str(row[0]) if row else ""
+
+
 def _named(findings: Sequence[records.Finding]) -> list[str]:
     lines = [f"  {f.describe()}" for f in findings[: records.NAMED]]
     if len(findings) > records.NAMED:
@@ -120,6 +125,7 @@ def verify_database(
     with _database_errors(dsn), connection(dsn) as conn:
         result = audit.verify(conn)
         found, hashes = _checkpoints(conn, Path(settings.data_dir), extra, keys)
+        database = _database(conn)
         row = None
         if result.broken is not None:
             row = conn.execute(
@@ -165,13 +171,16 @@ def verify_database(
             problems.append(f"checkpoint {c.where}: {c.problem}")
     # The latest is also the history's last line, most of the time.
     unique = {json.dumps(c.checkpoint, sort_keys=True): c.checkpoint for c in found if c.checkpoint}
-    good = list(unique.values())
+    good = checkpoints.of_database(unique.values(), database)
+    others = sorted({str(c.get("database")) for c in unique.values()} - {database})
+    if others:
+        typer.echo(f"not compared: checkpoints of other databases ({', '.join(others)})")
     last_seq = result.last["seq"] if result.last else 0
     lost = checkpoints.compare(good, last_seq, hashes, counts)
     for line in lost:
         typer.echo(f"CHECKPOINT: {line}", err=True)
     problems += lost
-    top = checkpoints.newest(c for c in found)
+    top = checkpoints.newest(good)
     if top is None:
         typer.echo(
             "no signed checkpoint seen: rows cut off the chain's end would not show"
