@@ -48,9 +48,9 @@ def _user(dsn: str) -> str:
 def run_migrations(settings: Settings) -> list[str]:
     """Migrates as the owner, then grants the runtime role its privileges (when the two
     are different roles: an install with one role for both has nothing to grant)."""
-    from clearwell.migrate import grant_runtime, migrate
-
     import psycopg
+
+    from clearwell.migrate import grant_runtime, migrate
 
     runtime = _user(settings.database_dsn)
     with connection(settings.owner_dsn, autocommit=True) as conn:
