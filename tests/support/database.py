@@ -32,6 +32,7 @@ from clearwell.migrate import grant_runtime, migrate
 from tests.support.pg_cluster import LocalCluster
 
 TIMESCALE_IMAGE = "timescale/timescaledb:2.19.3-pg15"
+OWNER_PREFIX, RUNTIME_PREFIX = "cw_owner_", "cw_app_"
 # How long a plain DROP DATABASE is retried while a session of the database ends.
 DROP_TRIES, DROP_PAUSE_S = 20, 0.5
 
@@ -50,6 +51,17 @@ def with_user(url: str, user: str, password: str) -> str:
         host = f"[{host}]"
     netloc = f"{user}:{password}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def owner_of(url: str) -> str:
+    """The owner's URL of a test database given by its runtime role's URL (the session's
+    two roles share their tag and password), for a test that sets up what the app only
+    reads or tampers."""
+    parts = urlsplit(url)
+    user = parts.username or ""
+    if not user.startswith(RUNTIME_PREFIX):
+        raise ValueError(f"not a test database's runtime URL: {user}")
+    return with_user(url, OWNER_PREFIX + user[len(RUNTIME_PREFIX) :], parts.password or "")
 
 
 def _docker_answers() -> bool:
@@ -71,8 +83,8 @@ class DatabaseServer:
         self._counter = itertools.count()
         self.template = f"cw_tmpl_{self._tag}"
         self._created: list[str] = []
-        self.owner = f"cw_owner_{self._tag}"
-        self.runtime = f"cw_app_{self._tag}"
+        self.owner = f"{OWNER_PREFIX}{self._tag}"
+        self.runtime = f"{RUNTIME_PREFIX}{self._tag}"
         self._password = secrets.token_hex(12)
         self._roles_made = False
 

@@ -13,6 +13,7 @@ import pytest
 from tests.dashboards.helpers import BAD_COMM, copy_rows, make_site, make_tag
 from tests.dashboards.people import add_person, password_of
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, need_browser
+from tests.support.database import owner_of
 from tests.support.serve import serve
 
 pytestmark = pytest.mark.browser
@@ -29,9 +30,11 @@ def _readings(db_url: str) -> None:
         tag = make_tag(conn, site, "DO.Basin1", description="Dissolved oxygen, basin 1")
         make_tag(conn, site, "Flow.Influent", unit="MGD")
         make_tag(conn, make_site(conn, "plant2"), "Level.Wetwell", unit="ft")
-        conn.execute(
-            "INSERT INTO tag_sampling (tag_id, expected_interval_s) VALUES (%s, 60)", (tag,)
-        )
+        conn.commit()
+        with psycopg.connect(owner_of(db_url)) as owner:  # configuration the app only reads
+            owner.execute(
+                "INSERT INTO tag_sampling (tag_id, expected_interval_s) VALUES (%s, 60)", (tag,)
+            )
         rows = []
         for i in range(30 * 1440):
             t = start + timedelta(minutes=i)
