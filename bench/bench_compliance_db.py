@@ -113,6 +113,16 @@ def populate(url: str, data: dict[str, Any]) -> dict[str, Any]:
                         c["expires"],
                     ),
                 )
+        # Their assessed levels at the site, as the scenario has them (the engine's year
+        # from JSON judges the same), assessed by the first of the DRC pool.
+        for op in data["operators"]:
+            for a in op.get("levels", ()):
+                assessor = people["op02" if op["id"] == "op01" else "op01"]
+                conn.execute(
+                    "INSERT INTO competency_assessments (site_id, person_id, level, assessed_on,"
+                    " assessor_id) VALUES (%s, %s, %s, %s, %s)",
+                    (site_id, people[op["id"]], a["level"], a["assessed_on"], assessor),
+                )
         conn.execute(
             "INSERT INTO facility_profiles (site_id, effective_from, rules, category,"
             " facility_class) VALUES (%s, '2020-01-01', 'UT', 'treatment', 'III')",

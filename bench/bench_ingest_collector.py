@@ -14,7 +14,16 @@ collecting costs), then the whole ingest service writing into a scratch
 database (``CLEARWELL_DATABASE_URL``'s server, or a throwaway cluster), which
 adds tag sync, the writer's COPY and the health table.
 
+With ``--bad-addresses`` the server (pymodbus's, fixed values) does not have the
+registers of one tag in each device, the middle one, and answers its reads with
+exception 2, as a PLC does for an address it lacks. The baseline is the pollers
+alone against the same server with every address; then the pollers alone and the
+whole service against the one with the holes. What is compared is the rate of the
+good tags' readings, which must not change: the refused tags are found in the
+first poll and read around from then on.
+
     .venv/bin/python -m bench ingest_collector [--devices 10] [--tags 200] [--seconds 30]
+        [--bad-addresses]
 """
 
 from __future__ import annotations
@@ -66,6 +75,8 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 from simulators.synthetic import synthetic_plant
 devices, tags, port = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+# device:address:count, the holding registers the server does not have (--bad-addresses).
+holes = {d: (int(a), int(n)) for d, a, n in (arg.split(":") for arg in sys.argv[4:])}
 plant_map, _ = synthetic_plant(devices, tags, modbus_port=port)
 size = {}
 for t in plant_map.tags:
@@ -75,6 +86,10 @@ sims = []
 for d in plant_map.devices:
     words = [(i * 37) % 65536 for i in range(size[d.name])]
     hr = [SimData(0, values=words, datatype=DataType.REGISTERS)]
+    if d.name in holes:
+        a, n = holes[d.name]
+        hr = [SimData(0, values=words[:a], datatype=DataType.REGISTERS),
+              SimData(a + n, values=words[a + n:], datatype=DataType.REGISTERS)]
     bits = [SimData(0, values=[False] * 16, datatype=DataType.BITS)]
     ir = [SimData(0, values=[0], datatype=DataType.REGISTERS)]
     sims.append(SimDevice(d.unit_id, simdata=(bits, bits, hr, ir)))
@@ -109,11 +124,15 @@ def site_config(devices: int, tags: int, port: int) -> SiteConfig:
 
 
 class Meter:
-    def __init__(self) -> None:
+    def __init__(self, refused: frozenset[int] = frozenset()) -> None:
         self.rows = 0
+        # Readings of the tags at refused addresses (--bad-addresses) are not counted.
+        self.refused = refused
 
     def rows_in(self, rows: list[Row]) -> None:
         self.rows += len(rows)
+        if self.refused:
+            self.rows -= sum(1 for r in rows if r[1] in self.refused)
 
     def events_in(self, events: list[Any]) -> None:
         pass
@@ -152,8 +171,11 @@ async def measure(pollers: list[ModbusPoller], warmup: float, seconds: float) ->
     }
 
 
-async def pollers_alone(config: SiteConfig, warmup: float, seconds: float) -> dict[str, float]:
-    meter = Meter()
+async def pollers_alone(
+    config: SiteConfig, warmup: float, seconds: float, refused: frozenset[str] = frozenset()
+) -> dict[str, float]:
+    ids = {t.name: i + 1 for i, t in enumerate(config.tags)}
+    meter = Meter(frozenset(ids[n] for n in refused))
     pollers = []
     tag_id = 0
     n = len(config.modbus.devices)
@@ -183,7 +205,39 @@ async def pollers_alone(config: SiteConfig, warmup: float, seconds: float) -> di
         await cancel_and_wait(tasks)
         gc.unfreeze()
     result["rows_per_s"] = meter.rows / (warmup + seconds)
+    result["refused"] = sum(len(r.tags) for p in pollers for r in p.health.refusals.values())
     return result
+
+
+def refused_tags(config: SiteConfig) -> dict[str, tuple[str, int, int]]:
+    """For --bad-addresses: each device's middle tag by address, which the server will
+    not have: device -> (tag, address, registers)."""
+    out = {}
+    for d in config.modbus.devices:
+        tags = sorted(
+            (t.modbus.address, t.modbus.count, t.name)
+            for t in config.modbus_tags(d.name)
+            if t.modbus is not None and t.modbus.kind == "holding"
+        )
+        address, count, name = tags[len(tags) // 2]
+        out[d.name] = (name, address, count)
+    return out
+
+
+def serve(server: str, devices: int, tags: int, port: int, *holes: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            SERVE if server == "simulator" else SERVE_STATIC,
+            str(devices),
+            str(tags),
+            str(port),
+            *holes,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def whole_service(
@@ -199,6 +253,9 @@ async def whole_service(
             time.perf_counter() - t0
         )
         result["spool_rows"] = writer.spool.rows
+        result["refused"] = sum(
+            len(r.tags) for p in service.pollers for r in p.health.refusals.values()
+        )
     return result
 
 
@@ -227,21 +284,17 @@ def main(argv: list[str]) -> int:
         default="simulator",
         help="the bundled simulator, or pymodbus's own server with fixed values",
     )
+    parser.add_argument(
+        "--bad-addresses",
+        action="store_true",
+        help="one tag of each device at an address the server refuses (pymodbus's server)",
+    )
     args = parser.parse_args(argv)
+    if args.bad_addresses:
+        args.server = "pymodbus"
 
     port = free_port()
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            SERVE if args.server == "simulator" else SERVE_STATIC,
-            str(args.devices),
-            str(args.tags),
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    sim = serve(args.server, args.devices, args.tags, port)
     try:
         wait_for_port(port)
         config = site_config(args.devices, args.tags, port)
@@ -254,8 +307,24 @@ def main(argv: list[str]) -> int:
             f" at 1 s polls, {requests} requests per second; {args.seconds:.0f} s measured"
         )
         print(f"server    {args.server} (separate process); load average {os.getloadavg()}")
-        alone = asyncio.run(pollers_alone(config, args.warmup, args.seconds))
+        refused = refused_tags(config) if args.bad_addresses else {}
+        names = frozenset(name for name, _, _ in refused.values())
+        alone = asyncio.run(pollers_alone(config, args.warmup, args.seconds, names))
         print(line("pollers alone (baseline)", alone))
+        if refused:
+            # The same server, without the registers of each device's middle tag.
+            sim.terminate()
+            sim.wait(10)
+            holes = [f"{d}:{address}:{count}" for d, (_, address, count) in refused.items()]
+            sim = serve(args.server, args.devices, args.tags, port, *holes)
+            wait_for_port(port)
+            bad = asyncio.run(pollers_alone(config, args.warmup, args.seconds, names))
+            print(line("pollers alone, bad addresses", bad))
+            print(
+                f"refused   {int(bad['refused'])} of {len(names)} bad tags found; good tags"
+                f" {bad['rows_per_s']:,.0f} readings/s against {alone['rows_per_s']:,.0f} in"
+                f" the baseline ({100 * bad['rows_per_s'] / alone['rows_per_s']:.1f} %)"
+            )
         if not args.no_db:
             import psycopg
 
@@ -267,6 +336,8 @@ def main(argv: list[str]) -> int:
                 )
             print(line("whole service into the database", whole))
             print(f"database  {where}; spool at the end: {int(whole['spool_rows'])} rows")
+            if refused:
+                print(f"refused   {int(whole['refused'])} bad tags found by the service")
             judged = whole
         else:
             judged = alone

@@ -10,7 +10,15 @@ What the logbook records, as the engine sees it:
 - each ``shift_crew`` row is one stint on site, from ``arrived_at`` to its departure (or the
   shift's end), with crew amendments (``shift_role``, ``arrived_at``, ``left_at``) applied;
 - an entry's time is its ``occurred_at`` with amendments applied; its author is
-  ``recorded_by``; its countersigner is ``entry_countersignatures.person_id``.
+  ``recorded_by``; its kind is the logbook's; its verification is its countersignature
+  (``entry_countersignatures``: who and when);
+- a sample is an entry of kind ``sample`` by each sampler at its ``sampled_at``, a result
+  with an analyst on record one of kind ``lab_result`` by the analyst at its
+  ``analyzed_at`` (amendments applied), each verified by its countersignature
+  (``sample_countersignatures``, ``result_countersignatures``);
+- each person's competency assessments at the site, and the site's competency policy (the
+  newest version; the default when none is recorded): levels are always loaded, so a
+  person with no level on record counts as emerging.
 
 People are identified to the engine by ``str(people.id)``; a grandfather certificate's
 facility by the site's code.
@@ -19,13 +27,14 @@ facility by the site's code.
 from __future__ import annotations
 
 import gc
+import heapq
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -33,7 +42,9 @@ from psycopg import pq
 
 from clearwell.errors import ClearwellError
 from compliance.classify import Classification
+from compliance.competency import DEFAULT_POLICY, Assessment, CompetencyPolicy, Level
 from compliance.grades import Grade, parse_grade
+from compliance.jsonpath import Node
 from compliance.model import (
     Category,
     Certificate,
@@ -48,8 +59,9 @@ from compliance.model import (
     Scenario,
     Shift,
     TrainingRecord,
+    WasteType,
 )
-from compliance.scenario import classify_item
+from compliance.scenario import classify_item, read_policy
 from logbook.amend import merge
 
 # Shifts are found by when they opened; one that opened this long before the period and
@@ -91,11 +103,18 @@ class ProfileVersion:
     note: str
     recorded_by: int | None
     recorded_at: datetime
+    employed_operators: int | None = None
+    rating_changes: tuple[date, ...] = ()
+    wastewater_type: str = "domestic"
+    laboratory_reading: str = "ladder"
 
     def class_input(self) -> dict[str, Any]:
-        """The fields ``compliance.scenario.classify_item`` reads."""
+        """The fields ``compliance.scenario.classify_item`` reads (an itemized Utah object
+        read as the version says, unless the object says itself)."""
         if self.facility_class is not None:
             return {"class": self.facility_class}
+        if isinstance(self.points, dict):
+            return {"points": {"laboratory_reading": self.laboratory_reading, **self.points}}
         if self.points is not None:
             return {"points": self.points}
         population = self.population
@@ -109,7 +128,8 @@ class ProfileVersion:
 
 PROFILES_SQL = (
     "SELECT id, site_id, effective_from, rules, category, facility_class, points, population,"
-    " activated_sludge, processes_added, expiry_horizon_days, note, recorded_by, recorded_at"
+    " activated_sludge, processes_added, expiry_horizon_days, note, recorded_by, recorded_at,"
+    " employed_operators, rating_changes, wastewater_type, laboratory_reading"
     " FROM facility_profiles WHERE site_id = %s ORDER BY id"
 )
 
@@ -130,6 +150,10 @@ def profile_from_row(r: Sequence[Any]) -> ProfileVersion:
         note=r[11],
         recorded_by=r[12],
         recorded_at=r[13],
+        employed_operators=r[14],
+        rating_changes=tuple(r[15] or ()),
+        wastewater_type=r[16],
+        laboratory_reading=r[17],
     )
 
 
@@ -174,6 +198,9 @@ def facility_from(site: Site, versions: Sequence[ProfileVersion], day: date) -> 
         classes=tuple(classes),
         activated_sludge=current.activated_sludge,
         processes_added=tuple(sorted({d for v in versions for d in v.processes_added})),
+        rating_changes=tuple(sorted({d for v in versions for d in v.rating_changes})),
+        employed_operators=current.employed_operators,
+        wastewater_type=cast(WasteType, current.wastewater_type),
     )
 
 
@@ -242,7 +269,8 @@ def grade_of(text: str) -> Grade:
 
 
 def certificate_from_row(r: Sequence[Any]) -> Certificate:
-    """(id, person_id, state, category, grade, number, kind, facility code, issued, expires)"""
+    """(id, person_id, state, category, grade, number, kind, facility code, issued, expires,
+    type)"""
     return Certificate(
         id=r[5] or f"#{r[0]}",
         state=r[2],
@@ -252,6 +280,7 @@ def certificate_from_row(r: Sequence[Any]) -> Certificate:
         issued=r[8],
         expires=r[9],
         facility=r[7],
+        type=cast(WasteType, r[10]),
     )
 
 
@@ -260,10 +289,31 @@ def training_from_row(r: Sequence[Any]) -> TrainingRecord:
     return TrainingRecord(r[2], float(r[3]), r[4], r[5], r[6] or None)
 
 
+def assessment_from_row(r: Sequence[Any]) -> Assessment:
+    """(id, person_id, level, assessed_on, assessor_id, note, supersedes)"""
+    return Assessment(
+        level=cast(Level, r[2]),
+        assessed_on=r[3],
+        assessor=str(r[4]),
+        note=r[5],
+        id=str(r[0]),
+        supersedes=str(r[6]) if r[6] is not None else None,
+    )
+
+
+def policy_from(kinds: Mapping[str, Any] | None) -> CompetencyPolicy:
+    """The site's competency policy from its newest recorded version's changes to the
+    default (``competency_policies.kinds``); none recorded is the default."""
+    if kinds is None:
+        return DEFAULT_POLICY
+    return read_policy(Node(dict(kinds)))
+
+
 def operators_from(
     names: Mapping[int, str],
     certificates: Iterable[Sequence[Any]],
     training: Iterable[Sequence[Any]],
+    assessments: Iterable[Sequence[Any]] = (),
 ) -> tuple[Operator, ...]:
     certs: dict[int, list[Certificate]] = defaultdict(list)
     for r in certificates:
@@ -271,8 +321,17 @@ def operators_from(
     train: dict[int, list[TrainingRecord]] = defaultdict(list)
     for r in training:
         train[r[1]].append(training_from_row(r))
+    levels: dict[int, list[Assessment]] = defaultdict(list)
+    for r in assessments:
+        levels[r[1]].append(assessment_from_row(r))
     return tuple(
-        Operator(str(pid), name, tuple(certs.get(pid, ())), tuple(train.get(pid, ())))
+        Operator(
+            str(pid),
+            name,
+            tuple(certs.get(pid, ())),
+            tuple(train.get(pid, ())),
+            tuple(levels.get(pid, ())),
+        )
         for pid, name in sorted(names.items())
     )
 
@@ -306,7 +365,7 @@ ORDER BY a.id
 
 # An entry's time is its occurred_at as last amended. Moved entries are few: they are
 # found from the amendments, so entries whose original time is outside the period but
-# were moved into it are not missed. The rows come back as five arrays, in time order: a
+# were moved into it are not missed. The rows come back as seven arrays, in time order: a
 # year is 100,000 entries, and arrays decode several times faster than rows.
 ENTRIES_SQL = """
 WITH moved AS (
@@ -316,7 +375,7 @@ WITH moved AS (
     ORDER BY a.target_id, a.id DESC
 ), picked AS (
     SELECT e.id, coalesce(m.t, e.occurred_at) AS t, e.recorded_by, e.operational,
-           cs.person_id AS countersigned_by
+           cs.person_id AS countersigned_by, e.kind, cs.signed_at AS countersigned_at
     FROM entries e
     LEFT JOIN moved m ON m.target_id = e.id
     LEFT JOIN entry_countersignatures cs ON cs.entry_id = e.id
@@ -328,9 +387,70 @@ WITH moved AS (
 )
 SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(t), '{}'),
        coalesce(array_agg(recorded_by), '{}'), coalesce(array_agg(operational), '{}'),
-       coalesce(array_agg(countersigned_by), '{}')
+       coalesce(array_agg(countersigned_by), '{}'), coalesce(array_agg(kind), '{}'),
+       coalesce(array_agg(countersigned_at), '{}')
 FROM ordered
 """
+
+
+# Samples and results, as entries of the policy's kinds ``sample`` and ``lab_result``. Their
+# times as last amended (a result's analyst too); moved ones found from the amendments.
+SAMPLE_ENTRIES_SQL = """
+WITH moved AS (
+    SELECT DISTINCT ON (a.target_id) a.target_id, (a.changes->>'sampled_at')::timestamptz AS t
+    FROM amendments a JOIN samples x ON x.id = a.target_id
+    WHERE a.target = 'sample' AND a.changes ? 'sampled_at' AND x.site_id = %(site)s
+    ORDER BY a.target_id, a.id DESC
+), picked AS (
+    SELECT s.id, coalesce(m.t, s.sampled_at) AS t, cs.person_id, cs.signed_at
+    FROM samples s
+    LEFT JOIN moved m ON m.target_id = s.id
+    LEFT JOIN sample_countersignatures cs ON cs.sample_id = s.id
+    WHERE s.site_id = %(site)s
+      AND ((s.sampled_at >= %(start)s AND s.sampled_at < %(end)s)
+           OR s.id IN (SELECT target_id FROM moved))
+)
+SELECT p.id, p.t, array_agg(ss.person_id ORDER BY ss.person_id), p.person_id, p.signed_at
+FROM picked p JOIN sample_samplers ss ON ss.sample_id = p.id
+WHERE p.t >= %(start)s AND p.t < %(end)s
+GROUP BY p.id, p.t, p.person_id, p.signed_at
+ORDER BY p.t, p.id
+"""
+
+RESULT_ENTRIES_SQL = """
+WITH changed AS (
+    SELECT DISTINCT ON (a.target_id, k.key) a.target_id, k.key, k.value
+    FROM amendments a
+    JOIN sample_results r ON r.id = a.target_id
+    JOIN samples s ON s.id = r.sample_id
+    CROSS JOIN LATERAL jsonb_each(a.changes) k
+    WHERE a.target = 'result' AND s.site_id = %(site)s AND k.key IN ('analyzed_at', 'analyst_id')
+    ORDER BY a.target_id, k.key, a.id DESC
+), picked AS (
+    SELECT r.id,
+           coalesce((SELECT (c.value #>> '{}')::timestamptz FROM changed c
+                     WHERE c.target_id = r.id AND c.key = 'analyzed_at'), r.analyzed_at) AS t,
+           CASE WHEN EXISTS (SELECT 1 FROM changed c
+                             WHERE c.target_id = r.id AND c.key = 'analyst_id')
+                THEN (SELECT (c.value #>> '{}')::integer FROM changed c
+                      WHERE c.target_id = r.id AND c.key = 'analyst_id')
+                ELSE r.analyst_id END AS analyst,
+           cs.person_id, cs.signed_at
+    FROM sample_results r
+    JOIN samples s ON s.id = r.sample_id
+    LEFT JOIN result_countersignatures cs ON cs.result_id = r.id
+    WHERE s.site_id = %(site)s
+      AND ((r.analyzed_at >= %(start)s AND r.analyzed_at < %(end)s)
+           OR r.id IN (SELECT target_id FROM changed))
+)
+SELECT id, t, analyst, person_id, signed_at FROM picked
+WHERE t >= %(start)s AND t < %(end)s AND analyst IS NOT NULL
+ORDER BY t, id
+"""
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return t if t is None or t.tzinfo is UTC else t.astimezone(UTC)
 
 
 def entries_from_arrays(
@@ -339,8 +459,10 @@ def entries_from_arrays(
     authors: Sequence[int],
     operational: Sequence[bool],
     countersigners: Sequence[int | None],
+    kinds: Sequence[str],
+    countersigned_at: Sequence[datetime | None],
 ) -> tuple[Entry, ...]:
-    """Engine entries from the five arrays of ``ENTRIES_SQL``, in time order."""
+    """Engine entries from the seven arrays of ``ENTRIES_SQL``, in time order."""
     if times and times[0].tzinfo is not UTC:
         times = [t.astimezone(UTC) for t in times]
     people = {p: str(p) for p in {*authors, *countersigners} if p is not None}
@@ -354,6 +476,8 @@ def entries_from_arrays(
             map(people.__getitem__, authors),
             operational,
             map(people_or_none.__getitem__, countersigners),
+            kinds,
+            map(_utc, countersigned_at),
         )
     )
     # array_agg keeps its sorted input's order in practice; make sure of it.
@@ -364,7 +488,7 @@ def entries_from_arrays(
 
 CERTIFICATES_SQL = """
 SELECT c.id, c.person_id, c.state, c.category, c.grade, c.number, c.kind, f.code, c.issued,
-       c.expires
+       c.expires, c.type
 FROM operator_certificates c
 LEFT JOIN sites f ON f.id = c.facility_id
 WHERE c.person_id = ANY(%s)
@@ -381,6 +505,15 @@ WHERE t.person_id = ANY(%s)
   AND NOT EXISTS (SELECT 1 FROM operator_training_retractions r WHERE r.training_id = t.id)
 ORDER BY t.person_id, t.taken_on, t.id
 """
+
+ASSESSMENTS_SQL = """
+SELECT a.id, a.person_id, a.level, a.assessed_on, a.assessor_id, a.note, a.supersedes
+FROM competency_assessments a
+WHERE a.site_id = %s AND a.person_id = ANY(%s)
+ORDER BY a.person_id, a.assessed_on, a.id
+"""
+
+POLICY_SQL = "SELECT kinds FROM competency_policies WHERE site_id = %s ORDER BY id DESC LIMIT 1"
 
 PEOPLE_SQL = "SELECT id, full_name FROM people WHERE id = ANY(%s)"
 
@@ -402,19 +535,36 @@ def _batched(conn: psycopg.AsyncConnection[Any]) -> AbstractAsyncContextManager[
     return conn.pipeline()
 
 
+class PeopleRecords(NamedTuple):
+    """People's names and the rows ``operators_from`` takes."""
+
+    names: dict[int, str]
+    certificates: list[Any]
+    training: list[Any]
+    assessments: list[Any]
+
+
 async def people_records(
-    conn: psycopg.AsyncConnection[Any], ids: Sequence[int], *, with_training: bool = True
-) -> tuple[dict[int, str], list[Any], list[Any]]:
-    """People's names and the rows of their certificates and training in force (for
-    ``operators_from``), in one round trip."""
+    conn: psycopg.AsyncConnection[Any],
+    ids: Sequence[int],
+    *,
+    with_training: bool = True,
+    levels_at: int | None = None,
+) -> PeopleRecords:
+    """People's names and the rows of their certificates and training in force, and of
+    their competency assessments at site ``levels_at`` if given, in one round trip."""
     async with _batched(conn):
         names_cur = await conn.execute(PEOPLE_SQL, (ids,))
         certs_cur = await conn.execute(CERTIFICATES_SQL, (ids,))
         train_cur = await conn.execute(TRAINING_SQL, (ids,)) if with_training else None
+        levels_cur = (
+            await conn.execute(ASSESSMENTS_SQL, (levels_at, ids)) if levels_at is not None else None
+        )
         names = {r[0]: r[1] for r in await names_cur.fetchall()}
         cert_rows = await certs_cur.fetchall()
         train_rows = await train_cur.fetchall() if train_cur is not None else []
-    return names, cert_rows, train_rows
+        level_rows = await levels_cur.fetchall() if levels_cur is not None else []
+    return PeopleRecords(names, cert_rows, train_rows, level_rows)
 
 
 async def resolve_site(conn: psycopg.AsyncConnection[Any], facility: str) -> Site:
@@ -463,6 +613,8 @@ class EntryFact:
     author: int
     operational: bool
     countersigned_by: int | None
+    kind: str | None = None
+    countersigned_at: datetime | None = None
 
     def model(self) -> Entry:
         cs = self.countersigned_by
@@ -472,17 +624,62 @@ class EntryFact:
             str(self.author),
             self.operational,
             str(cs) if cs else None,
+            self.kind,
+            _utc(self.countersigned_at),
         )
+
+
+def sample_entries_from(
+    samples: Iterable[Sequence[Any]], results: Iterable[Sequence[Any]]
+) -> tuple[Entry, ...]:
+    """Engine entries for samples, (id, time, samplers, verifier, verified at), and results,
+    (id, time, analyst, verifier, verified at), in time order. A sample taken by several
+    people is an entry per sampler (``sample-ID-PERSON``), else ``sample-ID``; a result is
+    ``result-ID``."""
+    out: list[Entry] = []
+    for sid, t, samplers, verifier, at in samples:
+        for pid in samplers:
+            ident = f"sample-{sid}" if len(samplers) == 1 else f"sample-{sid}-{pid}"
+            out.append(_verified(ident, t, pid, "sample", verifier, at))
+    for rid, t, analyst, verifier, at in results:
+        out.append(_verified(f"result-{rid}", t, analyst, "lab_result", verifier, at))
+    out.sort(key=lambda e: e.time)
+    return tuple(out)
+
+
+def _verified(
+    ident: str, t: datetime, author: int, kind: str, verifier: int | None, at: datetime | None
+) -> Entry:
+    return Entry(
+        ident,
+        t.astimezone(UTC),
+        str(author),
+        False,
+        str(verifier) if verifier is not None else None,
+        kind,
+        _utc(at),
+    )
 
 
 async def _entries(
     conn: psycopg.AsyncConnection[Any], site_id: int, start: datetime, end: datetime
 ) -> tuple[Entry, ...]:
-    cur = conn.cursor(binary=True)
-    await cur.execute(ENTRIES_SQL, {"site": site_id, "start": start, "end": end})
-    row = await cur.fetchone()
+    """The logbook's entries, samples and results in the period, in time order."""
+    window = {"site": site_id, "start": start, "end": end}
+    async with _batched(conn):
+        cur = conn.cursor(binary=True)
+        await cur.execute(ENTRIES_SQL, window)
+        samples_cur = await conn.execute(SAMPLE_ENTRIES_SQL, window)
+        results_cur = await conn.execute(RESULT_ENTRIES_SQL, window)
+        row = await cur.fetchone()
+        sample_rows = await samples_cur.fetchall()
+        result_rows = await results_cur.fetchall()
     assert row is not None
-    return entries_from_arrays(*row)
+    entries = entries_from_arrays(*row)
+    if not sample_rows and not result_rows:
+        return entries
+    lab = sample_entries_from(sample_rows, result_rows)
+    return tuple(heapq.merge(entries, lab, key=lambda e: e.time))
 
 
 async def load(
@@ -529,9 +726,11 @@ async def _load(
     # Independent queries: pipelined, they travel together.
     async with _batched(conn):
         profiles_cur = await conn.execute(PROFILES_SQL, (site.id,))
+        policy_cur = await conn.execute(POLICY_SQL, (site.id,))
         shifts_cur = await conn.execute(SHIFTS_SQL, window)
         amend_cur = await conn.execute(CREW_AMENDMENTS_SQL, window)
         profile_rows = await profiles_cur.fetchall()
+        policy_row = await policy_cur.fetchone()
         shift_rows = await shifts_cur.fetchall()
         amend_rows = await amend_cur.fetchall()
     if entries is None:
@@ -565,17 +764,22 @@ async def _load(
     people.update(int(c) for c in {e.countersigned_by for e in models} if c is not None)
     ids = sorted(people)
     t2 = time.perf_counter()
-    names, cert_rows, train_rows = await people_records(conn, ids, with_training=with_training)
+    records = await people_records(conn, ids, with_training=with_training, levels_at=site.id)
+    names = records.names
     t3 = time.perf_counter()
 
     scenario = Scenario(
         rules=current.rules,
         facility=facility,
         period=Period(start.astimezone(UTC), end.astimezone(UTC)),
-        operators=operators_from(names, cert_rows, train_rows),
+        operators=operators_from(
+            names, records.certificates, records.training, records.assessments
+        ),
         shifts=shifts_from(shifts.values(), now),
         entries=models,
         expiry_horizon=timedelta(days=current.expiry_horizon_days),
+        # Always the site's policy, so that a person with no level on record is emerging.
+        competency=policy_from(policy_row[0] if policy_row else None),
     )
     t4 = time.perf_counter()
     return Loaded(

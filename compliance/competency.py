@@ -6,7 +6,7 @@ supervisor verification", chemical additions "under direct supervision". A site 
 into a policy, per entry kind: the level needed to record it unsupervised and, below it,
 whether a later verification by a qualified person suffices (``verify``) or a qualified
 verifier must have been on site at the entry's time (``direct``). ``DEFAULT_POLICY`` is the
-table of ISSUE15 §B, each row quoting the framework statement it rests on.
+table of issue 15, each row quoting the framework statement it rests on.
 
 Pure data and small functions; the engine applies them to entries (``compliance.engine``).
 """
@@ -25,7 +25,7 @@ RANK: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
 Supervision = Literal["verify", "direct"]
 SUPERVISION: tuple[Supervision, ...] = ("verify", "direct")
 
-# A verifier holds a valid certificate and is at least this level (ISSUE15 §B).
+# A verifier holds a valid certificate and is at least this level (issue 15).
 VERIFIER_LEVEL: Level = "proficient"
 
 FRAMEWORK = "Competency framework 51-8031.00 (site policy)"
@@ -179,14 +179,32 @@ def in_force(assessments: Iterable[Assessment]) -> tuple[Assessment, ...]:
     return tuple(a for a in records if a.id is None or a.id not in superseded)
 
 
-def level_on(assessments: Iterable[Assessment], day: date) -> Level:
-    """The level on local ``day``: the newest assessment in force assessed by then (of two on
-    one day, the later recorded); none on record is emerging."""
+def assessment_on(assessments: Iterable[Assessment], day: date) -> Assessment | None:
+    """The assessment that gives the level on local ``day``: the newest in force assessed by
+    then (of two on one day, the later recorded); None if none is on record."""
     best: Assessment | None = None
     for a in in_force(assessments):
         if a.assessed_on <= day and (best is None or a.assessed_on >= best.assessed_on):
             best = a
+    return best
+
+
+def level_on(assessments: Iterable[Assessment], day: date) -> Level:
+    """The level on local ``day`` (``assessment_on``); none on record is emerging."""
+    best = assessment_on(assessments, day)
     return best.level if best is not None else "emerging"
+
+
+def supervision_by_kind(policy: CompetencyPolicy, level: Level) -> dict[str, tuple[str, ...]]:
+    """What a person of ``level`` may record under ``policy``: the kinds it names, as
+    ``unsupervised``, ``verify`` (verification later) and ``direct`` (direct supervision)."""
+    out: dict[str, list[str]] = {"unsupervised": [], "verify": [], "direct": []}
+    for kind, rule in policy.kinds.items():
+        if RANK[level] >= RANK[rule.unsupervised_from]:
+            out["unsupervised"].append(kind)
+        else:
+            out[rule.below].append(kind)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def verifier_problem(author: str, verifier: str, certified: bool, level: Level) -> str | None:

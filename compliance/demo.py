@@ -1,5 +1,6 @@
-"""The demo's compliance records: a profile for the demo site and the demo crew's
-certificates, so the floor view and coverage report have something true to say.
+"""The demo's compliance records: a profile for the demo site, the demo crew's
+certificates and assessed competency levels, so the floor view and coverage report have
+something true to say (and are not flooded with the site policy's findings).
 
 DEMO ONLY: the certificate numbers are made up.
 """
@@ -21,13 +22,21 @@ DEMO_CERTIFICATES = (
     ("chief", "III", "DEMO-UT-T-3001"),
     ("operator", "II", "DEMO-UT-T-2002"),
 )
+# (username, level, assessor): the chief verifies, the operator records unsupervised, the
+# trainee's entries want verification or direct supervision (compliance.competency).
+DEMO_LEVELS = (
+    ("chief", "advanced", "admin"),
+    ("operator", "proficient", "chief"),
+    ("trainee", "emerging", "chief"),
+)
 
 
 async def seed_async(dsn: str, today: date | None = None) -> list[str]:
     """Creates what is missing (after the logbook's demo site and people); idempotent."""
     created = await seed_logbook(dsn)
     today = today or datetime.now(UTC).date()
-    issued, expires = date(today.year - 1, 1, 1), date(today.year + 2, 12, 31)
+    # Utah's longest term: three years, to December 31 of the last (R317-10-11 C).
+    issued, expires = date(today.year - 1, 1, 1), date(today.year + 1, 12, 31)
     async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
         cur = await conn.execute("SELECT id FROM sites WHERE code = %s", (DEMO_SITE["code"],))
         row = await cur.fetchone()
@@ -80,6 +89,33 @@ async def seed_async(dsn: str, today: date | None = None) -> list[str]:
                 {"person_id": person[0], "grade": grade, "number": number, "demo": True},
             )
             created.append(f"grade {grade} certificate for {username}")
+        for username, level, assessor in DEMO_LEVELS:
+            cur = await conn.execute(
+                "SELECT p.id, a.id, EXISTS (SELECT 1 FROM competency_assessments c"
+                " WHERE c.person_id = p.id AND c.site_id = %s)"
+                " FROM people p, people a WHERE p.username = %s AND a.username = %s",
+                (site_id, username, assessor),
+            )
+            found = await cur.fetchone()
+            if found is None or found[2]:
+                continue
+            cur = await conn.execute(
+                "INSERT INTO competency_assessments (site_id, person_id, level, assessed_on,"
+                " assessor_id, note) VALUES (%s, %s, %s, %s, %s, 'demo') RETURNING id",
+                (site_id, found[0], level, issued, found[1]),
+            )
+            assessment = await cur.fetchone()
+            assert assessment is not None
+            await audit.append(
+                conn,
+                audit.SYSTEM,
+                "compliance.level_add",
+                "competency_assessment",
+                assessment[0],
+                site_id,
+                {"person_id": found[0], "level": level, "assessor_id": found[1], "demo": True},
+            )
+            created.append(f"{level} level for {username}")
     return created
 
 

@@ -350,7 +350,7 @@ class _Check:
     def charge(
         self, ctx: _Context, t: datetime, on_site: tuple[tuple[str, str], ...], shift: bool
     ) -> tuple[tuple[str, ...], tuple[_FindingKey, ...]]:
-        """Who holds charge on site at ``t``, and the staffing rules broken (ISSUE15 §A)."""
+        """Who holds charge on site at ``t``, and the staffing rules broken (issue 15)."""
         rules, required = ctx.rules, ctx.required
         order = rules.charge_roles
         candidates = sorted(
@@ -557,7 +557,8 @@ class _Check:
             else:
                 held = level(author, t)
             kind_rule = kinds.get(entry.kind, unknown_kind) if entry.kind else unknown_kind
-            if held is not None and RANK[held] >= RANK[kind_rule.unsupervised_from]:
+            # None on record is emerging: a kind recorded unsupervised from emerging is free.
+            if RANK[held or "emerging"] >= RANK[kind_rule.unsupervised_from]:
                 continue
             problem = self.supervision_problem(entry, seg, kind_rule)
             if problem is None:

@@ -40,7 +40,7 @@ _TICK = timedelta(microseconds=1)
 # The entries to stamp, with their (amended) times; stamped ones are skipped.
 _FACTS_SQL = """
 SELECT e.id, e.site_id, coalesce(m.t, e.occurred_at), e.recorded_by, e.operational,
-       cs.person_id, s.code, s.name, s.timezone, s.state, s.category
+       cs.person_id, s.code, s.name, s.timezone, s.state, s.category, e.kind, cs.signed_at
 FROM entries e
 JOIN sites s ON s.id = e.site_id
 LEFT JOIN LATERAL (
@@ -75,6 +75,8 @@ def stamps_from(report: Report, names: Mapping[int, str]) -> dict[int, dict[str,
 
     out = {}
     for e in report.entries:
+        if not e.id.isdigit():  # a sample or a result, judged beside the entries
+            continue
         span = spans[max(0, bisect_right(starts, e.time) - 1)] if spans else None
         out[int(e.id)] = {
             "version": STAMP_VERSION,
@@ -179,7 +181,7 @@ async def _stamp(
     cur = await conn.execute(_FACTS_SQL, (list(entry_ids),))
     by_site: dict[Site, list[EntryFact]] = defaultdict(list)
     for r in await cur.fetchall():
-        by_site[Site(r[1], *r[6:11])].append(EntryFact(r[0], r[2], r[3], r[4], r[5]))
+        by_site[Site(r[1], *r[6:11])].append(EntryFact(r[0], r[2], r[3], r[4], r[5], r[11], r[12]))
     stamps: dict[int, dict[str, Any]] = {}
     for site, facts in by_site.items():
         try:

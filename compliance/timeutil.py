@@ -51,8 +51,14 @@ def human_span(start: datetime, end: datetime, tz: tzinfo) -> str:
 
 
 def human_duration(delta: timedelta) -> str:
+    """``45 min``, ``7 h``, ``4 h 30 min``; from a day on, days and hours: ``19 days``,
+    ``1 day 2 h 30 min`` (a chief operator reads "19 days", not "456 h")."""
     minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"
+    parts = [f"{days} day{'' if days == 1 else 's'}"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes or not parts:
+        parts.append(f"{minutes} min")
+    return " ".join(parts)

@@ -1,21 +1,27 @@
-"""The login page (password, or PIN where the site allows it) and the landing redirect.
+"""The login page (password, or PIN where the site allows it), the landing redirect, and
+``/``: a person's first step, to the login page or, logged in, their role's page.
 
 The page's script logs in through the logbook's own API (``/api/auth/login`` and
 ``/api/auth/pin-login``, which set the session cookie and record every attempt), then
 opens ``/landing``, which sends the person to the page they came from or their role's.
+A floor terminal's login asks for a PIN first where the site allows it.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from psycopg.rows import dict_row
 
-from dashboards.access import PageUser
+from dashboards.access import LOGIN_PATH, PageUser
 from dashboards.assets import templates
-from dashboards.login_rules import landing_for, safe_next
+from dashboards.login_rules import landing_for, pin_choice, safe_next
+from logbook.auth.deps import current_user
+
+# Set by the floor page (floor.routes): the site whose terminal this browser is.
+TERMINAL_COOKIE = "clearwell_floor_site"
 
 router = APIRouter(tags=["pages"])
 
@@ -35,11 +41,14 @@ async def pin_sites(request: Request) -> list[dict[str, Any]]:
         return await cur.fetchall()
 
 
-def _site_in(target: str | None) -> str | None:
-    """The site code of a floor terminal page (``/floor/CODE…``), to preselect for PINs."""
-    if target and target.startswith("/floor/"):
-        return target[len("/floor/") :].split("/")[0].split("?")[0] or None
-    return None
+@router.get("/")
+async def home(request: Request) -> RedirectResponse:
+    """Where a person starts: logged in, their role's page; else the login page."""
+    try:
+        user = await current_user(request)
+    except HTTPException:
+        return RedirectResponse(LOGIN_PATH, status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(landing_for(user.role, None, user.method), status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -51,14 +60,18 @@ async def login_page(
 ) -> HTMLResponse:
     target = safe_next(next_)
     sites = await pin_sites(request)
-    chosen = site or _site_in(target)
+    codes = [s["code"] for s in sites]
+    pin_first, chosen = pin_choice(target, request.cookies.get(TERMINAL_COOKIE), codes)
+    if site in codes:
+        pin_first, chosen = True, site
     return templates.TemplateResponse(
         request,
         "login.html",
         {
             "next": target or "",
             "pin_sites": sites,
-            "pin_site": chosen if any(s["code"] == chosen for s in sites) else None,
+            "pin_site": chosen,
+            "pin_first": pin_first,
             "locked": locked,
         },
         headers={"Cache-Control": "no-store"},
@@ -70,4 +83,4 @@ async def landing(
     user: PageUser, next_: Annotated[str | None, Query(alias="next")] = None
 ) -> RedirectResponse:
     """Just after login: the page the person came from, else their role's own page."""
-    return RedirectResponse(landing_for(user.role, next_), status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(landing_for(user.role, next_, user.method), status.HTTP_303_SEE_OTHER)

@@ -1,4 +1,4 @@
-"""Where a person goes after logging in: pure rules, no I/O."""
+"""Where a person goes after logging in, and how the login page asks: pure rules, no I/O."""
 
 from __future__ import annotations
 
@@ -33,6 +33,33 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def landing_for(role: str, target: str | None = None) -> str:
-    """The page to open after login: the page the person came from, else their role's."""
+def landing_for(role: str, target: str | None = None, method: str = "password") -> str:
+    """The page to open after login: the page the person came from, else their role's; a
+    PIN session, opened on a floor terminal, stays on the floor whatever the role."""
+    if method == "pin":
+        return safe_next(target) or "/floor"
     return safe_next(target) or LANDING.get(role, FALLBACK)
+
+
+def floor_site_of(target: str | None) -> str | None:
+    """The site code of a floor terminal page (``/floor/CODE…``)."""
+    if target and target.startswith("/floor/"):
+        return target[len("/floor/") :].split("/")[0].split("?")[0] or None
+    return None
+
+
+def pin_choice(
+    target: str | None, terminal_site: str | None, pin_sites: list[str]
+) -> tuple[bool, str | None]:
+    """(PIN first?, the site to preselect) for the login page. A floor terminal logs in
+    with a PIN where its site allows it: the page asked for is a floor page, or this
+    browser was last a floor terminal (its ``terminal_site``). The site preselected is
+    the one the page names, else the terminal's, else the only one allowing PINs."""
+    if not pin_sites:
+        return False, None
+    named = floor_site_of(target)
+    floor = (target or "").split("?")[0] in ("/floor", "/floor/") or named is not None
+    for candidate in (named, terminal_site, pin_sites[0] if len(pin_sites) == 1 else None):
+        if candidate in pin_sites:
+            return floor or candidate == terminal_site, candidate
+    return floor, None

@@ -1,4 +1,5 @@
-"""The dashboards' part of the web app: JSON API, pages, static files, rollup refresher.
+"""The dashboards' part of the web app: JSON API, pages, static files, rollup refresher,
+and the pages of the top bar with the roles that may open each.
 
 This module's ``router`` is the one listed in ``clearwell.app.ROUTER_MODULES``;
 its lifespan runs the rollup refresh in the background while the app serves.
@@ -6,17 +7,31 @@ its lifespan runs the rollup refresh in the background while the app serves.
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
 from dashboards import login
-from dashboards.assets import STATIC_DIR
+from dashboards.assets import STATIC_DIR, templates
 from dashboards.chief import routes as chief
 from dashboards.exports import routes as exports
+from dashboards.exports.service import EXPORT_ROLES
 from dashboards.floor import routes as floor
+from dashboards.nav import Page, links_for
 from dashboards.regulator import routes as regulator
 from dashboards.trends import routes as trends
 from dashboards.trends.rollup_job import refresher_lifespan
+
+# The top bar of every page (base.html): each page with the roles its route admits.
+PAGES = (
+    Page("Floor", "/floor", floor.FLOOR_ROLES),
+    Page("Trends", "/trends"),
+    Page("Chief", "/chief", chief.CHIEF_ROLES),
+    Page("Records", "/regulator", regulator.READER_ROLES, also=("/records",)),
+    Page("Exports", "/exports", EXPORT_ROLES),
+)
+templates.env.globals["nav_links"] = partial(links_for, PAGES)
 
 router = APIRouter(lifespan=refresher_lifespan)
 router.include_router(trends.router)

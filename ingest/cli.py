@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
+    from ingest.service import IngestService
     from sitefile.models import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,37 @@ def ingest(
     settings = get_settings()
     setup_logging(settings)
     service = IngestService(site, settings.database_dsn, settings.data_dir, source=str(config))
-    asyncio.run(service.run_forever())
+    asyncio.run(_until_signalled(service))
+
+
+async def _until_signalled(service: IngestService) -> None:
+    """Run the service until SIGTERM (systemd, ``docker compose stop``) or SIGINT (Ctrl-C),
+    then stop gracefully; a second signal stops at once."""
+    stop = asyncio.Event()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            log.warning("%s again: stopping at once (what is queued is lost)", sig.name)
+            logging.shutdown()
+            os._exit(128 + sig)
+        log.info(
+            "%s: stopping: finishing the poll in flight, writing or spooling what is queued,"
+            " closing the sessions (%s again stops at once)",
+            sig.name,
+            sig.name,
+        )
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await service.run_forever(stop)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+    log.info("stopped")
 
 
 def _print_plan(site: SiteConfig) -> None:
@@ -126,6 +159,13 @@ def browse(
         Path | None, typer.Option("--password-file", help="File with the password")
     ] = None,
     timeout_s: Annotated[float, typer.Option("--timeout")] = 10.0,
+    namespace_index: Annotated[
+        bool,
+        typer.Option(
+            "--namespace-index",
+            help="Write node ids with the namespace's index (ns=2;…) instead of its URI (nsu=…)",
+        ),
+    ] = False,
 ) -> None:
     """Walk an OPC UA server's address space and write a tag configuration for its variables."""
     from clearwell.settings import get_settings
@@ -148,6 +188,7 @@ def browse(
             password_file,
             timeout_s,
             data_dir,
+            by_uri=not namespace_index,
         )
     )
     if out is None:
@@ -184,6 +225,8 @@ async def _browse(
     password_file: Path | None,
     timeout_s: float,
     data_dir: Path,
+    *,
+    by_uri: bool = True,
 ) -> tuple[str, int]:
     import os
 
@@ -191,10 +234,13 @@ async def _browse(
     from pydantic import ValidationError
 
     from clearwell.errors import ConfigError
+    from ingest.lognoise import lower_expected_noise
     from ingest.opcua.browse import browse_variables, server_certificate_of, site_document
     from ingest.opcua.security import credentials, thumbprint
     from ingest.opcua.session import close_session, open_session
     from sitefile.models import OpcuaServer
+
+    lower_expected_noise()
 
     def absolute(p: Path | None) -> str | None:
         return str(p.resolve()) if p is not None else None
@@ -236,7 +282,8 @@ async def _browse(
     client = await open_session(server, creds)
     try:
         variables = await browse_variables(client)
+        namespaces = await client.get_namespace_array() if by_uri else None
     finally:
         await close_session(client)
-    text = site_document(server, site_code, site_name, variables)
+    text = site_document(server, site_code, site_name, variables, namespaces)
     return text, len(yaml.safe_load(text)["tags"] or [])

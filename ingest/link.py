@@ -51,7 +51,7 @@ class LinkHealth:
 
     name: str
     endpoint: str
-    state: str = "starting"  # starting, up, down
+    state: str = "starting"  # starting, up, down (the link; reported_state adds degraded)
     since: float | None = None
     last_good_read: float | None = None
     last_error: str | None = None
@@ -66,15 +66,32 @@ class LinkHealth:
         """Keys beyond the common ones."""
         return {}
 
+    def failing(self) -> list[str]:
+        """Tags failing while the link is up, each with why (a Modbus address the device
+        refuses, a node the server will not monitor)."""
+        return []
+
+    @property
+    def reported_state(self) -> str:
+        """``state``, except that a link up with failing tags is ``degraded``."""
+        return "degraded" if self.state == "up" and self.failing() else self.state
+
     def snapshot(self) -> dict[str, Any]:
+        failing = self.failing() if self.state == "up" else []
+        if failing:
+            more = f" and {len(failing) - 1} more" if len(failing) > 1 else ""
+            last_error: str | None = failing[0] + more
+        else:
+            last_error = self.last_error
         return {
             "device": self.name,
             "endpoint": self.endpoint,
-            "state": self.state,
+            "state": self.reported_state,
             "connected": self.state == "up",
             "since": epoch_iso(self.since),
             "last_good_read": epoch_iso(self.last_good_read),
-            "last_error": self.last_error,
+            "last_error": last_error,
+            "failing_tags": failing,
             "errors": {"connect_failures": self.connect_failures, **self.errors()},
             "connects": self.connects,
             **self.details(),

@@ -15,5 +15,16 @@ from datetime import datetime
 
 Row = tuple[datetime, int, float | None, int, datetime | None]
 
+# Until the database has given a tag its id (the collector started while the database
+# was away), its readings carry a provisional one: negative, kept by the spool
+# (:meth:`ingest.spool.Spool.provisional_ids`), translated by the writer once known.
+# Events of that time name this site id, which no site has.
+PROVISIONAL_SITE_ID = 0
+
+
+def is_provisional(tag_id: int) -> bool:
+    return tag_id < 0
+
+
 COLUMNS = ("time", "tag_id", "value", "status", "server_time")
 COPY_TYPES = ("timestamptz", "int4", "float8", "int4", "timestamptz")

@@ -8,6 +8,7 @@ import gc
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,28 +22,46 @@ from ingest.modbus.plan import plan_device
 from ingest.modbus.poller import ModbusPoller
 from ingest.opcua.collector import OpcuaCollector
 from ingest.opcua.security import Credentials, credentials
+from ingest.readings import PROVISIONAL_SITE_ID
 from ingest.spool import Spool
 from ingest.tagstate import TagState
-from ingest.tagsync import SyncResult, sync_tags
+from ingest.tagsync import SyncResult, ids_of_keys, sync_tags
 from ingest.writer import HealthItem, Writer
 from sitefile.models import SiteConfig
 
 log = logging.getLogger(__name__)
 
 HEALTH_LOG_INTERVAL_S = 60.0
-SYNC_RETRY_MAX_S = 30.0
+# How long the collectors get to finish what they are doing when asked to stop:
+# within the 10 s `docker compose stop` waits before it kills.
+STOP_GRACE_S = 5.0
+# The database is asked for the tags again this often while it is away: readings wait
+# in the spool meanwhile, so a longer wait is only a later replay.
+SYNC_RETRY_S = 1.0
+SYNC_REFUSED_S = 30.0
 
 
 def spool_path(data_dir: Path, site_code: str) -> Path:
     return Path(data_dir) / "ingest" / f"spool-{site_code}.sqlite"
 
 
-def _sync(config: SiteConfig, dsn: str, source: str) -> tuple[SyncResult, set[tuple[int, str]]]:
+@dataclass(frozen=True)
+class Synced:
+    """What the database said at a sync: the tags' ids, the limit events left open, and
+    the ids of the spool's provisional tags (by provisional id)."""
+
+    result: SyncResult
+    open_events: set[tuple[int, str]]
+    provisional: dict[int, int]
+
+
+def _sync(config: SiteConfig, dsn: str, source: str, provisional: dict[int, str]) -> Synced:
     with connection(dsn) as conn:
         result = sync_tags(conn, config, source)
         open_events = open_limit_events(conn, result.site_id)
+        ids = ids_of_keys(conn, result.site_id, set(provisional.values()))
         conn.commit()
-    return result, open_events
+    return Synced(result, open_events, {p: ids[k] for p, k in provisional.items() if k in ids})
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
@@ -83,6 +102,9 @@ class IngestService:
         self._poller_tasks: list[asyncio.Task[None]] = []
         self._writer_task: asyncio.Task[None] | None = None
         self._log_task: asyncio.Task[None] | None = None
+        self._sync_task: asyncio.Task[None] | None = None
+        # The spool's provisional tag ids (and keys) while the tags are not synced yet.
+        self._provisional: dict[int, str] = {}
 
     async def __aenter__(self) -> IngestService:
         await self.start()
@@ -93,16 +115,62 @@ class IngestService:
     ) -> None:
         await self.stop()
 
-    async def _sync_until_ok(self) -> tuple[SyncResult, set[tuple[int, str]]]:
-        # Readings need tag ids, so collection starts once the database has answered once.
-        delay = 1.0
+    async def _sync_when_up(self) -> None:
+        """Sync the tags once the database answers, then give everyone their ids."""
+        writer = self.writer
+        assert writer is not None
         while True:
+            await asyncio.sleep(SYNC_RETRY_S)
             try:
-                return await asyncio.to_thread(_sync, self.config, self.dsn, self.source)
-            except (DatabaseError, psycopg.OperationalError) as exc:
-                log.warning("cannot sync tags yet (%s); retrying in %.0f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, SYNC_RETRY_MAX_S)
+                synced = await asyncio.to_thread(
+                    _sync, self.config, self.dsn, self.source, self._provisional
+                )
+            except (DatabaseError, psycopg.OperationalError):
+                continue
+            except Exception as exc:
+                # Answering, the database refuses the sync (a tag name another tag of the
+                # site holds): readings stay spooled until someone fixes it.
+                log.error("cannot sync the tags: %s (retrying in %.0f s)", exc, SYNC_REFUSED_S)
+                await asyncio.sleep(SYNC_REFUSED_S)
+                continue
+            self._resolved(synced)
+            return
+
+    def _resolved(self, synced: Synced) -> None:
+        """The database gave the tags their ids: the collectors use them from now on, and
+        the writer translates what was taken under provisional ones."""
+        self.sync = synced.result
+        ids, site_id = synced.result.tag_ids, synced.result.site_id
+        open_codes = self._open_codes(synced)
+        for st in self._states():
+            st.tag_id, st.site_id = ids[st.tag.name], site_id
+            st.resume(open_codes.get(st.tag_id, set()))
+        for link in [p.link for p in self.pollers] + [c.link for c in self.collectors]:
+            link.site_id = site_id
+        assert self.writer is not None
+        self.writer.resolve(synced.provisional, site_id)
+        log.info(
+            "site %s: %s (database %s)%s",
+            self.config.site.code,
+            synced.result.summary(),
+            describe_target(self.dsn),
+            f"; {self.writer.spool.rows} spooled readings to replay"
+            if self.writer.spool.rows
+            else "",
+        )
+
+    @staticmethod
+    def _open_codes(synced: Synced) -> dict[int, set[str]]:
+        # Limit events an earlier run left open, by tag: they resume, so they can be closed.
+        out: dict[int, set[str]] = {}
+        for tag_id, code in synced.open_events:
+            out.setdefault(tag_id, set()).add(code)
+        return out
+
+    def _states(self) -> list[TagState]:
+        return [st for p in self.pollers for st in p.tag_states] + [
+            st for c in self.collectors for st in c.states
+        ]
 
     def _credentials(self) -> dict[str, Credentials]:
         # Read before anything starts, so that a missing password or certificate file
@@ -115,15 +183,11 @@ class IngestService:
         }
 
     async def start(self) -> None:
+        """Start collecting. The database is asked for the tags' ids first; if it does
+        not answer, collection starts from the configuration alone, under provisional
+        ids, the writer spooling everything until the database answers."""
         cfg = self.config
         creds = await asyncio.to_thread(self._credentials)
-        self.sync, open_events = await self._sync_until_ok()
-        log.info(
-            "site %s: %s (database %s)",
-            cfg.site.code,
-            self.sync.summary(),
-            describe_target(self.dsn),
-        )
         opts = cfg.ingest
         if self.writer is None:
             spool = Spool(
@@ -133,12 +197,40 @@ class IngestService:
             )
             self.writer = Writer(self.dsn, spool, opts, site_code=cfg.site.code)
         writer = self.writer
-        site_id = self.sync.site_id
-        ids = self.sync.tag_ids
-        # Limit events an earlier run left open, by tag: they resume, so they can be closed.
-        open_codes: dict[int, set[str]] = {}
-        for tag_id, code in open_events:
-            open_codes.setdefault(tag_id, set()).add(code)
+        synced: Synced | None
+        try:
+            synced = await asyncio.to_thread(
+                _sync, self.config, self.dsn, self.source, writer.spool.provisional_keys()
+            )
+        except (DatabaseError, psycopg.OperationalError) as exc:
+            synced = None
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.warning(
+                "database %s unreachable (%s): collecting from the configuration alone;"
+                " readings are spooled to %s and the tags synced when it answers",
+                describe_target(self.dsn),
+                first,
+                writer.spool.path,
+            )
+            writer.hold(f"waiting for the database to sync the tags ({first})")
+        if synced is not None:
+            self.sync = synced.result
+            site_id, ids = synced.result.site_id, synced.result.tag_ids
+            open_codes = self._open_codes(synced)
+            if synced.provisional:
+                writer.resolve(synced.provisional, site_id)
+            log.info(
+                "site %s: %s (database %s)",
+                cfg.site.code,
+                synced.result.summary(),
+                describe_target(self.dsn),
+            )
+        else:
+            site_id, open_codes = PROVISIONAL_SITE_ID, {}
+            by_key = writer.spool.provisional_ids([t.key for t in cfg.tags])
+            ids = {t.name: by_key[t.key] for t in cfg.tags}
+            # Read now, before the writer's thread owns the spool: what the sync resolves.
+            self._provisional = writer.spool.provisional_keys()
         polled = [d for d in cfg.modbus.devices if cfg.modbus_tags(d.name)]
         for k, device in enumerate(polled):
             tags = cfg.modbus_tags(device.name)
@@ -200,6 +292,8 @@ class IngestService:
             asyncio.create_task(p.run(), name=f"modbus-{p.device.name}") for p in self.pollers
         ] + [asyncio.create_task(c.run(), name=f"opcua-{c.server.name}") for c in self.collectors]
         self._log_task = asyncio.create_task(self._log_health(), name="ingest-health-log")
+        if synced is None:
+            self._sync_task = asyncio.create_task(self._sync_when_up(), name="ingest-tag-sync")
         n_requests = sum(len(p._work) for p in self.pollers)
         log.info(
             "collecting %d Modbus devices (%d requests per cycle) and %d OPC UA servers (%d tags)",
@@ -211,10 +305,15 @@ class IngestService:
 
     def health_items(self) -> list[HealthItem]:
         return [
-            (f"modbus:{p.device.name}", "modbus_device", p.health.state, p.health.snapshot())
+            (
+                f"modbus:{p.device.name}",
+                "modbus_device",
+                p.health.reported_state,
+                p.health.snapshot(),
+            )
             for p in self.pollers
         ] + [
-            (f"opcua:{c.server.name}", "opcua_server", c.health.state, c.health.snapshot())
+            (f"opcua:{c.server.name}", "opcua_server", c.health.reported_state, c.health.snapshot())
             for c in self.collectors
         ]
 
@@ -264,19 +363,42 @@ class IngestService:
                 )
 
     async def stop(self) -> None:
-        # Pollers first, so that their last readings are queued before the writer's final flush.
-        await cancel_and_wait([*self._poller_tasks, *([self._log_task] if self._log_task else [])])
+        """Stop collecting: each poller finishes the poll in flight and each OPC UA session
+        is closed, then the writer writes (or spools) everything they handed it."""
+        # Collectors first, so that their last readings are queued before the writer's
+        # final flush. A poll in flight normally ends in milliseconds; one waiting on a
+        # silent device is given up after STOP_GRACE_S (its link would be lost anyway).
+        for p in self.pollers:
+            p.stop()
+        for c in self.collectors:
+            c.stop()
+        tasks = self._poller_tasks
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+            if late:
+                log.warning(
+                    "%d collectors did not stop in %.0f s: cancelled", len(late), STOP_GRACE_S
+                )
+        others = [t for t in (self._log_task, self._sync_task) if t is not None]
+        await cancel_and_wait([*tasks, *others])
         if self._writer_task and self.writer:
             self.writer.stop()
             await asyncio.wait([self._writer_task])
             if not self._writer_task.cancelled() and self._writer_task.exception():
                 log.error("the writer failed", exc_info=self._writer_task.exception())
         self._poller_tasks = []
-        self._writer_task = self._log_task = None
+        self._writer_task = self._log_task = self._sync_task = None
 
-    async def run_forever(self) -> None:
+    async def run_forever(self, until: asyncio.Event | None = None) -> None:
+        """Collect until ``until`` is set (then stop as :meth:`stop` does), or forever."""
         async with self:
-            assert self._writer_task is not None
+            writer = self._writer_task
+            assert writer is not None
+            asked = asyncio.ensure_future((until or asyncio.Event()).wait())
+            try:
+                await asyncio.wait([writer, asked], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                asked.cancel()
             # The writer only ends by failing; let that end the process rather than hide it.
-            await self._writer_task
-            raise ClearwellError("the ingest writer stopped")
+            if writer.done():
+                raise ClearwellError("the ingest writer stopped")

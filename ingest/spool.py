@@ -10,6 +10,11 @@ The spool is bounded by ``max_bytes`` of payload. At the limit, ``drop_oldest``
 record of the plant; ``drop_newest`` refuses the new batch instead, keeping the
 first hours of the outage. Either way every drop is counted and logged (at most
 once a minute, with totals) because it is data lost.
+
+Readings taken before the collector could ask the database for its tags' ids (it
+started while the database was away) carry provisional ids: negative numbers that
+the spool file keeps with each tag's key (:meth:`Spool.provisional_ids`), so that
+they are the same after a restart and are translated when the database is back.
 """
 
 from __future__ import annotations
@@ -115,6 +120,12 @@ class Spool:
             " last_time INTEGER, payload BLOB NOT NULL,"
             " rejected_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
         )
+        # Tags known by key only, for readings taken before the database gave their ids:
+        # a reading's tag id is -id here.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS tag_keys ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE)"
+        )
         # Spools from before payload format 2 have no format column: their batches are 1.
         for columns_sql, add_sql in _ADD_FORMAT:
             if "format" not in {r[1] for r in self._db.execute(columns_sql)}:
@@ -129,6 +140,24 @@ class Spool:
         self._dropped_since_log = 0
         if self.rows:
             log.info("spool %s holds %d readings from before; replaying them first", path, rows)
+
+    def provisional_ids(self, keys: Sequence[str]) -> dict[str, int]:
+        """A negative id for each tag key, the same one every time until forgotten."""
+        self._db.executemany(
+            "INSERT INTO tag_keys (key) VALUES (?) ON CONFLICT (key) DO NOTHING",
+            [(k,) for k in keys],
+        )
+        known = self.provisional_keys()
+        wanted = set(keys)
+        return {key: tag_id for tag_id, key in known.items() if key in wanted}
+
+    def provisional_keys(self) -> dict[int, str]:
+        """Every provisional id the spool knows, with its tag's key."""
+        return {-int(i): str(k) for i, k in self._db.execute("SELECT id, key FROM tag_keys")}
+
+    def forget_provisional(self) -> None:
+        """Once no spooled reading carries a provisional id any more."""
+        self._db.execute("DELETE FROM tag_keys")
 
     def append(self, rows: Sequence[Row]) -> bool:
         """Store a batch at the tail; False if it was refused because the spool is full."""

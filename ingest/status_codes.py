@@ -19,8 +19,11 @@ def as_int32(code: int) -> int:
 GOOD: Final = 0
 # The link to the device was lost: it stopped answering, refused or dropped the connection.
 BAD_COMMUNICATION_ERROR: Final = as_int32(0x80050000)
-# The device answered the request with a Modbus exception (illegal address, busy, …).
+# The device answered the request with a Modbus exception that may pass (busy, failure, …).
 BAD_DEVICE_FAILURE: Final = as_int32(0x808B0000)
+# The device refuses the tag's address, register kind or length (Modbus exceptions 1-3):
+# the configuration asks for something the device does not have.
+BAD_CONFIGURATION_ERROR: Final = as_int32(0x80890000)
 # The registers held something that is not a number of the configured type (NaN, Inf).
 BAD_DECODING_ERROR: Final = as_int32(0x80070000)
 

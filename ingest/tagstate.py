@@ -62,6 +62,13 @@ class TagState:
             limit_states={c: LimitState(active=True) for c, _ in limits if c in open_limits},
         )
 
+    def resume(self, open_limits: set[str]) -> None:
+        """Limit events an earlier run left open, learnt after this one started: tracked
+        as raised, so that a value back within its limits closes them."""
+        for code, _ in self.limits:
+            if code in open_limits and code not in self.limit_states:
+                self.limit_states[code] = LimitState(active=True)
+
     def observe(
         self,
         value: float | None,

@@ -270,3 +270,14 @@ def _history(
         " VALUES (%s, %s, %s, %s, %s)",
         (tag_id, field_name, old, new, source),
     )
+
+
+def ids_of_keys(conn: psycopg.Connection[Any], site_id: int, keys: set[str]) -> dict[str, int]:
+    """The ids of the site's tags with these keys (configured or retired)."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        "SELECT key, tag_id FROM ingest_tag_keys WHERE site_id = %s AND key = ANY(%s)",
+        (site_id, list(keys)),
+    ).fetchall()
+    return {str(k): int(i) for k, i in rows}

@@ -15,12 +15,17 @@ database thread, a transaction per batch with its reactions' writes:
   therefore costs what a plain COPY costs; only batches that really hold
   duplicates pay for the staging table.
 * When the database cannot be reached, the queue goes to the on-disk spool
-  (:mod:`ingest.spool`), and the database is retried with capped exponential
-  backoff. Once anything is in the spool, newer readings are appended behind it,
+  (:mod:`ingest.spool`), and the database is tried again every ``RECONNECT_S``.
+  Once anything is in the spool, newer readings are appended behind it,
   and the spool is replayed oldest first, each batch deleted only after its
   commit, until it is empty; so readings reach the database in the order taken.
 * A queue grown past ``max_queue_rows`` (a database slower than the plant) is
   spooled too, so memory stays bounded.
+* Started while the database is away, the collectors cannot have their tags' ids
+  yet: the writer is put on :meth:`Writer.hold`, spools everything and keeps the
+  events, until :meth:`Writer.resolve` gives the ids of the provisional ones
+  (:data:`ingest.readings.PROVISIONAL_SITE_ID`); then queued rows and events are
+  translated at once and spooled rows as they are replayed, in order.
 
 A crash of the ingest process loses what is only in memory: the queue (at most
 ``flush_interval_s`` of readings, 1 s by default; with the database down it is
@@ -37,7 +42,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
@@ -47,17 +52,20 @@ from clearwell import hooks
 from clearwell.db import CONNECT_TIMEOUT_S, describe_target
 from ingest.events import EventChange, apply_events
 from ingest.link import epoch_iso
-from ingest.readings import COPY_TYPES, Row
+from ingest.readings import COPY_TYPES, PROVISIONAL_SITE_ID, Row, is_provisional
 from ingest.spool import Spool
 from sitefile.models import IngestOptions
 
 log = logging.getLogger(__name__)
 
 MAX_PENDING_EVENTS = 10_000
-RECONNECT_INITIAL_S = 1.0
-RECONNECT_MAX_S = 30.0
+# The database is tried again this often while it is away: a refused connection costs
+# nothing, and a longer wait is readings held back once it is back.
+RECONNECT_S = 1.0
 # Spooled batches replayed per writer cycle before newer readings are queued behind them.
 REPLAY_CHUNKS_PER_CYCLE = 10
+# How long a stopping writer goes on replaying the spool.
+FINAL_REPLAY_S = 2.0
 
 _COPY_DIRECT = "COPY readings (time, tag_id, value, status, server_time) FROM STDIN (FORMAT BINARY)"
 _STAGING = "readings_staging"
@@ -142,7 +150,11 @@ class Writer:
         self._wake = asyncio.Event()
         self._conn: psycopg.Connection[Any] | None = None
         self._next_connect = 0.0
-        self._delay = RECONNECT_INITIAL_S
+        # Held: the tags' ids are not known yet; everything is spooled (see hold()).
+        self._held = False
+        # Provisional tag id -> tag id, and the site's id, once known (see resolve()).
+        self._ids: dict[int, int] = {}
+        self._site_id = PROVISIONAL_SITE_ID
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._health_items: Callable[[], list[HealthItem]] | None = None
         self._next_health = 0.0
@@ -171,8 +183,54 @@ class Writer:
         self._wake.set()
 
     def retry_now(self) -> None:
-        """Try the database at the next cycle instead of waiting out the backoff."""
+        """Try the database at the next cycle instead of waiting for the next try."""
         self._next_connect = 0.0
+
+    def hold(self, why: str) -> None:
+        """Spool every reading and keep every event until :meth:`resolve` (the tags'
+        ids are not known: the database has not answered yet)."""
+        self._held = True
+        self.stats.state, self.stats.since = "down", time.time()
+        self.stats.last_error = why
+
+    def resolve(self, ids: dict[int, int], site_id: int) -> None:
+        """The database's ids of the provisional tag ids (and the site's): what is queued
+        is translated now, what is spooled as it is replayed; then writing starts."""
+        self._ids, self._site_id = dict(ids), site_id
+        for batch in self._queue:
+            if any(is_provisional(r[1]) for r in batch.rows):
+                rows = self._translate(batch.rows)
+                batch.rows, batch.reactions = [], self._reactions()
+                batch.add(rows)
+        self._events = [self._translate_event(e) for e in self._events]
+        self._held = False
+        self.retry_now()
+        self._wake.set()
+
+    def _translate(self, rows: Sequence[Row]) -> list[Row]:
+        """Rows with their provisional tag ids replaced; a row of a tag the database has
+        no id for (configured no more) is dropped."""
+        ids = self._ids
+        out = [
+            r if not is_provisional(r[1]) else (r[0], ids[r[1]], r[2], r[3], r[4])
+            for r in rows
+            if not is_provisional(r[1]) or r[1] in ids
+        ]
+        if len(out) < len(rows):
+            log.warning(
+                "%d spooled readings dropped: their tags are configured no more and the"
+                " database has no id for them",
+                len(rows) - len(out),
+            )
+        return out
+
+    def _translate_event(self, e: EventChange) -> EventChange:
+        if e.site_id != PROVISIONAL_SITE_ID and (e.tag_id is None or not is_provisional(e.tag_id)):
+            return e
+        tag_id = e.tag_id
+        if tag_id is not None and is_provisional(tag_id):
+            tag_id = self._ids.get(tag_id)
+        return replace(e, site_id=self._site_id, tag_id=tag_id)
 
     @property
     def queue_rows(self) -> int:
@@ -269,7 +327,10 @@ class Writer:
     def _final(self, batches: list[_Batch], events: list[EventChange]) -> None:
         try:
             self._cycle(batches, events, None)
-            while self.spool.rows and self._conn is not None:
+            # What is still spooled after a while stays there for the next start: a stop
+            # must not wait for hours of an outage to be replayed.
+            deadline = time.monotonic() + FINAL_REPLAY_S
+            while self.spool.rows and self._conn is not None and time.monotonic() < deadline:
                 before = self.spool.rows
                 self._replay()
                 if self.spool.rows >= before:
@@ -286,6 +347,11 @@ class Writer:
         self, batches: list[_Batch], events: list[EventChange], health: list[HealthItem] | None
     ) -> None:
         self._pending_events(events)
+        if self._held:
+            self._spool(batches)
+            return
+        if self._ids:
+            self._events_pending = [self._translate_event(e) for e in self._events_pending]
         if self._conn is None and time.monotonic() >= self._next_connect:
             self._connect()
         if self._conn is None:
@@ -313,6 +379,11 @@ class Writer:
                 self._write_health(health)
         except psycopg.Error as exc:
             self._down(exc)
+        if self._ids and not self.spool.rows:
+            # Every reading taken under a provisional id is in the database now: the
+            # queue was translated when the ids came, and newer readings carry them.
+            self._ids = {}
+            self.spool.forget_provisional()
 
     def _spool(self, batches: list[_Batch]) -> None:
         # Their reactions are dropped: a replayed batch is given fresh ones (see _write).
@@ -342,7 +413,6 @@ class Writer:
         except psycopg.Error as exc:
             self._down(exc)
             return
-        self._delay = RECONNECT_INITIAL_S
         was = self.stats.state
         self.stats.state, self.stats.since = "up", time.time()
         if was == "down":
@@ -371,8 +441,7 @@ class Writer:
                 self.spool.path,
             )
             self.stats.state, self.stats.since = "down", time.time()
-        self._next_connect = time.monotonic() + self._delay
-        self._delay = min(self._delay * 2, RECONNECT_MAX_S)
+        self._next_connect = time.monotonic() + RECONNECT_S
 
     def _replay(self) -> None:
         batches = self.spool.peek(self.options.batch_rows)
@@ -418,7 +487,10 @@ class Writer:
         if not rows:
             return
         if reactions is None:
-            # A batch from the spool, whose reactions were not kept: fed here instead.
+            # A batch from the spool, whose reactions were not kept: fed here instead,
+            # its rows taken under provisional ids given the database's.
+            if self._ids:
+                rows = self._translate(rows)
             reactions = self._reactions()
             for reaction in reactions:
                 reaction.add(rows)

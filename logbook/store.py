@@ -421,6 +421,18 @@ async def load_samples(
             (ids,),
         )
         samplers = await cur.fetchall()
+        await cur.execute(
+            "SELECT sample_id, person_id, content_sha256, signed_at FROM sample_countersignatures"
+            " WHERE sample_id = ANY(%s)",
+            (ids,),
+        )
+        sample_signed = {r.pop("sample_id"): r for r in await cur.fetchall()}
+        await cur.execute(
+            "SELECT result_id, person_id, content_sha256, signed_at FROM result_countersignatures"
+            " WHERE result_id = ANY(%s)",
+            ([r["id"] for r in results],),
+        )
+        result_signed = {r.pop("result_id"): r for r in await cur.fetchall()}
     sample_amends = await amendments_for(conn, "sample", ids)
     result_ids = [r["id"] for r in results]
     result_amends = await amendments_for(conn, "result", result_ids)
@@ -438,10 +450,12 @@ async def load_samples(
             {
                 **_folded(r, _RESULT_FIELDS, result_amends.get(r["id"], [])),
                 "plausibility": confirmations.get(r["id"], []),
+                "countersignature": result_signed.get(r["id"]),
             }
             for r in results
             if r["sample_id"] == s["id"]
         ]
+        body["countersignature"] = sample_signed.get(s["id"])
         out.append(body)
     return out
 

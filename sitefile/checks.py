@@ -28,7 +28,17 @@ class Problem:
 Check = Callable[[SiteConfig], list[Problem]]
 
 
-def check_config(config: SiteConfig) -> list[Problem]:
+def check_config(
+    config: SiteConfig,
+    unchecked_devices: frozenset[str] = frozenset(),
+    unchecked_servers: frozenset[str] = frozenset(),
+) -> list[Problem]:
+    """The problems across the configuration's parts.
+
+    ``unchecked_devices`` and ``unchecked_servers`` are named in the file but not in
+    ``config`` (their own fields are wrong, :mod:`sitefile.partial`): a tag naming one
+    is not reported as naming nothing, and is not checked against the device's limits.
+    """
     problems: list[Problem] = []
     problems += _unique([d.name for d in config.modbus.devices], ("modbus", "devices"), "device")
     problems += _unique([s.name for s in config.opcua.servers], ("opcua", "servers"), "server")
@@ -66,7 +76,11 @@ def check_config(config: SiteConfig) -> list[Problem]:
     # (device, register) -> [(start, end, tag index)]
     spans: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
     for i, tag in enumerate(config.tags):
-        if tag.opcua is not None and tag.opcua.server not in servers:
+        if (
+            tag.opcua is not None
+            and tag.opcua.server not in servers
+            and tag.opcua.server not in unchecked_servers
+        ):
             problems.append(
                 Problem(
                     ("tags", i, "opcua", "server"), f"no OPC UA server named {tag.opcua.server!r}"
@@ -76,6 +90,10 @@ def check_config(config: SiteConfig) -> list[Problem]:
         if m is None:
             continue
         device = devices.get(m.device)
+        if device is None and m.device in unchecked_devices:
+            if m.end <= 65536:
+                spans.setdefault((m.device, m.kind), []).append((m.address, m.end, i))
+            continue
         if device is None:
             problems.append(
                 Problem(("tags", i, "modbus", "device"), f"no Modbus device named {m.device!r}")

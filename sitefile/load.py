@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from clearwell.errors import ConfigError
 from sitefile.checks import Check, Loc, Problem, check_config
 from sitefile.models import SiteConfig
+from sitefile.partial import valid_parts
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A file wrong throughout (another format, a bad template) would fill the terminal.
@@ -73,12 +74,19 @@ def index_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
             index_lines(item, (*loc, i), out)
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 def repeated_keys(node: yaml.Node, loc: Loc = ()) -> list[Located]:
-    """Keys given twice in one mapping: YAML would keep the last one without a word."""
+    """Keys given twice in one mapping, at any depth: YAML would keep the last one
+    without a word. A key a mapping sets over one it merges in (``<<: *defaults``) is
+    not repeated: that is what merging is for."""
     out: list[Located] = []
     if isinstance(node, yaml.MappingNode):
         first: dict[str, int] = {}
         for key, value in node.value:
+            if key.tag == _MERGE:
+                continue
             name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
             line = key.start_mark.line + 1
             if name in first:
@@ -171,6 +179,8 @@ def parse_site_file(
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
+        # Before the data is built, which merges ``<<:`` keys into the mappings' nodes.
+        repeated = repeated_keys(root) if root is not None else []
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -185,18 +195,23 @@ def parse_site_file(
     index_lines(root, (), lines)
     if not isinstance(data, dict):
         raise SiteConfigError(path, [(1, "(top level)", "expected a mapping with site: and tags:")])
-    repeated = repeated_keys(root)
     try:
         config = SiteConfig.model_validate(data)
     except ValidationError as exc:
-        raise SiteConfigError(path, in_file_order(repeated + problems_from(exc, lines))) from None
-    if repeated:
-        raise SiteConfigError(path, repeated)
+        # The checks across tags judge the entries that are valid by themselves, so
+        # that one run lists every problem of the file.
+        across = located(valid_parts(data).problems(), lines)
+        found = in_file_order(_once(repeated + problems_from(exc, lines) + across))
+        raise SiteConfigError(path, found) from None
     site = SiteFile(path, config if base is None else resolve_paths(config, base), lines)
     problems = check_config(site.config) + [p for check in checks for p in check(site.config)]
-    if problems:
-        raise site.error(problems)
+    if repeated or problems:
+        raise SiteConfigError(path, in_file_order(repeated + located(problems, lines)))
     return site
+
+
+def _once(problems: list[Located]) -> list[Located]:
+    return list(dict.fromkeys(problems))
 
 
 def parse_config(text: str, path: str = "<config>") -> SiteConfig:

@@ -83,6 +83,9 @@ class ModbusDevice(_Strict):
     # Unused registers between two tags that one request may read over rather than
     # split in two; coils and discrete inputs allow 16 bits per register of gap.
     gap_fill: int = Field(10, ge=0, le=MAX_REGISTERS_PER_READ)
+    # A tag at an address the device refuses (a Modbus exception 1-3) is read alone this
+    # often, and merged with its neighbours again once it answers.
+    bad_address_retry_s: float = Field(300.0, gt=0, le=86400)
 
 
 class ModbusSection(_Strict):

@@ -2,12 +2,16 @@
 
 ``ns=<index>;`` or ``nsu=<namespace URI>;`` (or neither, for namespace 0), then
 ``i=`` (numeric), ``s=`` (string), ``g=`` (guid) or ``b=`` (opaque). A server is
-asked by namespace index, so a URI is looked up in its namespace array first.
+asked by namespace index, so a URI is looked up in its namespace array first. A URI
+stays right when the server's namespace array changes (a new version of its
+software, a namespace added), an index may not: ``clearwell ingest browse`` writes
+URIs.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -32,3 +36,14 @@ class NodeId:
     def at_index(self, index: int) -> str:
         """The node id in ``ns=`` form, its namespace being ``index`` on the server."""
         return f"ns={index};{self.kind}={self.identifier}"
+
+    def by_uri(self, namespaces: Sequence[str]) -> str:
+        """The node id in ``nsu=`` form, given the server's namespace array; namespace 0
+        (OPC UA's own, the same on every server) is written without either."""
+        if isinstance(self.namespace, str):
+            return f"nsu={self.namespace};{self.kind}={self.identifier}"
+        if self.namespace == 0:
+            return f"{self.kind}={self.identifier}"
+        if self.namespace >= len(namespaces):
+            raise ValueError(f"namespace {self.namespace} is not in the server's namespace array")
+        return f"nsu={namespaces[self.namespace]};{self.kind}={self.identifier}"

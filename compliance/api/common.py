@@ -28,9 +28,12 @@ def answer(body: Any, status_code: int = 200) -> Response:
 
 
 async def facility_site(
-    conn: psycopg.AsyncConnection[Any], facility: str, where: Literal["query", "path"] = "query"
+    conn: psycopg.AsyncConnection[Any],
+    facility: str,
+    where: Literal["query", "path", "body"] = "query",
 ) -> Site:
-    """The site a ``facility`` parameter names: unknown, a 422 (query) or a 404 (path)."""
+    """The site a ``facility`` parameter names: unknown, a 422 (query, body) or a 404
+    (path)."""
     try:
         return await resolve_site(conn, facility)
     except UnknownFacility as exc:

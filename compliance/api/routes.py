@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from compliance.api import certificates, coverage, expiries, profiles, training
+from compliance.api import certificates, coverage, expiries, levels, policy, profiles, training
 
 router = APIRouter()
-for _module in (coverage, certificates, training, expiries, profiles):
+for _module in (coverage, certificates, training, expiries, profiles, levels, policy):
     router.include_router(_module.router)

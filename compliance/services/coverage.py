@@ -69,11 +69,12 @@ def floor_body(facts: FloorFacts, now: datetime) -> dict[str, Any]:
         {
             "rule": f.rule,
             "severity": f.severity,
+            "basis": f.basis,
             "start": f.start.astimezone(UTC).isoformat(),
             "end": f.end.astimezone(UTC).isoformat(),
             "ongoing": f.end >= end,
             "operators": _people(names, f.operators),
-            "entries": [int(e) for e in f.entries],
+            "entries": [int(e) for e in f.entries if e.isdigit()],
             "message": f.message,
             "citation": f.citation,
         }
@@ -82,7 +83,7 @@ def floor_body(facts: FloorFacts, now: datetime) -> dict[str, Any]:
     ]
     ongoing = {f["rule"] for f in open_findings if f["ongoing"]}
     # Whoever holds charge now is named by an ongoing finding only if no one on site
-    # qualifies (a grade rule of their role, ISSUE15 §A step 4).
+    # qualifies (a grade rule of their role, issue 15 step 4).
     in_charge_unqualified = any(
         f.end >= end and f.severity == "violation" and set(f.operators) & set(last.drc)
         for f in report.findings

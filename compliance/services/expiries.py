@@ -45,7 +45,7 @@ async def expiry_report(
         (site.id, now - EXPIRY_CREW_SINCE, site.id),
     )
     crew_ids = sorted(r[0] for r in await cur.fetchall())
-    names, cert_rows, train_rows = await people_records(conn, crew_ids)
+    names, cert_rows, train_rows, _ = await people_records(conn, crew_ids)
     horizon = timedelta(days=current.expiry_horizon_days)
     # The period is the horizon before now, so certificates that lapsed lately show too;
     # the engine warns of those ending up to a horizon after it.

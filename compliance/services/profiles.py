@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -16,8 +16,9 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field
 
 from compliance.adapter import ProfileVersion, Site, profile_versions, profiles_in_force, version_at
+from compliance.classify import LABORATORY_READINGS
 from compliance.jsonpath import ScenarioError
-from compliance.model import Category, State
+from compliance.model import Category, State, WasteType
 from compliance.rulesets import RULE_SETS, latest
 from compliance.scenario import classify_item
 from compliance.services.errors import Refused
@@ -39,6 +40,20 @@ class ProfileIn(BaseModel):
     population: float | None = Field(None, ge=0, description="UT collection / small lagoon")
     activated_sludge: bool = False
     processes_added: list[date] = Field(default_factory=list, max_length=100)
+    rating_changes: list[date] = Field(
+        default_factory=list,
+        max_length=100,
+        description="UT: dates the collection system's rating changed (R317-10-11 G)",
+    )
+    employed_operators: int | None = Field(
+        None, ge=1, description="operators employed (UT R317-10-4 I: 1 puts that one in DRC)"
+    )
+    wastewater_type: WasteType = Field("domestic", description="VT §3(a): domestic or industrial")
+    laboratory_reading: Literal["ladder", "sum"] | None = Field(
+        None,
+        description="UT Table 2 laboratory control: ladder (default) or sum; the itemized"
+        " points object may say it instead",
+    )
     expiry_horizon_days: int = Field(90, ge=0, le=3650)
     note: Annotated[str, Field(max_length=2000)] = ""
 
@@ -74,16 +89,21 @@ async def set_profile(
     ((key, value),) = given.items()
     if key in ("points", "population") and isinstance(value, float) and value.is_integer():
         value = int(value)
+    if body.wastewater_type not in rule_set.types:
+        raise Refused("wastewater_type", f"{rules} facilities have no {body.wastewater_type} type")
+    laboratory = _laboratory_reading(body, value if key == "points" else None)
+    read = {"laboratory_reading": laboratory, **value} if isinstance(value, dict) else value
     try:
-        classified = classify_item({key: value}, rules, category, body.activated_sludge)
+        classified = classify_item({key: read}, rules, category, body.activated_sludge)
     except ScenarioError as exc:
         raise Refused(_fields(exc.path), exc.problem) from None
     shown = rule_set.show(classified.grade)
     cur = await conn.execute(
         "INSERT INTO facility_profiles (site_id, effective_from, rules, category,"
         " facility_class, points, population, activated_sludge, processes_added,"
-        " expiry_horizon_days, note, recorded_by)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        " expiry_horizon_days, note, recorded_by, employed_operators, rating_changes,"
+        " wastewater_type, laboratory_reading)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (
             site.id,
             body.effective_from,
@@ -97,6 +117,10 @@ async def set_profile(
             body.expiry_horizon_days,
             body.note,
             actor.id,
+            body.employed_operators,
+            body.rating_changes,
+            body.wastewater_type,
+            laboratory,
         ),
     )
     row = await cur.fetchone()
@@ -113,11 +137,27 @@ async def set_profile(
             **body.model_dump(mode="json", by_alias=True),
             "rules": rules,
             "category": category,
+            "laboratory_reading": laboratory,
             "computed_class": shown,
             "points_total": classified.points,
         },
     )
     return rows
+
+
+def _laboratory_reading(body: ProfileIn, points: Any) -> str:
+    """How Utah's Table 2 laboratory lists are read: as the body says, or the itemized points
+    object; the ladder if neither does. The two saying different things is refused."""
+    inside = points.get("laboratory_reading") if isinstance(points, dict) else None
+    if inside is not None and inside not in LABORATORY_READINGS:
+        raise Refused(
+            ["points", "laboratory_reading"], f"must be one of {', '.join(LABORATORY_READINGS)}"
+        )
+    if inside is not None and body.laboratory_reading not in (None, inside):
+        raise Refused(
+            "laboratory_reading", f"is {body.laboratory_reading} but points says {inside}"
+        )
+    return str(body.laboratory_reading or inside or "ladder")
 
 
 def _version(v: ProfileVersion, in_force: bool) -> dict[str, Any]:
@@ -144,6 +184,10 @@ def _version(v: ProfileVersion, in_force: bool) -> dict[str, Any]:
         "population": v.population,
         "activated_sludge": v.activated_sludge,
         "processes_added": list(v.processes_added),
+        "rating_changes": list(v.rating_changes),
+        "employed_operators": v.employed_operators,
+        "wastewater_type": v.wastewater_type,
+        "laboratory_reading": v.laboratory_reading,
         "expiry_horizon_days": v.expiry_horizon_days,
         "note": v.note,
         "recorded_by": v.recorded_by,

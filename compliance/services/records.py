@@ -17,8 +17,9 @@ import psycopg
 from pydantic import BaseModel, ConfigDict, Field
 
 from compliance.adapter import UnknownFacility, resolve_site
-from compliance.grades import Grade, GradeError, ny_reclassify, parse_grade
-from compliance.model import Category, Kind, State
+from compliance.certificates import CertificateProblem, certificate_problem, read_grade
+from compliance.grades import Grade
+from compliance.model import Category, Certificate, Kind, State, WasteType
 from compliance.rulesets import RuleSet, latest
 from compliance.services.errors import AlreadyRetracted, NotFound, Refused
 from logbook import audit
@@ -42,7 +43,8 @@ class CertificateIn(BaseModel):
         None, description="grandfather certificates: the one facility (site code or id)"
     )
     issued: date
-    expires: date = Field(description="the last day in effect")
+    expires: date = Field(description="the last day in effect; the term the state allows")
+    type: WasteType = Field("domestic", description="VT: domestic or industrial")
     supersedes: int | None = Field(None, description="the certificate row this one corrects")
 
 
@@ -87,7 +89,7 @@ CERTIFICATE = RecordKind(
     missing="certificate",
     select=(
         "SELECT x.id, x.person_id, p.full_name, x.state, x.category, x.grade, x.legacy_grade,"
-        " x.number, x.kind, x.facility_id, f.code, x.issued, x.expires, x.supersedes,"
+        " x.number, x.kind, x.facility_id, f.code, x.issued, x.expires, x.type, x.supersedes,"
         " x.recorded_by, x.recorded_at, r.reason, r.retracted_at,"
         " EXISTS (SELECT 1 FROM operator_certificates n WHERE n.supersedes = x.id)"
         " FROM operator_certificates x JOIN people p ON p.id = x.person_id"
@@ -108,6 +110,7 @@ CERTIFICATE = RecordKind(
         "facility",
         "issued",
         "expires",
+        "type",
         "supersedes",
         *_IN_FORCE_KEYS,
     ),
@@ -188,45 +191,41 @@ async def listing(
 # --- checks ----------------------------------------------------------------------------
 
 
-def _certificate_grade(body: CertificateIn) -> tuple[RuleSet, Grade, str | None]:
-    """The issuing state's rules, the grade, and the NY Table 4 name it was given as."""
-    rules = latest(body.state)
-    if body.legacy_grade is not None:
-        if body.grade is not None:
-            raise Refused("legacy_grade", "give grade or legacy_grade, not both")
-        if not rules.legacy_names:
-            raise Refused("legacy_grade", "old certificate names are New York's (Table 4)")
-        try:
-            return rules, ny_reclassify(body.legacy_grade), body.legacy_grade.strip().upper()
-        except GradeError as exc:
-            raise Refused("legacy_grade", str(exc)) from None
-    if body.grade is None:
-        raise Refused("grade", "is required")
-    try:
-        grade = parse_grade(body.grade)
-    except GradeError as exc:
-        raise Refused("grade", str(exc)) from None
-    if problem := rules.grade_problem(grade):
-        raise Refused("grade", problem)
-    return rules, grade, None
-
-
 def _check_certificate(body: CertificateIn) -> tuple[RuleSet, Grade, str | None]:
-    """What a certificate must be whatever the records say (the rules, grade and Table 4 name)."""
-    rules, grade, legacy = _certificate_grade(body)
-    if problem := rules.kind_problem(body.kind):
-        raise Refused("kind", problem)
-    if body.expires < body.issued:
-        raise Refused("expires", "is before issued")
+    """What a certificate must be whatever the records say, as the scenario file reads it
+    (``compliance.certificates``: grade or NY old name, kind, type, term): the issuing
+    state's rules, the grade, and the NY Table 4 name it was given as."""
+    rules = latest(body.state)
+    try:
+        grade = read_grade(rules, body.grade, body.legacy_grade)
+    except CertificateProblem as exc:
+        raise Refused(exc.field, exc.problem) from None
+    cert = Certificate(
+        id=body.number or "new",
+        state=body.state,
+        category=body.category,
+        grade=grade,
+        kind=body.kind,
+        issued=body.issued,
+        expires=body.expires,
+        facility=body.facility,
+        type=body.type,
+    )
+    if problem := certificate_problem(cert, rules):
+        raise Refused(problem.field, problem.problem)
     if (body.kind == "grandfather") != (body.facility is not None):
         raise Refused("facility", "is required for grandfather certificates, and only for them")
+    legacy = body.legacy_grade.strip().upper() if body.legacy_grade is not None else None
     return rules, grade, legacy
 
 
-async def _person(conn: psycopg.AsyncConnection[Any], person_id: int) -> None:
+async def check_person(
+    conn: psycopg.AsyncConnection[Any], person_id: int, field: str = "person_id"
+) -> None:
+    """Refuses ``field`` unless ``person_id`` names a person."""
     cur = await conn.execute("SELECT 1 FROM people WHERE id = %s", (person_id,))
     if await cur.fetchone() is None:
-        raise Refused("person_id", f"no person with id {person_id}")
+        raise Refused(field, f"no person with id {person_id}")
 
 
 async def _check_supersedes(
@@ -271,7 +270,7 @@ async def add_certificate(
 ) -> dict[str, Any]:
     """Record an operator's certificate (or, with ``supersedes``, a correction of one)."""
     rules, grade, legacy = _check_certificate(body)
-    await _person(conn, body.person_id)
+    await check_person(conn, body.person_id)
     facility_id = None
     if body.facility is not None:
         try:
@@ -282,8 +281,8 @@ async def add_certificate(
         await _check_supersedes(conn, CERTIFICATE, body.supersedes, body.person_id)
     cur = await conn.execute(
         "INSERT INTO operator_certificates (person_id, state, category, grade, legacy_grade,"
-        " number, kind, facility_id, issued, expires, supersedes, recorded_by)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        " number, kind, facility_id, issued, expires, type, supersedes, recorded_by)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (
             body.person_id,
             body.state,
@@ -295,6 +294,7 @@ async def add_certificate(
             facility_id,
             body.issued,
             body.expires,
+            body.type,
             body.supersedes,
             actor.id,
         ),
@@ -307,7 +307,7 @@ async def add_training(
     conn: psycopg.AsyncConnection[Any], actor: audit.Actor, body: TrainingIn
 ) -> dict[str, Any]:
     """Record training an operator took (or, with ``supersedes``, a correction)."""
-    await _person(conn, body.person_id)
+    await check_person(conn, body.person_id)
     if body.supersedes is not None:
         await _check_supersedes(conn, TRAINING, body.supersedes, body.person_id)
     cur = await conn.execute(

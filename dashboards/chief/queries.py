@@ -22,7 +22,8 @@ MAX_AWAITING = 200
 # Amendments of every kind of record at one site; each target joins to its site its own way.
 AMENDMENTS_SQL = """
 SELECT a.id, a.target, a.target_id, a.changes, a.reason, a.amended_by, p.full_name AS by_name,
-       a.amended_at, a.after_signing,
+       a.amended_at, a.after_signing, e.kind AS entry_kind,
+       coalesce(r.unit, e.data->>'unit') AS unit,
        coalesce(e.shift_id, c.shift_id) AS shift_id,
        coalesce(r.sample_id, s.id) AS sample_id
 FROM amendments a

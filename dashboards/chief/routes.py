@@ -1,5 +1,7 @@
-"""The chief operator's page: a month of DRC coverage as a picture, the findings behind it,
-certificates and training running short, and the records waiting for review.
+"""The chief operator's page: a month of DRC coverage as a picture, the findings behind it
+(each with what it rests on: a regulation or the site's competency policy), each person's
+competency level and what they may record unsupervised, certificates and training running
+short, and the records waiting for review.
 
 Reads only: the coverage report is the compliance engine's from live data, the expiries
 are compliance's own list, and countersigning goes to the logbook's API from the page.
@@ -7,7 +9,8 @@ are compliance's own list, and countersigning goes to the logbook's API from the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +25,7 @@ from compliance.services.expiries import expiry_report
 from dashboards.access import page_role
 from dashboards.assets import templates
 from dashboards.chief import queries
+from dashboards.chief.competency import PersonLevel, person_levels
 from dashboards.chief.view import (
     day_rows,
     drc_colours,
@@ -33,6 +37,7 @@ from dashboards.chief.view import (
 from dashboards.exports.plant_day import month_bounds, month_days
 from dashboards.regulator import queries as regulator_queries
 from dashboards.regulator.view import (
+    changes_of,
     confirmation_views,
     entry_href,
     entry_summary,
@@ -72,6 +77,8 @@ async def chief_page(
     problems: list[str] = []
     report: Report | None = None
     names: dict[str, str] = {}
+    levels: list[PersonLevel] = []
+    levels_day: date | None = None
     async with request.app.state.pool.connection() as conn:
         sites = await regulator_queries.sites(conn)
         site, problem = pick_site(sites, facility)
@@ -102,6 +109,17 @@ async def chief_page(
             else:
                 report = check(loaded.scenario)
                 names = {str(k): v for k, v in loaded.names.items()}
+                assessors = {
+                    int(a.assessor)
+                    for op in loaded.scenario.operators
+                    for a in op.assessments
+                    if a.assessor is not None and a.assessor not in names
+                }
+                extra = await regulator_queries.names(conn, assessors)
+                levels_day = (period[1] - timedelta(microseconds=1)).astimezone(tz).date()
+                levels = person_levels(
+                    loaded.scenario, levels_day, names | {str(k): v for k, v in extra.items()}
+                )
         amendments = await queries.amendments_at(conn, site["id"], first, last)
         confirmations = await queries.confirmations_at(conn, site["id"], first, last)
         awaiting = await queries.awaiting_countersignature(conn, site["id"], user.id)
@@ -109,6 +127,7 @@ async def chief_page(
             conn,
             regulator_queries.people_in(awaiting) | {int(c["confirmed_by"]) for c in confirmations},
         )
+        refs = await regulator_queries.refs(conn, awaiting, authors)
         expiries, expiry_problem = await _expiries(conn, engine_site, now)
     rows = day_rows(
         month_days(year, mon),
@@ -142,6 +161,11 @@ async def chief_page(
             "violations": sum(1 for f in report.findings if f.severity == "violation")
             if report
             else 0,
+            "policy_findings": sum(1 for f in report.findings if f.severity == "policy")
+            if report
+            else 0,
+            "levels": levels,
+            "levels_day": levels_day,
             "expiries": expiries,
             "expiry_problem": expiry_problem,
             "amendments": amendments,
@@ -151,7 +175,8 @@ async def chief_page(
             "awaiting": awaiting,
             "authors": authors,
             "may_countersign": user.role in COUNTERSIGN_ROLES,
-            "entry_summary": entry_summary,
+            "entry_summary": partial(entry_summary, refs=refs),
+            "changes_of": changes_of,
             "kind_label": kind_label,
             "show_value": show_value,
             "entry_href": entry_href(str(request.url_for("record_entry_page", entry_id=0))),

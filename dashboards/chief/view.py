@@ -87,10 +87,37 @@ class FindingView:
     message: str
     citation: str
     on_timeline: bool
+    basis: str = "regulation"
+    # Samples and results the finding names (not logbook entries): "sample 12", "result 3".
+    other_records: tuple[str, ...] = ()
 
     @property
     def anchor(self) -> str:
         return f"f-{self.index}"
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABELS.get(self.severity, self.severity)
+
+    @property
+    def basis_text(self) -> str:
+        return basis_text(self.severity, self.basis, self.citation)
+
+
+# A finding's badge: a site policy's is never called a violation.
+SEVERITY_LABELS = {"policy": "site policy", "gap": "no record"}
+
+
+def basis_text(severity: str, basis: str, citation: str) -> str:
+    """What a finding rests on, as the chief reads it: a regulation's violation or warning
+    under the cited rule; the site's competency policy, never a violation of law."""
+    if basis == "site policy":
+        return "Site policy (competency framework), not a violation of law"
+    if basis == "record":
+        return "The record: no shift recorded, nothing judged"
+    if severity == "violation":
+        return f"Violation of {citation}"
+    return f"Warning under {citation}" if citation else "Warning"
 
 
 def _pct(t: datetime, start: datetime, length_s: float) -> float:
@@ -271,6 +298,10 @@ def finding_views(
             message=f.message,
             citation=f.citation,
             on_timeline=f.rule not in OFF_TIMELINE_RULES,
+            basis=f.basis,
+            other_records=tuple(
+                str(e).replace("-", " ", 1) for e in f.entries if not str(e).isdigit()
+            ),
         )
         for i, f in enumerate(findings)
     ]

@@ -1,5 +1,9 @@
 """``clearwell export mor|dmr|logbook|bundle`` and ``clearwell verify`` (chain or bundle).
 
+A month that cannot be exported (not YYYY-MM, before 1900, not begun at the plant) is one
+line on stderr naming why and exit 1, as is every other refusal; the month in progress is
+exported to date, and its files say so.
+
 An export from the command line is attributed to the person named by ``--as``,
 who must exist, hold a role that may export (regulator, chief operator, admin) and
 give their password (asked for, or read from standard input with
@@ -27,6 +31,7 @@ from clearwell.errors import ClearwellError
 from clearwell.settings import get_settings
 from clearwell.signing_key import load_public_pem, trusted_keys
 from dashboards.exports import bundle, service
+from dashboards.exports.plant_day import parse_month
 from logbook.cli import verify_database
 
 export_app = typer.Typer(no_args_is_help=True, help="What regulators receive, for a month.")
@@ -144,6 +149,9 @@ def _run(
     config: Path | None,
     password_stdin: bool,
 ) -> None:
+    # A month that is not one is named before the site file or the database is looked at
+    # (and before a password is asked for).
+    parse_month(month)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

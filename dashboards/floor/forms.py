@@ -11,8 +11,11 @@ The page's script (``static/js/floor-forms.js``) draws each field as ``{name, la
 required, remember}`` says, with ``options`` for a select (pairs of value and text, or
 ``"tags"`` / ``"samples"``: the site's tags or recent samples, from the page's data),
 ``value`` (the model's default), ``gt``/``min``/``step`` for a number and ``maxlength``.
+
 A number the site's ranges judge carries them (:func:`with_ranges`), so the page can say
-what is wrong before sending; the logbook's API judges it again.
+what is wrong before sending: outside the instrument range a value is refused with the
+range named; outside the plausible range it is saved only with a confirmation and a
+reason. The logbook's API judges it again.
 """
 
 from __future__ import annotations

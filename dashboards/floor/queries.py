@@ -1,4 +1,5 @@
-"""What the floor terminal reads: the current shift, alarms, sparklines, form helpers.
+"""What the floor terminal reads: the open shift and those awaiting signature, alarms,
+sparklines, the collectors' sources, form helpers.
 
 Every query is bounded by an index (a site's newest rows, a tag's recent minutes), so
 the page costs the same with a year of data as with a day.
@@ -16,8 +17,10 @@ from psycopg.rows import dict_row
 from dashboards.regulator import queries as regulator_queries
 from logbook import store
 
-# A closed shift stays on the terminal until signed, for this long.
-UNSIGNED_SHOWN = timedelta(hours=24)
+# A closed shift stays listed on the terminal as awaiting signature for this long.
+UNSIGNED_SHOWN = timedelta(days=14)
+# ... the newest this many of them, with how many there are.
+AWAITING_SHOWN = 6
 # Cleared alarms stay on the terminal, unacknowledged, for this long.
 CLEARED_ALARMS_SHOWN = timedelta(hours=12)
 ALARM_SEVERITIES = ["warning", "alarm", "critical"]
@@ -56,23 +59,58 @@ async def first_site_code(conn: Conn) -> str | None:
 
 
 async def current_shift(conn: Conn, site_id: int) -> dict[str, Any] | None:
-    """The site's newest open shift, else its newest closed one still waiting to be signed."""
+    """The site's newest open shift, with its crew. A closed shift waiting to be signed is
+    not current: it is listed apart (``awaiting_signature``) and blocks nothing."""
+    row = await _one(
+        conn,
+        """SELECT s.id, s.label, s.opened_at, NULL::timestamptz AS closed_at, false AS signed
+           FROM shifts s
+           WHERE s.site_id = %s AND s.opened_at > now() - interval '14 days'
+             AND NOT EXISTS (SELECT 1 FROM shift_closures c WHERE c.shift_id = s.id)
+           ORDER BY s.opened_at DESC, s.id DESC LIMIT 1""",
+        (site_id,),
+    )
+    if row is not None:
+        row["crew"] = await store.crew(conn, row["id"])
+    return row
+
+
+async def awaiting_signature(conn: Conn, site_id: int) -> tuple[list[dict[str, Any]], int]:
+    """The site's closed shifts nobody signed yet (of late), the newest ``AWAITING_SHOWN``
+    of them with their crew and how many trainee entries on each still wait for
+    verification; and how many there are in all."""
+    rows = await _all(
+        conn,
+        """SELECT s.id, s.label, s.opened_at, c.closed_at, c.closed_by, count(*) OVER () AS n,
+                  (SELECT count(*) FROM entries e WHERE e.shift_id = s.id AND e.by_trainee
+                     AND NOT EXISTS (SELECT 1 FROM entry_countersignatures x
+                                     WHERE x.entry_id = e.id)) AS unverified
+           FROM shifts s JOIN shift_closures c ON c.shift_id = s.id
+           WHERE s.site_id = %s AND c.closed_at > now() - %s
+             AND NOT EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id)
+           ORDER BY c.closed_at DESC, s.id DESC LIMIT %s""",
+        (site_id, UNSIGNED_SHOWN, AWAITING_SHOWN),
+    )
+    crews: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+    for shift_id, member in await store.crews(conn, list(crews)):
+        crews[shift_id].append(member)
+    for r in rows:
+        r["crew"] = crews[r["id"]]
+    return rows, int(rows[0]["n"]) if rows else 0
+
+
+async def site_shift(conn: Conn, site_id: int, shift_id: int) -> dict[str, Any] | None:
+    """One shift of the site (open or closed, signed or not), with its crew."""
     row = await _one(
         conn,
         """SELECT s.id, s.label, s.opened_at, c.closed_at,
                   EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id) AS signed
            FROM shifts s LEFT JOIN shift_closures c ON c.shift_id = s.id
-           WHERE s.site_id = %s AND s.opened_at > now() - interval '14 days'
-           ORDER BY (c.shift_id IS NULL) DESC, s.opened_at DESC, s.id DESC LIMIT 1""",
-        (site_id,),
+           WHERE s.site_id = %s AND s.id = %s""",
+        (site_id, shift_id),
     )
-    if row is None:
-        return None
-    if row["closed_at"] is not None and (
-        row["signed"] or row["closed_at"] < datetime.now(row["closed_at"].tzinfo) - UNSIGNED_SHOWN
-    ):
-        return None
-    row["crew"] = await store.crew(conn, row["id"])
+    if row is not None:
+        row["crew"] = await store.crew(conn, row["id"])
     return row
 
 
@@ -177,12 +215,25 @@ async def recent_samples(conn: Conn, site_id: int) -> list[dict[str, Any]]:
 
 
 async def shift_entries(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
-    """The shift's entries as they stand (amendments applied), with who recorded them."""
-    entries = await store.entries_where(conn, sql.SQL("e.shift_id = %s"), [shift_id], 1000)
-    names = await regulator_queries.names(conn, (e["recorded_by"] for e in entries))
-    for e in entries:
-        e["recorded_by_name"] = names.get(e["recorded_by"], str(e["recorded_by"]))
-    return entries
+    """The shift's entries as they stand (amendments applied)."""
+    return await store.entries_where(conn, sql.SQL("e.shift_id = %s"), [shift_id], 1000)
+
+
+async def shift_tally(conn: Conn, shift_id: int) -> tuple[int, int, dict[str, Any] | None]:
+    """(entries, trainee entries not yet verified, the latest entry as it stands)."""
+    row = await _one(
+        conn,
+        """SELECT count(*) AS n,
+                  count(*) FILTER (WHERE e.by_trainee AND NOT EXISTS (
+                      SELECT 1 FROM entry_countersignatures c WHERE c.entry_id = e.id))
+                      AS unverified,
+                  (array_agg(e.id ORDER BY e.occurred_at DESC, e.id DESC))[1] AS latest
+           FROM entries e WHERE e.shift_id = %s""",
+        (shift_id,),
+    )
+    assert row is not None
+    latest = await store.entry(conn, row["latest"]) if row["latest"] is not None else None
+    return int(row["n"]), int(row["unverified"]), latest
 
 
 async def shift_samples(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
@@ -193,3 +244,48 @@ async def shift_samples(conn: Conn, shift_id: int) -> list[dict[str, Any]]:
            FROM samples s WHERE s.shift_id = %s ORDER BY s.sampled_at, s.id""",
         (shift_id,),
     )
+
+
+async def alarm_messages(conn: Conn, event_ids: list[int]) -> dict[int, str]:
+    """The messages of these events (an acknowledgement names its alarm by them)."""
+    if not event_ids:
+        return {}
+    rows = await _all(conn, "SELECT id, message FROM events WHERE id = ANY(%s)", (event_ids,))
+    return {r["id"]: r["message"] for r in rows}
+
+
+async def people_names(conn: Conn, ids: list[int]) -> dict[int, str]:
+    return await regulator_queries.names(conn, ids)
+
+
+async def pin_allowed(conn: Conn, site_id: int) -> bool:
+    allowed, _ = await store.site_settings(conn, site_id)
+    return allowed
+
+
+async def sources(conn: Conn, site_code: str) -> dict[str, dict[str, Any]]:
+    """The collectors' devices and servers at the site, as the ingest process last
+    published them (``ingest_health``): per component ("modbus:plc-1"), its state, the
+    last good read and how long ago the row was written."""
+    rows = await _all(
+        conn,
+        """SELECT component, state, detail->>'last_good_read' AS last_good_read,
+                  extract(epoch FROM now() - updated_at)::float8 AS silent_s, updated_at
+           FROM ingest_health WHERE site_code = %s AND kind <> 'writer'""",
+        (site_code,),
+    )
+    return {r["component"]: r for r in rows}
+
+
+async def tag_addresses(conn: Conn, tag_ids: list[int]) -> dict[int, str]:
+    """Each tag's address as the collectors' configuration writes it ("plc-1;coil;0")."""
+    if not tag_ids:
+        return {}
+    rows = await _all(conn, "SELECT id, address FROM tags WHERE id = ANY(%s)", (tag_ids,))
+    return {r["id"]: r["address"] for r in rows}
+
+
+async def tag_names(conn: Conn, site_id: int) -> dict[int, tuple[str, str]]:
+    """Every tag of the site (retired ones too: old entries name them): (name, description)."""
+    rows = await _all(conn, "SELECT id, name, description FROM tags WHERE site_id = %s", (site_id,))
+    return {r["id"]: (r["name"], r["description"]) for r in rows}

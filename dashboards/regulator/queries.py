@@ -1,9 +1,10 @@
 """Reading a facility's records for a period: entries and samples with their amendment
-history (the logbook's own folding), and the names of the people in them."""
+history (the logbook's own folding), the names of the people in them, and of the tags and
+alarms entries name by id."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from dashboards.regulator.view import Refs, referenced
 from logbook import store
 from logbook.store import load_samples
 
@@ -33,6 +35,28 @@ async def names(conn: AsyncConn, ids: Iterable[int]) -> dict[int, str]:
         return {}
     cur = await conn.execute("SELECT id, full_name FROM people WHERE id = ANY(%s)", (wanted,))
     return {int(r[0]): str(r[1]) for r in await cur.fetchall()}
+
+
+async def refs(
+    conn: AsyncConn, entries: Iterable[dict[str, Any]], people: Mapping[int, str]
+) -> Refs:
+    """The tags (by description, else name) and alarms (by message) the entries name, with
+    the names of ``people`` (read already)."""
+    tag_ids, event_ids = referenced(list(entries))
+    tags: dict[int, str] = {}
+    events: dict[int, str] = {}
+    if tag_ids:
+        cur = await conn.execute(
+            "SELECT id, coalesce(nullif(description, ''), name) FROM tags WHERE id = ANY(%s)",
+            (sorted(tag_ids),),
+        )
+        tags = {int(r[0]): str(r[1]) for r in await cur.fetchall()}
+    if event_ids:
+        cur = await conn.execute(
+            "SELECT id, message FROM events WHERE id = ANY(%s)", (sorted(event_ids),)
+        )
+        events = {int(r[0]): str(r[1]) for r in await cur.fetchall()}
+    return Refs(tags, events, people)
 
 
 async def entries_in(

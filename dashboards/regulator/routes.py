@@ -6,6 +6,7 @@ logbook's and compliance's APIs refuse a regulator's writes on the server."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,10 @@ from dashboards.exports.plant_day import day_bounds
 from dashboards.exports.view import panel_context
 from dashboards.regulator import queries
 from dashboards.regulator.view import (
+    Refs,
     amendment_views,
     confirmation_views,
+    entry_fields,
     entry_href,
     entry_summary,
     kind_label,
@@ -66,11 +69,13 @@ def period_of(start: str | None, end: str | None, today: date) -> tuple[date, da
     return first, last, problems
 
 
-def _helpers(request: Request, tz: ZoneInfo) -> dict[str, Any]:
+def _helpers(request: Request, tz: ZoneInfo, refs: Refs) -> dict[str, Any]:
     return {
         "entry_href": entry_href(str(request.url_for("record_entry_page", entry_id=0))),
         "tz": tz,
-        "entry_summary": entry_summary,
+        "refs": refs,
+        "entry_summary": partial(entry_summary, refs=refs),
+        "entry_fields": partial(entry_fields, refs=refs, tz=tz),
         "kind_label": kind_label,
         "show_value": show_value,
         "amendment_views": amendment_views,
@@ -102,6 +107,7 @@ async def regulator_page(
         entries = await queries.entries_in(conn, site["id"], p0, p1, MAX_ENTRIES + 1)
         samples = await queries.samples_in(conn, site["id"], p0, p1, MAX_SAMPLES + 1)
         names = await queries.names(conn, queries.people_in(entries) | queries.people_in(samples))
+        refs = await queries.refs(conn, entries, names)
     this_month = now.astimezone(tz).date().replace(day=1)
     month = None if first >= this_month else first.strftime("%Y-%m")
     if len(entries) > MAX_ENTRIES:
@@ -124,8 +130,8 @@ async def regulator_page(
             "samples": samples,
             "names": names,
             "amended_entries": sum(1 for e in entries if e["amended"]),
-            **_helpers(request, tz),
-            **panel_context(sites, site["code"], month, now.date()),
+            **_helpers(request, tz, refs),
+            **panel_context(sites, site["code"], month, now),
         },
     )
 
@@ -139,6 +145,7 @@ async def record_entry_page(request: Request, user: Reader, entry_id: int) -> HT
             raise not_found("entry", entry_id)
         site = await site_by_id(conn, entry["site_id"])
         names = await queries.names(conn, queries.people_in([entry]))
+        refs = await queries.refs(conn, [entry], names)
     return templates.TemplateResponse(
         request,
         "regulator_entry.html",
@@ -147,6 +154,6 @@ async def record_entry_page(request: Request, user: Reader, entry_id: int) -> HT
             "site": site,
             "e": entry,
             "names": names,
-            **_helpers(request, ZoneInfo(site.timezone)),
+            **_helpers(request, ZoneInfo(site.timezone), refs),
         },
     )

@@ -1,5 +1,10 @@
 """Records as a reader sees them: an entry in one line, an amendment as what changed,
-from what, by whom, when and why. Pure functions over the logbook's folded records."""
+from what, by whom, when and why. Pure functions over the logbook's folded records.
+
+People's words: each field by the label the floor's forms give it (``floor.forms``), a
+number with its unit, a tag or an alarm by its name rather than its id, yes or no, and
+times in the site's zone with its abbreviation.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from dashboards.floor.forms import ENTRY_LOOKS, RESULT_LOOK, SAMPLE_LOOK, Look, label_of
 from sitefile.ranges import span_text
 
 # The fields that say most about an entry of each kind, in the order a reader wants them.
@@ -26,6 +32,107 @@ SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
 # Free text reads better without its field name.
 UNNAMED = frozenset({"text", "description", "finding", "response"})
 MAX_SUMMARY = 160
+# A number and the unit the record gives it, shown together ("15 gal").
+WITH_UNIT = frozenset({"value", "amount", "from_value", "to_value", "detection_limit"})
+# The fields of a record the floor's forms do not offer (the page, the server or a desk
+# fills them in), and those an amendment of a crew member changes.
+RECORD_LABELS: dict[str, str] = {
+    "occurred_at": "When it happened",
+    "event_id": "Alarm",
+    "sampled_at": "Sampled",
+    "composite_start": "Composite from",
+    "composite_end": "Composite to",
+    "composite_kind": "Composite by",
+    "analyzed_at": "Analyzed",
+    "analyst_id": "Analyst",
+    "analyst_name": "Analyst",
+    "parameter_code": "Parameter code",
+    "lab": "Lab",
+    "shift_role": "Role on the shift",
+    "arrived_at": "Arrived",
+    "left_at": "Left",
+}
+LOOKS: dict[str, Look] = {**ENTRY_LOOKS, "sample": SAMPLE_LOOK, "result": RESULT_LOOK}
+
+
+@dataclass(frozen=True, slots=True)
+class Refs:
+    """What records name by id, by name: tags (their description, else their name), alarms
+    (the event's message) and people (an analyst)."""
+
+    tags: Mapping[int, str]
+    events: Mapping[int, str]
+    people: Mapping[int, str]
+
+
+NO_REFS = Refs({}, {}, {})
+
+
+def referenced(records: Sequence[Mapping[str, Any]]) -> tuple[set[int], set[int]]:
+    """The tag ids and event ids that entries (as now and as first recorded) name."""
+    tags: set[int] = set()
+    events: set[int] = set()
+    for r in records:
+        for data in (r.get("data"), (r.get("original") or {}).get("data")):
+            if not isinstance(data, Mapping):
+                continue
+            if isinstance(data.get("tag_id"), int):
+                tags.add(data["tag_id"])
+            if isinstance(data.get("event_id"), int):
+                events.add(data["event_id"])
+    return tags, events
+
+
+def field_label(what: str, name: str) -> str:
+    """A field's label: the floor form's for an entry kind, a sample or a result (``what``),
+    else the record's own, else the name in words."""
+    look = LOOKS.get(what)
+    found = next((f.label for f in look.fields if f.name == name), None) if look else None
+    return found or RECORD_LABELS.get(name) or label_of(name)
+
+
+def field_text(
+    what: str, name: str, value: Any, refs: Refs = NO_REFS, tz: tzinfo | None = None
+) -> str:
+    """A field's value in words: a tag or an alarm by name, a closed set's value as the form
+    words it, anything else as ``show_value``."""
+    if name == "tag_id" and isinstance(value, int):
+        return refs.tags.get(value, f"tag {value}")
+    if name == "event_id" and isinstance(value, int):
+        return refs.events.get(value, f"alarm {value}")
+    if name == "analyst_id" and isinstance(value, int):
+        return refs.people.get(value, f"person {value}")
+    look = LOOKS.get(what)
+    texts = next((f.texts for f in look.fields if f.name == name), {}) if look else {}
+    if isinstance(value, str) and value in texts:
+        return texts[value]
+    return show_value(value, tz)
+
+
+def _with_unit(name: str, text: str, unit: Any) -> str:
+    return f"{text} {unit}" if name in WITH_UNIT and unit and text != "—" else text
+
+
+def entry_fields(
+    kind: str,
+    data: Mapping[str, Any],
+    refs: Refs = NO_REFS,
+    empty: bool = False,
+    tz: tzinfo | None = None,
+) -> list[tuple[str, str, str]]:
+    """An entry's fields (or a sample's, a result's: ``kind`` "sample", "result") as (name,
+    label, value in words): the kind's main fields first, then any others; a number with
+    its unit, the unit then not again. Empty fields are left out unless ``empty``."""
+    given = [f for f in data if empty or data.get(f) not in (None, "")]
+    first = [f for f in SUMMARY_FIELDS.get(kind, ()) if f in given]
+    order = first + [f for f in given if f not in first]
+    unit = data.get("unit")
+    merged = bool(unit) and any(data.get(f) not in (None, "") for f in WITH_UNIT)
+    return [
+        (f, field_label(kind, f), _with_unit(f, field_text(kind, f, data[f], refs, tz), unit))
+        for f in order
+        if not (merged and f == "unit")
+    ]
 
 
 def pick_site(
@@ -63,7 +170,7 @@ def show_value(value: Any, tz: tzinfo | None = None) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d %H:%M:%S %z")
+        return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d %H:%M %Z")
     if isinstance(value, str) and tz is not None and len(value) >= 19 and value[10] == "T":
         try:
             return show_value(datetime.fromisoformat(value), tz)
@@ -78,14 +185,14 @@ def show_value(value: Any, tz: tzinfo | None = None) -> str:
     return str(value)
 
 
-def entry_summary(kind: str, data: Mapping[str, Any]) -> str:
+def entry_summary(
+    kind: str, data: Mapping[str, Any], refs: Refs = NO_REFS, tz: tzinfo | None = None
+) -> str:
     """One line: the kind's main fields first, then any others, cut at a readable length."""
-    first = [f for f in SUMMARY_FIELDS.get(kind, ()) if data.get(f) not in (None, "")]
-    rest = [f for f in data if f not in first and data.get(f) not in (None, "")]
-    parts = []
-    for f in first + rest:
-        value = show_value(data[f])
-        parts.append(value if f in UNNAMED else f"{f}: {value}")
+    parts = [
+        value if name in UNNAMED else f"{label}: {value}"
+        for name, label, value in entry_fields(kind, data, refs, tz=tz)
+    ]
     text = "; ".join(parts) or "(no details)"
     return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"
 
@@ -108,17 +215,39 @@ class AmendmentView:
 
 
 def changes_of(
-    changes: Mapping[str, Any], previous: Mapping[str, Any], tz: tzinfo | None = None
+    changes: Mapping[str, Any],
+    previous: Mapping[str, Any],
+    tz: tzinfo | None = None,
+    what: str = "",
+    refs: Refs = NO_REFS,
+    record: Mapping[str, Any] | None = None,
 ) -> tuple[Change, ...]:
-    """Each changed field with its value before and after; an entry's ``data`` field by field."""
+    """Each changed field by its label with its value before and after, in words; an entry's
+    ``data`` field by field. ``what`` is the entry's kind, or "sample", "result", "crew";
+    ``record`` the record as it was before (for the unit of a number that changed alone)."""
+
+    def text(name: str, value: Any, unit: Any) -> str:
+        return _with_unit(name, field_text(what, name, value, refs, tz), unit)
+
+    def pairs(
+        new: Mapping[str, Any], old: Mapping[str, Any], was: Mapping[str, Any]
+    ) -> list[Change]:
+        # A value is in the unit of its own record: the one before, or the one it became.
+        before_unit = old.get("unit", was.get("unit"))
+        after_unit = new.get("unit", before_unit)
+        return [
+            Change(field_label(what, k), text(k, old.get(k), before_unit), text(k, v, after_unit))
+            for k, v in new.items()
+        ]
+
+    was = record or {}
     out = []
     for name, value in changes.items():
         if name == "data" and isinstance(value, Mapping):
-            before = previous.get("data") or {}
-            for k, v in value.items():
-                out.append(Change(f"data.{k}", show_value(before.get(k), tz), show_value(v, tz)))
+            out += pairs(value, previous.get("data") or {}, was.get("data") or {})
         else:
-            out.append(Change(name, show_value(previous.get(name), tz), show_value(value, tz)))
+            unit = {"unit": changes["unit"]} if "unit" in changes else {}
+            out += pairs({name: value, **unit}, previous, was)[:1]
     return tuple(out)
 
 
@@ -131,11 +260,26 @@ def _name(names: Mapping[int, str], person: int) -> str:
     return names.get(int(person), f"person {int(person)}")
 
 
+def _amended(record: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with an amendment's changes applied (an entry's data field by field)."""
+    out = {**record, **changes}
+    if isinstance(changes.get("data"), Mapping):
+        out["data"] = {**(record.get("data") or {}), **changes["data"]}
+    return out
+
+
 def amendment_views(
-    history: Sequence[Mapping[str, Any]], names: Mapping[int, str], tz: tzinfo
+    history: Sequence[Mapping[str, Any]],
+    names: Mapping[int, str],
+    tz: tzinfo,
+    what: str = "",
+    original: Mapping[str, Any] | None = None,
+    refs: Refs = NO_REFS,
 ) -> list[AmendmentView]:
-    """The logbook's ``history`` of a record (``logbook.amend.fold``), oldest first."""
+    """The logbook's ``history`` of a record (``logbook.amend.fold``), oldest first; ``what``
+    as for ``changes_of``, ``original`` the record as first recorded."""
     out = []
+    record: Mapping[str, Any] = original or {}
     for h in history:
         out.append(
             AmendmentView(
@@ -144,9 +288,10 @@ def amendment_views(
                 by=_name(names, h["amended_by"]),
                 reason=str(h["reason"]),
                 after_signing=bool(h.get("after_signing")),
-                changes=changes_of(h["changes"], h.get("previous") or {}, tz),
+                changes=changes_of(h["changes"], h.get("previous") or {}, tz, what, refs, record),
             )
         )
+        record = _amended(record, h["changes"])
     return out
 
 

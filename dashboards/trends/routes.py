@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from dashboards.access import page_user, read_access
+from dashboards.access import PageUser, page_user, read_access
 from dashboards.assets import templates
 from dashboards.regulator import queries as regulator_queries
 from dashboards.trends import queries
@@ -169,7 +169,8 @@ async def trend_entries(
             MAX_MARKS * 2,
         )
         names = await regulator_queries.names(conn, (e["recorded_by"] for e in found))
-    shaped = marks(found, info.id, names, start_t, end_t)
+        refs = await regulator_queries.refs(conn, found, names)
+    shaped = marks(found, info.id, names, start_t, end_t, refs)
     return _json(
         {
             "tag": {"id": info.id, "name": info.name, "site": info.site},
@@ -184,6 +185,7 @@ async def trend_entries(
 @pages.get("/trends", response_class=HTMLResponse)
 async def trends_page(
     request: Request,
+    user: PageUser,
     site: Annotated[str | None, Query()] = None,
     tag: Annotated[str | None, Query(description="Tag name within the site")] = None,
     period: Annotated[str, Query()] = DEFAULT_PERIOD,
@@ -197,6 +199,7 @@ async def trends_page(
         request,
         "trends.html",
         {
+            "user": user,
             "sites": sites,
             "site": current,
             "tags": tags,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dashboards.regulator.view import entry_summary, kind_label
+from dashboards.regulator.view import NO_REFS, Refs, entry_summary, kind_label
 from dashboards.trends.quality import is_stale, quality_of
 from dashboards.trends.queries import TagInfo
 from dashboards.trends.resolution import Plan
@@ -104,6 +104,7 @@ def marks(
     names: Mapping[int, str],
     start: datetime,
     end: datetime,
+    refs: Refs = NO_REFS,
 ) -> list[dict[str, Any]]:
     """One marker per entry whose time (as amended) is in [start, end), oldest first.
 
@@ -121,7 +122,7 @@ def marks(
                 "t": at.timestamp(),
                 "kind": e["kind"],
                 "label": kind_label(e["kind"]),
-                "summary": entry_summary(e["kind"], data),
+                "summary": entry_summary(e["kind"], data, refs),
                 "by": names.get(e["recorded_by"], f"person {e['recorded_by']}"),
                 "operational": bool(e["operational"]),
                 "amended": bool(e["amended"]),

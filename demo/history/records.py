@@ -354,7 +354,9 @@ def _day_work(
                 verify=True,
             )
         )
-    samplers = (ic, trainee) if trainee else (ic,)
+    # A trainee samples on their own, the one in charge watching: a sampler could not
+    # verify the sampling that the site's policy wants directly supervised.
+    samplers = (trainee,) if trainee else (ic,)
     if weekday in (1, 3):
         out.samples.append(_composite(plan.start + 60 * MINUTE, samplers, ic, rng))
     elif weekday == 2:

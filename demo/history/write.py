@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from compliance.adapter import site_by_id
+from compliance.services.levels import LevelIn, add_level
 from compliance.services.records import CertificateIn, add_certificate
 from compliance.stamping import stamp_pending
 from dashboards.trends.rollups import mark_range, refresh_all
@@ -237,6 +239,7 @@ async def _people(
     row = await cur.fetchone()
     assert row is not None, "the logbook's demo seeder runs first"
     chief = await _principal(conn, "chief")
+    site = await site_by_id(conn, site_id)
     for username, name, role, grade in RELIEF:
         cur = await conn.execute("SELECT 1 FROM people WHERE username = %s", (username,))
         if await cur.fetchone() is not None:
@@ -260,6 +263,22 @@ async def _people(
                 issued=issued,
                 expires=expires,
             ),
+        )
+        # Assessed, like the demo's own operators: no level on record would count them
+        # as emerging (the site's competency policy) and flag every entry they make.
+        await add_level(
+            conn,
+            chief.actor,
+            site,
+            LevelIn(
+                facility=site.code,
+                person_id=person,
+                level="proficient",
+                assessed_on=issued,
+                assessor_id=chief.id,
+                note="demo history",
+            ),
+            today,
         )
     usernames = ["chief", "operator", "trainee", *(r[0] for r in RELIEF)]
     return {u: await _principal(conn, u) for u in usernames}
@@ -363,7 +382,7 @@ async def _write_shift(
     for entry_id in verified:
         await _countersign(conn, ic, site_id, entry_id, signed_at)
     for s in records.samples:
-        await _sample(conn, ic, site_id, site_code, shift_id, s, people)
+        await _sample(conn, ic, site_id, site_code, shift_id, s, people, signed_at)
     state = await _state(conn, shift_id)
     members = await store.crew(conn, shift_id)
     for stint in plan.crew:
@@ -473,6 +492,7 @@ async def _sample(
     shift_id: int,
     s: SamplePlan,
     people: Mapping[str, Principal],
+    verified_at: datetime,
 ) -> None:
     fields = SampleFields(**s.fields)
     custody = [CustodyFields(**c) for c in s.custody]
@@ -492,3 +512,17 @@ async def _sample(
     for r in s.results:
         result = ResultFields(**r)
         await samples.add_result(conn, user, sample, result, result.model_dump(mode="json"), NO_KEY)
+    # The site's policy wants a trainee's sampling directly supervised: the one in charge,
+    # on site with them and not a sampler, verifies it, as the floor would record it.
+    if user.id not in sampled_by and any(people[u].role == "trainee" for u in s.sampled_by):
+        record = signatures.sample_record(sample, None)
+        assert await signatures.insert_sample_countersignature(conn, record, user.id, verified_at)
+        await audit.append(
+            conn,
+            user.actor,
+            "sample.countersign",
+            "sample",
+            record.ident,
+            site_id,
+            {"content_sha256": record.digest, "sample_id": record.ident},
+        )

@@ -4,7 +4,9 @@ The address space is walked from the Objects folder along hierarchical
 references (the standard Server object left out), in Browse calls of at most
 the server's ``MaxNodesPerBrowse``. Every variable with a numeric or Boolean
 data type becomes a tag named after its browse path, with the unit
-(``EngineeringUnits``) and range (``EURange``) where the server has them.
+(``EngineeringUnits``) and range (``EURange``) where the server has them, and its
+node id by namespace URI (``nsu=``), which survives a change of the server's
+namespace array, unless asked for indexes.
 Turning the browsed nodes into configuration (:func:`tag_entries`,
 :func:`site_document`) is pure.
 """
@@ -22,6 +24,7 @@ from asyncua import Client, ua
 from ingest.opcua.plan import OperationLimits
 from ingest.opcua.session import read_operation_limits
 from sitefile.models import OpcuaServer
+from sitefile.nodeid import NodeId
 
 # Boolean, SByte, Byte, Int16, UInt16, Int32, UInt32, Int64, UInt64, Float, Double.
 NUMERIC_TYPES = frozenset(range(1, 12))
@@ -50,8 +53,13 @@ def tag_name(path: Sequence[str]) -> str:
     return text[:128]
 
 
-def tag_entries(server_name: str, variables: Sequence[BrowsedVariable]) -> list[dict[str, Any]]:
-    """Configuration tags for the numeric variables, in browse order, names made unique."""
+def tag_entries(
+    server_name: str,
+    variables: Sequence[BrowsedVariable],
+    namespaces: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Configuration tags for the numeric variables, in browse order, names made unique;
+    with the server's ``namespaces``, node ids name their namespace by URI (``nsu=``)."""
     out: list[dict[str, Any]] = []
     used: set[str] = set()
     numeric = [v for v in variables if v.data_type in NUMERIC_TYPES]
@@ -76,7 +84,8 @@ def tag_entries(server_name: str, variables: Sequence[BrowsedVariable]) -> list[
         if v.eu_range is not None and v.eu_range[0] < v.eu_range[1]:
             entry["eng_range"] = [v.eu_range[0], v.eu_range[1]]
         entry["source"] = "opcua"
-        entry["opcua"] = {"server": server_name, "node_id": v.node_id}
+        node_id = v.node_id if namespaces is None else NodeId.parse(v.node_id).by_uri(namespaces)
+        entry["opcua"] = {"server": server_name, "node_id": node_id}
         out.append(entry)
     return out
 
@@ -88,12 +97,18 @@ def server_entry(server: OpcuaServer) -> dict[str, Any]:
 
 
 def site_document(
-    server: OpcuaServer, site_code: str, site_name: str, variables: Sequence[BrowsedVariable]
+    server: OpcuaServer,
+    site_code: str,
+    site_name: str,
+    variables: Sequence[BrowsedVariable],
+    namespaces: Sequence[str] | None = None,
 ) -> str:
+    """The site file of the browsed variables; node ids by namespace URI if the server's
+    ``namespaces`` are given, else by index as browsed."""
     doc = {
         "site": {"code": site_code, "name": site_name},
         "opcua": {"servers": [server_entry(server)]},
-        "tags": tag_entries(server.name, variables),
+        "tags": tag_entries(server.name, variables, namespaces),
     }
     header = f"# Tags browsed from {server.endpoint} by `clearwell ingest browse`.\n"
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)

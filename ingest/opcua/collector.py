@@ -26,6 +26,7 @@ server timestamp (``readings`` holds one reading per tag and time).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -39,6 +40,7 @@ from asyncua import Client, ua
 from ingest.deadband import Stored
 from ingest.events import EventChange
 from ingest.link import EventSink, Link, LinkHealth, RowSink, backoff_delays
+from ingest.lognoise import lower_expected_noise
 from ingest.opcua.plan import (
     Item,
     OperationLimits,
@@ -80,8 +82,14 @@ class ServerHealth(LinkHealth):
     polled_items: int = 0
     limits: OperationLimits | None = None
 
+    # The tags the server would not monitor in this session, each with why.
+    refused: list[str] = field(default_factory=list)
+
     def errors(self) -> dict[str, int]:
         return {"sessions_lost": self.sessions_lost, "bad_items": self.bad_items}
+
+    def failing(self) -> list[str]:
+        return list(self.refused)
 
     def details(self) -> dict[str, Any]:
         limits = self.limits
@@ -119,9 +127,16 @@ def data_value_parts(
     return (
         variant.Value if variant is not None else None,
         sc.value if sc is not None else 0,
-        dv.SourceTimestamp,
-        dv.ServerTimestamp,
+        _given(dv.SourceTimestamp),
+        _given(dv.ServerTimestamp),
     )
+
+
+def _given(t: datetime | None) -> datetime | None:
+    """A timestamp, or None for OPC UA's null one (0, 1601-01-01), which asyncua passes
+    on as a date: node-opcua, for one, sends it as the server timestamp of
+    notifications."""
+    return None if t is None or t.year <= 1601 else t
 
 
 def subscription_parameters(publishing_interval_s: float) -> ua.CreateSubscriptionParameters:
@@ -162,6 +177,7 @@ class OpcuaCollector:
         *,
         session_factory: Callable[[OpcuaServer, Credentials], Any] = open_session,
     ) -> None:
+        lower_expected_noise()
         self.server = server
         self.states = list(tags)
         self.credentials = credentials
@@ -187,6 +203,7 @@ class OpcuaCollector:
         self._lost: asyncio.Event | None = None
         self._lost_why = ""
         self._answered = False
+        self._stopping = asyncio.Event()
 
     @staticmethod
     def items(tags: Sequence[Tag]) -> tuple[list[Item], list[Item]]:
@@ -202,9 +219,14 @@ class OpcuaCollector:
 
     # --- the task ---
 
+    def stop(self) -> None:
+        """Close the session and end :meth:`run`, keeping what was notified so far."""
+        self._stopping.set()
+        self._mark_lost("")
+
     async def run(self) -> None:
         delays = backoff_delays(cap=self.server.reconnect_max_s)
-        while True:
+        while not self._stopping.is_set():
             self._answered = False
             try:
                 await self._session()
@@ -221,12 +243,15 @@ class OpcuaCollector:
             # Backoff starts over only once the server has delivered data.
             if self._answered:
                 delays = backoff_delays(cap=self.server.reconnect_max_s)
-            await asyncio.sleep(next(delays))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), next(delays))
 
     async def _session(self) -> None:
         client: Client = await self._open(self.server, self.credentials)
         lost = self._lost = asyncio.Event()
         self._lost_why = ""
+        if self._stopping.is_set():
+            lost.set()
 
         async def on_connection_lost(exc: Exception) -> None:
             self._mark_lost(f"connection lost ({exc!r})")
@@ -240,6 +265,7 @@ class OpcuaCollector:
             namespaces = await client.get_namespace_array() if self._uses_nsu() else []
             h.subscription_ids = []
             h.monitored_items = h.bad_items = 0
+            h.refused = []
             for plan in plan_subscriptions(
                 self._items,
                 self.server.publishing_interval_s,
@@ -259,6 +285,8 @@ class OpcuaCollector:
                 for i, p in enumerate(reads)
             ]
             await lost.wait()
+            if self._stopping.is_set():
+                return
             self.health.sessions_lost += 1
             self._down(time.time(), self._lost_why)
         finally:
@@ -328,11 +356,12 @@ class OpcuaCollector:
     def _refusal(self, handle: int, code: int) -> str:
         tag = self.states[handle].tag
         assert tag.opcua is not None
-        return f"{tag.name} ({tag.opcua.node_id}): {name(code)}"
+        return f"tag {tag.name!r} ({tag.opcua.node_id}): {name(code)}"
 
     def _refused(self, failed: list[tuple[int, int]]) -> None:
         """Items the server would not monitor (unknown node, filter refused): stored Bad once."""
         self.health.bad_items += len(failed)
+        self.health.refused += [self._refusal(h, code) for h, code in failed]
         shown = ", ".join(self._refusal(h, code) for h, code in failed[:_BAD_ITEMS_LOGGED])
         more = (
             f" and {len(failed) - _BAD_ITEMS_LOGGED} more"

@@ -3,13 +3,15 @@
 Every failure comes out as :class:`OpcuaConnectError` (or
 :class:`~ingest.opcua.security.OpcuaTrustError`) whose message names the server,
 the endpoint and what went wrong: not reachable, no endpoint with the wanted
-security, an untrusted server certificate, a refused login.
+security, an untrusted server certificate, a server that does not trust this
+client's certificate (and which file to trust there), a refused login.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,7 +20,13 @@ from asyncua.crypto import security_policies
 
 from clearwell.errors import ClearwellError
 from ingest.opcua.plan import OperationLimits
-from ingest.opcua.security import APPLICATION_URI, Credentials, check_trusted
+from ingest.opcua.security import (
+    APPLICATION_URI,
+    Credentials,
+    check_trusted,
+    load_certificate_der,
+    thumbprint,
+)
 from ingest.opcua.status import name
 from sitefile.models import OpcuaServer
 
@@ -32,6 +40,22 @@ _LOGIN_REFUSED = {
     ua.StatusCodes.BadIdentityTokenRejected,
 }
 _POLICY_URI = {"Basic256Sha256": security_policies.SecurityPolicyBasic256Sha256.URI}
+# What a server answers when it does not accept this client's certificate. Some say
+# nothing and close the secure channel as it opens (node-opcua answers with a fault
+# asyncua cannot read): a failure while opening a secured channel counts the same.
+_CLIENT_REFUSED = {
+    ua.StatusCodes.BadSecurityChecksFailed,
+    ua.StatusCodes.BadCertificateUntrusted,
+    ua.StatusCodes.BadCertificateInvalid,
+    ua.StatusCodes.BadCertificateChainIncomplete,
+    ua.StatusCodes.BadCertificateUriInvalid,
+    ua.StatusCodes.BadCertificateUseNotAllowed,
+    ua.StatusCodes.BadCertificateTimeInvalid,
+    ua.StatusCodes.BadCertificateHostNameInvalid,
+    ua.StatusCodes.BadCertificateRevoked,
+    ua.StatusCodes.BadCertificateRevocationUnknown,
+    ua.StatusCodes.BadCertificatePolicyCheckFailed,
+}
 
 
 class OpcuaConnectError(ClearwellError):
@@ -74,6 +98,8 @@ async def open_session(server: OpcuaServer, creds: Credentials) -> Client:
     except ua.UaStatusCodeError as exc:
         await _quiet_disconnect(client)
         code = exc.code
+        if server.security_policy != "None" and code in _CLIENT_REFUSED:
+            raise _client_refused(server, creds, name(code)) from None
         if code in _LOGIN_REFUSED:
             who = f"user {server.username!r}" if server.username else "an anonymous login"
             raise OpcuaConnectError(
@@ -88,8 +114,31 @@ async def open_session(server: OpcuaServer, creds: Credentials) -> Client:
         ) from None
     except Exception as exc:  # asyncua raises plain exceptions for protocol trouble
         await _quiet_disconnect(client)
+        if server.security_policy != "None" and _while_opening_the_channel(exc):
+            raise _client_refused(
+                server, creds, "it closed the secure channel as it opened"
+            ) from None
         raise OpcuaConnectError(f"{_where(server)}: {exc!r}") from None
     return client
+
+
+def _while_opening_the_channel(exc: BaseException) -> bool:
+    return any(f.name == "open_secure_channel" for f in traceback.extract_tb(exc.__traceback__))
+
+
+def _client_refused(server: OpcuaServer, creds: Credentials, why: str) -> OpcuaConnectError:
+    """The server does not trust this client's certificate: say which file to trust."""
+    cert = creds.certificate
+    try:
+        print_ = f" (thumbprint {thumbprint(load_certificate_der(cert))})" if cert else ""
+    except ClearwellError:
+        print_ = ""
+    return OpcuaConnectError(
+        f"{_where(server)} does not trust this client's certificate ({why}): trust {cert}"
+        f"{print_} on the server (give it to the server's administrator; many servers keep"
+        " a refused certificate among their rejected ones until it is moved to the trusted"
+        " ones); the collector tries again until then"
+    )
 
 
 async def _secure(client: Client, server: OpcuaServer, creds: Credentials) -> None:

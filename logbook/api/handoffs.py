@@ -1,4 +1,5 @@
-"""Handoff notes: the outgoing shift's note, acknowledged by the incoming shift's DRC."""
+"""Handoff notes: the outgoing shift's note, acknowledged by whoever holds charge of the
+incoming shift."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ async def write_handoff(
 async def acknowledge_handoff(
     note_id: int, body: AckIn, user: RecordWriter, request: Request
 ) -> object:
-    """The incoming shift's DRC acknowledges the handoff note."""
+    """Whoever holds charge of the incoming shift acknowledges the handoff note."""
     async with transaction(request, user) as conn:
         from_shift_id = await handoffs.acknowledge(conn, user, note_id, body.shift_id)
         notes = await store.handoff_notes(conn, from_shift_id)

@@ -27,7 +27,7 @@ from logbook.api.common import (
 from logbook.auth.deps import CurrentUser, RecordWriter
 from logbook.plausibility import Confirmation
 from logbook.samples import CustodyFields, ResultFields, SampleFields
-from logbook.write import samples
+from logbook.write import samples, signatures
 from logbook.write.idempotency import request_detail
 
 router = APIRouter(prefix="/api", tags=["samples"])
@@ -50,11 +50,19 @@ class ResultIn(ResultFields):
     plausibility: Confirmation | None = PLAUSIBILITY
 
 
+class CountersignIn(BaseModel):
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    result_id: int | None = Field(
+        None, description="one of the sample's results (default: the sample's collection)"
+    )
+
+
 class ResultOut(ResultFields):
     id: int
     sample_id: int
     recorded_at: datetime
     recorded_by: int
+    countersignature: dict[str, Any] | None
     amended: bool
     original: dict[str, Any] | None
     history: list[dict[str, Any]]
@@ -72,6 +80,7 @@ class SampleOut(SampleFields):
     recorded_by: int
     custody: list[dict[str, Any]]
     results: list[ResultOut]
+    countersignature: dict[str, Any] | None
     amended: bool
     original: dict[str, Any] | None
     history: list[dict[str, Any]]
@@ -149,6 +158,23 @@ async def add_result(
         )
         found = await store.one_sample(conn, sample_id)
         return json_response(found, 201, REPLAY if made.replayed else None)
+
+
+@router.post(
+    "/samples/{sample_id}/countersign",
+    status_code=201,
+    response_model=SampleOut,
+    responses={404: {}, 409: {}},
+)
+async def countersign_sample(
+    sample_id: int, body: CountersignIn, user: RecordWriter, request: Request
+) -> object:
+    """An operator who did not take, analyse or record it verifies the sample's collection
+    (or one result, ``result_id``), re-entering their password, as for an entry."""
+    async with transaction(request, user) as conn:
+        sample = await _existing_sample(conn, sample_id)
+        await signatures.countersign_sample(conn, user, sample, body.result_id, body.password)
+        return json_response(await store.one_sample(conn, sample_id), 201)
 
 
 async def _existing_sample(conn: Any, sample_id: int) -> dict[str, Any]:

@@ -114,16 +114,18 @@ async def _failures(conn: psycopg.AsyncConnection[Any], column: str, value: str)
     return int(row[0]) if row else 0
 
 
-async def login(
+async def _attempt(
     conn: psycopg.AsyncConnection[Any],
     username: str,
     secret: str,
     method: str,
     client: str,
-    site_id: int | None = None,
-    pin_allowed: bool = False,
-) -> LoginOutcome:
-    """One login attempt, recorded whatever its outcome; runs in the caller's transaction."""
+    site_id: int | None,
+    pin_allowed: bool,
+    failed_action: str,
+) -> tuple[str, Any]:
+    """One attempt to prove who one is, recorded whatever its outcome (a failure audited
+    as ``failed_action``): (outcome, the person's row or None)."""
     # Attempts on one username queue behind each other, so a burst cannot slip
     # past the failure count.
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('login:' || %s))", (username,))
@@ -149,29 +151,46 @@ async def login(
         " VALUES (%s, %s, %s, %s, %s)",
         (username, person_id, method, client, outcome),
     )
-    detail = {"username": username, "method": method, "client": client, "outcome": outcome}
     if outcome != "ok":
+        detail = {"username": username, "method": method, "client": client, "outcome": outcome}
         await audit.append(
             conn,
             audit.Actor(person_id, username),
-            "auth.login_failed",
+            failed_action,
             "person",
             person_id,
             site_id,
             detail,
         )
+    return outcome, person
+
+
+async def login(
+    conn: psycopg.AsyncConnection[Any],
+    username: str,
+    secret: str,
+    method: str,
+    client: str,
+    site_id: int | None = None,
+    pin_allowed: bool = False,
+) -> LoginOutcome:
+    """One login attempt, recorded whatever its outcome; runs in the caller's transaction."""
+    outcome, person = await _attempt(
+        conn, username, secret, method, client, site_id, pin_allowed, "auth.login_failed"
+    )
+    if outcome != "ok":
         return LoginOutcome(outcome, retry_after_s=int(RATE_WINDOW.total_seconds()))
-    assert person is not None
     token = new_token()
     life = PIN_SESSION if method == "pin" else PASSWORD_SESSION
     cur = await conn.execute(
         "INSERT INTO sessions (token_hash, person_id, method, site_id, expires_at, client)"
         " VALUES (%s, %s, %s, %s, clock_timestamp() + %s, %s) RETURNING id, expires_at",
-        (token_hash(token), person_id, method, site_id, life, client),
+        (token_hash(token), person[0], method, site_id, life, client),
     )
     sess = await cur.fetchone()
     assert sess is not None
     principal = Principal(person[0], person[1], person[2], person[3], sess[0], method, site_id)
+    detail = {"username": username, "method": method, "client": client, "outcome": outcome}
     await audit.append(
         conn,
         principal.actor,
@@ -182,6 +201,27 @@ async def login(
         {**detail, "expires_at": sess[1]},
     )
     return LoginOutcome("ok", principal, token, sess[1])
+
+
+async def confirm_identity(
+    conn: psycopg.AsyncConnection[Any],
+    username: str,
+    secret: str,
+    method: str,
+    client: str,
+    site_id: int | None = None,
+    pin_allowed: bool = False,
+) -> LoginOutcome:
+    """A person proves who they are at someone else's terminal (to countersign there)
+    with their password, or their PIN where the site allows it: a login's checks, rate
+    limits and record, and no session. The principal acts at ``site_id``."""
+    outcome, person = await _attempt(
+        conn, username, secret, method, client, site_id, pin_allowed, "auth.confirm_failed"
+    )
+    if outcome != "ok":
+        return LoginOutcome(outcome, retry_after_s=int(RATE_WINDOW.total_seconds()))
+    principal = Principal(person[0], person[1], person[2], person[3], None, method, site_id)
+    return LoginOutcome("ok", principal)
 
 
 async def logout(conn: psycopg.AsyncConnection[Any], principal: Principal) -> None:

@@ -16,6 +16,8 @@ from logbook.write.idempotency import Made, RequestKey, already_made, insert_onc
 from logbook.write.rules import check_not_future, check_open, check_site, now
 
 SHIFT_ROLES = ("drc", "chief", "assistant_chief", "shift_operator", "operator", "trainee")
+# The roles that may hold charge of a shift, whichever of them a state's rule picks.
+CHARGE_ROLES = ("drc", "chief", "assistant_chief", "shift_operator")
 # Designating who is in direct responsible charge is the owner's decision.
 DRC_DESIGNATORS = ("chief_operator", "admin")
 # Roles a person may not hold on a crew.
@@ -43,9 +45,11 @@ async def insert_member(
     member: CrewMember,
     field: str,
     key: RequestKey | None = None,
+    arrives: datetime | None = None,
 ) -> Made:
     """The crew row, after the rules on who may serve and who designates the DRC;
-    ``field`` names the member in the request for errors."""
+    ``field`` names the member in the request for errors. A member who gives no arrival
+    arrives at ``arrives`` (the shift's opening, for its first crew), else now."""
     role = await current_role(conn, member.person_id)
     if role is None:
         raise invalid(f"{field}.person_id", f"no person with id {member.person_id}")
@@ -60,7 +64,7 @@ async def insert_member(
         raise Denied(
             "only a chief operator or admin designates the DRC", "shift", shift_id, site_id
         )
-    arrived = member.arrived_at or now()
+    arrived = member.arrived_at or arrives or now()
     check_not_future(f"{field}.arrived_at", arrived)
     return await insert_crew(
         conn, shift_id, member.person_id, member.shift_role, arrived, user.id, key

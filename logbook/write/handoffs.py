@@ -10,6 +10,7 @@ from clearwell.web import Denied, conflict, invalid, not_found
 from logbook import audit, store
 from logbook.auth.sessions import Principal
 from logbook.store import ShiftState
+from logbook.write.crew import CHARGE_ROLES
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
 from logbook.write.rules import check_open, check_site
 
@@ -46,7 +47,9 @@ async def write_note(
 async def acknowledge(
     conn: psycopg.AsyncConnection[Any], user: Principal, note_id: int, shift_id: int
 ) -> int:
-    """The incoming shift's DRC acknowledges a note; returns the note's shift."""
+    """Whoever holds charge of the incoming shift (a member in a role that may: a DRC, a
+    chief, an assistant chief or a shift operator) acknowledges a note; returns the
+    note's shift."""
     cur = await conn.execute(
         "SELECT n.from_shift_id, s.site_id, s.opened_at FROM handoff_notes n"
         " JOIN shifts s ON s.id = n.from_shift_id WHERE n.id = %s",
@@ -67,12 +70,12 @@ async def acknowledge(
         raise invalid("shift_id", "is not a later shift at the same facility")
     check_site(user, incoming.site_id)
     cur = await conn.execute(
-        "SELECT 1 FROM shift_crew WHERE shift_id = %s AND person_id = %s AND shift_role = 'drc'",
-        (incoming.id, user.id),
+        "SELECT 1 FROM shift_crew WHERE shift_id = %s AND person_id = %s AND shift_role = ANY(%s)",
+        (incoming.id, user.id, list(CHARGE_ROLES)),
     )
     if await cur.fetchone() is None:
         raise Denied(
-            "only the incoming shift's DRC acknowledges the handoff",
+            "only who holds charge of the incoming shift acknowledges the handoff",
             "handoff_note",
             note_id,
             site_id,

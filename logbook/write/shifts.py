@@ -47,8 +47,10 @@ async def open_shift(
     made = await insert_shift(conn, site_id, label, opened, user.id, key)
     if made.replayed:
         return made
+    # The first crew is on site when the shift opens: an arrival a few milliseconds
+    # later would leave the shift's first instant with no one in charge.
     for i, member in enumerate(crew):
-        await insert_member(conn, user, made.id, site_id, member, f"crew.{i}")
+        await insert_member(conn, user, made.id, site_id, member, f"crew.{i}", arrives=opened)
     await audit.append(conn, user.actor, "shift.open", "shift", made.id, site_id, sent)
     return made
 

@@ -1,17 +1,23 @@
-"""Signatures: a shift signed by an operator who worked it, and a trainee's entry
-countersigned by a certified operator on duty; each re-enters their password."""
+"""Signatures: a shift signed by an operator who worked it, a trainee's entry
+countersigned by a certified operator on duty, and a sample's collection or one of its
+results verified by an operator who did not take, analyse or record it; each re-enters
+their password (or, to countersign at a floor terminal, confirms who they are with their
+PIN or password)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
-from clearwell.web import Denied, conflict
+from clearwell.web import Denied, conflict, invalid
 from logbook import audit, store
 from logbook.auth.sessions import Principal, check_secret, current_secret_hash
 from logbook.canonical import content_hash
+from logbook.samples import ResultFields, SampleFields
 from logbook.store import ShiftState
 from logbook.write.rules import check_open, check_site
 
@@ -109,10 +115,42 @@ async def countersign(
     password: str,
 ) -> None:
     """Countersigns a trainee's ``entry`` (as ``store.entry`` reads it) on the shift
-    ``state`` (share-locked), binding the sha256 of the entry as recorded."""
+    ``state`` (share-locked), binding the sha256 of the entry as recorded; the
+    countersigner re-enters their password."""
+    await check_countersigner(conn, user, entry, state)
+    if not await check_secret(await current_secret_hash(conn, user.id), password):
+        raise Denied(
+            "the password does not match; not countersigned", "entry", entry["id"], state.site_id
+        )
+    await _countersign(conn, user, entry, state)
+
+
+async def record_countersignature(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    entry: dict[str, Any],
+    state: ShiftState,
+) -> None:
+    """Countersigns ``entry`` as ``user``, whose identity the caller confirmed (their PIN
+    or password at a floor terminal, ``sessions.confirm_identity``): ``countersign``'s
+    rules without its password."""
+    await check_countersigner(conn, user, entry, state)
+    await _countersign(conn, user, entry, state)
+
+
+async def check_countersigner(
+    conn: psycopg.AsyncConnection[Any], user: Principal, entry: dict[str, Any], state: ShiftState
+) -> None:
+    """The logbook's rules on who countersigns what: someone else's entry, on a shift not yet
+    signed, by an operator or chief operator on its crew other than as a trainee.
+
+    Not only a trainee's: the site's competency policy (compliance) may want anyone's
+    entry verified (a person with no level on record counts as emerging), and whether a
+    verification was needed, and by someone qualified, is compliance's judgement. A
+    trainee's entries are the ones the logbook itself holds a signature for."""
     check_site(user, state.site_id)
-    if not entry["by_trainee"]:
-        raise conflict(f"entry {entry['id']} is not a trainee's entry")
+    if entry["recorded_by"] == user.id:
+        raise Denied("nobody countersigns their own entry", "entry", entry["id"], state.site_id)
     if state.signed:
         check_open(state)
     if user.role not in SIGNERS or not await _on_crew(conn, state.id, user.id):
@@ -122,10 +160,14 @@ async def countersign(
             entry["id"],
             state.site_id,
         )
-    if not await check_secret(await current_secret_hash(conn, user.id), password):
-        raise Denied(
-            "the password does not match; not countersigned", "entry", entry["id"], state.site_id
-        )
+
+
+async def _countersign(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    entry: dict[str, Any],
+    state: ShiftState,
+) -> None:
     digest = entry_digest(entry)
     if not await insert_countersignature(conn, entry["id"], user.id, digest):
         raise conflict(f"entry {entry['id']} is already countersigned")
@@ -161,3 +203,96 @@ async def insert_countersignature(
         (entry_id, person_id, digest, signed_at),
     )
     return await cur.fetchone() is not None
+
+
+_SAMPLE_SIGNED = ("id", *SampleFields.model_fields, "sampled_by", "recorded_by")
+_RESULT_SIGNED = ("id", "sample_id", *ResultFields.model_fields, "recorded_by")
+_VERIFIED = {
+    "sample": ("sample_countersignatures", "sample_id"),
+    "result": ("result_countersignatures", "result_id"),
+}
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """What a sample's verification binds: the sample's collection, or one result."""
+
+    subject: str  # "sample" or "result"
+    ident: int
+    digest: str
+    authors: frozenset[int]  # who may not verify it: samplers, analyst, recorder
+
+
+def sample_record(sample: dict[str, Any], result_id: int | None) -> SampleRecord:
+    """``sample`` as ``store.one_sample`` reads it; with ``result_id`` one of its results."""
+    if result_id is None:
+        record = {k: sample[k] for k in _SAMPLE_SIGNED}
+        authors = {*sample["sampled_by"], sample["recorded_by"]}
+        return SampleRecord("sample", sample["id"], content_hash(record), frozenset(authors))
+    result = next((r for r in sample["results"] if r["id"] == result_id), None)
+    if result is None:
+        raise invalid("result_id", f"sample {sample['id']} has no result {result_id}")
+    record = {k: result[k] for k in _RESULT_SIGNED}
+    authors = {result["analyst_id"], result["recorded_by"]}
+    return SampleRecord("result", result_id, content_hash(record), frozenset(authors))
+
+
+async def insert_sample_countersignature(
+    conn: psycopg.AsyncConnection[Any],
+    record: SampleRecord,
+    person_id: int,
+    signed_at: datetime | None = None,
+) -> bool:
+    """The verification row alone (``countersign_sample`` checks and audits); False if the
+    record already has one. ``signed_at`` None: the database's clock."""
+    table, key = _VERIFIED[record.subject]
+    cur = await conn.execute(
+        sql.SQL(
+            "INSERT INTO {} ({}, person_id, content_sha256, signed_at)"
+            " VALUES (%s, %s, %s, coalesce(%s, clock_timestamp()))"
+            " ON CONFLICT DO NOTHING RETURNING 1"
+        ).format(sql.Identifier(table), sql.Identifier(key)),
+        (record.ident, person_id, record.digest, signed_at),
+    )
+    return await cur.fetchone() is not None
+
+
+async def countersign_sample(
+    conn: psycopg.AsyncConnection[Any],
+    user: Principal,
+    sample: dict[str, Any],
+    result_id: int | None,
+    password: str,
+) -> None:
+    """Verifies ``sample`` (as ``store.one_sample`` reads it): its collection, or with
+    ``result_id`` one of its results, binding the sha256 of that record as it reads now.
+
+    As for an entry's countersignature, the verifier is an operator or chief operator and
+    re-enters their password; they did not take, analyse or record what they verify.
+    """
+    site_id = sample["site_id"]
+    check_site(user, site_id)
+    record = sample_record(sample, result_id)
+    subject, ident = record.subject, record.ident
+    if user.role not in SIGNERS:
+        raise Denied("only an operator or chief operator may countersign", subject, ident, site_id)
+    if user.id in record.authors:
+        raise Denied(
+            f"the {subject}'s sampler, analyst or recorder does not countersign it",
+            subject,
+            ident,
+            site_id,
+        )
+    if not await check_secret(await current_secret_hash(conn, user.id), password):
+        raise Denied("the password does not match; not countersigned", subject, ident, site_id)
+    if not await insert_sample_countersignature(conn, record, user.id):
+        raise conflict(f"{subject} {ident} is already countersigned")
+    await audit.append(
+        conn,
+        user.actor,
+        f"{subject}.countersign",
+        subject,
+        ident,
+        site_id,
+        {"content_sha256": record.digest, "sample_id": sample["id"]},
+    )

@@ -14,7 +14,7 @@ TZ = {"UT": "America/Denver", "VT": "America/New_York", "NY": "America/New_York"
 OFF = {"UT": "-06:00", "VT": "-04:00", "NY": "-04:00"}
 
 
-# A term each state's rule allows (ISSUE15 §C), in force on 2025-06-10: UT three years
+# A term each state's rule allows (issue 15), in force on 2025-06-10: UT three years
 # ending December 31; VT five years to July 1, provisional at most two years.
 TERMS = {
     ("UT", "full"): ("2024-01-01", "2026-12-31"),
@@ -60,7 +60,7 @@ def op(
     level: str | None = "proficient",
     levels: list[dict[str, Any]] | None = None,
 ):
-    """An operator; assessed ``level`` since 2020 (ISSUE15 §B) unless ``levels`` or None."""
+    """An operator; assessed ``level`` since 2020 (issue 15) unless ``levels`` or None."""
     o: dict[str, Any] = {"id": id, "certificates": list(certs)}
     if training is not None:
         o["training"] = training

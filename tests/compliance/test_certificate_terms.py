@@ -1,4 +1,4 @@
-"""Certificates as the seeds define them (ISSUE15 §C, §E, §F 10-14, 18-19): terms refused at
+"""Certificates as the seeds define them (issue 15): terms refused at
 entry, NY old names, grandfather deadlines, Vermont's domestic and industrial types, and
 expiry messages that agree with the record."""
 

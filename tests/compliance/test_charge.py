@@ -1,4 +1,4 @@
-"""Who holds charge on site, as each state's rule says (ISSUE15 §A, §F 1-7).
+"""Who holds charge on site, as each state's rule says (issue 15).
 
 A week of three shifts a day properly staffed under each state's rule gives no finding; the
 same week with one shift short of its grade gives exactly that finding, over that shift.

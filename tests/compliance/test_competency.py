@@ -1,5 +1,5 @@
 """Supervision by competency level: a site policy from the competency framework (seed 000),
-never a regulation (ISSUE15 §B, §F 8-9)."""
+never a regulation (issue 15)."""
 
 import dataclasses
 from datetime import date
@@ -24,7 +24,7 @@ def test_levels_in_order():
     assert LEVELS == ("emerging", "developing", "proficient", "advanced")
 
 
-# The framework's statements, as seed 000 words them (ISSUE15 §B table).
+# The framework's statements, as seed 000 words them (issue 15 table).
 STATEMENTS = {
     "reading": (
         "emerging",
@@ -95,7 +95,7 @@ BELOW = {
 
 @pytest.mark.parametrize("kind", sorted(BELOW))
 def test_default_policy_table(kind):
-    """ISSUE15 §B: unsupervised from developing; below it `verify` or `direct`, each with the
+    """issue 15: unsupervised from developing; below it `verify` or `direct`, each with the
     framework statement it rests on, quoted."""
     rule = DEFAULT_POLICY.rule(kind)
     assert rule.unsupervised_from == "developing"
@@ -203,7 +203,7 @@ def test_trainee_reading_verified_an_hour_later(on_site):
     ],
 )
 def test_who_may_verify(entry, level, problem):
-    """ISSUE15 §B: a verifier holds a valid certificate, is at least proficient, and is not
+    """issue 15: a verifier holds a valid certificate, is at least proficient, and is not
     the author."""
     data = supervised({"kind": "reading", **entry}, verifier_level=level)
     data["operators"].append(op("x"))
@@ -212,7 +212,7 @@ def test_who_may_verify(entry, level, problem):
 
 
 def test_operator_with_no_level_on_record_is_emerging():
-    """ISSUE15 §B: none on record = emerging; a reading with no verification is
+    """issue 15: none on record = emerging; a reading with no verification is
     `countersign-missing` under the site's policy. Assessed developing: no finding."""
     data = scenario(
         "UT",
@@ -257,6 +257,21 @@ def test_scenario_file_may_set_the_sites_policy():
     data = supervised({"kind": "reading"})
     data["competency_policy"] = {"reading": {"unsupervised_from": "emerging"}}
     assert rules(run(data)) == []
+
+
+def test_a_kind_free_from_emerging_is_free_with_no_level_on_record():
+    """None on record is emerging (issue 15): a policy recording readings unsupervised
+    from emerging asks nothing of an operator with no assessment."""
+    data = scenario(
+        "UT",
+        operators=[op("d", cert("II")), op("o", cert("I"), level=None)],
+        shifts=[shift("UT", member("d", "drc"), member("o", "operator"))],
+        entries=[{"id": "e1", "time": at("UT", "09:00"), "author": "o", "kind": "reading"}],
+        competency_policy={"reading": {"unsupervised_from": "emerging"}},
+    )
+    assert rules(run(data)) == []
+    data["entries"][0]["kind"] = "note"
+    assert rules(run(data)) == [("countersign-missing", ("o",))]
 
 
 def test_without_levels_on_record_only_the_trainee_role_limits():

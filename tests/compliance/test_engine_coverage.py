@@ -119,7 +119,7 @@ def test_entry_while_only_a_trainee_is_on_site(operational, expected):
         ("o", None),
         (None, "e1 not verified"),
         ("t", "who is its author"),
-        # ISSUE15 §B: a later verification need not come from someone on duty.
+        # issue 15: a later verification need not come from someone on duty.
         ("off", None),
         ("lapsed", "who held no valid certificate then"),
     ],
@@ -215,7 +215,7 @@ def test_gap_between_shifts_is_coverage_not_a_drc_finding():
     report = run(data)
     assert rules(report) == []
     assert [c.shifts for c in report.coverage] == [("day",), ()]
-    # ISSUE15 §E: the afternoon without a shift is a gap in the record.
+    # issue 15: the afternoon without a shift is a gap in the record.
     (gap,) = report.findings
     assert (gap.rule, gap.severity, gap.basis) == ("no-shift-recorded", "gap", "record")
     assert gap.start == report.coverage[1].start and gap.end == report.coverage[1].end
@@ -247,7 +247,7 @@ def test_overlapping_drcs_at_handover_one_qualified_is_enough():
     report = run(data)
     f = only(report, "drc-unqualified")
     assert f.start == datetime(2025, 6, 10, 20, 15, tzinfo=UTC)
-    # At the handover both are candidates; the qualified one holds charge (ISSUE15 §A).
+    # At the handover both are candidates; the qualified one holds charge (issue 15).
     handover = [c for c in report.coverage if c.shifts == ("day", "swing")]
     assert handover and handover[0].drc == ("d",)
 

@@ -1,4 +1,4 @@
-"""Findings a regulator accepts (ISSUE15 §E, §F 17, 20): each citation from its own state's
+"""Findings a regulator accepts (issue 15): each citation from its own state's
 seed, findings inside shift time only with the rest reported as gaps in the record, every
 finding's basis, and each rule set's version."""
 
@@ -45,7 +45,7 @@ def month_with_a_gap():
 
 
 def test_no_finding_spans_days_without_shifts():
-    """ISSUE15 §E: a finding spans shift time only; 19 days without shifts are reported as
+    """issue 15: a finding spans shift time only; 19 days without shifts are reported as
     `no-shift-recorded` (severity gap, basis record), never inside a violation."""
     report = run(month_with_a_gap())
     gaps = [f for f in report.findings if f.rule == "no-shift-recorded"]
@@ -120,7 +120,7 @@ OWN = {"UT": "R317-10", "VT": "§", "NY": "650.12"}
 
 @pytest.mark.parametrize("state", ["UT", "VT", "NY"])
 def test_each_citation_is_from_its_own_states_seed(state):
-    """ISSUE15 §E: every UT citation names only R317-10, every VT one only §, every NY one
+    """issue 15: every UT citation names only R317-10, every VT one only §, every NY one
     only 650.12, the competency policy's only the competency framework."""
     report = run(findings_of_every_kind(state))
     bases = {f.basis for f in report.findings}
@@ -154,7 +154,7 @@ def test_every_rule_pack_citation_is_its_own_states(state):
 
 @pytest.mark.parametrize("state", ["UT", "VT", "NY"])
 def test_each_rule_set_states_its_version(state):
-    """ISSUE15 §E: version, effective date, and that later amendments are not on record,
+    """issue 15: version, effective date, and that later amendments are not on record,
     shown with every report's class spans."""
     rules = latest(state)
     assert rules.version
@@ -170,7 +170,7 @@ def test_each_rule_set_states_its_version(state):
 
 @pytest.mark.parametrize("name", ["ut_cedar_valley", "vt_lamoille_falls", "ny_hudson_bend"])
 def test_example_files_load(name):
-    """ISSUE15 §F 20: the examples load; new fields have defaults."""
+    """issue 15: the examples load; new fields have defaults."""
     data = json.loads((EXAMPLES / f"{name}.json").read_text())
     report = check(load_scenario(data))
     assert all(f.basis in ("regulation", "site policy", "record") for f in report.findings)

@@ -323,7 +323,7 @@ def test_itemized_ut_points_classify_the_facility():
 
 
 def test_new_fields_are_read():
-    """ISSUE15: facility roster and grandfather dates, levels, entry kinds and verification
+    """issue 15: facility roster and grandfather dates, levels, entry kinds and verification
     times, VT types, the laboratory reading."""
     data = base()
     data["facility"].update(

@@ -1,7 +1,8 @@
 """Fixtures the dashboards' test folders share.
 
 ``served`` is the gap scenario behind ``clearwell serve``, made once for the browser
-tests of the chief's, the regulator's and the trend pages (tests/dashboards/browsing.py).
+tests of the chief's, the regulator's, the trend, the exports and the login pages
+(tests/dashboards/browsing.py).
 The chief's, the regulator's and the trend entries' tests record through ``api``, which
 tests/conftest.py gives every test.
 """

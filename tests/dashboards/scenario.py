@@ -1,5 +1,6 @@
-"""A shift with a coverage gap, a trainee's entry and an amended entry, made through the
-logbook's and compliance's APIs (in process, or over HTTP against ``clearwell serve``)."""
+"""A shift with a coverage gap, a trainee's entry and an amended entry, and a sample with a
+lab result amended after the lab called, made through the logbook's and compliance's APIs
+(in process, or over HTTP against ``clearwell serve``)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,10 @@ async def _ok(call: Call, who: str, method: str, path: str, body: Any = None) ->
 
 async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
     """Class II facility; the chief (grade II) is DRC and leaves early, the operator and a
-    trainee stay: a shift with crew but no one in DRC (UT R317-10-4 I)."""
+    trainee stay: a shift with crew but no one in DRC (UT R317-10-4 I). The chief is
+    assessed advanced and the operator proficient (the site's competency policy); the
+    trainee has no level on record, so counts as emerging. ``ids``: the demo people's,
+    the admin's included (who assesses the chief)."""
     await _ok(
         call,
         "chief",
@@ -78,8 +82,26 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
                 "grade": "II",
                 "kind": "full",
                 "number": f"UT-{who}",
-                "issued": "2020-01-01",
-                "expires": f"{datetime.now(UTC).year + 2}-12-31",
+                # Utah's longest term: three years to December 31 (R317-10-11 C).
+                "issued": f"{datetime.now(UTC).year - 1}-01-01",
+                "expires": f"{datetime.now(UTC).year + 1}-12-31",
+            },
+        )
+    for who, level, assessor in (
+        ("chief", "advanced", "admin"),
+        ("operator", "proficient", "chief"),
+    ):
+        await _ok(
+            call,
+            "chief",
+            "POST",
+            "/api/compliance/levels",
+            {
+                "facility": SITE,
+                "person_id": ids[who],
+                "level": level,
+                "assessed_on": "2020-01-01",
+                "assessor_id": ids[assessor],
             },
         )
     # Everything on one local day, whatever the hour the test runs at.
@@ -149,3 +171,50 @@ async def make_gap(call: Call, ids: dict[str, int]) -> GapScenario:
     return GapScenario(
         shift["id"], opened, left, trainee_entry["id"], dose["id"], ids, amended_month
     )
+
+
+async def make_sample(call: Call, s: GapScenario) -> tuple[int, int]:
+    """A grab sample on the scenario's shift, taken half an hour ago, with a result the chief
+    amended (0.8 to 0.08 mg/L); the sample's and the result's ids."""
+    sample = await _ok(
+        call,
+        "operator",
+        "POST",
+        "/api/samples",
+        {
+            "site": SITE,
+            "shift_id": s.shift_id,
+            "sample_point": "Effluent",
+            "sample_type": "grab",
+            "sampled_at": ago(minutes=30).isoformat(),
+            "sampled_by": [s.ids["operator"]],
+        },
+    )
+    analysed = await _ok(
+        call,
+        "operator",
+        "POST",
+        f"/api/samples/{sample['id']}/results",
+        {
+            "analyte": "Total residual chlorine",
+            "method": "SM 4500-Cl G",
+            "analyzed_at": ago(minutes=20).isoformat(),
+            "analyst_id": s.ids["operator"],
+            "value": 0.8,
+            "unit": "mg/L",
+        },
+    )
+    result = analysed["results"][0]["id"]
+    await _ok(
+        call,
+        "chief",
+        "POST",
+        "/api/amendments",
+        {
+            "target": "result",
+            "target_id": result,
+            "changes": {"value": 0.08},
+            "reason": "decimal slipped when transcribing",
+        },
+    )
+    return sample["id"], result

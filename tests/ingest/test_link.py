@@ -13,7 +13,7 @@ from ingest.opcua.collector import ServerHealth
 from ingest.readings import Row
 
 COMMON = {"device", "endpoint", "state", "connected", "since", "last_good_read", "last_error",
-          "errors", "connects"}  # fmt: skip
+          "errors", "connects", "failing_tags"}  # fmt: skip
 
 
 def test_both_protocols_report_the_common_keys_and_their_own_errors() -> None:
@@ -24,7 +24,7 @@ def test_both_protocols_report_the_common_keys_and_their_own_errors() -> None:
     assert COMMON <= m.keys() and COMMON <= o.keys()
     assert m["endpoint"] == "10.0.0.5:502" and m["cycle_ms_p50"] == 3.0
     assert m["errors"] == {"connect_failures": 2, "links_lost": 0, "timeouts": 3,
-                           "exception_answers": 0, "overruns": 0}  # fmt: skip
+                           "exception_answers": 0, "overruns": 0, "refused_tags": 0}  # fmt: skip
     assert o["errors"] == {"connect_failures": 0, "sessions_lost": 1, "bad_items": 0}
     assert o["protocol"] == "opcua" and "protocol" not in m
 
@@ -36,6 +36,20 @@ def test_times_are_iso_in_utc_and_connected_means_up() -> None:
     assert s["since"] == "1970-01-01T00:00:00+00:00"
     assert s["last_good_read"] == "1970-01-01T01:00:00.500000+00:00"
     assert LinkHealth("x", "h:1", state="down").snapshot()["connected"] is False
+
+
+def test_a_link_up_with_failing_tags_is_degraded_and_says_why() -> None:
+    class Failing(LinkHealth):
+        def failing(self) -> list[str]:
+            return ["tag 'b' (holding 98): illegal data address (exception 2)", "tag 'x' (…)"]
+
+    s = Failing("plc", "h:502", state="up").snapshot()
+    assert (s["state"], s["connected"]) == ("degraded", True)
+    assert s["last_error"] == "tag 'b' (holding 98): illegal data address (exception 2) and 1 more"
+    assert len(s["failing_tags"]) == 2
+    # Down, the link is what failed: the tags' own trouble waits until it is back.
+    down = Failing("plc", "h:502", state="down", last_error="no answer").snapshot()
+    assert (down["state"], down["last_error"], down["failing_tags"]) == ("down", "no answer", [])
 
 
 def test_backoff_doubles_up_to_its_cap() -> None:

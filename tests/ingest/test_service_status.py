@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from ingest.service import IngestService
 from sitefile.load import parse_config
 from tests.ingest.harness import wait_for
 from tests.ingest.modbus.layout import LayoutServer
+from tests.ingest.modbus.libmodbus import Layout, LibmodbusServer
 
 
 def site_text(port: int) -> str:
@@ -99,3 +101,53 @@ async def test_status_without_a_database_is_503() -> None:
             response = await client.get("/api/ingest/status")
     assert response.status_code == 503
     assert "unreachable" in response.json()["error"]
+
+
+async def test_a_device_with_a_refused_address_is_reported_degraded_saying_which_tag_and_why(
+    db_url: str, tmp_path: Path
+) -> None:
+    # The libmodbus server refuses holding 1, where tag 'bad' is, between two good ones.
+    layout = Layout().put("holding", 0, [10, 0, 12]).refuse("holding", 1)
+    server = LibmodbusServer(layout, tmp_path)
+    port = await server.start()
+    text = (
+        "site: {code: svc, name: Service Site}\n"
+        "modbus:\n  devices:\n"
+        f"    - {{name: plc, host: 127.0.0.1, port: {port}, poll_interval_s: 0.1}}\n"
+        "ingest: {flush_interval_s: 0.1, health_interval_s: 0.2}\n"
+        "tags:\n"
+        "  - {name: good1, modbus: {device: plc, register: holding, address: 0}}\n"
+        "  - {name: bad, modbus: {device: plc, register: holding, address: 1}}\n"
+        "  - {name: good2, modbus: {device: plc, register: holding, address: 2}}\n"
+    )
+    try:
+        async with IngestService(parse_config(text), db_url, tmp_path) as service:
+            writer = service.writer
+            assert writer is not None
+            await wait_for(lambda: service.pollers[0].health.refusals != {}, 10)
+            await wait_for(lambda: service.pollers[0].health.cycles >= 5, 10)
+            await writer.flush()
+            await asyncio.sleep(0.3)
+            await writer.flush()
+            status = await get_status(db_url)
+    finally:
+        await server.stop()
+    (device,) = status["sites"][0]["devices"]
+    why = "tag 'bad' (holding 1): illegal data address (exception 2)"
+    assert (device["state"], device["reported_state"], device["connected"]) == (
+        "degraded",
+        "degraded",
+        True,
+    )
+    assert device["last_error"] == why and device["failing_tags"] == [why]
+    assert device["refused"][0]["tags"] == ["bad"]
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT t.name, count(*) FILTER (WHERE r.status = 0),"
+            " count(*) FILTER (WHERE r.status <> 0) FROM readings r"
+            " JOIN tags t ON t.id = r.tag_id GROUP BY t.name ORDER BY t.name"
+        ).fetchall()
+    counts = {name: (good, bad) for name, good, bad in rows}
+    assert counts["bad"] == (0, 1)
+    assert counts["good1"][0] >= 5 and counts["good1"][1] == 0
+    assert counts["good2"][0] >= 5 and counts["good2"][1] == 0

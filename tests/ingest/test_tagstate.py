@@ -63,3 +63,17 @@ def test_an_open_limit_resumes_and_is_closed_by_the_next_value_within_it(states)
     flow.observe(5.0, 0, 0.0, AT, rows, events)
     assert [(e.action, e.code) for e in events] == [("clear", "hi")]
     assert rows == [(AT, 0, 5.0, 0, None)]
+
+
+def test_limits_left_open_learnt_after_the_start_resume_too() -> None:
+    # Started without the database: the open events are known only once it answers.
+    (flow,) = [TagState.of(t, 7, 0, 60.0, 0.0) for t in parse_config(SITE).tags if t.name == "flow"]
+    flow.resume({"hi", "lo"})  # lo is not a limit of the tag: nothing to resume
+    events: list[EventChange] = []
+    flow.observe(5.0, 0, 0.0, AT, [], events)
+    assert [(e.action, e.code) for e in events] == [("clear", "hi")]
+    # A limit already tracked is left as it is.
+    flow.resume({"hi"})
+    events.clear()
+    flow.observe(6.0, 0, 1.0, AT, [], events)
+    assert events == []

@@ -113,7 +113,8 @@ async def test_crash_after_commit_before_spool_delete_replays_without_duplicates
     assert writer.stats.rows_duplicate == len(already)
 
 
-async def test_events_are_aggregated_and_closed(db_url: str, tmp_path: Path) -> None:
+def site_and_tag(db_url: str) -> tuple[int, int]:
+    """A site and a tag 'x' of it, for events (which reference both): their ids."""
     with psycopg.connect(db_url) as conn:
         site = conn.execute(
             "INSERT INTO sites (code, name, timezone) VALUES ('w', 'W', 'UTC') RETURNING id"
@@ -123,6 +124,11 @@ async def test_events_are_aggregated_and_closed(db_url: str, tmp_path: Path) -> 
             " RETURNING id",
             (site,),
         ).fetchone()[0]
+    return site, tag
+
+
+async def test_events_are_aggregated_and_closed(db_url: str, tmp_path: Path) -> None:
+    site, tag = site_and_tag(db_url)
 
     def change(action: str, seconds: int) -> EventChange:
         return EventChange(
@@ -291,3 +297,43 @@ async def test_a_large_queue_is_written_as_batches_each_with_its_own_reactions(
     assert [row for r in recording.made for row in r.rows] == queued
     assert writer.stats.batches_committed == 3
     assert len(stored(db_url)) == 2400
+
+
+async def test_held_readings_under_provisional_ids_are_spooled_then_written_under_their_ids(
+    db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    site, tag = site_and_tag(db_url)
+    writer = make_writer(db_url, tmp_path)
+    ids = writer.spool.provisional_ids(["modbus:plc/holding/0", "modbus:plc/holding/1"])
+    a, b = ids["modbus:plc/holding/0"], ids["modbus:plc/holding/1"]
+    assert a < 0 and b < 0 and a != b
+    # The same ids again for the same keys (after a restart, say).
+    assert writer.spool.provisional_ids(["modbus:plc/holding/1"]) == {"modbus:plc/holding/1": b}
+    writer.hold("waiting for the database")
+    early = [(T0, a, 1.0, 0, None), (T0, b, 2.0, 0, None), (T0, -99, 3.0, 0, None)]
+    writer.submit(early)
+    raised = EventChange(
+        "raise", 0, a, "", "limit", "hi", "warning", "x above", T0, 6.0, 5.0
+    )  # fmt: skip
+    writer.submit_events([raised])
+    await writer.flush()
+    assert writer.spool.rows == 3 and stored(db_url) == []
+    queued = [(T0 + timedelta(seconds=1), a, 4.0, 0, None)]
+    writer.submit(queued)
+    writer.resolve({a: tag, b: tag + 1000}, site)
+    writer.submit([(T0 + timedelta(seconds=2), tag, 5.0, 0, None)])
+    with caplog.at_level("WARNING", logger="ingest.writer"):
+        await writer.flush()
+        await writer.flush()
+    assert writer.spool.rows == 0 and writer.spool.provisional_keys() == {}
+    await writer.close()
+    assert stored(db_url) == [
+        (T0, tag, 1.0, 0, None),
+        (T0, tag + 1000, 2.0, 0, None),
+        (T0 + timedelta(seconds=1), tag, 4.0, 0, None),
+        (T0 + timedelta(seconds=2), tag, 5.0, 0, None),
+    ]
+    assert "1 spooled readings dropped" in caplog.text  # -99: no tag has that key
+    with psycopg.connect(db_url) as conn:
+        events = conn.execute("SELECT site_id, tag_id, code FROM events").fetchall()
+    assert events == [(site, tag, "hi")]

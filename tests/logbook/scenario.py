@@ -95,6 +95,14 @@ async def full_shift(api: Api) -> dict[str, Any]:
         },
     )
     assert result.status_code == 201, result.text
+    # The chief, who neither took nor analysed it, verifies the sample and its result.
+    for extra in ({}, {"result_id": result.json()["results"][0]["id"]}):
+        r = await api.post(
+            "chief",
+            f"/api/samples/{sample.json()['id']}/countersign",
+            {"password": PASSWORDS["chief"], **extra},
+        )
+        assert r.status_code == 201, r.text
     amend = await api.post(
         "operator",
         "/api/amendments",

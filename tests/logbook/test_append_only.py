@@ -28,6 +28,8 @@ RECORD_TABLES = [
     "sample_samplers",
     "custody_transfers",
     "sample_results",
+    "sample_countersignatures",
+    "result_countersignatures",
     "amendments",
     "plausibility_confirmations",
 ]

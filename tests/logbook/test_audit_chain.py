@@ -84,7 +84,9 @@ async def test_every_kind_of_write_is_audited(api):
         "entry.countersign",
         "sample.create",
         "sample.custody",
+        "sample.countersign",
         "result.create",
+        "result.countersign",
         "amendment.create",
         "forbidden",
     }

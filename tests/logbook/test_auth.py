@@ -228,3 +228,37 @@ async def test_a_pin_session_writes_only_at_its_own_site(api):
     assert rows(
         api.db_url, "SELECT detail->>'reason' FROM audit_log WHERE action = 'forbidden'"
     ) == [("a PIN session writes only at the site it was opened at",)]
+
+
+async def test_confirming_who_one_is_makes_no_session_and_counts_as_a_login_attempt(api):
+    """Countersigning at someone else's terminal: the person's password (or PIN where the
+    site allows it) proves who they are, with a login's record and rate limits, and no
+    session is opened."""
+    async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
+        async with conn.transaction():
+            ok = await sessions.confirm_identity(
+                conn, "operator", PASSWORDS["operator"], "password", "10.0.0.9"
+            )
+        assert ok.outcome == "ok" and ok.token is None
+        assert ok.principal is not None and ok.principal.username == "operator"
+        assert ok.principal.session_id is None and ok.principal.method == "password"
+        async with conn.transaction():
+            pin = await sessions.confirm_identity(
+                conn, "operator", "2468", "pin", "10.0.0.9", site_id=1, pin_allowed=False
+            )
+        assert pin.outcome == "pin_not_allowed"
+        for _ in range(sessions.MAX_FAILURES_PER_USER - 1):
+            async with conn.transaction():
+                bad = await sessions.confirm_identity(
+                    conn, "operator", "wrong-password", "password", "10.0.0.9"
+                )
+            assert bad.outcome == "bad_credentials"
+    assert rows(api.db_url, "SELECT count(*) FROM sessions") == [(0,)]
+    assert rows(api.db_url, "SELECT count(*) FROM audit_log WHERE action = 'auth.login'") == [(0,)]
+    failed = rows(api.db_url, "SELECT count(*) FROM audit_log WHERE action = 'auth.confirm_failed'")
+    assert failed == [(sessions.MAX_FAILURES_PER_USER,)]
+    # The failures count against logging in too.
+    r = await api.client.post(
+        "/api/auth/login", json={"username": "operator", "password": PASSWORDS["operator"]}
+    )
+    assert r.status_code == 429

@@ -146,6 +146,7 @@ async def test_openapi_describes_every_resource_and_entry_kind(db_url):
         "GET /api/samples/{sample_id}",
         "POST /api/samples/{sample_id}/custody",
         "POST /api/samples/{sample_id}/results",
+        "POST /api/samples/{sample_id}/countersign",
         "GET /api/amendments",
         "POST /api/amendments",
         "GET /api/amendments/{amendment_id}",

@@ -91,6 +91,26 @@ async def test_crew_roles_and_times_on_site(api):
     assert (await api.get("operator", "/api/shifts/999")).status_code == 404
 
 
+async def test_the_first_crew_arrives_when_the_shift_opens(api):
+    """Without an arrival of their own, the crew a shift opens with are on site from its
+    first instant (no moment with no one in charge), whether it opens now or earlier."""
+    shift = await api.open_shift("operator")
+    assert [c["arrived_at"] for c in shift["crew"]] == [shift["opened_at"]]
+    earlier = "2026-01-01T06:00:00+00:00"
+    chief = await api.id("chief")
+    shift = await api.open_shift(
+        "chief",
+        opened_at=earlier,
+        crew=[
+            {"person_id": chief, "shift_role": "drc"},
+            {"person_id": await api.id("operator"), "shift_role": "operator",
+             "arrived_at": "2026-01-01T07:00:00+00:00"},
+        ],
+    )  # fmt: skip
+    arrivals = [(c["shift_role"], c["arrived_at"][:19]) for c in shift["crew"]]
+    assert arrivals == [("drc", "2026-01-01T06:00:00"), ("operator", "2026-01-01T07:00:00")]
+
+
 async def test_the_incoming_drc_acknowledges_the_handoff(api):
     chief, op = await api.id("chief"), await api.id("operator")
     day = await api.open_shift("operator")
@@ -117,6 +137,23 @@ async def test_the_incoming_drc_acknowledges_the_handoff(api):
     assert (await api.post("chief", path, {"shift_id": night["id"]})).status_code == 409
     shown = await api.get("operator", f"/api/shifts/{day['id']}")
     assert shown.json()["handoff_notes"][0]["acknowledgement"]["acknowledged_by"] == chief
+
+
+async def test_a_shift_operator_in_charge_acknowledges_the_handoff(api):
+    """Only a chief operator or admin designates a DRC: a shift an operator runs as its
+    shift operator is in their charge, and they acknowledge the note it inherits."""
+    op, op2 = await api.id("operator"), await api.id("operator2")
+    day = await api.open_shift("operator")
+    note = await api.post("operator", f"/api/shifts/{day['id']}/handoff", {"body": "RAS pump 2"})
+    assert note.status_code == 201
+    night = await api.open_shift(
+        "operator2", crew=[{"person_id": op2, "shift_role": "shift_operator"},
+                           {"person_id": op, "shift_role": "operator"}],
+    )  # fmt: skip
+    path = f"/api/handoff-notes/{note.json()['id']}/acknowledge"
+    assert (await api.post("operator", path, {"shift_id": night["id"]})).status_code == 403
+    r = await api.post("operator2", path, {"shift_id": night["id"]})
+    assert r.status_code == 200 and r.json()["acknowledgement"]["acknowledged_by"] == op2
 
 
 async def _closed_shift_with_entry(api):
@@ -256,6 +293,30 @@ async def test_trainee_entries_are_countersigned_by_an_operator_on_duty_before_s
     assert r.status_code == 409
     r = await api.post("operator", f"/api/shifts/{sid}/sign", {"password": PASSWORDS["operator"]})
     assert r.status_code == 201
+
+
+async def test_anyones_entry_may_be_verified_by_someone_else_on_duty(api):
+    """The site's competency policy may want an operator's entry verified (no level on
+    record counts as emerging): another operator on duty countersigns it; nobody their own."""
+    shift = await _shift_with_a_trainee(api)
+    e = await api.entry(
+        "operator", shift["id"], "reading", {"instrument": "DO probe", "value": 2, "unit": "mg/L"}
+    )
+    eid = e.json()["id"]
+    assert e.json()["needs_countersignature"] is False  # the logbook's own rule: trainees
+    own = await api.post(
+        "operator", f"/api/entries/{eid}/countersign", {"password": PASSWORDS["operator"]}
+    )
+    assert own.status_code == 403 and "own entry" in own.text
+    crew = await api.post(
+        "operator",
+        f"/api/shifts/{shift['id']}/crew",
+        {"person_id": await api.id("chief"), "shift_role": "chief"},
+    )
+    assert crew.status_code == 201, crew.text
+    r = await api.post("chief", f"/api/entries/{eid}/countersign", {"password": PASSWORDS["chief"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["countersignature"]["person_id"] == await api.id("chief")
 
 
 async def test_a_trainee_cannot_open_or_sign_shifts(api):

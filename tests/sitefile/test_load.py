@@ -523,3 +523,109 @@ def test_the_deadband_clearwell_applies_is_the_servers_only_where_clearwell_poll
     assert tag("", ", mode: poll, deadband: 0.5").applied_deadband == 0.5
     polled_percent = tag(" eng_range: [-5, 15],", ", mode: poll, deadband_percent: 2")
     assert polled_percent.applied_deadband == pytest.approx(0.4)
+
+
+# A key given twice, at each level of the file: YAML itself would keep the last.
+REPEATED = """\
+site: {code: demo, name: Demo}
+modbus:
+  devices:
+    - {name: plc, host: 127.0.0.1}
+opcua:
+  servers:
+    - {name: scada, endpoint: "opc.tcp://127.0.0.1:4840/"}
+tags:
+  - name: a
+    limits: {hi: 5}
+    modbus: {device: plc, register: holding, address: 0}
+  - name: b
+    source: opcua
+    opcua: {server: scada, node_id: "ns=2;s=B"}
+ingest: {batch_rows: 1000}
+permit:
+  number: UT1
+  outfalls: [{id: "001", limits: {bod: 30}}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field"),
+    [
+        ("site: {code: demo,", "site: {code: demo, code: other,", 1, "site.code"),
+        ("ingest: {", "site: {code: x, name: X}\ningest: {", 15, "site"),
+        ("modbus:\n  devices:", "modbus:\n  devices: []\n  devices:", 4, "modbus.devices"),
+        ("host: 127.0.0.1}", "host: 127.0.0.1, host: 10.0.0.1}", 4, "modbus.devices[0].host"),
+        ('4840/"}', '4840/", endpoint: "opc.tcp://h:1/"}', 7, "opcua.servers[0].endpoint"),
+        ("  - name: b\n", "  - name: b\n    name: c\n", 13, "tags[1].name"),
+        ("{hi: 5}", "{hi: 5, hi: 6}", 10, "tags[0].limits.hi"),
+        # The issue's: two modbus: keys in one tag, the first dropped silently.
+        (
+            "    modbus: {device: plc",
+            "    modbus: {device: plc, register: input, address: 9}\n    modbus: {device: plc",
+            12,
+            "tags[0].modbus",
+        ),
+        ("address: 0}", "address: 0, address: 1}", 11, "tags[0].modbus.address"),
+        (
+            'node_id: "ns=2;s=B"}',
+            'node_id: "ns=2;s=B", node_id: "ns=2;s=C"}',
+            14,
+            "tags[1].opcua.node_id",
+        ),
+        ("{batch_rows: 1000}", "{batch_rows: 1000, batch_rows: 2000}", 15, "ingest.batch_rows"),
+        ("  number: UT1\n", "  number: UT1\n  number: UT2\n", 18, "permit.number"),
+        ("{bod: 30}", "{bod: 30, bod: 45}", 18, "permit.outfalls[0].limits.bod"),
+    ],
+)
+def test_a_key_given_twice_is_refused_at_every_level(
+    old: str, new: str, line: int, field: str
+) -> None:
+    parse_config(REPEATED, "site.yaml")  # valid as it is
+    assert old in REPEATED
+    with pytest.raises(SiteConfigError) as info:
+        parse_config(REPEATED.replace(old, new, 1), "site.yaml")
+    problems = [(ln, f) for ln, f, msg in info.value.problems if msg.startswith("given twice")]
+    assert problems == [(line, field)], info.value.problems
+
+
+def test_a_key_set_over_a_merged_one_is_not_given_twice() -> None:
+    text = REPEATED.replace(
+        "    - {name: plc, host: 127.0.0.1}\n",
+        "    - &plc {name: plc, host: 127.0.0.1, timeout_s: 2.0}\n"
+        "    - {<<: *plc, name: plc2, timeout_s: 3.0}\n",
+    )
+    config = parse_config(text, "site.yaml")
+    assert [(d.name, d.host, d.timeout_s) for d in config.modbus.devices] == [
+        ("plc", "127.0.0.1", 2.0),
+        ("plc2", "127.0.0.1", 3.0),
+    ]
+
+
+def test_checks_across_tags_run_even_when_fields_are_wrong() -> None:
+    # One of each: a field error, a tag naming no device, a duplicate name, an overlap,
+    # a device whose own fields are wrong (its tags are not "naming no device"). All in
+    # one run, in file order.
+    text = HEAD.replace(DEVICE, DEVICE + "    - {name: broken, host: h, port: 0}\n") + (
+        "  - {name: x, modbus: {device: plc, register: holding, address: 0, type: float33}}\n"
+        "  - {name: y, modbus: {device: nope, register: input, address: 0}}\n"
+        "  - {name: first, modbus: {device: plc, register: input, address: 1}}\n"
+        "  - {name: z, modbus: {device: plc, register: holding, address: 11}}\n"
+        "  - {name: w, modbus: {device: broken, register: holding, address: 0, type: int32}}\n"
+        "  - {name: v, modbus: {device: broken, register: holding, address: 1}}\n"
+    )
+    with pytest.raises(SiteConfigError) as info:
+        parse_config(text, "site.yaml")
+    assert [(line, field) for line, field, _ in info.value.problems] == [
+        (5, "modbus.devices[1].port"),
+        (12, "tags[1].modbus.type"),
+        (13, "tags[2].modbus.device"),
+        (14, "tags[3].name"),
+        (15, "tags[4].modbus.address"),
+        (17, "tags[6].modbus.address"),
+    ]
+    message = str(info.value)
+    assert "site.yaml:14: tags[3].name: duplicate tag 'first' (first on line 10)" in message
+    assert "site.yaml:15: tags[4].modbus.address: overlaps tag 'first' (plc holding 10-11)" in (
+        message
+    )
+    assert "overlaps tag 'w' (broken holding 0-1)" in message

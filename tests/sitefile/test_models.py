@@ -40,6 +40,15 @@ def test_node_id_parts(text: str, namespace: int | str, kind: str, identifier: s
     assert node.at_index(4) == f"ns=4;{kind}={identifier}"
 
 
+def test_a_node_id_is_written_by_its_namespace_uri() -> None:
+    namespaces = ["http://opcfoundation.org/UA/", "urn:server", "urn:plant"]
+    assert NodeId.parse("ns=2;s=A.B").by_uri(namespaces) == "nsu=urn:plant;s=A.B"
+    assert NodeId.parse("i=2258").by_uri(namespaces) == "i=2258"
+    assert NodeId.parse("nsu=urn:x;i=1").by_uri(namespaces) == "nsu=urn:x;i=1"
+    with pytest.raises(ValueError, match="namespace 5"):
+        NodeId.parse("ns=5;i=1").by_uri(namespaces)
+
+
 def test_a_node_id_by_namespace_uri_is_a_valid_tag() -> None:
     tag = "  - {name: x, source: opcua, opcua: {server: scada, node_id: 'nsu=urn:a:b;s=X'}}\n"
     x = parse_config(HEAD + tag).tags[1]

@@ -50,3 +50,35 @@ def serve(db_url: str, **env_extra: str) -> Iterator[str]:
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+@contextmanager
+def serve_in_process(db_url: str, **settings: object) -> Iterator[str]:
+    """The app on ``db_url`` served by uvicorn in a thread of this process, so a test can
+    give it what no setting can (a stand-in for data another package does not store yet);
+    yields its base URL and stops it afterwards."""
+    import threading
+
+    import uvicorn
+
+    from clearwell.app import create_app
+    from clearwell.settings import load_settings
+
+    port = free_port()
+    app = create_app(load_settings(database_url=db_url, **settings))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("the app did not start serving within 30 s")
+            time.sleep(0.05)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

@@ -1,7 +1,7 @@
 // The floor terminal's shared parts: the page's data, the toast, the server's answers in
 // words, times in the site's zone, and a POST that says why it failed. Each floor-*.js
-// script adds its part to window.ClearwellFloor (loaded in this order: base, forms,
-// not-saved, shift, alarms, lock, outbox), and floor.js starts the terminal once all are
+// script adds its part to window.ClearwellFloor (loaded in this order: base, numbers,
+// forms, not-saved, shift, log, alarms, lock, link, outbox), and floor.js starts the terminal once all are
 // in; a part calls another's functions through ClearwellFloor when it runs, not before.
 (function () {
   "use strict";

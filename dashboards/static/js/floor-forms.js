@@ -1,7 +1,10 @@
 // The floor terminal's record forms: one dialog drawn from the server's form of each kind
-// (ClearwellFloor.forms: fields, types, required, choices), checked here first (the server
-// checks it all again), offering the last values, and sent through the outbox. The shift's
-// small action forms use the same dialog.
+// (ClearwellFloor.forms: fields, types, required, choices, ranges), checked here first (the
+// server checks it all again), offering the last values, and sent through the outbox. A
+// number says what is wrong with what was typed; outside its instrument range it is
+// refused with the range named, outside its plausible range it is saved only once
+// confirmed with a reason (sent with it). The same dialog amends an entry (a reason is
+// required, sent to /api/amendments), and the shift's small action forms use it too.
 (function () {
   "use strict";
   const F = window.ClearwellFloor;
@@ -33,13 +36,16 @@
   const form = $("#entry-form");
   const fieldsBox = $("#entry-fields");
   const errorBox = $("#entry-error");
+  const confirmBox = $("#confirm-box");
+  const confirmReason = $("#confirm-reason");
   let current = null;
 
   // A select's choices: pairs of value and text, or the site's tags or recent samples.
   F.optionsOf = function (field) {
     let options = field.options;
-    if (options === "tags") options = data.tags.map((g) => [String(g.id), g.name]);
-    else if (options === "samples") options = data.samples.map((s) => [String(s.id), s.label]);
+    if (options === "tags") {
+      options = data.tags.map((g) => [String(g.id), g.label + (g.unit_text ? " (" + g.unit_text + ")" : "")]);
+    } else if (options === "samples") options = data.samples.map((s) => [String(s.id), s.label]);
     return field.blank ? [["", "—"]].concat(options) : options;
   };
 
@@ -58,20 +64,23 @@
       el = document.createElement("textarea");
       el.rows = 3;
       el.className = "big-input";
+    } else if (field.type === "number") {
+      // A text field: the browser's own number field drops what is not a number
+      // without a word; here what was typed stays, and is said to be wrong.
+      el = document.createElement("input");
+      el.type = "text";
+      el.inputMode = "decimal";
+      el.autocomplete = "off";
+      el.className = "big-input";
+      el.dataset.number = "true";
     } else {
       el = document.createElement("input");
       el.type = field.type;
       el.className = field.type === "checkbox" ? "big-check" : "big-input";
-      if (field.type === "number") {
-        el.step = field.step || "any";
-        el.inputMode = "decimal";
-      }
     }
     el.name = field.name;
     el.id = "f-" + field.name;
     if (field.required) el.required = true;
-    if (field.min !== undefined) el.min = String(field.min);
-    if (field.max !== undefined) el.max = String(field.max);
     if (field.maxlength) el.maxLength = field.maxlength;
     return el;
   }
@@ -86,25 +95,46 @@
     return wrap;
   }
 
+  function askConfirm(message) {
+    $("#confirm-why").textContent = message;
+    confirmBox.hidden = false;
+    confirmReason.focus();
+  }
+
+  function resetConfirm() {
+    confirmBox.hidden = true;
+    confirmReason.value = "";
+    $("#confirm-why").textContent = "";
+  }
+  // A changed value is checked again from the start.
+  fieldsBox.addEventListener("input", (event) => {
+    if (event.target.dataset.number) resetConfirm();
+  });
+
   // `fix`: a refused item being corrected ({key, values, at, why}): its values are
   // filled in, with the time it was typed, and the server's reason is shown.
-  F.openForm = function (kind, extra, fix) {
+  // `amend`: an entry being amended ({id, data}): its fields as they stand, and a reason.
+  F.openForm = function (kind, extra, fix, amend) {
     const spec = FORMS[kind];
-    if (kind !== "sample" && kind !== "result" && !F.shiftId()) {
-      F.say("Open a shift first", "bad");
+    if (!amend && kind !== "sample" && kind !== "result" && !F.shiftId()) {
+      F.say("Open a shift first: Open shift is at the top", "bad");
       return;
     }
     if (kind === "result" && !data.samples.length) {
-      F.say("Record the sample first", "bad");
+      F.say("Record the sample first (Sample)", "bad");
       return;
     }
-    current = { kind, extra: extra || {}, fix: fix || null };
-    $("#entry-title").textContent = (fix ? "Fix: " : "") + spec.title +
+    current = { kind, extra: extra || {}, fix: fix || null, amend: amend || null };
+    $("#entry-title").textContent = (fix ? "Fix: " : amend ? "Amend: " : "") + spec.title +
       (extra && extra.label ? ": " + extra.label : "");
+    $("#entry-save").textContent = amend ? "Save amendment" : "Save";
     fieldsBox.replaceChildren();
     errorBox.textContent = "";
+    resetConfirm();
     const last = lastValues[kind] || {};
+    const given = fix ? fix.values : amend ? amend.data : null;
     for (const field of spec.fields) {
+      if (amend && field.name === "event_id") continue;
       const wrap = document.createElement("label");
       wrap.className = "field" + (field.type === "checkbox" ? " field-check" : "");
       const caption = document.createElement("span");
@@ -112,13 +142,13 @@
       caption.textContent = field.label + (field.required ? "" : " (optional)");
       const el = input(field);
       if (field.value !== undefined) el.value = String(field.value);
-      if (field.remember && last[field.name] !== undefined && last[field.name] !== null) {
+      if (!amend && field.remember && last[field.name] !== undefined && last[field.name] !== null) {
         el.value = String(last[field.name]);
         el.dataset.offered = "true";
       }
-      if (fix && fix.values[field.name] !== undefined && fix.values[field.name] !== null) {
-        if (field.type === "checkbox") el.checked = Boolean(fix.values[field.name]);
-        else el.value = String(fix.values[field.name]);
+      if (given && given[field.name] !== undefined && given[field.name] !== null) {
+        if (field.type === "checkbox") el.checked = Boolean(given[field.name]);
+        else el.value = String(given[field.name]);
         delete el.dataset.offered;
       }
       wrap.append(caption, el);
@@ -130,19 +160,25 @@
       when.value = F.localInput(new Date(fix.at));
       fieldsBox.appendChild(labelled("When it happened", when));
     }
+    if (amend) {
+      const why = input({ name: "amend_reason", type: "textarea", required: true, maxlength: 2000 });
+      fieldsBox.appendChild(labelled("Why it is amended (required, kept with it)", why));
+    }
     if (kind === "reading") {
       const tag = $("#f-tag_id", fieldsBox);
       tag.addEventListener("change", () => {
         const g = data.tags.find((x) => String(x.id) === tag.value);
         if (g && g.unit) $("#f-unit", fieldsBox).value = g.unit;
+        resetConfirm();
       });
     }
     dialog.showModal();
     if (fix) {
-      showError(fix.field, "Not saved: " + fix.why);
+      // Refused as implausible: the confirmation it lacked is asked for.
+      if (!rangeRefusal(fix.answer)) showError(fix.field, "Not saved: " + fix.why);
       return;
     }
-    const first = $$("input:not([type=checkbox]), textarea, select", fieldsBox)
+    const first = amend ? $("#f-amend_reason", fieldsBox) : $$("input:not([type=checkbox]), textarea, select", fieldsBox)
       .find((el) => el.required && !el.value);
     if (first) first.focus();
   };
@@ -150,7 +186,7 @@
   function values() {
     const out = {};
     for (const el of $$("input, select, textarea", fieldsBox)) {
-      if (el.name === "occurred_at") continue; // the time of a fix, read by the submit
+      if (el.name === "occurred_at" || el.name === "amend_reason") continue;
       out[el.name] = el.type === "checkbox" ? el.checked : el.value.trim();
     }
     return out;
@@ -171,6 +207,42 @@
     return obj;
   }
 
+  function number(text) {
+    const parsed = F.parseNumber(text);
+    return parsed.empty || parsed.why ? null : parsed.value;
+  }
+
+  // The ranges judging a number field: by the form's tag or analyte, else its own.
+  function rangesOf(field, v) {
+    const by = field.ranges_by ? v[field.ranges_by] : "";
+    if (by && field.ranges_of) {
+      const key = field.ranges_by === "analyte" ? F.analyteKey(by) : String(by);
+      if (field.ranges_of[key]) return field.ranges_of[key];
+    }
+    return field.ranges || null;
+  }
+
+  // What is wrong with the numbers typed: {field, message} to refuse, {confirm} to ask,
+  // or null.
+  function checkNumbers(kind, v) {
+    let confirm = null;
+    for (const field of FORMS[kind].fields) {
+      if (field.type !== "number" || v[field.name] === undefined) continue;
+      const parsed = F.parseNumber(v[field.name]);
+      if (parsed.empty) {
+        if (field.required) return { field: field.name, message: field.label + ": needed" };
+        continue;
+      }
+      if (parsed.why) return { field: field.name, message: field.label + ": " + parsed.why };
+      const out = F.checkBounds(parsed.value, field);
+      if (out) return { field: field.name, message: field.label + ": " + out };
+      const said = F.checkRange(parsed.value, rangesOf(field, v));
+      if (said && said.refuse) return { field: field.name, message: field.label + ": " + said.refuse };
+      if (said && said.confirm && !confirm) confirm = { field: field.name, message: said.confirm };
+    }
+    return confirm ? { confirm } : null;
+  }
+
   // What to send for a form: the API path, the body and a label for messages. `now`
   // is when it happened: the time of typing, or the time given when fixing.
   function request(kind, v, now) {
@@ -185,7 +257,7 @@
       if (v.sample_type === "composite") {
         body.composite_kind = "time";
         body.composite_end = at;
-        body.composite_start = new Date(now.getTime() - Number(v.composite_hours) * 3600e3).toISOString();
+        body.composite_start = new Date(now.getTime() - number(v.composite_hours) * 3600e3).toISOString();
       }
       if (v.received_by) body.custody = [{ relinquished_by: me.name, received_by: v.received_by, at }];
       return { path: "/api/samples", body, label: "Sample " + v.sample_point };
@@ -193,26 +265,30 @@
     if (kind === "result") {
       const body = optional({
         analyte: v.analyte, method: v.method, analyzed_at: at, analyst_id: me.id, unit: v.unit,
-        value: v.value === "" ? null : Number(v.value), qualifier: v.qualifier,
-        detection_limit: v.detection_limit === "" ? null : Number(v.detection_limit),
+        value: number(v.value), qualifier: v.qualifier, detection_limit: number(v.detection_limit),
       });
       return { path: "/api/samples/" + v.sample_id + "/results", body,
         label: v.analyte + " " + (v.qualifier || "") + (v.value || "") + " " + v.unit };
     }
-    const d = Object.assign({}, v);
-    // Numbers (and a tag, picked by id) go as numbers; left empty, they are left out.
-    for (const field of FORMS[kind].fields) {
-      if (field.type === "number" || field.options === "tags") {
-        d[field.name] = d[field.name] === "" ? null : Number(d[field.name]);
-      }
-    }
+    const d = entryData(kind, v);
     if (kind === "alarm_ack") d.event_id = current.extra.event_id;
-    const label = FORMS[kind].title + (kind === "reading" ? " " + d.value + " " + d.unit : "");
+    const label = FORMS[kind].title + (kind === "reading" ? " " + v.value + " " + v.unit : "");
     return {
       path: "/api/entries",
       body: { shift_id: Number(F.shiftId()), kind, occurred_at: at, data: optional(d) },
       label,
     };
+  }
+
+  // An entry's fields as the API takes them: numbers (and a tag, picked by id) as numbers.
+  function entryData(kind, v) {
+    const d = Object.assign({}, v);
+    for (const field of FORMS[kind].fields) {
+      if (field.type === "number" || field.options === "tags") {
+        d[field.name] = d[field.name] === "" || d[field.name] === undefined ? null : number(d[field.name]);
+      }
+    }
+    return d;
   }
 
   function remember(kind, v) {
@@ -224,51 +300,129 @@
     window.localStorage.setItem("clearwell.floor.last", JSON.stringify(stored));
   }
 
-  // The first number at or below its bound (a bound the browser's own check cannot say).
-  function notAbove(kind, v) {
-    return FORMS[kind].fields.find((f) => f.gt !== undefined && v[f.name] !== "" &&
-      !(Number(v[f.name]) > f.gt));
+  // The server's refusal of a number's range: asks for the confirmation, or points at it.
+  function rangeRefusal(body) {
+    const detail = body && Array.isArray(body.detail) ? body.detail[0] : null;
+    if (!detail) return false;
+    const where = detail.loc || [];
+    if (detail.type === "implausible") {
+      askConfirm(detail.msg);
+      showError(where[where.length - 1], "Not saved: confirm the value with a reason, or correct it.");
+      return true;
+    }
+    return false;
+  }
+
+  // The fields an amendment changes, from the entry's fields as they stood.
+  function changed(kind, before, after) {
+    const out = {};
+    for (const [name, value] of Object.entries(after)) {
+      const was = before[name] === undefined ? null : before[name];
+      const now = value === "" ? null : value;
+      if (JSON.stringify(was) !== JSON.stringify(now) && !(was === "" && now === null)) {
+        out[name] = value === null ? "" : value;
+      }
+    }
+    const spec = FORMS[kind].fields;
+    for (const name of Object.keys(out)) {
+      const field = spec.find((f) => f.name === name);
+      // An emptied optional text is sent empty; an emptied number cannot be.
+      if (out[name] === "" && field && (field.type === "number" || field.options === "tags")) out[name] = null;
+    }
+    return out;
+  }
+
+  async function submitAmend(kind, v, plausibility) {
+    const why = $("#f-amend_reason", fieldsBox).value.trim();
+    if (why.length < 3) {
+      showError("amend_reason", "Why it is amended: say why, in a few words");
+      return;
+    }
+    const after = entryData(kind, v);
+    delete after.event_id;
+    const changes = changed(kind, current.amend.data, after);
+    if (!Object.keys(changes).length) {
+      showError(null, "Nothing was changed: change a field, or Cancel.");
+      return;
+    }
+    const body = { target: "entry", target_id: current.amend.id, changes: { data: changes }, reason: why };
+    if (plausibility) body.plausibility = plausibility;
+    const r = await F.call("/api/amendments", body, "floor-amend-" + current.amend.id + "-" + Date.now());
+    if (!r.ok) {
+      if (!rangeRefusal(r.body)) showError(F.refusedField(r.body), "Not amended: " + F.reason(r.status, r.body, kind));
+      return;
+    }
+    dialog.close();
+    current = null;
+    F.say("Amended: " + FORMS[kind].title);
+    F.refresh("shift-changed");
+    if (F.reloadLog) F.reloadLog();
   }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!current) return;
-    const bad = $$("input, select, textarea", fieldsBox).find((el) => !el.checkValidity());
+    const bad = $$("input, select, textarea", fieldsBox)
+      .find((el) => !el.dataset.number && !el.checkValidity());
     if (bad) {
       const caption = bad.closest("label").querySelector(".field-label").textContent;
       showError(bad.name, caption.replace(" (optional)", "") + ": " + (bad.validationMessage || "check this"));
       return;
     }
     const v = values();
-    const low = notAbove(current.kind, v);
-    if (low) {
-      showError(low.name, low.label + ": must be more than " + low.gt);
-      return;
-    }
-    const check = CHECKS[current.kind] && CHECKS[current.kind](v);
-    if (check) {
-      showError(check[0], check[0].replace(/_/g, " ") + ": " + check[1]);
-      return;
-    }
     const kind = current.kind;
-    const fix = current.fix;
-    let when = null;
-    if (fix) {
-      when = F.fromLocalInput($("#f-occurred_at", fieldsBox).value);
-      if (Number.isNaN(when.getTime()) || when.getTime() > Date.now() + 60e3) {
-        showError("occurred_at", "When it happened: a time, not in the future");
+    const numbers = checkNumbers(kind, v);
+    if (numbers && numbers.message) {
+      showError(numbers.field, numbers.message);
+      return;
+    }
+    const check = CHECKS[kind] && CHECKS[kind](v);
+    if (check) {
+      const field = FORMS[kind].fields.find((f) => f.name === check[0]);
+      showError(check[0], (field ? field.label : check[0]) + ": " + check[1]);
+      return;
+    }
+    let plausibility = null;
+    if (!confirmBox.hidden || (numbers && numbers.confirm)) {
+      if (confirmBox.hidden) {
+        askConfirm(numbers.confirm.message);
+        showError(numbers.confirm.field, "Not saved yet: confirm the value with a reason, or correct it.");
+        confirmReason.focus();
         return;
       }
+      const reason = confirmReason.value.trim();
+      if (!reason) {
+        errorBox.textContent = "Say why the value is right, or correct it.";
+        confirmReason.focus();
+        return;
+      }
+      plausibility = { confirmed: true, reason };
     }
-    const req = request(kind, v, when);
     const save = $("#entry-save");
     save.disabled = true;
     try {
+      if (current.amend) {
+        await submitAmend(kind, v, plausibility);
+        return;
+      }
+      const fix = current.fix;
+      let when = null;
+      if (fix) {
+        when = F.fromLocalInput($("#f-occurred_at", fieldsBox).value);
+        if (Number.isNaN(when.getTime()) || when.getTime() > Date.now() + 60e3) {
+          showError("occurred_at", "When it happened: a time, not in the future");
+          return;
+        }
+      }
+      const req = request(kind, v, when);
+      if (plausibility) req.body.plausibility = plausibility;
       // A fix goes with a new idempotency key: the refused one is bound to the old body.
       const outcome = await F.outbox.add(req.path, req.body, req.label,
         { kind, values: v, extra: current.extra });
       if (outcome.state === "refused") {
-        showError(F.refusedField(outcome.body), "Not saved: " + F.reason(outcome.status, outcome.body, kind));
+        if (!rangeRefusal(outcome.body)) {
+          showError(F.refusedField(outcome.body), "Not saved: " + F.reason(outcome.status, outcome.body, kind));
+        }
         return;
       }
       if (fix) F.outbox.discard(fix.key);
@@ -281,6 +435,7 @@
           data.samples.unshift({ id: outcome.body.id, label: outcome.body.sample_point + " (" + outcome.body.sample_type + ")" });
         }
         F.refresh();
+        F.refresh("shift-changed");
       } else {
         F.say("Kept on this terminal; it is sent when the link is back: " + req.label, "warn");
       }
@@ -298,11 +453,13 @@
   };
 
   // ---- the shift's action forms: the same dialog, not queued (they need an answer) ----
-  F.actionForm = function (title, fields, onSubmit) {
+  F.actionForm = function (title, fields, onSubmit, button) {
     current = null;
     $("#entry-title").textContent = title;
+    $("#entry-save").textContent = button || "Save";
     fieldsBox.replaceChildren(...fields);
     errorBox.textContent = "";
+    resetConfirm();
     dialog.showModal();
     const handler = async (event) => {
       event.preventDefault();
@@ -314,7 +471,7 @@
           dialog.close();
           F.refresh("shift-changed");
         } else {
-          showError(null, result.message);
+          showError(result.field || null, result.message);
         }
       } finally {
         save.disabled = false;

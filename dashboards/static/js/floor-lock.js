@@ -8,7 +8,8 @@
   let locked = false;
   let idleTimer = null;
 
-  F.lock = function () {
+  // `byHand`: Lock was pressed (the login page then does not say "after inactivity").
+  F.lock = function (byHand) {
     if (locked) return;
     locked = true;
     // Nothing of the shift stays on screen, even before the login page loads.
@@ -19,7 +20,8 @@
     window.fetch("/api/auth/logout", { method: "POST", credentials: "same-origin", keepalive: true })
       .catch(() => null)
       .finally(() => {
-        window.location.replace("/login?locked=1&next=" + encodeURIComponent("/floor/" + site));
+        window.location.replace("/login?" + (byHand === true ? "" : "locked=1&") + "next=" +
+          encodeURIComponent("/floor/" + site));
       });
   };
 
@@ -33,7 +35,7 @@
 
   document.addEventListener("click", (event) => {
     const target = event.target.closest("button");
-    if (target && target.id === "lock-now") F.lock();
+    if (target && target.id === "lock-now") F.lock(true);
   });
   document.body.addEventListener("htmx:responseError", (event) => {
     if (event.detail.xhr && event.detail.xhr.status === 401) F.lock();

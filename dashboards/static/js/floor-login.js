@@ -12,6 +12,7 @@
     });
     document.querySelectorAll(".login-modes .seg").forEach((b) => {
       b.classList.toggle("seg-on", b.dataset.mode === mode);
+      b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
     });
     message.textContent = "";
     const first = document.querySelector(`.login-form[data-mode="${mode}"] input`);
@@ -39,6 +40,17 @@
       event.preventDefault();
       const data = Object.fromEntries(new FormData(form).entries());
       data.username = String(data.username || "").trim().toLowerCase();
+      // Said here in words, not left to the browser's "Please fill out this field".
+      const missing = !data.username ? ["username", "Enter your user name."]
+        : form.dataset.mode === "pin" && !/^[0-9]{4,8}$/.test(data.pin || "")
+          ? ["pin", "Your PIN is 4 to 8 digits."]
+          : form.dataset.mode === "password" && !data.password ? ["password", "Enter your password."] : null;
+      if (missing) {
+        message.className = "login-message login-bad";
+        message.textContent = missing[1];
+        form.querySelector("[name=" + missing[0] + "]").focus();
+        return;
+      }
       const path = form.dataset.mode === "pin" ? "/api/auth/pin-login" : "/api/auth/login";
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;

@@ -108,6 +108,7 @@
     F.openForm(form.kind, form.extra, {
       key, values: form.values, at: typedAt(item),
       why: F.reason(item.status, item.answer, form.kind), field: F.refusedField(item.answer),
+      answer: item.answer,
     });
   }
 

@@ -16,10 +16,11 @@
   try {
     timeFmt = new Intl.DateTimeFormat(undefined, {
       timeZone: tz, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23",
     });
   } catch (e) {
     timeFmt = new Intl.DateTimeFormat(undefined, {
-      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     });
   }
 

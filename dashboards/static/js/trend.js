@@ -40,6 +40,40 @@
     return v == null ? "—" : v.toLocaleString(undefined, { maximumSignificantDigits: 5 });
   }
 
+  // Times on the plant's clock, 24-hour, whatever the browser's zone and language.
+  function clock(opts) {
+    try {
+      return new Intl.DateTimeFormat("en-GB", { timeZone: tz, ...opts });
+    } catch (e) {
+      return new Intl.DateTimeFormat("en-GB", opts);
+    }
+  }
+  const hourFmt = clock({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const dayFmt = clock({ day: "numeric", month: "short" });
+  const whenFmt = clock({
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23",
+  });
+
+  // The time axis: hours and minutes, with the day under the first tick of each day; only
+  // days once the ticks are a day or more apart.
+  function timeLabels(u, splits, axisIdx, space, incr) {
+    let shown = null;
+    return splits.map((ts) => {
+      const d = new Date(ts * 1000);
+      const day = dayFmt.format(d);
+      if (incr >= 86400) return day;
+      const label = hourFmt.format(d);
+      if (day === shown) return label;
+      shown = day;
+      return `${label}\n${day}`;
+    });
+  }
+
+  function fmtTime(u, ts) {
+    return ts == null ? "—" : whenFmt.format(new Date(ts * 1000));
+  }
+
   function stripes(ctx) {
     const tile = document.createElement("canvas");
     tile.width = tile.height = 10;
@@ -93,13 +127,17 @@
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
       series: [
-        {},
-        { label: "min", stroke: "rgba(79, 195, 255, 0.6)", width: 1, value: fmtValue },
-        { label: "max", stroke: "rgba(79, 195, 255, 0.6)", width: 1, value: fmtValue },
+        { label: "Time", value: fmtTime },
+        { label: "Min", stroke: "rgba(79, 195, 255, 0.6)", width: 1, value: fmtValue },
+        { label: "Max", stroke: "rgba(79, 195, 255, 0.6)", width: 1, value: fmtValue },
         { label: label, stroke: accent, width: 2.5, value: fmtValue },
       ],
       bands: [{ series: [2, 1], fill: "rgba(79, 195, 255, 0.25)" }],
-      axes: [{ ...axis }, { ...axis, size: 80, label: unit, labelFont: axis.font }],
+      axes: [
+        // Room between ticks for a day's label ("15 Nov"), which uPlot cannot measure.
+        { ...axis, values: timeLabels, size: 2 * axisPx + 24, space: 4 * axisPx },
+        { ...axis, size: 80, label: unit, labelFont: axis.font },
+      ],
       hooks: { drawAxes: [drawSpans], draw: [onDraw] },
       // The log entries on the time axis (trend-marks.js), when that script is loaded.
       plugins: window.ClearwellTrendMarks ? [window.ClearwellTrendMarks()] : [],

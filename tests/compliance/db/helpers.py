@@ -26,6 +26,13 @@ async def set_profile(api: Api, **fields: Any) -> dict[str, Any]:
     return dict(r.json())
 
 
+def ut_term(expires: date | None = None) -> dict[str, str]:
+    """``issued`` and ``expires`` of a Utah certificate: the longest term allowed, three
+    years ending December 31 (R317-10-11 C), to ``expires`` (default: next year's end)."""
+    last = expires or date(datetime.now(UTC).year + 1, 12, 31)
+    return {"issued": date(last.year - 2, 1, 1).isoformat(), "expires": last.isoformat()}
+
+
 async def certify(
     api: Api, username: str, grade: str = "II", expires: date | None = None, **fields: Any
 ) -> dict[str, Any]:
@@ -36,11 +43,32 @@ async def certify(
         "grade": grade,
         "kind": "full",
         "number": f"UT-{username}",
-        "issued": "2020-01-01",
-        "expires": (expires or date(datetime.now(UTC).year + 2, 12, 31)).isoformat(),
+        **ut_term(expires),
         **fields,
     }
     r = await api.post("chief", "/api/compliance/certificates", body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def assess(
+    api: Api,
+    username: str,
+    level: str,
+    assessor: str = "chief",
+    on: str = "2020-01-01",
+    **fields: Any,
+) -> dict[str, Any]:
+    """Record ``username``'s competency level at the demo site, assessed by ``assessor``."""
+    body = {
+        "facility": SITE,
+        "person_id": await api.id(username),
+        "level": level,
+        "assessed_on": on,
+        "assessor_id": await api.id(assessor),
+        **fields,
+    }
+    r = await api.post("chief", "/api/compliance/levels", body)
     assert r.status_code == 201, r.text
     return dict(r.json())
 

@@ -105,8 +105,9 @@ async def test_grade_below_class_is_unqualified_until_profile_lowers_it(api: Api
 
 async def test_operational_entry_by_a_trainee_alone(api: Api) -> None:
     """UT R317-10-4 I: a trainee alone holds no charge (no certified-on-site rule in Utah,
-    and one name on the crews does not make a sole operator, ISSUE15 §A); the trainee's
-    entry wants verification under the site's competency policy, a policy finding."""
+    and one name on the crews does not make a sole operator, issue 15); the trainee's
+    chemical addition wants direct supervision under the site's competency policy (its kind
+    is the logbook's), a policy finding."""
     await set_profile(api)
     await certify(api, "chief")
     opened = ago(hours=2)
@@ -125,7 +126,7 @@ async def test_operational_entry_by_a_trainee_alone(api: Api) -> None:
     by_rule = {f["rule"]: f for f in report["findings"]}
     assert "certified-on-site" not in by_rule
     assert by_rule["drc-missing"]["severity"] == "violation"
-    unsigned = by_rule["countersign-missing"]
+    unsigned = by_rule["supervision-missing"]
     assert entry_id in unsigned["entries"]
     assert (unsigned["severity"], unsigned["basis"]) == ("policy", "site policy")
     stamp = next(e for e in report["entries"] if e["id"] == entry_id)
@@ -154,6 +155,8 @@ async def test_floor_view_now(api: Api) -> None:
     assert now["in_order"] is False
     assert now["drc"] == []
     assert {f["rule"] for f in now["findings"] if f["ongoing"]} >= {"drc-missing"}
+    # The floor's banner says what each rests on: the state's rule (violations only).
+    assert {(f["severity"], f["basis"]) for f in now["findings"]} == {("violation", "regulation")}
 
 
 async def test_floor_view_now_with_a_shift_operator_below_the_column(api: Api) -> None:
@@ -266,3 +269,35 @@ async def test_new_york_points_and_activated_sludge(api: Api) -> None:
     assert report["rules"] == "NY" and report["facility_class"] == "3A"
     # A plain grade 3 does not meet an activated-sludge requirement.
     assert "drc-unqualified" in rules_of(report)
+
+
+async def test_one_operator_employed_is_in_drc(api: Api) -> None:
+    """UT R317-10-4 I "In cases where only one operator is employed": the profile's roster
+    of 1 puts the one operator (role operator) in DRC; not on record, the shift has none."""
+    await certify(api, "operator")
+    opened = ago(hours=2)
+    await crew_shift(api, [("operator", "operator")], opened)
+    await set_profile(api)
+    assert rules_of(await coverage(api, opened, ago(minutes=1))) == ["drc-missing"]
+    await set_profile(api, employed_operators=1)
+    report = await coverage(api, opened, ago(minutes=1))
+    assert rules_of(report) == []
+    assert report["coverage"][0]["drc"] == [str(await api.id("operator"))]
+
+
+async def test_grandfather_certificate_lapses_a_year_after_a_rating_change(api: Api) -> None:
+    """UT R317-10-11 G: a collection system's rating changed (the profile's rating_changes):
+    the grandfather certificate counts until a year after, with the deadline warned."""
+    today = datetime.now(UTC).date()
+    year = today.year
+    changed = today - timedelta(days=100)
+    await set_profile(api, rating_changes=[changed.isoformat()])
+    await certify(api, "chief", kind="grandfather", facility=SITE, expires=date(year + 1, 12, 31))
+    opened = ago(hours=2)
+    await crew_shift(api, [("chief", "drc")], opened)
+    report = await coverage(api, opened, ago(minutes=1))
+    (warning,) = report["findings"]
+    assert (warning["rule"], warning["severity"]) == ("certificate-expiring", "warning")
+    assert "rating changed" in warning["message"] and "R317-10-11 G" in warning["citation"]
+    await set_profile(api, rating_changes=[(today - timedelta(days=400)).isoformat()])
+    assert "drc-unqualified" in rules_of(await coverage(api, opened, ago(minutes=1)))

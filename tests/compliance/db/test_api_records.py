@@ -200,7 +200,7 @@ async def test_certificate_validation_names_the_field(
         "state": "UT",
         "category": "treatment",
         "grade": "II",
-        "issued": "2020-01-01",
+        "issued": "2024-01-01",
         "expires": "2026-12-31",
         **change,
     }
@@ -229,6 +229,34 @@ async def test_certificate_validation_names_the_field(
             ["body", "expiry_horizon_days"],
             "greater than or equal to 0",
         ),
+        (
+            {"class": "II", "wastewater_type": "industrial"},
+            ["body", "wastewater_type"],
+            "UT facilities have no industrial type",
+        ),
+        (
+            {"class": "II", "employed_operators": 0},
+            ["body", "employed_operators"],
+            "greater than or equal to 1",
+        ),
+        (
+            {"class": "II", "laboratory_reading": "both"},
+            ["body", "laboratory_reading"],
+            "'ladder' or 'sum'",
+        ),
+        (
+            {
+                "points": {
+                    "population_equivalent": 900,
+                    "design_flow_mgd": 1,
+                    "laboratory_reading": "sum",
+                },
+                "laboratory_reading": "ladder",
+            },
+            ["body", "laboratory_reading"],
+            "points says sum",
+        ),  # fmt: skip
+        ({"class": "II", "rating_changes": ["soon"]}, ["body", "rating_changes", 0], "date"),
     ],
 )
 async def test_profile_validation_names_the_field(
@@ -286,12 +314,37 @@ async def test_profile_versions_and_utah_points(api: Api) -> None:
     assert r.status_code == 404
 
 
+async def test_profile_fields_of_issue_15(api: Api) -> None:
+    """UT Table 2 laboratory control read as a ladder by default, or summed (the older
+    reading, stated); the roster and rating changes kept with the version."""
+    plant = {
+        "population_equivalent": 42000,
+        "design_flow_mgd": 4.2,
+        "processes": ["screening", "grit_removal", "clarifiers", "activated_sludge"],
+        "laboratory": {"chemical": ["push_button", "additional"]},
+    }
+    fields = {"class": None, "points": plant, "employed_operators": 1}
+    ladder = (await set_profile(api, **fields))["current"]
+    summed = (await set_profile(api, laboratory_reading="sum", **fields))["current"]
+    assert ladder["laboratory_reading"] == "ladder" and summed["laboratory_reading"] == "sum"
+    assert summed["classification"]["points"] - ladder["classification"]["points"] == 3
+    body = await set_profile(api, rating_changes=["2025-06-01"], note="rating", **fields)
+    current = body["current"]
+    assert (current["employed_operators"], current["rating_changes"]) == (1, ["2025-06-01"])
+    assert current["wastewater_type"] == "domestic"
+    vt = await set_profile(api, rules="VT", wastewater_type="industrial", **{"class": "2"})
+    assert vt["current"]["wastewater_type"] == "industrial"
+
+
 async def test_expiries_most_urgent_first(api: Api) -> None:
-    await set_profile(api, expiry_horizon_days=120)
+    # New York's seed sets no term, so a certificate may end on any day (Utah's end on a
+    # December 31, R317-10-11 C).
+    await set_profile(api, rules="NY", expiry_horizon_days=120, **{"class": "2"})
     today = datetime.now(UTC).date()
-    await certify(api, "chief", expires=today + timedelta(days=100))
-    await certify(api, "operator", expires=today + timedelta(days=20))
-    await certify(api, "trainee", expires=date(today.year + 5, 12, 31))
+    ny = {"state": "NY", "issued": "2020-01-01"}
+    await certify(api, "chief", "2", expires=today + timedelta(days=100), **ny)
+    await certify(api, "operator", "2", expires=today + timedelta(days=20), **ny)
+    await certify(api, "trainee", "2", expires=date(today.year + 5, 12, 31), **ny)
     shift_crew = [("chief", "drc"), ("operator", "operator"), ("trainee", "trainee")]
     members = [{"person_id": await api.id(u), "shift_role": r} for u, r in shift_crew]
     await api.open_shift("chief", crew=members)
@@ -303,8 +356,10 @@ async def test_expiries_most_urgent_first(api: Api) -> None:
         await api.id("operator"),
         await api.id("chief"),
     ]
-    first = body["items"][0]["findings"][0]
-    assert first["rule"] == "certificate-expiring"
+    # New York judges renewal training too (Table 3): no training is on record.
+    findings = body["items"][0]["findings"]
+    assert {f["rule"] for f in findings} == {"certificate-expiring", "renewal-training"}
+    first = next(f for f in findings if f["rule"] == "certificate-expiring")
     assert 19 < first["days_left"] < 22
     r = await api.get("operator", "/api/compliance/expiries", facility=SITE)
     assert r.status_code == 403

@@ -12,6 +12,7 @@ from tests.dashboards import browsing
 from tests.dashboards.browsing import (
     PASSWORDS,
     Served,
+    look,
     session,
     watch,
 )
@@ -52,6 +53,23 @@ def test_chief_sees_the_gap_and_clicks_through_to_the_finding(browser: Any, serv
         assert target.is_visible()
         page.screenshot(path=str(SCREENSHOTS / "chief-finding-1920x1080.png"))
 
+        # A site policy's finding has a colour of its own, neither a violation's nor none.
+        policy = page.locator('article.finding[data-rule="countersign-missing"]')
+        style = "(el, p) => getComputedStyle(el)[p]"
+        assert policy.evaluate(style, "borderLeftColor") == "rgb(201, 160, 255)"
+        badge = policy.locator(".badge")
+        assert badge.inner_text().lower() == "site policy"
+        assert badge.evaluate(style, "backgroundColor") == "rgb(201, 160, 255)"
+        assert "not a violation of law" in policy.locator(".basis").inner_text()
+        violation = page.locator('article.finding[data-rule="drc-missing"] .badge')
+        assert violation.evaluate(style, "backgroundColor") == "rgb(255, 92, 92)"
+        levels = page.locator("#levels")
+        assert levels.is_visible()
+        assert (
+            "counted as emerging"
+            in levels.locator(f'tr[data-person="{s.ids["trainee"]}"]').inner_text()
+        )
+
         # From a finding to the entry behind it: the trainee's note, not countersigned.
         page.locator('article[data-rule="countersign-missing"] a.entry-link').first.click()
         page.wait_for_url(f"**/records/entries/{s.trainee_entry}")
@@ -89,3 +107,10 @@ def test_chief_page_at_floor_size(browser: Any, served: Served) -> None:
         assert errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("user", ["chief", "admin"])
+def test_the_chief_page_as_each_role_that_may_open_it(
+    browser: Any, served: Served, user: str
+) -> None:
+    look(browser, served, user, f"/chief?facility={SITE}&month={served.s.month}", "chief")

@@ -92,18 +92,27 @@ async def test_certificates_expiring_are_listed_most_urgent_first(api: Api) -> N
         "chief", f"/api/compliance/certificates/{held['id']}/retract", {"reason": "test: lapsed"}
     )
     assert r.status_code == 200, r.text
+    # New York's seed sets no term, so its certificates may end on any day (Utah's end on
+    # a December 31, R317-10-11 C): the facility is judged under New York's rules here.
+    r = await api.post(
+        "chief",
+        f"/api/compliance/facilities/{SITE}/profile",
+        {"effective_from": "2020-01-01", "rules": "NY", "class": "2"},
+    )
+    assert r.status_code == 201, r.text
     for who, days in (("operator", 40), ("trainee", 10)):
         day = (datetime.now(UTC) + timedelta(days=days)).date()
         r = await api.post(
             "chief",
             "/api/compliance/certificates",
-            {"person_id": s.ids[who], "state": "UT", "category": "treatment", "grade": "I",
+            {"person_id": s.ids[who], "state": "NY", "category": "treatment", "grade": "1",
              "kind": "full", "issued": "2020-01-01", "expires": day.isoformat()},
         )  # fmt: skip
         assert r.status_code == 201, r.text
     html = await page(api, "chief", facility=SITE, month=s.month)
     table = html[html.index('id="expiries"') : html.index('id="countersign"')]
-    people = re.findall(r'data-person="(\d+)"', table)
+    # A row per finding: New York judges renewal training too (Table 3).
+    people = list(dict.fromkeys(re.findall(r'data-person="(\d+)"', table)))
     assert people == [str(s.ids["trainee"]), str(s.ids["operator"])]
     assert "certificate-expiring" in table and "Tess Trainee (demo)" in table
     assert 'class="soon"' in table
@@ -123,6 +132,7 @@ async def test_a_month_without_records_and_bad_input(api: Api) -> None:
 async def test_a_facility_without_profile_says_so(api: Api) -> None:
     html = await page(api, "chief", facility=SITE)
     assert "no compliance profile" in html
+    assert "No one on this month's shifts." in html and "Levels as on" not in html
     assert "/api/compliance/facilities/demo-wwtp/profile" in html
 
 
@@ -138,12 +148,12 @@ async def test_only_chief_operators_and_admins_open_the_page(api: Api) -> None:
 
 async def test_the_expiry_table_shows_what_the_expiries_endpoint_gives(api: Api) -> None:
     s = await scenario(api)
-    day = (datetime.now(UTC) + timedelta(days=10)).date()
     r = await api.post(
         "chief",
         "/api/compliance/certificates",
         {"person_id": s.ids["trainee"], "state": "UT", "category": "treatment", "grade": "I",
-         "kind": "full", "issued": "2020-01-01", "expires": day.isoformat()},
+         "kind": "full", "issued": f"{datetime.now(UTC).year - 2}-01-01",
+         "expires": f"{datetime.now(UTC).year}-12-31"},
     )  # fmt: skip
     assert r.status_code == 201, r.text
     r = await api.get("chief", "/api/compliance/expiries", facility=SITE)
@@ -154,7 +164,7 @@ async def test_the_expiry_table_shows_what_the_expiries_endpoint_gives(api: Api)
     table = html[html.index('id="expiries"') : html.index('id="countersign"')]
     cells = re.findall(
         r'data-person="(\d+)">.*?<code class="rule">([^<]*)</code>.*?</td>\s*'
-        r'<td>([^<]*)</td>\s*<td class="num">(-?\d+)</td>',
+        r'<td[^>]*>([^<]*)</td>\s*<td class="num"[^>]*>(-?\d+)</td>',
         table,
         re.S,
     )
@@ -172,3 +182,50 @@ async def test_without_a_profile_the_expiry_panel_says_what_the_endpoint_says(ap
     html = await page(api, "chief", facility=SITE)
     table = html[html.index('id="expiries"') : html.index('id="countersign"')]
     assert f'<p class="empty">{detail}</p>' in table
+
+
+async def test_levels_supervision_and_what_findings_rest_on(api: Api) -> None:
+    """Each person's level at the site (date and assessor; none on record counts as
+    emerging), the kinds they record unsupervised, with verification later or under direct
+    supervision; a regulation's finding reads as a violation of the cited rule, a site
+    policy's as the site's policy, never a violation of law."""
+    s = await scenario(api)
+    html = await page(api, "chief", facility=SITE, month=s.month)
+    levels = html[html.index('id="levels"') : html.index('id="expiries"')]
+    rows = dict(re.findall(r'<tr data-person="(\d+)" data-level="([a-z]+)">', levels))
+    assert rows == {
+        str(s.ids["chief"]): "advanced",
+        str(s.ids["operator"]): "proficient",
+        str(s.ids["trainee"]): "emerging",
+    }
+    chief = levels[levels.index(f'data-person="{s.ids["chief"]}"') :].split("</tr>")[0]
+    assert "since 2020-01-01, assessed by Demo Admin" in chief
+    trainee = levels[levels.index(f'data-person="{s.ids["trainee"]}"') :].split("</tr>")[0]
+    assert "no level on record: counted as emerging" in trainee
+    assert "on shifts as trainee" in trainee
+    cells = dict(re.findall(r'<td class="kinds-(\w+)" data-label="[^"]*">([^<]*)</td>', trainee))
+    assert cells["unsupervised"] == "—"
+    assert "reading" in cells["verify"] and "note" in cells["verify"]
+    assert "chemical addition" in cells["direct"] and "sample" in cells["direct"]
+    operator = levels[levels.index(f'data-person="{s.ids["operator"]}"') :].split("</tr>")[0]
+    assert re.search(r'<td class="kinds-verify" data-label="[^"]*">—</td>', operator)
+
+    gap = re.search(r'data-rule="drc-missing">(.*?)</article>', html, re.S)
+    assert gap
+    assert '<span class="badge sev-violation">violation</span>' in gap.group(1)
+    assert re.search(r'class="basis basis-regulation">Violation of UT R317-10-4 I', gap.group(1))
+    policy = re.search(
+        r'<article class="finding sev-policy" id="f-\d+" data-rule="countersign-missing">'
+        r"(.*?)</article>",
+        html,
+        re.S,
+    )
+    assert policy, "a site policy finding is styled as one"
+    text = policy.group(1)
+    assert '<span class="badge sev-policy">site policy</span>' in text
+    assert "Site policy (competency framework), not a violation of law" in text
+    assert "Violation" not in text
+    assert re.search(r'id="policy-count">1 site policy finding<', html)
+    # The timeline marks the policy finding in its own colour, and its key says so.
+    assert 'class="cov-mark sev-policy"' in html
+    assert '<span class="swatch sev-policy"></span>Site policy' in html

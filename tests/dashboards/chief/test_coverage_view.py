@@ -9,6 +9,7 @@ import pytest
 
 from compliance.report import CoverageInterval, Finding
 from dashboards.chief.view import (
+    basis_text,
     day_rows,
     drc_colours,
     duration_text,
@@ -204,6 +205,46 @@ def test_finding_views_name_people_and_entries():
     assert view.duration == "2 h 05 min"
     assert view.start.hour == 14 and view.start.utcoffset() is not None
     assert view.on_timeline
+
+
+@pytest.mark.parametrize(
+    ("severity", "basis", "citation", "text"),
+    [
+        ("violation", "regulation", "UT R317-10-4 I", "Violation of UT R317-10-4 I"),
+        ("warning", "regulation", "UT R317-10-11 C", "Warning under UT R317-10-11 C"),
+        (
+            "policy",
+            "site policy",
+            "Competency framework 51-8031.00 (site policy), emerging: ...",
+            "Site policy (competency framework), not a violation of law",
+        ),
+        ("gap", "record", "", "The record: no shift recorded, nothing judged"),
+    ],
+)
+def test_what_a_finding_rests_on(severity, basis, citation, text):
+    """A regulation's finding reads as a violation of (or warning under) the cited rule; a
+    site policy's never as a violation of law."""
+    assert basis_text(severity, basis, citation) == text
+
+
+def test_finding_views_carry_basis_and_name_samples_and_results():
+    f = Finding(
+        "supervision-missing", "policy", local(2026, 3, 3, 9), local(2026, 3, 3, 10), ("3",),
+        ("41", "sample-7", "result-12"), "message", "Competency framework 51-8031.00 ...",
+        "site policy",
+    )  # fmt: skip
+    (view,) = finding_views([f], NAMES, DENVER)
+    assert (view.severity_label, view.basis) == ("site policy", "site policy")
+    assert view.basis_text.startswith("Site policy (competency framework)")
+    assert view.entries == (41,)
+    assert view.other_records == ("sample 7", "result 12")
+    (violation,) = finding_views(
+        [finding("drc-missing", local(2026, 3, 3), local(2026, 3, 3, 1))], NAMES, DENVER
+    )
+    assert (violation.severity_label, violation.basis_text) == (
+        "violation",
+        "Violation of R317-10-4 I",
+    )
 
 
 @pytest.mark.parametrize(

@@ -38,20 +38,26 @@ def insert_event(db_url: str, site_id: int, tag_id: int | None, message: str) ->
         return int(row[0])
 
 
+def pin_site(conn: psycopg.Connection[Any], code: str) -> int:
+    """A site in Denver's zone that allows PINs: a Utah class II treatment plant, so the
+    compliance engine has rules to apply."""
+    site_id = make_site(conn, code, tz="America/Denver")
+    conn.execute(
+        "INSERT INTO site_logbook_settings (site_id, allow_pin_login) VALUES (%s, true)",
+        (site_id,),
+    )
+    conn.execute(
+        "INSERT INTO facility_profiles (site_id, effective_from, rules, category,"
+        " facility_class) VALUES (%s, '2020-01-01', 'UT', 'treatment', 'II')",
+        (site_id,),
+    )
+    return site_id
+
+
 async def make_plant(db_url: str) -> Plant:
     now = datetime.now(UTC)
     with psycopg.connect(db_url) as conn:
-        site_id = make_site(conn, SITE, tz="America/Denver")
-        conn.execute(
-            "INSERT INTO site_logbook_settings (site_id, allow_pin_login) VALUES (%s, true)",
-            (site_id,),
-        )
-        # A Utah class II treatment plant, so the compliance engine has rules to apply.
-        conn.execute(
-            "INSERT INTO facility_profiles (site_id, effective_from, rules, category,"
-            " facility_class) VALUES (%s, '2020-01-01', 'UT', 'treatment', 'II')",
-            (site_id,),
-        )
+        site_id = pin_site(conn, SITE)
         specs: list[tuple[str, str, dict[str, Any]]] = [
             ("effluent.ph", "pH", {"limit_hi": 8.5, "description": "Effluent pH"}),
             ("effluent.turbidity", "NTU", {}),

@@ -5,8 +5,6 @@ tests run in order as one shift: log in, open it, record, acknowledge, sign."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +16,13 @@ import pytest
 from tests.dashboards.floor.plant import PINS, SITE, Plant, insert_event, make_plant
 from tests.dashboards.helpers import copy_rows
 from tests.dashboards.people import password_of
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    assert_accessible,
+    need_browser,
+    no_threads_left_but,
+)
 from tests.support.browser import SCREENSHOTS as BROWSER_SCREENSHOTS
 from tests.support.serve import serve
 
@@ -35,20 +39,8 @@ def no_leaked_threads() -> Iterator[None]:
     """As in tests/conftest.py, but the browser lives for the module: the worker thread
     of Playwright's event loop (``asyncio_N``, made at the first file write) stays with it
     and is stopped with the browser."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 3.0
-    while True:
-        leaked = [
-            t
-            for t in threading.enumerate()
-            if t not in before and t.is_alive() and not t.name.startswith("asyncio_")
-        ]
-        if not leaked or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    if leaked:
-        pytest.fail(f"test leaked threads: {[t.name for t in leaked]}")
+    with no_threads_left_but("asyncio_"):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +101,8 @@ def rows(plant: Plant, query: str, *params: Any) -> list[tuple[Any, ...]]:
 
 
 def shot(page: Any, name: str) -> None:
+    """A screen worth looking at: axe-core finds nothing serious on it, and it is saved."""
+    assert_accessible(page, name)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"))
@@ -143,7 +137,8 @@ def test_login_refuses_a_wrong_pin_then_lands_on_the_floor(terminal, base):
 def test_open_a_shift_and_add_crew(terminal, plant):
     page = terminal
     page.click("#open-shift")
-    assert page.input_value("#f-shift_role") == "drc"
+    # A chief operator opening a shift holds charge as its DRC unless they say otherwise.
+    assert page.input_value("#f-charge_role") == "drc"
     page.fill("#f-label", "Day")
     page.click("#entry-save")
     page.wait_for_selector("#shift .shift[data-shift-id]:not([data-shift-id=''])", timeout=WAIT)
@@ -164,7 +159,7 @@ def test_open_a_shift_and_add_crew(terminal, plant):
     # Coverage comes from the compliance engine: nobody on this crew holds a certificate.
     page.wait_for_selector("#coverage:not([data-state=loading])", timeout=WAIT)
     assert page.locator("#coverage").get_attribute("data-state") == "bad"
-    assert page.locator("#coverage").inner_text().startswith("Coverage NOT OK: ")
+    assert page.locator("#coverage").inner_text().startswith("Coverage NOT in order.")
 
 
 ENTRIES: list[tuple[str, dict[str, str]]] = [
@@ -233,7 +228,7 @@ def test_a_sample_and_its_result(terminal, plant):
     page.fill("#f-unit", "mg/L")
     page.select_option("#f-qualifier", "<")
     page.click("#entry-save")
-    assert page.locator("#entry-error").inner_text() == "value: needed unless ND"
+    assert page.locator("#entry-error").inner_text() == "Value: needed unless ND"
     page.fill("#f-value", "2.5")
     page.click("#entry-save")
     assert "needed with <" in page.locator("#entry-error").inner_text()
@@ -348,7 +343,7 @@ def test_close_and_sign_the_shift(terminal, plant):
     page = terminal
     page.click("#open-review")
     page.wait_for_selector("#review-dialog[open] .review-entry")
-    review = page.locator("#review-body").inner_text()
+    review = page.locator("#review-box").inner_text()
     assert "Chemical" in review and "NaOCl" in review and "Final effluent" in review
     page.fill("#close-form textarea[name=handoff]", "Blower 2 fault acknowledged, watch it")
     page.fill("#close-form input[name=password]", "wrong-password!")
@@ -398,6 +393,7 @@ def test_the_login_page_says_when_logins_are_locked_out(browser, base):
         page.evaluate("document.getElementById('login-message').className = ''")
     assert messages[:5] == ["Wrong user name, password or PIN."] * 5
     assert messages[5].startswith("Too many failed logins. Wait ")
+    assert_accessible(page, "login, locked out")
     context.close()
 
 
@@ -421,6 +417,7 @@ def test_the_terminal_locks_after_inactivity(browser, base, plant):
     page.clock.fast_forward(40_000)
     page.wait_for_url("**/login?locked=1**", timeout=WAIT)
     assert "Locked after inactivity" in page.locator(".login-locked").inner_text()
+    assert_accessible(page, "login after the lock")
     assert "Oli" not in page.content()
     # The session ended: the floor asks for a login again.
     page.goto(f"/floor/{SITE}")

@@ -133,7 +133,7 @@ async def test_tiles_show_only_good_fresh_numbers_as_current(plant):
     assert "app;dur=" in page.headers["server-timing"]
     for html in (page.text, part.text):
         ph = tile(html, "effluent.ph")
-        assert 'data-state="good"' in ph and ">9.100<" in ph and "HI" in ph
+        assert 'data-state="good"' in ph and ">9.10<" in ph and "HI" in ph
         assert f'data-ack="{plant.alarm_id}"' in ph
         # A tile's name opens its trend.
         assert 'href="/trends?site=plant1&amp;tag=effluent.ph&amp;period=8h"' in ph
@@ -302,12 +302,15 @@ async def test_shift_panel_crew_handoff_and_review(plant):
         as_op = await c.get("/floor/plant1/shift")
         page = await c.get("/floor/plant1")
     assert "No shift open" in empty.text and 'id="open-shift"' in empty.text
-    assert "Closed, not signed" in closed.text
+    # A closed shift waiting for its signature blocks nothing: the next one can open.
+    assert "Awaiting signature" in closed.text and 'id="open-shift"' in closed.text
+    assert f'data-review-shift="{sid}"' in closed.text
     assert "Day · since" in as_drc.text and "Casey Chief" in as_drc.text and "Oli Op" in as_drc.text
     assert "Blower 2 is noisy" in as_drc.text
-    assert 'data-ack-note="' in as_drc.text  # the incoming DRC may acknowledge
-    assert 'data-ack-note="' not in as_op.text and "For the incoming DRC" in as_op.text
-    assert "NaOCl" in review.text and "contact tank" in review.text and "1 entries" in review.text
+    assert 'data-ack-note="' in as_drc.text  # who holds charge may acknowledge
+    assert 'data-ack-note="' not in as_op.text
+    assert "For whoever holds charge of this shift to acknowledge" in as_op.text
+    assert "NaOCl" in review.text and "contact tank" in review.text and "1 entry," in review.text
     # The last values of each kind are offered again in the forms.
     last = floor_data(page.text)["last_values"]
     assert last["chemical_addition"]["chemical"] == "NaOCl"

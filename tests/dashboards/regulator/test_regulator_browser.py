@@ -11,6 +11,7 @@ from tests.dashboards import browsing
 from tests.dashboards.browsing import (
     PASSWORDS,
     Served,
+    look,
     session,
     watch,
 )
@@ -63,3 +64,13 @@ def test_regulator_browses_but_every_write_is_refused(browser: Any, served: Serv
         assert [e for e in errors if "403" not in e] == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("user", ["regulator", "chief", "admin"])
+def test_the_records_pages_as_each_role_that_may_open_them(
+    browser: Any, served: Served, user: str
+) -> None:
+    # From the scenario's day to today: its entries, and the sample taken since.
+    day = served.s.day.isoformat()
+    look(browser, served, user, f"/regulator?facility={SITE}&from={day}", "regulator")
+    look(browser, served, user, f"/records/entries/{served.s.amended_entry}", "regulator-entry")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.dashboards.scenario import SITE, GapScenario, ago, api_caller, make_gap
+from tests.dashboards.scenario import SITE, GapScenario, api_caller, make_gap, make_sample
 from tests.support.api import Api
 
 
@@ -14,46 +14,7 @@ async def scenario(api: Api) -> tuple[GapScenario, int, int]:
     """The gap scenario, plus a sample with a result amended after the lab called."""
     ids = {u: await api.id(u) for u in ("chief", "operator", "trainee", "admin", "regulator")}
     s = await make_gap(api_caller(api), ids)
-    r = await api.post(
-        "operator",
-        "/api/samples",
-        {
-            "site": SITE,
-            "shift_id": s.shift_id,
-            "sample_point": "Effluent",
-            "sample_type": "grab",
-            "sampled_at": ago(minutes=30).isoformat(),
-            "sampled_by": [ids["operator"]],
-        },
-    )
-    assert r.status_code == 201, r.text
-    sample = r.json()["id"]
-    r = await api.post(
-        "operator",
-        f"/api/samples/{sample}/results",
-        {
-            "analyte": "Total residual chlorine",
-            "method": "SM 4500-Cl G",
-            "analyzed_at": ago(minutes=20).isoformat(),
-            "analyst_id": ids["operator"],
-            "value": 0.8,
-            "unit": "mg/L",
-        },
-    )
-    assert r.status_code == 201, r.text
-    result = r.json()["results"][0]["id"]
-    r = await api.post(
-        "chief",
-        "/api/amendments",
-        {
-            "target": "result",
-            "target_id": result,
-            "changes": {"value": 0.08},
-            "reason": "decimal slipped when transcribing",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return s, sample, result
+    return (s, *await make_sample(api_caller(api), s))
 
 
 async def page(api: Api, who: str, path: str, **params: Any) -> str:
@@ -71,10 +32,12 @@ async def test_regulator_reads_entries_with_their_amendment_history(api: Api) ->
     text = entry.group(1)
     assert "amended 1×" in text
     # The value now, the original, and the amendment: who, why, before and after.
-    assert "amount: 15" in text
-    assert "As first recorded" in text and "amount: 12.5" in text
+    assert "Amount: 15 gal" in text
+    assert "As first recorded" in text and "Amount: 12.5 gal" in text
     assert "Oli Operator (demo)" in text and "Why: misread the day tank gauge" in text
-    assert re.search(r"<td>data.amount</td><td class=\"change-before\">12.5</td><td>15</td>", text)
+    assert re.search(
+        r"<td>Amount</td><td class=\"change-before\">12.5 gal</td><td>15 gal</td>", text
+    )
     # The trainee's entry shows that it is not countersigned.
     trainee = re.search(rf'id="entry-{s.trainee_entry}"(.*?)</article>', html, re.S)
     assert trainee and "not countersigned" in trainee.group(1)
@@ -93,7 +56,9 @@ async def test_regulator_reads_lab_results_with_their_history(api: Api) -> None:
     assert "Total residual chlorine" in text and "0.08 mg/L" in text
     assert "Why: decimal slipped when transcribing" in text
     assert "Casey Chief (demo)" in text
-    assert re.search(r"<td>value</td><td class=\"change-before\">0.8</td><td>0.08</td>", text)
+    assert re.search(
+        r"<td>Value</td><td class=\"change-before\">0.8 mg/L</td><td>0.08 mg/L</td>", text
+    )
 
 
 async def test_the_entry_page_shows_one_record_and_its_history(api: Api) -> None:
@@ -101,7 +66,10 @@ async def test_the_entry_page_shows_one_record_and_its_history(api: Api) -> None
     html = await page(api, "regulator", f"/records/entries/{s.amended_entry}")
     assert f"Entry {s.amended_entry}" in html
     assert "Why: misread the day tank gauge" in html
-    assert "<td>amount</td><td>15</td>" in html
+    assert "<td>Amount</td><td>15 gal</td>" in html
+    # The fields by their labels, the unit with its number, an empty one as a dash.
+    assert "<td>Feed point</td><td>CCT</td>" in html and "<td>Notes</td><td>—</td>" in html
+    assert "<td>unit</td>" not in html and "feed_point" not in html
     r = await api.get("regulator", "/records/entries/999999")
     assert r.status_code == 404
 

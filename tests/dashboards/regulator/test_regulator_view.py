@@ -9,15 +9,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboards.regulator.view import (
+    Refs,
     amendment_views,
     changes_of,
+    entry_fields,
     entry_href,
     entry_summary,
     pick_site,
+    referenced,
     show_value,
 )
 
 DENVER = ZoneInfo("America/Denver")
+REFS = Refs({7: "Chlorine residual, contact tank"}, {3: "Aeration DO low (0.4 mg/L)"}, {})
 
 
 @pytest.mark.parametrize(
@@ -26,22 +30,53 @@ DENVER = ZoneInfo("America/Denver")
         (
             "chemical_addition",
             {"notes": "", "unit": "gal", "chemical": "NaOCl", "amount": 12.5, "feed_point": "CT"},
-            "chemical: NaOCl; amount: 12.5; unit: gal; feed_point: CT",
+            "Chemical: NaOCl; Amount: 12.5 gal; Feed point: CT",
         ),
         ("note", {"text": "Quiet night."}, "Quiet night."),
         (
             "maintenance",
             {"equipment": "RAS pump 2", "work": "corrective", "description": "seal",
              "out_of_service": True, "lubricant": "EP2"},
-            "equipment: RAS pump 2; work: corrective; seal; out_of_service: yes; lubricant: EP2",
+            "Equipment: RAS pump 2; Work: corrective; seal; Out of service: yes; Lubricant: EP2",
         ),
         ("observation", {}, "(no details)"),
         ("note", {"text": "x" * 300}, "x" * 159 + "…"),
-        ("unknown_kind", {"b": 1, "a": None}, "b: 1"),
+        ("unknown_kind", {"b": 1, "a": None}, "B: 1"),
+        # A tag and an alarm by their names, never their ids.
+        ("reading", {"tag_id": 7, "value": 0.8, "unit": "mg/L"},
+         "Tag: Chlorine residual, contact tank; Value: 0.8 mg/L"),
+        ("reading", {"tag_id": 8, "instrument": "Day tank gauge", "value": 0.30000000000000004},
+         "Meter or gauge: Day tank gauge; Tag: tag 8; Value: 0.3"),
+        ("alarm_ack", {"event_id": 3, "response": "Raised the blower speed."},
+         "Alarm: Aeration DO low (0.4 mg/L); Raised the blower speed."),
+        ("process_adjustment", {"what": "Blower 2", "from_value": 40, "to_value": 55, "unit": "%"},
+         "What: Blower 2; From: 40 %; To: 55 %"),
+        # A closed set in the form's words; a unit with no number stays a field.
+        ("inspection", {"location": "Clarifier 1", "condition": "ok"},
+         "Where: Clarifier 1; Condition: OK"),
+        ("cleaning", {"what": "Weirs", "unit": "m"}, "What: Weirs; Unit: m"),
     ],
 )  # fmt: skip
 def test_entry_summary(kind, data, text):
-    assert entry_summary(kind, data) == text
+    assert entry_summary(kind, data, REFS) == text
+
+
+def test_entry_fields_keep_the_empty_ones_when_asked():
+    data = {"notes": "", "unit": "gal", "chemical": "NaOCl", "amount": 12.5}
+    assert entry_fields("chemical_addition", data, empty=True) == [
+        ("chemical", "Chemical", "NaOCl"),
+        ("amount", "Amount", "12.5 gal"),
+        ("notes", "Notes", "—"),
+    ]
+
+
+def test_the_tags_and_alarms_entries_name_as_now_and_as_first_recorded():
+    entries = [
+        {"data": {"tag_id": 7, "value": 1}, "original": {"data": {"tag_id": 9}}},
+        {"data": {"event_id": 3, "response": "x"}},
+        {"data": {"tag_id": "not an id"}, "original": None},
+    ]
+    assert referenced(entries) == ({7, 9}, {3})
 
 
 @pytest.mark.parametrize(
@@ -51,8 +86,8 @@ def test_entry_summary(kind, data, text):
         ("", "—"),
         (True, "yes"),
         (2.50, "2.5"),
-        (datetime(2026, 3, 8, 9, 30, tzinfo=UTC), "2026-03-08 03:30:00 -0600"),
-        ("2026-07-01T12:00:00+00:00", "2026-07-01 06:00:00 -0600"),
+        (datetime(2026, 3, 8, 9, 30, tzinfo=UTC), "2026-03-08 03:30 MDT"),
+        ("2026-07-01T12:00:00+00:00", "2026-07-01 06:00 MDT"),
         ("2026-07-01Tnot a time", "2026-07-01Tnot a time"),
         ([1, "a"], "1, a"),
     ],
@@ -67,10 +102,23 @@ def test_changes_of_an_entry_are_field_by_field():
         "data": {"amount": 12.5, "unit": "gal"},
         "occurred_at": datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
     }
-    assert [(c.field, c.before, c.after) for c in changes_of(changes, previous, DENVER)] == [
-        ("data.amount", "12.5", "15"),
-        ("data.unit", "gal", "L"),
-        ("occurred_at", "2026-03-02 02:00:00 -0700", "2026-03-02 03:00:00 -0700"),
+    got = changes_of(changes, previous, DENVER, "chemical_addition")
+    # Each value in its own record's unit: the one before, the one it became.
+    assert [(c.field, c.before, c.after) for c in got] == [
+        ("Amount", "12.5 gal", "15 L"),
+        ("Unit", "gal", "L"),
+        ("When it happened", "2026-03-02 02:00 MST", "2026-03-02 03:00 MST"),
+    ]
+
+
+def test_changes_of_a_result_name_the_analyst_and_keep_the_unit():
+    changes = {"value": 0.08, "analyst_id": 4}
+    previous = {"value": 0.8, "unit": "mg/L", "analyst_id": 2}
+    people = Refs({}, {}, {2: "Casey Chief", 4: "Ana Lyst"})
+    got = changes_of(changes, previous, DENVER, "result", people)
+    assert [(c.field, c.before, c.after) for c in got] == [
+        ("Value", "0.8 mg/L", "0.08 mg/L"),
+        ("Analyst", "Casey Chief", "Ana Lyst"),
     ]
 
 
@@ -89,7 +137,7 @@ def test_amendment_views_name_who_when_why():
         (9, "person 7", "lab called", True),
     ]
     assert views[0].at.isoformat() == "2026-03-02T10:00:00-07:00"
-    assert [(c.field, c.before, c.after) for c in views[1].changes] == [("value", "—", "3.1")]
+    assert [(c.field, c.before, c.after) for c in views[1].changes] == [("Value", "—", "3.1")]
 
 
 def test_entry_href_is_the_url_up_to_the_id():
@@ -120,3 +168,21 @@ SITES = [
 def test_the_site_asked_for_else_a_default_and_why(sites, wanted, code, problem):
     site, said = pick_site(sites, wanted)
     assert (site["code"] if site else None, said) == (code, problem)
+
+
+def test_amendment_views_give_each_value_the_unit_its_record_had_then():
+    original = {"data": {"chemical": "NaOCl", "amount": 12.5, "unit": "gal"}}
+    history = [
+        {"id": 1, "amended_at": "2026-03-02T17:00:00+00:00", "amended_by": 2, "reason": "gauge",
+         "changes": {"data": {"amount": 15}}, "previous": {"data": {"amount": 12.5}}},
+        {"id": 2, "amended_at": "2026-03-02T18:00:00+00:00", "amended_by": 2, "reason": "litres",
+         "changes": {"data": {"unit": "L"}}, "previous": {"data": {"unit": "gal"}}},
+        {"id": 3, "amended_at": "2026-03-02T19:00:00+00:00", "amended_by": 2, "reason": "again",
+         "changes": {"data": {"amount": 57}}, "previous": {"data": {"amount": 15}}},
+    ]  # fmt: skip
+    views = amendment_views(history, {}, DENVER, "chemical_addition", original)
+    assert [[(c.field, c.before, c.after) for c in v.changes] for v in views] == [
+        [("Amount", "12.5 gal", "15 gal")],
+        [("Unit", "gal", "L")],
+        [("Amount", "15 L", "57 L")],
+    ]

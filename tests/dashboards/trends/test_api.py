@@ -291,7 +291,8 @@ async def test_trend_page_renders_the_tag_and_loads_the_chart_scripts(plant):
     assert 'data-period-s="604800"' in html
     assert "/static/vendor/uPlot.iife.min.js" in html and "/static/js/trend.js" in html
     assert 'data-api="http://test/api/trends"' in html  # url_for: the API's absolute URL
-    assert '<option value="DO.Basin1">DO.Basin1 (mg/L)</option>' in options.text
+    # A tag by its description where it has one, else by its name.
+    assert '<option value="DO.Basin1">Dissolved oxygen, basin 1 (mg/L)</option>' in options.text
     assert '<option value="Flow.Influent">Flow.Influent (MGD)</option>' in options.text
     assert css.status_code == 200 and js.status_code == 200
     assert "No tag named “Nope” at this site" in unknown.text

@@ -60,13 +60,13 @@ def test_mark_text():
     e = entry(9, 5, "chemical_addition", operational=True, amended=True, recorded_by=4, data=data)
     (m,) = marks([e], 7, {}, T0, T0 + timedelta(hours=1))
     assert m["label"] == "Chemical addition"
-    assert m["summary"] == "chemical: NaOCl; amount: 15; unit: gal; feed_point: CCT"
+    assert m["summary"] == "Chemical: NaOCl; Amount: 15 gal; Feed point: CCT"
     assert m["by"] == "person 4"
     assert m["operational"] and m["amended"]
 
 
 async def test_the_endpoint_gives_the_tag_sites_entries(api: Api) -> None:
-    ids = {u: await api.id(u) for u in ("chief", "operator", "trainee")}
+    ids = {u: await api.id(u) for u in ("chief", "operator", "trainee", "admin")}
     s = await make_gap(api_caller(api), ids)
     with psycopg.connect(api.db_url, autocommit=True) as conn:
         site_id = conn.execute("SELECT id FROM sites WHERE code = %s", (SITE,)).fetchone()
@@ -84,7 +84,7 @@ async def test_the_endpoint_gives_the_tag_sites_entries(api: Api) -> None:
     got = {m["id"]: m for m in body["entries"]}
     assert set(got) == {s.trainee_entry, s.amended_entry}
     # The amendment is applied: the marker shows the corrected amount.
-    assert "amount: 15" in got[s.amended_entry]["summary"]
+    assert "Amount: 15 gal" in got[s.amended_entry]["summary"]
     assert got[s.amended_entry]["amended"] and got[s.amended_entry]["by"] == "Oli Operator (demo)"
     assert body["truncated"] is False
 

@@ -38,7 +38,7 @@ def test_trend_shows_the_log_entries_on_its_time_axis(browser: Any, served: Serv
         tip = page.locator(".trend-mark-tip")
         tip.wait_for(state="visible")
         assert "Chemical addition" in tip.inner_text()
-        assert "amount: 15" in tip.inner_text() and "Oli Operator (demo)" in tip.inner_text()
+        assert "Amount: 15 gal" in tip.inner_text() and "Oli Operator (demo)" in tip.inner_text()
         page.screenshot(path=str(SCREENSHOTS / "trend-entries-1920x1080.png"))
         page.mouse.move(5, 5)
         tip.wait_for(state="hidden")

@@ -1,5 +1,6 @@
 """The trend page in a real browser: Debian's Chromium, driven by Playwright, against
-``clearwell serve`` on a database with generated readings."""
+``clearwell serve`` on a database with generated readings (one for the module), on the
+floor's and the desk's screens and on a phone."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ import pytest
 
 from tests.dashboards.helpers import BAD_COMM, copy_rows, make_site, make_tag
 from tests.dashboards.people import add_person, password_of
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, need_browser
-from tests.support.database import owner_of
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    assert_accessible,
+    need_browser,
+)
+from tests.support.database import DatabaseServer, owner_of
 from tests.support.serve import serve
 
 pytestmark = pytest.mark.browser
@@ -56,17 +63,22 @@ def _readings(db_url: str) -> None:
     asyncio.run(rollup())
 
 
-@pytest.fixture
-def server(db_url) -> Iterator[str]:
-    """``clearwell serve`` in a subprocess on a free loopback port; its base URL."""
+@pytest.fixture(scope="module")
+def server(db_server: DatabaseServer) -> Iterator[str]:
+    """``clearwell serve`` in a subprocess on a free loopback port; its base URL. The tests
+    only read, so one database serves them all."""
     need_browser()
-    _readings(db_url)
-    asyncio.run(add_person(db_url, "viewer"))
-    with serve(db_url) as base:
-        yield base
+    db_url = db_server.make_database()
+    try:
+        _readings(db_url)
+        asyncio.run(add_person(db_url, "viewer"))
+        with serve(db_url) as base:
+            yield base
+    finally:
+        db_server.drop_database(db_url)
 
 
-@pytest.mark.parametrize(("width", "height"), [(1280, 800), (1920, 1080)])
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (1920, 1080), (390, 844)])
 def test_trend_page_draws_a_month_of_a_tag(server, width, height):
     from playwright.sync_api import sync_playwright
 
@@ -99,6 +111,10 @@ def test_trend_page_draws_a_month_of_a_tag(server, width, height):
             # Touch targets: the period buttons are at least 56 px tall.
             button = page.locator("button.seg").first.bounding_box()
             assert button and button["height"] >= 56
+            # The plant's clock on the time axis, 24-hour: no am or pm.
+            assert "am" not in page.locator(".u-axis").first.inner_text().lower()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert_accessible(page, f"the 30-day trend at {width}x{height}")
             page.screenshot(path=str(SCREENSHOTS / f"trends-30d-{width}x{height}.png"))
 
             # Switching the period redraws from the server.

@@ -123,6 +123,32 @@ def test_browse_document_is_a_valid_configuration() -> None:
     assert config.tags[0].opcua is not None and config.tags[0].opcua.node_id == "ns=2;s=A.Flow"
 
 
+def test_browse_writes_node_ids_by_namespace_uri_given_the_servers_namespaces() -> None:
+    variables = [
+        BrowsedVariable("ns=2;s=A.Flow", ("A", "Flow"), "", 11),
+        BrowsedVariable("ns=3;i=7", ("A", "Level"), "", 11),
+        BrowsedVariable("i=2258", ("A", "Clock"), "", 11),
+    ]
+    namespaces = ["http://opcfoundation.org/UA/", "urn:server", "urn:plant", "urn:units"]
+    entries = tag_entries("scada", variables, namespaces)
+    assert [e["opcua"]["node_id"] for e in entries] == [
+        "nsu=urn:plant;s=A.Flow",
+        "nsu=urn:units;i=7",
+        "i=2258",  # namespace 0 is OPC UA's own, the same everywhere
+    ]
+    # Without the namespaces (--namespace-index), as browsed.
+    assert [e["opcua"]["node_id"] for e in tag_entries("scada", variables)] == [
+        "ns=2;s=A.Flow",
+        "ns=3;i=7",
+        "i=2258",
+    ]
+    server = OpcuaServer(name="scada", endpoint="opc.tcp://h:4840/")
+    text = site_document(server, "s1", "Site", variables, namespaces)
+    assert [t.opcua.node_id for t in parse_config(text).tags if t.opcua][0] == (
+        "nsu=urn:plant;s=A.Flow"
+    )
+
+
 def test_a_node_id_by_namespace_uri_is_looked_up_in_the_servers_namespaces() -> None:
     namespaces = ["http://opcfoundation.org/UA/", "urn:server", "urn:plant"]
     assert resolve_node_id("nsu=urn:plant;s=A.B", namespaces) == ua.NodeId("A.B", 2)

@@ -26,10 +26,11 @@ from ingest.service import IngestService, cancel_and_wait
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from ingest.tagstate import TagState
 from simulators.address_map import DEFAULT_MAP
+from simulators.opcua_face import NAMESPACE_URI
 from simulators.runtime import PlantSimulator
 from sitefile.load import load_config
 from sitefile.models import Limits, OpcuaSection, OpcuaServer, SiteConfig
-from tests.ingest.harness import wait_for
+from tests.ingest.harness import stored_rows, wait_for
 
 USERS = {"operator": "s3cret"}
 
@@ -67,18 +68,6 @@ async def sim(tmp_path: Path) -> AsyncIterator[PlantSimulator]:
         users=USERS,
     ) as s:
         yield s
-
-
-def stored_rows(db_url: str) -> dict[str, list[tuple[datetime, float | None, int]]]:
-    with psycopg.connect(db_url) as conn:
-        rows = conn.execute(
-            "SELECT t.name, r.time, r.value, r.status FROM readings r"
-            " JOIN tags t ON t.id = r.tag_id ORDER BY r.time"
-        ).fetchall()
-    out: dict[str, list[tuple[datetime, float | None, int]]] = {}
-    for name, time, value, status in rows:
-        out.setdefault(name, []).append((time, value, status))
-    return out
 
 
 def published(sim: PlantSimulator, names: list[str]) -> set[tuple[str, datetime, float]]:
@@ -359,8 +348,16 @@ async def test_browse_writes_a_configuration_that_loads(
     path.write_text(text)
     config = load_config(path)
     wanted = {t.opcua.node_id for t in load_config(DEFAULT_MAP).tags if t.opcua}
-    assert {t.opcua.node_id for t in config.tags if t.opcua} == wanted and count == len(wanted)
-    flow = next(t for t in config.tags if t.opcua and t.opcua.node_id == "ns=2;s=Influent.Flow")
+    # Written with the namespace's URI (nsu=), not its index (the map's ns=2).
+    browsed = {t.opcua.node_id for t in config.tags if t.opcua}
+    assert all(n.startswith(f"nsu={NAMESPACE_URI};") for n in browsed)
+    assert {n.replace(f"nsu={NAMESPACE_URI};", "ns=2;") for n in browsed} == wanted
+    assert count == len(wanted)
+    flow = next(
+        t
+        for t in config.tags
+        if t.opcua and t.opcua.node_id == f"nsu={NAMESPACE_URI};s=Influent.Flow"
+    )
     assert (flow.name, flow.unit, flow.eng_range) == ("Influent.Flow", "m3/h", (0.0, 2500.0))
     # And it collects.
     async with IngestService(config, db_url, tmp_path) as service:
