@@ -8,7 +8,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CLEARWELL_PGPORT ?= 54329
 export CLEARWELL_PGPORT
+# The runtime role (the web app, the collectors, the commands): it may read and append
+# records, nothing more. The owner migrates (SECURITY.md).
 export CLEARWELL_DATABASE_URL ?= postgresql://clearwell:clearwell@127.0.0.1:$(CLEARWELL_PGPORT)/clearwell
+export CLEARWELL_OWNER_DATABASE_URL ?= postgresql://clearwell_owner:clearwell@127.0.0.1:$(CLEARWELL_PGPORT)/clearwell
 export CLEARWELL_DATA_DIR ?= $(CURDIR)/var
 PYTEST_ARGS ?=
 
@@ -42,7 +45,9 @@ migrate: setup
 demo: setup setup-assets
 	$(BIN)/clearwell demo
 
-serve: setup setup-assets
+# Migrating first also gives the runtime role its grants (an install from before two
+# roles has none until then).
+serve: migrate setup-assets
 	$(BIN)/clearwell serve
 
 lint: setup-python
@@ -53,7 +58,7 @@ lint: setup-python
 # The tests make their own databases (a throwaway cluster, or the server that
 # CLEARWELL_TEST_DATABASE_URL names); setup-db installs what that needs.
 pytest: setup setup-test-tools
-	env -u CLEARWELL_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	env -u CLEARWELL_DATABASE_URL -u CLEARWELL_OWNER_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest
 

@@ -1,7 +1,8 @@
 """A database a benchmark may fill and throw away.
 
-On the server ``CLEARWELL_DATABASE_URL`` names, a scratch database (its role needs
-CREATEDB) dropped afterwards unless kept; without one, a throwaway local cluster (fsync
+On the server ``CLEARWELL_OWNER_DATABASE_URL`` (else ``CLEARWELL_DATABASE_URL``) names, a
+scratch database (its role needs CREATEDB, which the owner role has and a new runtime role
+has not) dropped afterwards unless kept; without one, a throwaway local cluster (fsync
 off), as the tests use. Yields the database's URL and a line saying where it is, for the
 report.
 """
@@ -23,7 +24,9 @@ from tests.support.database import drop_database
 def scratch_database(label: str = "bench", keep: bool = False) -> Iterator[tuple[str, str]]:
     """``keep`` leaves the database on ``CLEARWELL_DATABASE_URL``'s server afterwards (a
     throwaway cluster goes with everything in it)."""
-    base = os.environ.get("CLEARWELL_DATABASE_URL")
+    base = os.environ.get("CLEARWELL_OWNER_DATABASE_URL") or os.environ.get(
+        "CLEARWELL_DATABASE_URL"
+    )
     if base:
         name = f"clearwell_bench_{label}_{os.getpid()}"
         with psycopg.connect(base, autocommit=True) as admin:

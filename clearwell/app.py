@@ -9,14 +9,14 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import psycopg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from clearwell import __version__
+from clearwell import __version__, hooks
 from clearwell.db import describe_target, make_pool
 from clearwell.settings import Settings, get_settings
 
@@ -37,7 +37,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Open without waiting: /healthz must answer (with 503) while the database is down.
     await pool.open(wait=False)
     try:
-        yield
+        async with AsyncExitStack() as stack:
+            for lifespan in hooks.app_lifespans():
+                await stack.enter_async_context(lifespan(app))
+            yield
     finally:
         await pool.close()
 

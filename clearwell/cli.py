@@ -42,19 +42,42 @@ def setup_logging(settings: Settings | None = None) -> None:
         logging.getLogger("asyncua").setLevel(logging.WARNING)
 
 
-def run_migrations(settings: Settings) -> list[str]:
-    from clearwell.migrate import migrate
+def _user(dsn: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict
 
-    with connection(settings.database_dsn, autocommit=True) as conn:
-        return migrate(conn)
+    return str(conninfo_to_dict(dsn).get("user") or "")
+
+
+def run_migrations(settings: Settings) -> list[str]:
+    """Migrates as the owner, then grants the runtime role its privileges (when the two
+    are different roles: an install with one role for both has nothing to grant)."""
+    import psycopg
+
+    from clearwell.migrate import grant_runtime, migrate
+
+    runtime = _user(settings.database_dsn)
+    with connection(settings.owner_dsn, autocommit=True) as conn:
+        try:
+            done = migrate(conn)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ClearwellError(
+                f"{describe_target(settings.owner_dsn)} may not change the schema ({first}):"
+                " migrations run as the schema's owner; set CLEARWELL_OWNER_DATABASE_URL"
+            ) from None
+        owner = conn.execute("SELECT current_user").fetchone()
+        if runtime and owner and runtime != owner[0]:
+            grant_runtime(conn, runtime)
+    return done
 
 
 @db_app.command("migrate")
 def db_migrate() -> None:
-    """Apply pending migrations to the database CLEARWELL_DATABASE_URL names."""
+    """Apply pending migrations as the owner (CLEARWELL_OWNER_DATABASE_URL, else
+    CLEARWELL_DATABASE_URL) and grant the runtime role what it may do."""
     settings = get_settings()
     applied = run_migrations(settings)
-    target = describe_target(settings.database_dsn)
+    target = describe_target(settings.owner_dsn)
     if applied:
         for name in applied:
             typer.echo(f"applied {name}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from functools import cache
 from typing import Any, Protocol
 
@@ -28,6 +29,11 @@ READINGS_WRITTEN: tuple[str, ...] = ("dashboards.trends.rollups:DirtyHours",)
 # Awaited as ``fn(conn, entry_ids)`` inside the transaction that inserted logbook
 # entries, before its audit append (an asynchronous connection).
 ENTRIES_WRITTEN: tuple[str, ...] = ("compliance.stamping:stamp_entries",)
+
+# Each names ``fn(app)``, an async context manager the web app's lifespan enters once its
+# pool is open and leaves at shutdown: background work of a package for the life of the
+# app. The logbook's signed checkpoints of the audit chain (a minute apart).
+APP_LIFESPANS: tuple[str, ...] = ("logbook.checkpoints:lifespan",)
 
 # Awaited as ``fn(request, user, reason, subject, subject_id, site_id)`` when a router
 # raises ``clearwell.web.Denied``, after its transaction rolled back; records the
@@ -53,6 +59,7 @@ class ReadingsReaction(Protocol):
 ReadingsWritten = Callable[[], ReadingsReaction]
 EntriesWritten = Callable[[psycopg.AsyncConnection[Any], Sequence[int]], Awaitable[object]]
 RequestDenied = Callable[..., Awaitable[HTTPException]]
+AppLifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 
 
 def _load(name: str) -> Any:
@@ -68,6 +75,11 @@ def readings_written() -> tuple[ReadingsWritten, ...]:
 @cache
 def entries_written() -> tuple[EntriesWritten, ...]:
     return tuple(_load(n) for n in ENTRIES_WRITTEN)
+
+
+@cache
+def app_lifespans() -> tuple[AppLifespan, ...]:
+    return tuple(_load(n) for n in APP_LIFESPANS)
 
 
 @cache

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     database_url: str = Field(
         description="PostgreSQL/TimescaleDB connection URL, postgresql://user:pass@host:port/db"
     )
+    # The runtime role above may only read and append records; the schema's owner runs
+    # the migrations (SECURITY.md). Unset: one role does both, as installs before two roles.
+    owner_database_url: PostgresDsn | None = Field(
+        None,
+        description="URL of the role that owns the schema and runs migrations"
+        " (default: CLEARWELL_DATABASE_URL's)",
+    )
     host: str = Field("127.0.0.1", description="Address the web app listens on")
     port: int = Field(8000, ge=1, le=65535, description="Port the web app listens on")
     log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
@@ -121,6 +128,11 @@ class Settings(BaseSettings):
     @property
     def database_dsn(self) -> str:
         return self.database_url
+
+    @property
+    def owner_dsn(self) -> str:
+        """Where migrations and owner-only maintenance connect."""
+        return str(self.owner_database_url or self.database_url)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

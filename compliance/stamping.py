@@ -28,6 +28,7 @@ from psycopg.types.json import Jsonb
 from compliance.adapter import EntryFact, Loaded, NoProfile, Site, in_pipeline, load
 from compliance.engine import check
 from compliance.report import Report
+from logbook import audit
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,19 @@ async def stamp_pending(
             ids = [r[0] for r in await cur.fetchall()]
             if not ids:
                 return total
-            total += await stamp_entries(conn, ids)
+            stamped = await stamp_entries(conn, ids)
+            if stamped:
+                # Every record row is named by an audit row (logbook.records).
+                await audit.append(
+                    conn,
+                    audit.SYSTEM,
+                    "compliance.stamp",
+                    "entries",
+                    None,
+                    site_id,
+                    {"stamped": stamped, "from_entry": ids[0], "to_entry": ids[-1]},
+                )
+            total += stamped
             after = ids[-1]
 
 
@@ -262,6 +275,16 @@ async def recompute(
     if changed:
         ids = list(changed)
         await conn.execute(_REVISE_SQL, (reason, ids, [Jsonb(changed[i]) for i in ids]))
+    if stamped or changed:
+        await audit.append(
+            conn,
+            audit.SYSTEM,
+            "compliance.restamp",
+            "site",
+            site.id,
+            site.id,
+            {"stamped": stamped, "revised": len(changed), "reason": reason},
+        )
     return stamped, len(changed)
 
 

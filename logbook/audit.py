@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from logbook import records
 from logbook.canonical import GENESIS, ChainBreak, normalise, row_content_hash, verify_chain
 
 # One key for the whole chain: appends queue on it for the rest of their
@@ -18,16 +20,20 @@ from logbook.canonical import GENESIS, ChainBreak, normalise, row_content_hash, 
 CHAIN_LOCK = 0x636C6C67  # "cllg"
 
 # The link is made in the database: the head is read by this statement, which
-# runs after the lock is granted and so sees every earlier append committed.
+# runs after the lock is granted and so sees every earlier append committed. It takes
+# the references of the record rows this transaction wrote (migration 0210) and links
+# them in: sha256(prev_hash || content_hash || records_digest), canonical.py's rule.
 _APPEND = """
 INSERT INTO audit_log (seq, at, actor_id, actor, action, subject, subject_id, site_id, detail,
-                       prev_hash, row_hash)
+                       records, prev_hash, row_hash)
 SELECT coalesce(h.seq, 0) + 1, %(at)s::timestamptz, %(actor_id)s::int, %(actor)s::text,
        %(action)s::text, %(subject)s::text, %(subject_id)s::text, %(site_id)s::int,
-       %(detail)s::jsonb, coalesce(h.row_hash, %(genesis)s::text),
-       encode(sha256(convert_to(coalesce(h.row_hash, %(genesis)s::text) || %(content)s::text,
-                                'UTF8')), 'hex')
-FROM (SELECT 1) AS one
+       %(detail)s::jsonb, r.records, coalesce(h.row_hash, %(genesis)s::text),
+       encode(sha256(convert_to(coalesce(h.row_hash, %(genesis)s::text) || %(content)s::text
+           || coalesce(encode(sha256(convert_to(array_to_string(r.records, E'\\n'), 'UTF8')),
+                              'hex'), ''),
+           'UTF8')), 'hex')
+FROM (SELECT audit_take_records() AS records) AS r
 LEFT JOIN LATERAL (SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1) h ON true
 """
 
@@ -100,24 +106,71 @@ class VerifyResult:
     rows: int
     head: dict[str, Any] | None
     broken: ChainBreak | None
+    # The record rows against the chain (None: not checked).
+    records: records.RecordCheck | None = None
+    # The last row read, whatever the chain's state: {"seq", "row_hash", "at"}.
+    last: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None and not (self.records and self.records.findings)
 
 
-def verify(conn: psycopg.Connection[Any]) -> VerifyResult:
-    """Walks the whole chain in seq order (inside one transaction for a consistent view)."""
+def verify(conn: psycopg.Connection[Any], with_records: bool = True) -> VerifyResult:
+    """Walks the whole chain in seq order, then checks every record row against the
+    references the chain holds (``with_records``); all in one repeatable-read
+    transaction, so that writes committed meanwhile are seen by neither or by both."""
     count = 0
     last: dict[str, Any] | None = None
+    refs: records.Refs = {}
 
     def counted() -> Iterator[dict[str, Any]]:
         nonlocal count, last
         for row in _stream(conn):
             count += 1
             last = row
+            records.collect(refs, row["seq"], row["records"])
             yield row
 
+    idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
     with conn.transaction():
-        broken = verify_chain(counted())
+        if idle:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        rows = counted()
+        broken = verify_chain(rows)
+        # The references after a break are still the best word on their rows.
+        for _ in rows:
+            pass
+        checked = records.check(conn, refs) if with_records else None
     head = {"seq": last["seq"], "row_hash": last["row_hash"]} if last and not broken else None
-    return VerifyResult(count, head, broken)
+    tail = None
+    if last:
+        tail = {"seq": last["seq"], "row_hash": last["row_hash"], "at": normalise(last["at"])}
+    return VerifyResult(count, head, broken, checked, tail)
+
+
+async def check_chain(
+    conn: psycopg.AsyncConnection[Any], batch: int = 5000
+) -> tuple[int, dict[str, Any] | None, ChainBreak | None]:
+    """The whole chain walked on an asynchronous connection (outside a transaction):
+    (rows, the last row's {"seq", "row_hash", "at"}, the first break or None)."""
+    count, prev, last = 0, GENESIS, None
+    async with conn.transaction():
+        cur = conn.cursor(name="audit_check", row_factory=dict_row)
+        await cur.execute("SELECT * FROM audit_log ORDER BY seq")
+        while rows := await cur.fetchmany(batch):
+            if last is not None and rows[0]["seq"] != last["seq"] + 1:
+                jump = f"sequence jumps from {last['seq']} to {rows[0]['seq']}"
+                return count, last, ChainBreak(rows[0]["seq"], jump)
+            broken = verify_chain(rows, prev)
+            count += len(rows)
+            tail = rows[-1]
+            last = {"seq": tail["seq"], "row_hash": tail["row_hash"], "at": normalise(tail["at"])}
+            if broken is not None:
+                return count, last, broken
+            prev = tail["row_hash"]
+        await cur.close()
+    return count, last, None
 
 
 def chain_head(conn: psycopg.Connection[Any]) -> dict[str, Any] | None:

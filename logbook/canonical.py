@@ -12,7 +12,16 @@ recompute hashes with another tool, so the rules are fixed and written down:
   ``row_hash = sha256(prev_hash + content_hash)`` over the two lower-case hex strings,
   where the first row's ``prev_hash`` is 64 zeros. The database computes that last
   step itself when it appends (logbook/audit.py), so the chain lock is held for one
-  statement and the commit, not for round trips to the application.
+  statement and the commit, not for round trips to the application;
+* a row that names the record rows its transaction wrote (its ``records``, migration
+  0210: each ``"<table> <key> <columns> <sha256>"``) links them in too:
+  ``row_hash = sha256(prev_hash + content_hash + records_digest)``, where
+  ``records_digest = sha256`` of the references joined by ``"\\n"``. A record row's own
+  hash is the sha256 of its PostgreSQL jsonb text (``to_jsonb(row)::text`` in UTC, with
+  ``extra_float_digits = 1`` and ``intervalstyle = postgres``) without the columns
+  numbered above ``<columns>``: the database makes it as the row is inserted, whoever
+  inserts it, and ``clearwell verify`` recomputes it with the same built-in functions
+  (logbook/records.py), so a row stays checkable after a later migration adds a column.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -85,13 +94,19 @@ def row_content_hash(content: Mapping[str, Any]) -> str:
     return content_hash({name: content.get(name) for name in CHAIN_FIELDS})
 
 
-def link_hash(prev_hash: str, row_content: str) -> str:
-    return sha256_hex((prev_hash + row_content).encode("ascii"))
+def link_hash(prev_hash: str, row_content: str, records: str = "") -> str:
+    return sha256_hex((prev_hash + row_content + records).encode("ascii"))
+
+
+def records_digest(records: Sequence[str] | None) -> str:
+    """The hash of an audit row's record references; empty for a row without any."""
+    return sha256_hex("\n".join(records).encode("utf-8")) if records else ""
 
 
 def row_hash(content: Mapping[str, Any], prev_hash: str) -> str:
-    """The hash an audit row carries: its content linked to the previous row's hash."""
-    return link_hash(prev_hash, row_content_hash(content))
+    """The hash an audit row carries: its content (and the references of the record rows
+    it names, if any) linked to the previous row's hash."""
+    return link_hash(prev_hash, row_content_hash(content), records_digest(content.get("records")))
 
 
 @dataclass(frozen=True)

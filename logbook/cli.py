@@ -1,20 +1,25 @@
-"""``clearwell users add|list``, and the audit chain's check that ``clearwell verify`` runs."""
+"""``clearwell users add|list``, and the database's check that ``clearwell verify`` runs: the
+audit chain, the record rows against it, and the database against signed checkpoints."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Annotated, Any
 
 import psycopg
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearwell.db import connection, describe_target, explain_connect_error
 from clearwell.errors import ClearwellError
 from clearwell.settings import get_settings
-from logbook import audit
+from clearwell.signing_key import trusted_keys
+from logbook import audit, checkpoints, records
 from logbook.auth.deps import ROLES
 from logbook.people import create_person, list_people
 
@@ -77,30 +82,117 @@ def users_list() -> None:
     typer.echo(f"{len(people)} people")
 
 
-def verify_chain() -> None:
-    """Check the audit log's hash chain; print its head, or where it breaks (exit 1)."""
-    dsn = get_settings().database_dsn
+def _checkpoints(
+    conn: psycopg.Connection[Any],
+    data_dir: Path,
+    extra: Sequence[tuple[str, Any]],
+    keys: Sequence[Ed25519PublicKey] | None,
+) -> tuple[list[checkpoints.Checked], dict[int, str]]:
+    """The checkpoints of the data directory and ``extra`` (where, signed), each checked
+    with ``keys`` (default: the data directory's trusted keys), and the database's
+    row_hash at each one's seq."""
+    trusted = [k for _, k in trusted_keys(data_dir)] if keys is None else list(keys)
+    found = checkpoints.read_all(data_dir, trusted)
+    found += [checkpoints.check(signed, trusted, where) for where, signed in extra]
+    seqs = sorted({c.checkpoint["seq"] for c in found if c.checkpoint})
+    rows = conn.execute(
+        "SELECT seq, row_hash FROM audit_log WHERE seq = ANY(%s)", (seqs,)
+    ).fetchall()
+    return found, dict(rows)
+
+
+def _database(conn: psycopg.Connection[Any]) -> str:
+    row = conn.execute("SELECT current_database()").fetchone()
+    return str(row[0]) if row else ""
+
+
+def _named(findings: Sequence[records.Finding]) -> list[str]:
+    lines = [f"  {f.describe()}" for f in findings[: records.NAMED]]
+    if len(findings) > records.NAMED:
+        lines.append(f"  … and {len(findings) - records.NAMED} more")
+    return lines
+
+
+def verify_database(
+    extra: Sequence[tuple[str, Any]] = (), keys: Sequence[Ed25519PublicKey] | None = None
+) -> None:
+    """Check the audit log's hash chain, every record row against it, and the database
+    against the newest signed checkpoint (the data directory's, and ``extra``'s: each a
+    ``(where, signed checkpoint)``); print what holds, or every problem (exit 1)."""
+    settings = get_settings()
+    dsn = settings.database_dsn
+    problems: list[str] = []
     with _database_errors(dsn), connection(dsn) as conn:
         result = audit.verify(conn)
-        if result.broken is None:
-            head = result.head
-            tail = f", head seq {head['seq']} {head['row_hash']}" if head else ""
-            typer.echo(f"audit chain ok: {result.rows} rows{tail}")
-            return
-        row = conn.execute(
-            "SELECT seq, at, actor, action, subject, subject_id, row_hash FROM audit_log"
-            " WHERE seq = %s",
-            (result.broken.seq,),
-        ).fetchone()
-    typer.echo(f"audit chain BROKEN at seq {result.broken.seq}: {result.broken.reason}", err=True)
-    if row is not None:
+        found, hashes = _checkpoints(conn, Path(settings.data_dir), extra, keys)
+        database = _database(conn)
+        row = None
+        if result.broken is not None:
+            row = conn.execute(
+                "SELECT seq, at, actor, action, subject, subject_id, row_hash FROM audit_log"
+                " WHERE seq = %s",
+                (result.broken.seq,),
+            ).fetchone()
+    if result.broken is None:
+        head = result.head
+        tail = f", head seq {head['seq']} {head['row_hash']}" if head else ""
+        typer.echo(f"audit chain ok: {result.rows} rows{tail}")
+    else:
+        broken = result.broken
+        typer.echo(f"audit chain BROKEN at seq {broken.seq}: {broken.reason}", err=True)
+        if row is not None:
+            typer.echo(
+                f"  row: seq={row[0]} at={row[1].isoformat()} actor={row[2]} action={row[3]}"
+                f" subject={row[4]}:{row[5]} row_hash={row[6]}",
+                err=True,
+            )
+        problems.append(f"audit chain broken at seq {broken.seq}")
+    assert result.records is not None
+    counts = result.records.counts
+    kinds = result.records.by_kind()
+    if not result.records.findings:
         typer.echo(
-            f"  row: seq={row[0]} at={row[1].isoformat()} actor={row[2]} action={row[3]}"
-            f" subject={row[4]}:{row[5]} row_hash={row[6]}",
-            err=True,
+            f"record rows ok: {sum(counts.values())} rows in {len(counts)} record tables,"
+            " each as its audit row recorded it"
         )
-    # typer.Exit is swallowed in the CLI's non-standalone mode; an error exits 1.
-    raise ClearwellError(f"audit chain broken at seq {result.broken.seq}")
+    for kind, label in (
+        ("changed", "changed since the audit chain recorded them"),
+        ("gone", "recorded in the audit chain but gone"),
+        ("unaudited", "written without an audit row"),
+        ("untracked", "record tables no longer named to the chain"),
+    ):
+        if kinds.get(kind):
+            typer.echo(f"record rows {label}: {len(kinds[kind])}", err=True)
+            typer.echo("\n".join(_named(kinds[kind])), err=True)
+            problems.append(f"{len(kinds[kind])} record row(s) {label}")
+    for c in found:
+        if c.problem:
+            typer.echo(f"checkpoint {c.where}: NOT USED: {c.problem}", err=True)
+            problems.append(f"checkpoint {c.where}: {c.problem}")
+    # The latest is also the history's last line, most of the time.
+    unique = {json.dumps(c.checkpoint, sort_keys=True): c.checkpoint for c in found if c.checkpoint}
+    good = checkpoints.of_database(unique.values(), database)
+    others = sorted({str(c.get("database")) for c in unique.values()} - {database})
+    if others:
+        typer.echo(f"not compared: checkpoints of other databases ({', '.join(others)})")
+    last_seq = result.last["seq"] if result.last else 0
+    lost = checkpoints.compare(good, last_seq, hashes, counts)
+    for line in lost:
+        typer.echo(f"CHECKPOINT: {line}", err=True)
+    problems += lost
+    top = checkpoints.newest(good)
+    if top is None:
+        typer.echo(
+            "no signed checkpoint seen: rows cut off the chain's end would not show"
+            f" (the web app writes them to {checkpoints.folder(Path(settings.data_dir))})"
+        )
+    elif not lost:
+        typer.echo(
+            f"checkpoints ok: {len(good)} seen, the newest of {top['made_at']} at seq {top['seq']}"
+        )
+    if problems:
+        # typer.Exit is swallowed in the CLI's non-standalone mode; an error exits 1.
+        raise ClearwellError("NOT VERIFIED: " + "; ".join(problems))
 
 
 def register(app: typer.Typer) -> None:

@@ -48,27 +48,37 @@ class ShiftState:
         }
 
 
+# A shift's lock is an advisory one, on (SHIFT_LOCK, its id): a row lock (SELECT … FOR
+# SHARE) needs the UPDATE privilege, which the runtime role has on no record table.
+SHIFT_LOCK = 0x73686674  # "shft"
 _LOCKS = {
-    None: sql.SQL(""),
-    "share": sql.SQL(" FOR SHARE OF s"),
-    "update": sql.SQL(" FOR UPDATE OF s"),
+    "share": "SELECT pg_advisory_xact_lock_shared(%s::int, %s::int)",
+    "update": "SELECT pg_advisory_xact_lock(%s::int, %s::int)",
 }
+
+
+async def lock_shift(conn: psycopg.AsyncConnection[Any], shift_id: int, lock: str) -> None:
+    """Holds the shift's lock until the transaction ends: ``"share"`` for anything that
+    adds to the shift, ``"update"`` for closing and signing, so that a signature never
+    misses a concurrent addition. Taken before the shift is read, so the read sees what
+    the holder before committed. Nothing is read back (it travels in a pipeline)."""
+    # Ids past 2**31 share a lock with a smaller one: harmless, they only wait.
+    await conn.execute(_LOCKS[lock], (SHIFT_LOCK, shift_id % 2**31))
 
 
 async def shift_state(
     conn: psycopg.AsyncConnection[Any], shift_id: int, lock: str | None = None
 ) -> ShiftState | None:
-    """The shift with its closure and whether it is signed.
-
-    ``lock="share"`` for anything that adds to the shift, ``"update"`` for closing
-    and signing: that way a signature never misses a concurrent addition.
-    """
+    """The shift with its closure and whether it is signed, locked as ``lock`` says
+    (:func:`lock_shift`) when given."""
+    if lock is not None:
+        await lock_shift(conn, shift_id, lock)
     query = sql.SQL(
         "SELECT s.id, s.site_id, s.label, s.opened_at, s.opened_by, s.recorded_at,"
         " c.closed_at, c.closed_by,"
         " EXISTS (SELECT 1 FROM shift_signatures g WHERE g.shift_id = s.id)"
-        " FROM shifts s LEFT JOIN shift_closures c ON c.shift_id = s.id WHERE s.id = %s{}"
-    ).format(_LOCKS[lock])
+        " FROM shifts s LEFT JOIN shift_closures c ON c.shift_id = s.id WHERE s.id = %s"
+    )
     cur = await conn.execute(query, (shift_id,))
     row = await cur.fetchone()
     return ShiftState(*row) if row else None
@@ -89,6 +99,7 @@ async def entry_target(
 ) -> EntryTarget:
     """The shift (share-locked), its site's backdate limit, and a record already made
     with this client key, if any."""
+    await lock_shift(conn, shift_id, "share")
     cur = await conn.execute(
         "SELECT x.*, k.id, k.request_sha FROM (SELECT 1) one"
         " LEFT JOIN (SELECT s.id, s.site_id, s.label, s.opened_at, s.opened_by, s.recorded_at,"
@@ -97,7 +108,7 @@ async def entry_target(
         "  coalesce((SELECT backdate_limit FROM site_logbook_settings l"
         "   WHERE l.site_id = s.site_id ORDER BY l.id DESC LIMIT 1), interval '24 hours')"
         "  FROM shifts s LEFT JOIN shift_closures c ON c.shift_id = s.id"
-        "  WHERE s.id = %s FOR SHARE OF s) x ON true"
+        "  WHERE s.id = %s) x ON true"
         " LEFT JOIN entries k ON k.recorded_by = %s AND k.client_key = %s",
         (shift_id, person_id, client_key),
     )

@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Installs PostgreSQL 15 and TimescaleDB (Apache edition, built from Debian 13's
 # source package) on Debian 12, starts a cluster as the postgres user, and
-# creates Clearwell's role and database. Idempotent: a second run only checks.
+# creates Clearwell's two roles and its database. Idempotent: a second run only checks.
+#
+# Two roles (SECURITY.md): the owner owns the database and every table and runs the
+# migrations; the runtime role, which the web app and the collectors use, gets from
+# `clearwell db migrate` the right to read and append records and nothing more. An
+# install made when one role did both has its database and objects moved to the owner
+# here; run `clearwell db migrate` (as `make migrate`, `make serve` and `make demo` do)
+# afterwards to give the runtime role its grants.
 #
 # Environment (all optional):
 #   CLEARWELL_PGDATA   data directory      (default /var/lib/clearwell/pgdata)
 #   CLEARWELL_PGPORT   port                (default 54329)
-#   CLEARWELL_DB_USER / CLEARWELL_DB_PASSWORD / CLEARWELL_DB_NAME
-#                      role and database   (default clearwell/clearwell/clearwell)
+#   CLEARWELL_DB_USER / CLEARWELL_DB_PASSWORD
+#                      runtime role        (default clearwell/clearwell)
+#   CLEARWELL_DB_OWNER / CLEARWELL_DB_OWNER_PASSWORD
+#                      owner role          (default clearwell_owner/clearwell)
+#   CLEARWELL_DB_NAME  database            (default clearwell)
 set -euo pipefail
 
 PG_MAJOR=15
@@ -16,6 +26,8 @@ PGDATA=${CLEARWELL_PGDATA:-/var/lib/clearwell/pgdata}
 PGPORT=${CLEARWELL_PGPORT:-54329}
 DB_USER=${CLEARWELL_DB_USER:-clearwell}
 DB_PASSWORD=${CLEARWELL_DB_PASSWORD:-clearwell}
+DB_OWNER=${CLEARWELL_DB_OWNER:-clearwell_owner}
+DB_OWNER_PASSWORD=${CLEARWELL_DB_OWNER_PASSWORD:-clearwell}
 DB_NAME=${CLEARWELL_DB_NAME:-clearwell}
 BUILD_ROOT=${CLEARWELL_BUILD_ROOT:-/var/tmp/clearwell-build}
 
@@ -103,12 +115,38 @@ if ! as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
 fi
 
 psql_su() { as_postgres "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h /var/run/postgresql -p "$PGPORT" -U postgres "$@"; }
-# Values go in as psql variables, quoted by psql itself.
-psql_su -d postgres -v u="$DB_USER" -v p="$DB_PASSWORD" -v d="$DB_NAME" <<'SQL'
-SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', :'u', :'p')
+# Values go in as psql variables, quoted by psql itself. The owner may create
+# databases (the benchmarks' scratch ones); a new runtime role may not.
+psql_su -d postgres -v u="$DB_USER" -v p="$DB_PASSWORD" -v o="$DB_OWNER" \
+    -v op="$DB_OWNER_PASSWORD" -v d="$DB_NAME" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', :'o', :'op')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'o') \gexec
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'u', :'p')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'u') \gexec
-SELECT format('CREATE DATABASE %I OWNER %I', :'d', :'u')
+SELECT format('CREATE DATABASE %I OWNER %I', :'d', :'o')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'d') \gexec
+-- An install from before two roles: its database was the runtime role's.
+SELECT format('ALTER DATABASE %I OWNER TO %I', :'d', :'o')
+ FROM pg_database WHERE datname = :'d' AND datdba = (SELECT oid FROM pg_roles WHERE rolname = :'u')
+\gexec
+SQL
+# And its tables, views, sequences and functions: each moved to the owner (a hypertable
+# takes its chunks along). Per object, in this database only: REASSIGN OWNED would also
+# hand over every other database the runtime role owns on the server.
+psql_su -d "$DB_NAME" -v u="$DB_USER" -v o="$DB_OWNER" <<'SQL'
+SELECT format('ALTER TABLE %s OWNER TO %I', c.oid::regclass, :'o')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = :'u')
+   AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = 'public'
+ ORDER BY c.relname \gexec
+SELECT format('ALTER SEQUENCE %s OWNER TO %I', c.oid::regclass, :'o')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = :'u') AND c.relkind = 'S'
+   AND n.nspname = 'public' \gexec
+SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, :'o')
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE p.proowner = (SELECT oid FROM pg_roles WHERE rolname = :'u') AND n.nspname = 'public'
+\gexec
 SQL
 # The extension is created by a superuser in template1 so that every database
 # Clearwell (and its tests) create already has it.
@@ -117,4 +155,4 @@ for db in template1 "$DB_NAME"; do
 done
 psql_su -d "$DB_NAME" -tAc "SELECT extversion FROM pg_extension WHERE extname='timescaledb'" | grep -q . \
   || { log "timescaledb extension missing in $DB_NAME"; exit 1; }
-log "ready: postgresql://$DB_USER:***@127.0.0.1:$PGPORT/$DB_NAME"
+log "ready: postgresql://$DB_USER:***@127.0.0.1:$PGPORT/$DB_NAME (runtime), $DB_OWNER (owner)"

@@ -27,10 +27,18 @@ def db_server() -> Iterator[DatabaseServer]:
 
 @pytest.fixture
 def db_url(db_server: DatabaseServer) -> Iterator[str]:
-    """A fresh database with every migration applied, dropped after the test."""
+    """A fresh database with every migration applied, dropped after the test; the URL
+    names the runtime role, with the grants the app has."""
     url = db_server.make_database()
     yield url
     db_server.drop_database(url)
+
+
+@pytest.fixture
+def db_owner_url(db_url: str, db_server: DatabaseServer) -> str:
+    """The same database as its owner, for what the app never does: tampering with
+    records, setting up working tables the app only reads."""
+    return db_server.owner_url(db_url)
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +54,7 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+async def api(db_url: str, db_server: DatabaseServer, tmp_path: Path) -> AsyncIterator[Api]:
     """The app on a fresh database with the demo site and people (and operator2), and a
     client that logs in as them. Its data directory is the test's own (no site file: no
     ranges, until a test puts one there)."""
@@ -56,7 +64,13 @@ async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Api(client, db_url, data_dir)
+            yield Api(
+                client,
+                db_url,
+                data_dir,
+                db_server.owner_url(db_url),
+                db_server.superuser_url(db_url),
+            )
 
 
 @pytest.fixture(autouse=True)

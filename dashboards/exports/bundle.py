@@ -10,10 +10,12 @@ Layout of a bundle::
     public_key.pem     the site's public key, to check the signature with
     files/<name>       the exported files
 
-A signature proves the manifest was made with the site's key; the regulator
-compares the key's fingerprint with the one the site registered (or passes the
-site's key to ``verify`` directly), since a key shipped inside the bundle alone
-proves integrity, not origin.
+A signature proves the manifest was made with the site's key; ``verify`` checks it
+against the keys the checker pinned (the site's public key they registered, by
+fingerprint), and says plainly when only the key shipped inside the bundle was there to
+check with, which proves integrity, not origin. The manifest also says whether the site's
+audit chain verified when the bundle was made, and carries a checkpoint of the chain
+signed then (``logbook.checkpoints``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import io
 import json
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from clearwell.errors import ClearwellError
-from dashboards.exports.signing_key import fingerprint, load_public_pem, public_pem
+from clearwell.signing_key import fingerprint, load_public_pem, public_pem
 
 FORMAT = "clearwell-bundle/1"
 MANIFEST = "manifest.json"
@@ -48,6 +51,11 @@ class BundleInfo:
     exported_at: datetime
     audit_chain_head: dict[str, Any] | None
     description: str = ""
+    # Whether the site's audit chain verified when the bundle was made, and why not.
+    audit_chain: dict[str, Any] | None = None
+    # A checkpoint of the chain signed then (logbook.checkpoints), to check the site's
+    # database against later (`clearwell verify --checkpoint BUNDLE.zip`).
+    audit_checkpoint: dict[str, Any] | None = None
     period: dict[str, Any] | None = None  # month, first_day, last_day, month_to_date
 
 
@@ -65,6 +73,8 @@ def manifest_bytes(files: dict[str, bytes], info: BundleInfo, key: Ed25519Public
         "exported_by": info.exported_by,
         "exported_at": info.exported_at.isoformat(),
         "audit_chain_head": info.audit_chain_head,
+        "audit_chain": info.audit_chain,
+        "audit_checkpoint": info.audit_checkpoint,
         "public_key_fingerprint": fingerprint(key),
         "files": [
             {"name": name, "sha256": sha256_hex(data), "bytes": len(data)}
@@ -98,16 +108,21 @@ def build(files: dict[str, bytes], info: BundleInfo, key: Ed25519PrivateKey) -> 
 
 @dataclass
 class Verification:
-    """What ``verify`` found; ``ok`` only when there is no problem at all."""
+    """What ``verify`` found. ``ok`` only when there is no problem, the signature holds
+    under a pinned site key (not merely the key the bundle carries) and the site's audit
+    chain verified when the bundle was made."""
 
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+    # The key the signature held under (else the bundle's own), and whether it is pinned.
     fingerprint: str | None = None
+    pinned: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and self.pinned and not self.warnings
 
 
 def _read(zf: zipfile.ZipFile, name: str) -> bytes:
@@ -121,7 +136,22 @@ def _read(zf: zipfile.ZipFile, name: str) -> bytes:
         raise ValueError(f"{name}: altered or damaged (cannot be read: {exc})") from None
 
 
-def verify(data: bytes, trusted_key: Ed25519PublicKey | None = None) -> Verification:
+def _signer(
+    keys: Sequence[Ed25519PublicKey], signature: bytes, data: bytes
+) -> Ed25519PublicKey | None:
+    for key in keys:
+        try:
+            key.verify(signature, data)
+            return key
+        except InvalidSignature:
+            continue
+    return None
+
+
+def verify(data: bytes, trusted_keys: Sequence[Ed25519PublicKey] = ()) -> Verification:
+    """Checks a bundle: its signature under one of the ``trusted_keys`` (the pinned site
+    keys; none: only the bundle's own key, which proves integrity, not origin), the
+    manifest's fingerprint against the signing key, every file against the manifest."""
     result = Verification()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -132,19 +162,38 @@ def verify(data: bytes, trusted_key: Ed25519PublicKey | None = None) -> Verifica
         try:
             manifest_raw = _read(zf, MANIFEST)
             signature = base64.b64decode(_read(zf, SIGNATURE).strip(), validate=True)
-            key = trusted_key or load_public_pem(_read(zf, PUBLIC_KEY), PUBLIC_KEY)
         except (ValueError, ClearwellError) as exc:
             result.problems.append(str(exc))
             return result
-        result.fingerprint = fingerprint(key)
         try:
-            key.verify(signature, manifest_raw)
-        except InvalidSignature:
-            who = "the trusted site key" if trusted_key else "the bundle's public key"
-            result.problems.append(
-                f"{MANIFEST}: signature does not match ({who}); the manifest was altered "
-                "or signed with another key"
-            )
+            own: Ed25519PublicKey | None = load_public_pem(_read(zf, PUBLIC_KEY), PUBLIC_KEY)
+        except (ValueError, ClearwellError) as exc:
+            if not trusted_keys:
+                result.problems.append(str(exc))
+                return result
+            own = None
+        signer = _signer(trusted_keys or ([own] if own else []), signature, manifest_raw)
+        result.pinned = bool(trusted_keys) and signer is not None
+        used = signer or own
+        result.fingerprint = fingerprint(used) if used else None
+        if signer is None:
+            if trusted_keys:
+                pinned = ", ".join(fingerprint(k) for k in trusted_keys)
+                by_own = own is not None and _signer([own], signature, manifest_raw)
+                result.problems.append(
+                    f"{MANIFEST}: signature does not match the pinned site key ({pinned})"
+                    + (
+                        f"; it was signed with the key inside the bundle, {fingerprint(own)},"
+                        " which is not the site's"
+                        if by_own and own is not None
+                        else "; the manifest was altered or signed with another key"
+                    )
+                )
+            else:
+                result.problems.append(
+                    f"{MANIFEST}: signature does not match (the bundle's public key); the"
+                    " manifest was altered or signed with another key"
+                )
         try:
             manifest = json.loads(manifest_raw)
             entries = {f["name"]: f for f in manifest["files"]}
@@ -152,6 +201,22 @@ def verify(data: bytes, trusted_key: Ed25519PublicKey | None = None) -> Verifica
             result.problems.append(f"{MANIFEST}: not a Clearwell manifest ({exc})")
             return result
         result.manifest = manifest
+        named = manifest.get("public_key_fingerprint")
+        if used is not None and named != fingerprint(used):
+            result.problems.append(
+                f"{MANIFEST} names the signing key {named}, but it was checked with"
+                f" {fingerprint(used)}"
+            )
+        if own is not None and named != fingerprint(own):
+            result.problems.append(
+                f"{PUBLIC_KEY} is the key {fingerprint(own)}, not {named} that the manifest names"
+            )
+        chain = manifest.get("audit_chain")
+        if isinstance(chain, dict) and not chain.get("verified", False):
+            result.warnings.append(
+                "the site's audit chain did not verify when this bundle was made: "
+                f"{chain.get('problem')}"
+            )
         present = {n[len(FILES_DIR) :] for n in zf.namelist() if n.startswith(FILES_DIR)}
         for name in sorted(entries):
             member = FILES_DIR + name
@@ -175,6 +240,23 @@ def verify(data: bytes, trusted_key: Ed25519PublicKey | None = None) -> Verifica
     return result
 
 
+def manifest_of(data: bytes) -> dict[str, Any]:
+    """A bundle's manifest as it says, unchecked ({} when it has none readable)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            found = json.loads(_read(zf, MANIFEST))
+    except (zipfile.BadZipFile, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def checkpoint_of(data: bytes) -> dict[str, Any] | None:
+    """The signed audit checkpoint a bundle carries (its signature is for the caller to
+    check, with ``logbook.checkpoints.check``), if any."""
+    found = manifest_of(data).get("audit_checkpoint")
+    return found if isinstance(found, dict) else None
+
+
 def describe(result: Verification) -> str:
     lines = []
     if result.manifest:
@@ -191,14 +273,29 @@ def describe(result: Verification) -> str:
         if head:
             lines.append(f"audit chain head at export: {json.dumps(head, sort_keys=True)}")
     if result.fingerprint:
-        lines.append(f"signing key fingerprint: {result.fingerprint}")
+        whose = "pinned site key" if result.pinned else "key inside the bundle"
+        lines.append(f"signing key fingerprint: {result.fingerprint} ({whose})")
     for name in result.checked:
         lines.append(f"ok       {name}")
     for problem in result.problems:
         lines.append(f"PROBLEM  {problem}")
-    lines.append(
-        "VERIFIED: every file matches the signed manifest"
-        if result.ok
-        else f"NOT VERIFIED: {len(result.problems)} problem(s)"
-    )
+    for warning in result.warnings:
+        lines.append(f"WARNING  {warning}")
+    if result.problems:
+        lines.append(f"NOT VERIFIED: {len(result.problems)} problem(s)")
+    elif not result.pinned:
+        lines.append(
+            "NOT VERIFIED AGAINST THE SITE'S KEY: the files match a manifest signed by the key"
+            f" inside the bundle ({result.fingerprint}), which shows they were not changed"
+            " since it was signed, not who signed it. Compare that fingerprint with the one"
+            " the site registered, or check with --public-key SITE.pem (or the site's key in"
+            " DATA_DIR/keys/trusted/)"
+        )
+    elif result.warnings:
+        lines.append(
+            "SIGNED BY THE SITE, every file as signed, BUT the site's audit chain did not"
+            " verify when it was exported (see the warning)"
+        )
+    else:
+        lines.append("VERIFIED: every file matches the manifest signed with the site's key")
     return "\n".join(lines)

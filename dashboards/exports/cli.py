@@ -5,28 +5,34 @@ line on stderr naming why and exit 1, as is every other refusal; the month in pr
 exported to date, and its files say so.
 
 An export from the command line is attributed to the person named by ``--as``,
-who must exist and hold a role that may export (regulator, chief operator,
-admin); it is written to the audit log like a download. The command line has
-the database's credentials, so ``--as`` records who asked rather than proving
-it: whoever runs it can already read every table.
+who must exist, hold a role that may export (regulator, chief operator, admin) and
+give their password (asked for, or read from standard input with
+``--password-stdin``), as a signature is; the audit row says so
+(``authenticated: password``), and a wrong password is refused and audited. Whoever
+runs the command can read every table with its database credentials anyway; the
+password proves whose name goes on the export, not who may read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearwell.db import CONNECT_TIMEOUT_S, explain_connect_error
 from clearwell.errors import ClearwellError
 from clearwell.settings import get_settings
+from clearwell.signing_key import load_public_pem, trusted_keys
 from dashboards.exports import bundle, service
 from dashboards.exports.plant_day import parse_month
-from dashboards.exports.signing_key import load_public_pem
-from logbook.cli import verify_chain
+from logbook.cli import verify_database
 
 export_app = typer.Typer(no_args_is_help=True, help="What regulators receive, for a month.")
 
@@ -34,7 +40,15 @@ Site = Annotated[str, typer.Option("--site", help="Site code, e.g. demo-wwtp")]
 Month = Annotated[str, typer.Option("--month", help="YYYY-MM: plant days of that month")]
 As = Annotated[
     str,
-    typer.Option("--as", help="Username the export is attributed to (regulator, chief, admin)"),
+    typer.Option(
+        "--as",
+        help="Username the export is attributed to (regulator, chief, admin); their password"
+        " is asked for",
+    ),
+]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="read --as's password from standard input"),
 ]
 Out = Annotated[
     Path,
@@ -63,7 +77,12 @@ def _write(files: dict[str, bytes], out: Path) -> list[Path]:
 
 
 async def _export(
-    kinds: tuple[str, ...], site: str, month: str, username: str, config: Path | None
+    kinds: tuple[str, ...],
+    site: str,
+    month: str,
+    username: str,
+    password: str,
+    config: Path | None,
 ) -> dict[str, bytes]:
     settings = get_settings()
     dsn = settings.database_dsn
@@ -77,6 +96,7 @@ async def _export(
         raise explain_connect_error(dsn, exc) from None
     async with conn:
         who = await service.exporter(conn, username)
+        await service.prove(conn, who, password)
         with typer.progressbar(length=1000, label=f"{site} {month}", width=30) as bar:
             shown = 0
 
@@ -102,6 +122,7 @@ async def _export(
                 data_dir=settings.data_dir,
                 via="cli",
                 progress=progress,
+                authenticated="password",
             )
 
 
@@ -120,61 +141,138 @@ _STEPS: dict[str, tuple[float, float]] = {
 
 
 def _run(
-    kinds: tuple[str, ...], site: str, month: str, username: str, out: Path, config: Path | None
+    kinds: tuple[str, ...],
+    site: str,
+    month: str,
+    username: str,
+    out: Path,
+    config: Path | None,
+    password_stdin: bool,
 ) -> None:
-    # A month that is not one is named before the site file or the database is looked at.
+    # A month that is not one is named before the site file or the database is looked at
+    # (and before a password is asked for).
     parse_month(month)
-    files = asyncio.run(_export(kinds, site, month, username, config))
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"password of {username}", hide_input=True)
+    files = asyncio.run(_export(kinds, site, month, username, password, config))
     for path in _write(files, out):
         typer.echo(f"wrote {path}")
+    for name, data in files.items():
+        chain = bundle.manifest_of(data).get("audit_chain") if name.endswith(".zip") else None
+        if chain and not chain.get("verified"):
+            typer.echo(
+                f"WARNING: {name} says the audit chain did not verify: {chain.get('problem')};"
+                " run `clearwell verify`",
+                err=True,
+            )
 
 
 @export_app.command("mor")
 def mor_command(
-    site: Site, month: Month, as_: As, out: Out = Path("."), config: Config = None
+    site: Site,
+    month: Month,
+    as_: As,
+    out: Out = Path("."),
+    config: Config = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """The Monthly Operating Report, as PDF and CSV."""
-    _run(("mor.pdf", "mor.csv"), site, month, as_, out, config)
+    _run(("mor.pdf", "mor.csv"), site, month, as_, out, config, password_stdin)
 
 
 @export_app.command("dmr")
 def dmr_command(
-    site: Site, month: Month, as_: As, out: Out = Path("."), config: Config = None
+    site: Site,
+    month: Month,
+    as_: As,
+    out: Out = Path("."),
+    config: Config = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """DMR values, one row per permit parameter, as CSV."""
-    _run(("dmr.csv",), site, month, as_, out, config)
+    _run(("dmr.csv",), site, month, as_, out, config, password_stdin)
 
 
 @export_app.command("logbook")
-def logbook_command(site: Site, month: Month, as_: As, out: Out = Path(".")) -> None:
+def logbook_command(
+    site: Site,
+    month: Month,
+    as_: As,
+    out: Out = Path("."),
+    password_stdin: PasswordStdin = False,
+) -> None:
     """Every logbook entry and lab result of the month with amendments and signatures:
     logbook CSV, lab CSV and one JSON file."""
-    _run(service.LOGBOOK_KINDS, site, month, as_, out, None)
+    _run(service.LOGBOOK_KINDS, site, month, as_, out, None, password_stdin)
 
 
 @export_app.command("bundle")
 def bundle_command(
-    site: Site, month: Month, as_: As, out: Out = Path("."), config: Config = None
+    site: Site,
+    month: Month,
+    as_: As,
+    out: Out = Path("."),
+    config: Config = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
-    """All of the above in a zip with a manifest of SHA-256s signed with the site's key."""
-    _run(("bundle.zip",), site, month, as_, out, config)
+    """All of the above in a zip with a manifest of SHA-256s signed with the site's key,
+    a signed checkpoint of the audit chain, and whether the chain verified."""
+    _run(("bundle.zip",), site, month, as_, out, config, password_stdin)
+
+
+def _data_dir() -> Path:
+    """The data directory, also where no database is configured (a regulator's machine)."""
+    try:
+        return Path(get_settings().data_dir)
+    except ClearwellError:
+        return Path(os.environ.get("CLEARWELL_DATA_DIR", "var"))
+
+
+def _pinned(public_key: Path | None) -> list[Ed25519PublicKey]:
+    """``--public-key``'s key, else those the data directory trusts."""
+    if public_key is None:
+        return [k for _, k in trusted_keys(_data_dir())]
+    try:
+        return [load_public_pem(public_key.read_bytes(), str(public_key))]
+    except OSError as exc:
+        raise ClearwellError(f"{public_key}: cannot read: {exc.strerror}") from None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ClearwellError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def verify_bundle(path: Path, public_key: Path | None) -> bool:
-    """Checks a bundle file and prints what it found; False when anything is wrong."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ClearwellError(f"{path}: cannot read: {exc.strerror}") from None
-    trusted = None
-    if public_key is not None:
-        try:
-            trusted = load_public_pem(public_key.read_bytes(), str(public_key))
-        except OSError as exc:
-            raise ClearwellError(f"{public_key}: cannot read: {exc.strerror}") from None
-    result = bundle.verify(data, trusted)
+    """Checks a bundle file against the pinned site key and prints what it found; False
+    unless it verified against that key."""
+    result = bundle.verify(_read(path), _pinned(public_key))
     typer.echo(bundle.describe(result), err=not result.ok)
     return result.ok
+
+
+def _checkpoints_from(paths: list[Path]) -> list[tuple[str, Any]]:
+    """The signed checkpoints in bundles (their manifest's) and checkpoint files."""
+    out: list[tuple[str, Any]] = []
+    for path in paths:
+        data = _read(path)
+        if path.suffix == ".zip":
+            found = bundle.checkpoint_of(data)
+            if found is None:
+                raise ClearwellError(f"{path}: holds no audit checkpoint")
+            out.append((str(path), found))
+            continue
+        for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+            if line.strip():
+                try:
+                    out.append((f"{path}:{n}", json.loads(line)))
+                except ValueError as exc:
+                    raise ClearwellError(f"{path}:{n}: not JSON: {exc}") from None
+    return out
 
 
 def verify(
@@ -183,19 +281,33 @@ def verify(
     ] = None,
     public_key: Annotated[
         Path | None,
-        typer.Option("--public-key", help="the site's public key (PEM) to check a bundle against"),
+        typer.Option(
+            "--public-key",
+            help="the site's public key (PEM) to check against (default: the data"
+            " directory's site key and keys/trusted/*.pem)",
+        ),
+    ] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="a bundle, or a checkpoints file, whose signed audit checkpoint the"
+            " database is compared with too (besides the data directory's)",
+        ),
     ] = None,
 ) -> None:
-    """Check the audit log's hash chain, or an export bundle's files and signature."""
+    """Check the database (the audit chain, every record row against it, the chain against
+    signed checkpoints), or an export bundle's files and signature."""
     # One command for both because a regulator holding a bundle and a plant holding
     # the database ask the same question; the bundle's format is the exports'.
     if path is not None:
+        if checkpoint:
+            raise ClearwellError("--checkpoint goes with checking the database, not a bundle")
         if not verify_bundle(path, public_key):
-            raise ClearwellError(f"{path}: bundle NOT verified (see the problems above)")
+            raise ClearwellError(f"{path}: bundle NOT verified (see above)")
         return
-    if public_key is not None:
-        raise ClearwellError("--public-key goes with a bundle PATH")
-    verify_chain()
+    extra = _checkpoints_from(checkpoint or [])
+    verify_database(extra, _pinned(public_key) if public_key else None)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 
 from clearwell.errors import ClearwellError
+from clearwell.signing_key import load_or_create
 from compliance.adapter import NoProfile, resolve_site
 from compliance.adapter import load as compliance_load
 from compliance.engine import check
@@ -34,8 +35,8 @@ from dashboards.exports.plant_day import (
     parse_month,
     report_period,
 )
-from dashboards.exports.signing_key import load_or_create
-from logbook import audit
+from logbook import audit, checkpoints
+from logbook.auth.sessions import check_secret, current_secret_hash
 from sitefile.datadir import site_file
 
 AsyncConn = psycopg.AsyncConnection[Any]
@@ -118,6 +119,19 @@ async def exporter(conn: AsyncConn, username: str) -> Exporter:
             + ", ".join(EXPORT_ROLES)
         )
     return Exporter(pid, username, name, role)
+
+
+async def prove(conn: AsyncConn, who: Exporter, password: str) -> None:
+    """The command line's exporter proves who they are with their password, as a signer
+    does; a wrong one is refused, and the refusal audited."""
+    if await check_secret(await current_secret_hash(conn, who.id), password):
+        return
+    async with conn.transaction():
+        await audit.append(
+            conn, who.actor, "export.refused", "person", who.id, None,
+            {"via": "cli", "reason": "the password does not match"},
+        )  # fmt: skip
+    raise ClearwellError(f"--as {who.username}: the password does not match; nothing exported")
 
 
 def period_of(year: int, month: int, site: load.SiteRow, now: datetime) -> Period:
@@ -340,6 +354,25 @@ async def build_files(
     return files
 
 
+async def chain_state(
+    conn: AsyncConn, data_dir: Path
+) -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, Any] | None]:
+    """What a bundle says of the audit chain when it is made: its head, whether the whole
+    chain verified (and why not), and a checkpoint signed now, which the data directory
+    keeps too; none is signed over a chain that does not verify."""
+    rows, last, broken = await audit.check_chain(conn)
+    state: dict[str, Any] = {"verified": broken is None, "rows": rows, "problem": None}
+    if broken is not None:
+        state["problem"] = f"the audit chain breaks at seq {broken.seq}: {broken.reason}"
+        return last, state, None
+    made = await checkpoints.write(conn, data_dir, history=True)
+    if made.signed is None:
+        state.update(verified=False, problem=f"no checkpoint signed: {made.refused}")
+        return last, state, None
+    top = made.signed["checkpoint"]
+    return {k: top[k] for k in ("seq", "row_hash", "at")}, state, made.signed
+
+
 async def export(
     conn: AsyncConn,
     *,
@@ -351,9 +384,11 @@ async def export(
     data_dir: Path,
     via: str,
     progress: Progress = _quiet,
+    authenticated: str | None = None,
 ) -> dict[str, bytes]:
     """Files of the given kinds (or the signed bundle, kind ``bundle.zip``), by file name,
-    written to the audit log as one export.
+    written to the audit log as one export; ``authenticated`` says how the exporter was
+    proven, where not by the web app's session (the command line's password).
 
     ``conn`` must be in autocommit mode: the rollup refresh runs its own transactions.
     """
@@ -365,12 +400,9 @@ async def export(
     now = datetime.now(UTC)
     period = period_of(year, month, site, now)
     head = None
+    chain: dict[str, Any] | None = None
     if "bundle.zip" in kinds:
-        cur = await conn.execute(
-            "SELECT seq, row_hash, at FROM audit_log ORDER BY seq DESC LIMIT 1"
-        )
-        row = await cur.fetchone()
-        head = {"seq": row[0], "row_hash": row[1], "at": row[2].isoformat()} if row else None
+        head, chain, checkpoint = await chain_state(conn, data_dir)
         kinds = tuple(dict.fromkeys([*(k for k in kinds if k != "bundle.zip"), *BUNDLE_KINDS]))
         files = await build_files(conn, site, permit, year, month, kinds, who, now, progress)
         progress("signing", 0.0)
@@ -386,6 +418,8 @@ async def export(
                 "last_day": period.last.isoformat(),
                 "month_to_date": period.month_to_date,
             },
+            audit_chain=chain,
+            audit_checkpoint=checkpoint,
         )
         signed = bundle.build(files, info, load_or_create(data_dir))
         contents = {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}
@@ -400,6 +434,8 @@ async def export(
         "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())},
         "bundle_contents": contents,
         "audit_chain_head": head,
+        **({"audit_chain": chain} if chain else {}),
+        **({"authenticated": authenticated} if authenticated else {}),
     }
     subject_id = f"{code}/{year}-{month:02d}"
     async with conn.transaction():

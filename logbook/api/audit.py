@@ -100,9 +100,9 @@ async def verify(user: Auditor, request: Request) -> object:
         cur = conn.cursor(name="audit_api_verify")
         await cur.execute(
             "SELECT seq, at, actor_id, actor, action, subject, subject_id, site_id, detail,"
-            " prev_hash, row_hash FROM audit_log ORDER BY seq"
+            " prev_hash, row_hash, records FROM audit_log ORDER BY seq"
         )
-        rows = [dict(zip(_COLS, r, strict=True)) async for r in cur]
+        rows = [dict(zip((*_COLS, "records"), r, strict=True)) async for r in cur]
         await cur.close()
     broken = verify_chain(rows, GENESIS)
     head = None

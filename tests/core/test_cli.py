@@ -19,16 +19,32 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_db_migrate_applies_then_reports_nothing_pending(db_server):
+def test_db_migrate_applies_as_the_owner_then_reports_nothing_pending(db_server):
     url = db_server.make_database(migrated=False)
-    first = run_cli("db", "migrate", env={"CLEARWELL_DATABASE_URL": url})
+    env = {"CLEARWELL_DATABASE_URL": url, "CLEARWELL_OWNER_DATABASE_URL": db_server.owner_url(url)}
+    first = run_cli("db", "migrate", env=env)
     assert first.returncode == 0, first.stderr
     assert "applied 0003_readings.sql" in first.stdout
-    second = run_cli("db", "migrate", env={"CLEARWELL_DATABASE_URL": url})
+    assert f"{db_server.owner}@" in first.stdout
+    second = run_cli("db", "migrate", env=env)
     assert second.returncode == 0
     assert "(0 applied)" in second.stdout
+    # The runtime role was granted what it may do, and owns nothing.
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] >= 3
+        assert conn.execute(
+            "SELECT has_table_privilege('entries', 'INSERT'),"
+            " has_table_privilege('entries', 'UPDATE'),"
+            " (SELECT count(*) FROM pg_class WHERE relowner = current_user::regrole)"
+        ).fetchone() == (True, False, 0)
+    db_server.drop_database(url)
+
+
+def test_db_migrate_as_the_runtime_role_is_refused(db_server):
+    url = db_server.make_database(migrated=False)
+    result = run_cli("db", "migrate", env={"CLEARWELL_DATABASE_URL": url})
+    assert result.returncode == 1
+    assert "permission denied" in result.stderr
     db_server.drop_database(url)
 
 

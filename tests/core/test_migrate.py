@@ -29,8 +29,8 @@ def test_readings_is_a_hypertable_with_one_narrow_unique_index(db_url):
         assert interval.days == 1
 
 
-def test_migrate_is_idempotent(db_url):
-    with psycopg.connect(db_url, autocommit=True) as conn:
+def test_migrate_is_idempotent(db_owner_url):
+    with psycopg.connect(db_owner_url, autocommit=True) as conn:
         before = applied(conn)
         assert set(before) == {m.version for m in discover()}
         assert migrate(conn) == []
@@ -57,7 +57,7 @@ def _m(version: str, sql: str) -> Migration:
 
 
 def test_failing_migration_leaves_nothing_behind(db_server):
-    url = db_server.make_database(migrated=False)
+    url = db_server.owner_url(db_server.make_database(migrated=False))
     good = _m("0001", "CREATE TABLE a (x int);")
     bad = _m("0002", "CREATE TABLE b (x int);\nINSERT INTO b VALUES (1);\nSELECT nope FROM b;")
     with psycopg.connect(url, autocommit=True) as conn:
@@ -77,7 +77,7 @@ def test_failing_migration_leaves_nothing_behind(db_server):
 
 
 def test_an_applied_migration_that_changed_is_refused(db_server):
-    url = db_server.make_database(migrated=False)
+    url = db_server.owner_url(db_server.make_database(migrated=False))
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn, [_m("0001", "CREATE TABLE a (x int);")])
         with pytest.raises(MigrationError, match="changed after it was applied"):

@@ -14,6 +14,7 @@ from ingest.spool import Spool
 from ingest.status_codes import BAD_COMMUNICATION_ERROR
 from ingest.writer import Writer
 from sitefile.models import IngestOptions
+from tests.support.database import owner_of
 from tests.support.pg_cluster import free_port
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -175,7 +176,7 @@ async def test_health_is_published(db_url: str, tmp_path: Path) -> None:
 async def test_a_batch_the_database_refuses_is_set_aside_not_blocking(
     db_url: str, tmp_path: Path
 ) -> None:
-    with psycopg.connect(db_url) as conn:
+    with psycopg.connect(owner_of(db_url)) as conn:
         conn.execute(
             "CREATE FUNCTION refuse_666() RETURNS trigger LANGUAGE plpgsql AS $$"
             " BEGIN IF NEW.tag_id = 666 THEN RAISE EXCEPTION 'tag 666 refused'; END IF;"

@@ -51,7 +51,7 @@ def test_every_logbook_table_has_the_append_only_triggers(db_url):
 
 async def test_update_delete_and_truncate_are_refused_even_for_a_superuser(api):
     ids = await full_shift(api)
-    with psycopg.connect(api.db_url, autocommit=True) as conn:
+    with psycopg.connect(api.superuser_url, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO entry_staffing (entry_id, stamp) VALUES (%s, '{\"drc\": null}')",
             (ids["reading"],),

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from tests.logbook.test_audit_chain import tampering
 from tests.support.api import PASSWORDS
 
 
@@ -233,8 +234,7 @@ async def test_a_signed_shift_is_frozen_and_corrections_show_as_after_signing(ap
 async def test_a_signature_stops_matching_if_signed_content_is_tampered_with(api):
     sid, entry_id = await _closed_shift_with_entry(api)
     await api.post("operator", f"/api/shifts/{sid}/sign", {"password": PASSWORDS["operator"]})
-    with psycopg.connect(api.db_url) as conn:
-        conn.execute("SET session_replication_role = replica")
+    with tampering(api.owner_url, "entries") as conn:
         conn.execute(
             "UPDATE entries SET data = jsonb_set(data, '{to_value}', '\"9\"') WHERE id = %s",
             (entry_id,),

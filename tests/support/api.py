@@ -16,9 +16,19 @@ PASSWORDS = {u[0]: u[3] for u in DEMO_USERS} | {"operator2": "second-operator-pa
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient, db_url: str, data_dir: Path) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        db_url: str,
+        data_dir: Path,
+        owner_url: str = "",
+        superuser_url: str = "",
+    ) -> None:
         self.client = client
+        # The app's URL (the runtime role); the owner's and the server's own for tampering.
         self.db_url = db_url
+        self.owner_url = owner_url
+        self.superuser_url = superuser_url
         # The app's data directory: a site file put there sets the site's ranges.
         self.data_dir = data_dir
         self.tokens: dict[str, str] = {}

@@ -35,7 +35,8 @@ async def test_writes_are_audited_and_tables_append_only(api: Api) -> None:
         "TRUNCATE operator_certificate_retractions",
         "TRUNCATE operator_training_retractions",
     ):
-        with psycopg.connect(api.db_url) as conn:
+        # As the tables' owner: the triggers refuse even those who may.
+        with psycopg.connect(api.owner_url) as conn:
             with pytest.raises(psycopg.Error, match="append-only"):
                 conn.execute(statement)
 

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from clearwell.migrate import applied, discover, migrate
+from clearwell.migrate import applied, discover, grant_runtime, migrate
 from compliance.adapter import load, profile_versions, resolve_site
 from tests.support.database import DatabaseServer
 
@@ -140,12 +140,14 @@ async def test_records_survive_issue_15_migrations(db_server: DatabaseServer) ->
     try:
         previous = [m for m in discover() if m.version not in NEW]
         assert {m.version for m in discover()} - {m.version for m in previous} == NEW
-        with psycopg.connect(url, autocommit=True) as conn:
+        # Migrated as the owner, then read as the runtime role, as an install does.
+        with psycopg.connect(db_server.owner_url(url), autocommit=True) as conn:
             migrate(conn, previous)
             with conn.transaction():
                 ids = fill(conn)
             before = {t: snapshot(conn, t) for t in TABLES}
             done = migrate(conn)
+            grant_runtime(conn, db_server.runtime)
             assert sorted(name[:4] for name in done) == sorted(NEW)
             assert set(applied(conn)) >= NEW
             after = {t: snapshot(conn, t) for t in TABLES}

@@ -1,3 +1,4 @@
+import base64
 import io
 import json
 import zipfile
@@ -6,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from clearwell.signing_key import fingerprint, load_or_create, public_pem
 from dashboards.exports import bundle
-from dashboards.exports.signing_key import fingerprint, load_or_create
 
 FILES = {
     "mor-2026-03.csv": b"date,flow_total_m3\n2026-03-01,4210.5\n" * 50,
@@ -35,10 +36,11 @@ def _member_data_offset(data: bytes, name: str) -> tuple[int, int]:
     return info.header_offset + 30 + name_len + extra_len, info.compress_size
 
 
-def test_an_untouched_bundle_verifies(key):
+def test_an_untouched_bundle_verifies_against_the_pinned_key(key):
     data = bundle.build(FILES, INFO, key)
-    result = bundle.verify(data)
+    result = bundle.verify(data, [key.public_key()])
     assert result.ok, result.problems
+    assert result.pinned
     assert sorted(result.checked) == ["files/logbook-2026-03.json", "files/mor-2026-03.csv"]
     assert result.manifest["audit_chain_head"] == {"id": 812, "hash": "ab" * 32}
     assert result.manifest["exported_by"] == "chief (Casey Chief)"
@@ -85,11 +87,56 @@ def test_an_edited_manifest_breaks_the_signature(key):
 
 
 def test_a_bundle_resigned_with_another_key_fails_against_the_sites_key(key):
-    forged = bundle.build(FILES, INFO, Ed25519PrivateKey.generate())
-    assert bundle.verify(forged).ok  # consistent in itself…
-    result = bundle.verify(forged, trusted_key=key.public_key())
-    assert not result.ok  # …but not made with the site's key
-    assert "trusted site key" in result.problems[0]
+    other = Ed25519PrivateKey.generate()
+    forged = bundle.build(FILES, INFO, other)
+    alone = bundle.verify(forged)
+    # Consistent in itself, but only its own key vouches for it: not VERIFIED.
+    assert alone.problems == [] and not alone.pinned and not alone.ok
+    assert "NOT VERIFIED AGAINST THE SITE'S KEY" in bundle.describe(alone)
+    assert "\nVERIFIED" not in bundle.describe(alone)
+    result = bundle.verify(forged, [key.public_key()])
+    assert not result.ok  # …and not made with the site's key
+    site, theirs = fingerprint(key.public_key()), fingerprint(other.public_key())
+    assert result.problems[0].startswith(
+        f"manifest.json: signature does not match the pinned site key ({site})"
+        f"; it was signed with the key inside the bundle, {theirs}"
+    )
+
+
+def test_a_manifest_naming_another_key_than_the_signers_is_flagged(key):
+    """Re-signed with the attacker's key and carrying it, but the manifest still names the
+    site's fingerprint (the issue's case): the mismatch is named."""
+    other = Ed25519PrivateKey.generate()
+    manifest = bundle.manifest_bytes(FILES, INFO, key.public_key())
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(bundle.MANIFEST, manifest)
+        zf.writestr(bundle.SIGNATURE, base64.b64encode(other.sign(manifest)) + b"\n")
+        zf.writestr(bundle.PUBLIC_KEY, public_pem(other.public_key()))
+        for name, data in sorted(FILES.items()):
+            zf.writestr(bundle.FILES_DIR + name, data)
+    result = bundle.verify(out.getvalue())
+    assert not result.ok
+    site, theirs = fingerprint(key.public_key()), fingerprint(other.public_key())
+    assert f"manifest.json names the signing key {site}, but it was checked with {theirs}" in (
+        result.problems
+    )
+    assert "NOT VERIFIED: 2 problem(s)" in bundle.describe(result)
+
+
+def test_a_bundle_made_over_a_broken_chain_says_so(key):
+    info = bundle.BundleInfo(
+        site="demo-wwtp",
+        exported_by="chief (Casey Chief)",
+        exported_at=INFO.exported_at,
+        audit_chain_head=None,
+        audit_chain={"verified": False, "rows": 9, "problem": "the audit chain breaks at seq 4"},
+    )
+    result = bundle.verify(bundle.build(FILES, info, key), [key.public_key()])
+    assert result.problems == [] and result.pinned and not result.ok
+    text = bundle.describe(result)
+    assert "WARNING  the site's audit chain did not verify when this bundle was made:" in text
+    assert text.splitlines()[-1].startswith("SIGNED BY THE SITE, every file as signed, BUT")
 
 
 def test_an_added_file_is_reported(key):

@@ -25,6 +25,7 @@ from dashboards.exports.mor import Monthly
 from dashboards.exports.plant_day import parse_month
 from dashboards.exports.statistics import Missing, Stat
 from tests.dashboards.exports import month as m
+from tests.support.api import PASSWORDS
 
 
 async def _report(url: str, data_dir: Path):
@@ -135,7 +136,9 @@ def test_operator_in_charge_per_shift_with_their_grade(report):
     assert r.responsible_certificate == "UT treatment Grade III #T-100"
 
 
-def run_cli(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, url: str, data_dir: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
     env.update(CLEARWELL_DATABASE_URL=url, CLEARWELL_DATA_DIR=str(data_dir))
     return subprocess.run(
@@ -144,6 +147,7 @@ def run_cli(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         timeout=300,
+        input=stdin,
     )
 
 
@@ -153,7 +157,8 @@ def bundle_path(data, report, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     done = run_cli(
         "export", "bundle", "--site", m.SITE, "--month", m.MONTH, "--as", "chief",
-        "--out", str(out), url=url, data_dir=data_dir,
+        "--password-stdin", "--out", str(out), url=url, data_dir=data_dir,
+        stdin=PASSWORDS["chief"] + "\n",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     path = out / f"{m.SITE}-bundle-{m.MONTH}.zip"
@@ -188,14 +193,22 @@ def test_bundle_holds_every_file_and_verifies(data, bundle_path):
         ).fetchall()
     exported = [a for a in audit if a[1] == "export.cli"]
     assert len(exported) == 1 and exported[0][2] == "chief"
+    # The exporter proved who they are; the chain verified and was checkpointed.
+    assert exported[0][3]["authenticated"] == "password"
+    assert exported[0][3]["audit_chain"]["verified"] is True
+    assert manifest["audit_chain"]["verified"] is True
+    assert manifest["audit_checkpoint"]["checkpoint"]["seq"] == exported[0][0] - 1
+    assert (data_dir / "checkpoints" / "history.jsonl").exists()
     # The chain head in the manifest is the row just before the export's own.
     assert manifest["audit_chain_head"]["seq"] == exported[0][0] - 1
     # The audit row holds the SHA-256 of the bundle written.
     sha = hashlib.sha256(bundle_path.read_bytes()).hexdigest()
     assert exported[0][3]["files"][bundle_path.name] == sha
+    # The data directory holds the site key, so the bundle is checked against it.
     done = run_cli("verify", str(bundle_path), url=url, data_dir=data_dir)
     assert done.returncode == 0, done.stderr
-    assert "VERIFIED" in done.stdout
+    assert "pinned site key" in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("VERIFIED")
 
 
 def test_one_flipped_byte_is_named_by_verify(data, bundle_path, tmp_path):
@@ -219,7 +232,7 @@ def test_one_flipped_byte_is_named_by_verify(data, bundle_path, tmp_path):
 def test_verify_against_another_sites_key_fails(data, bundle_path, tmp_path):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from dashboards.exports.signing_key import public_pem
+    from clearwell.signing_key import public_pem
 
     url, data_dir, _ = data
     other = tmp_path / "other.pem"
@@ -228,12 +241,49 @@ def test_verify_against_another_sites_key_fails(data, bundle_path, tmp_path):
         "verify", str(bundle_path), "--public-key", str(other), url=url, data_dir=data_dir
     )
     assert done.returncode == 1
-    assert "signature does not match (the trusted site key)" in done.stderr
+    assert "signature does not match the pinned site key" in done.stderr
     own = data_dir / "own.pem"
     with zipfile.ZipFile(bundle_path) as zf:
         own.write_bytes(zf.read("public_key.pem"))
     ok = run_cli("verify", str(bundle_path), "--public-key", str(own), url=url, data_dir=data_dir)
     assert ok.returncode == 0, ok.stderr
+    # Elsewhere, with no key pinned, only the bundle's own key can be tried: said plainly.
+    alone = run_cli("verify", str(bundle_path), url=url, data_dir=tmp_path / "empty")
+    assert alone.returncode == 1
+    assert "NOT VERIFIED AGAINST THE SITE'S KEY" in alone.stderr
+    assert "\nVERIFIED" not in alone.stderr and "key inside the bundle" in alone.stderr
+
+
+def test_the_exporter_must_give_their_password(data, tmp_path):
+    url, data_dir, _ = data
+    done = run_cli(
+        "export", "dmr", "--site", m.SITE, "--month", m.MONTH, "--as", "regulator",
+        "--password-stdin", "--out", str(tmp_path), url=url, data_dir=data_dir,
+        stdin="not-the-password\n",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "--as regulator: the password does not match; nothing exported" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+    with psycopg.connect(url) as conn:
+        refused = conn.execute(
+            "SELECT actor, detail FROM audit_log WHERE action = 'export.refused'"
+        ).fetchall()
+    assert refused == [("regulator", {"via": "cli", "reason": "the password does not match"})]
+
+
+def test_the_database_is_checked_against_a_bundles_checkpoint(data, bundle_path):
+    url, data_dir, _ = data
+    site_key = data_dir / "keys" / "site-ed25519.pub.pem"
+    done = run_cli(
+        "verify", "--checkpoint", str(bundle_path), "--public-key", str(site_key),
+        url=url, data_dir=data_dir / "elsewhere",
+    )  # fmt: skip
+    assert "NOT USED" not in done.stderr
+    assert "checkpoints ok: 1 seen" in done.stdout
+    # The month's rows were written straight into the tables by the test (no audit
+    # rows): named as such.
+    assert done.returncode == 1
+    assert "written without an audit row" in done.stderr
 
 
 def test_dmr_in_the_bundle(bundle_path):
@@ -285,7 +335,8 @@ def test_an_operator_may_not_export(data, tmp_path):
     url, data_dir, _ = data
     done = run_cli(
         "export", "dmr", "--site", m.SITE, "--month", m.MONTH, "--as", "operator",
-        "--out", str(tmp_path), url=url, data_dir=data_dir,
+        "--password-stdin", "--out", str(tmp_path), url=url, data_dir=data_dir,
+        stdin=PASSWORDS["operator"] + "\n",
     )  # fmt: skip
     assert done.returncode == 1
     assert "--as operator: role operator may not export" in done.stderr

@@ -31,12 +31,13 @@ from pypdf import PdfReader
 
 from clearwell.app import create_app
 from clearwell.settings import load_settings
+from clearwell.signing_key import trusted_keys
 from compliance.demo import seed_async as seed_compliance
 from dashboards.exports import bundle
 from logbook import audit
 from logbook.people import create_person
 from tests.dashboards.helpers import make_tag, write_batch
-from tests.support.api import Api
+from tests.support.api import PASSWORDS, Api
 
 SITE = "demo-wwtp"
 TZ = ZoneInfo("America/Denver")
@@ -279,7 +280,7 @@ def _pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def _check_file(kind: str, data: bytes, month: str, to_date: bool) -> None:
+def _check_file(kind: str, data: bytes, month: str, to_date: bool, data_dir: Path) -> None:
     """What every file of a month says, whatever the month held."""
     if kind == "mor.pdf":
         text = _pdf_text(data)
@@ -297,7 +298,8 @@ def _check_file(kind: str, data: bytes, month: str, to_date: bool) -> None:
     elif kind == "logbook.csv":
         assert data.decode().startswith("entry_id,")
     elif kind == "bundle.zip":
-        checked = bundle.verify(data)
+        # Against the site key it was signed with, as a regulator who registered it.
+        checked = bundle.verify(data, [k for _, k in trusted_keys(data_dir)])
         assert checked.ok, checked.problems
         assert checked.manifest is not None
         assert checked.manifest["period"]["month"] == month
@@ -314,7 +316,7 @@ async def test_every_export_of_every_month_answers_on_the_web(client: Api, hosti
             r = await client.get("chief", f"/exports/{SITE}/{month}/{kind}")
             answered.append((month, kind, r.status_code))
             assert r.status_code == 200, (month, kind, r.text)
-            _check_file(kind, r.content, month, month == hostile.current)
+            _check_file(kind, r.content, month, month == hostile.current, hostile.data_dir)
     for month, why in hostile.bad_months().items():
         for kind in KINDS:
             r = await client.get("chief", f"/exports/{SITE}/{month}/{kind}")
@@ -375,7 +377,9 @@ async def test_a_browser_asking_for_a_download_that_cannot_be_made_gets_the_page
     assert str(path) in r.text
 
 
-def run_cli(*args: str, hostile: Hostile) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, hostile: Hostile, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
     env.update(CLEARWELL_DATABASE_URL=hostile.url, CLEARWELL_DATA_DIR=str(hostile.data_dir))
     return subprocess.run(
@@ -384,6 +388,7 @@ def run_cli(*args: str, hostile: Hostile) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=300,
+        input=stdin,
     )
 
 
@@ -394,7 +399,8 @@ def test_every_month_from_the_command_line(hostile: Hostile, tmp_path: Path):
     def export(month: str) -> tuple[str, subprocess.CompletedProcess[str], Path]:
         out = tmp_path / month
         args = ("export", "bundle", "--site", SITE, "--month", month, "--as", "chief")
-        return month, run_cli(*args, "--out", str(out), hostile=hostile), out
+        args += ("--password-stdin", "--out", str(out))
+        return month, run_cli(*args, hostile=hostile, stdin=PASSWORDS["chief"] + "\n"), out
 
     months = [*hostile.good_months(), *hostile.bad_months()]
     with ThreadPoolExecutor(3) as pool:
@@ -412,12 +418,12 @@ def test_every_month_from_the_command_line(hostile: Hostile, tmp_path: Path):
         written = out / f"{SITE}-bundle-{month}.zip"
         assert f"wrote {written}" in result.stdout
         data = written.read_bytes()
-        _check_file("bundle.zip", data, month, month == hostile.current)
+        _check_file("bundle.zip", data, month, month == hostile.current, hostile.data_dir)
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for kind in ("mor.pdf", "mor.csv", "dmr.csv", "logbook.csv"):
                 stem, ext = kind.split(".")
                 member = zf.read(f"files/{SITE}-{stem}-{month}.{ext}")
-                _check_file(kind, member, month, month == hostile.current)
+                _check_file(kind, member, month, month == hostile.current, hostile.data_dir)
 
 
 async def test_markup_typed_into_the_records_and_the_site_file_prints_as_text(

@@ -11,6 +11,7 @@ import pytest
 
 from clearwell.app import create_app
 from clearwell.settings import load_settings
+from clearwell.signing_key import trusted_keys
 from dashboards.exports import bundle
 from logbook.demo import DEMO_USERS
 from tests.dashboards.exports import month as m
@@ -64,12 +65,14 @@ async def test_the_regulator_downloads_the_dmr_and_it_is_audited(client, data):
     assert detail["kinds"] == ["dmr.csv"] and name in detail["files"]
 
 
-async def test_a_bundle_downloaded_by_the_chief_verifies(client):
+async def test_a_bundle_downloaded_by_the_chief_verifies(client, data):
+    _, data_dir, _ = data
     await login(client, "chief")
     r = await client.get(f"/exports/{m.SITE}/{m.MONTH}/bundle.zip")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/zip"
-    result = bundle.verify(r.content)
+    # Against the site key the web app signed with, as a regulator who registered it.
+    result = bundle.verify(r.content, [k for _, k in trusted_keys(data_dir)])
     assert result.ok, result.problems
     assert len(result.checked) == 6
     assert result.manifest["exported_by"] == "chief (Casey Chief (demo))"

@@ -26,6 +26,7 @@ from tests.dashboards.helpers import (
     write_batch,
 )
 from tests.dashboards.people import add_person, log_in
+from tests.support.database import owner_of
 
 
 @asynccontextmanager
@@ -46,6 +47,14 @@ async def refresh(db_url: str) -> None:
 
 
 SAMPLING = "INSERT INTO tag_sampling (tag_id, expected_interval_s) VALUES (%s, %s)"
+
+
+def sampling(db_url: str, tag: int, interval_s: float) -> None:
+    """A tag's expected interval: configuration the app only reads, set by the owner."""
+    with psycopg.connect(owner_of(db_url)) as conn:
+        conn.execute(SAMPLING, (tag, interval_s))
+
+
 GAP_FROM = T0 + timedelta(hours=30)
 GAP_TO = T0 + timedelta(hours=30, minutes=30)
 BAD_AT = T0 + timedelta(hours=40)
@@ -59,7 +68,8 @@ def plant(db_url):
         site = make_site(conn, "plant1")
         tag = make_tag(conn, site, "DO.Basin1", description="Dissolved oxygen, basin 1")
         make_tag(conn, site, "Flow.Influent", unit="MGD")
-        conn.execute(SAMPLING, (tag, 10))
+        conn.commit()
+        sampling(db_url, tag, 10)
         rows = [
             r
             for r in wave(tag, T0, 3 * 86400, step_s=10)
@@ -341,7 +351,8 @@ async def test_latest_readings_with_quality_and_staleness(db_url):
         bad = make_tag(conn, site, "C.bad")
         make_tag(conn, site, "D.never")
         fast = make_tag(conn, site, "E.fast")
-        conn.execute(SAMPLING, (fast, 1))
+        conn.commit()
+        sampling(db_url, fast, 1)
         now = datetime.now(UTC)
         copy_rows(conn, [
             (now - timedelta(minutes=20), fresh, 1.0, 0),
@@ -364,7 +375,7 @@ async def test_latest_readings_with_quality_and_staleness(db_url):
         assert by_name["D.never"]["time"] is None
         # A 1 s tag ten seconds silent is stale.
         assert (by_name["E.fast"]["stale"], by_name["E.fast"]["expected_interval_s"]) == (True, 1)
-        with psycopg.connect(db_url) as conn:
+        with psycopg.connect(owner_of(db_url)) as conn:
             conn.execute(
                 "INSERT INTO site_sampling (site_id, expected_interval_s) VALUES (%s, 600)", (site,)
             )

@@ -12,6 +12,7 @@ import pytest
 
 from dashboards.trends.rollups import _DELETE_1M, HOUR, minute_keys, refresh_all
 from tests.dashboards.helpers import T0, Row, make_site, make_tag, write_batch
+from tests.support.database import owner_of
 
 MINUTE = timedelta(minutes=1)
 H = T0 + 5 * HOUR
@@ -71,7 +72,8 @@ async def test_the_minute_delete_joins_on_the_whole_key_on_chunks_without_statis
         site = make_site(conn)
         tags = [make_tag(conn, site, f"T{i}") for i in range(3)]
         # Chunks take their hypertable's storage options: autovacuum stays off them.
-        conn.execute("ALTER TABLE readings_1m SET (autovacuum_enabled = false)")
+        with psycopg.connect(owner_of(db_url), autocommit=True) as owner:
+            owner.execute("ALTER TABLE readings_1m SET (autovacuum_enabled = false)")
         conn.commit()
         rows: list[Row] = [
             (T0 + i * MINUTE, tag, float(i % 97), 0) for i in range(3 * 24 * 60) for tag in tags

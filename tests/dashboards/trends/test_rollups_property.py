@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dashboards.trends.rollups import refresh_all
 from tests.dashboards.helpers import BAD_COMM, T0, UNCERTAIN, write_batch
 from tests.dashboards.trends.test_rollups import assert_matches
+from tests.support.database import owner_of
 
 STATUSES = st.sampled_from([0, 0, 0, 0x00A80000, UNCERTAIN, BAD_COMM])
 SECONDS = 3 * 3600  # three hours, so batches straddle hour boundaries
@@ -59,9 +60,9 @@ def test_rollups_equal_readings_for_any_arrival_order(db_url):
     @given(arrivals())
     def check(case):
         rows, batches = case
+        with psycopg.connect(owner_of(db_url)) as owner:
+            owner.execute("TRUNCATE readings, readings_1m, readings_1h, rollup_dirty")
         with psycopg.connect(db_url) as conn:
-            conn.execute("TRUNCATE readings, readings_1m, readings_1h, rollup_dirty")
-            conn.commit()
             for batch, refresh_now in batches:
                 write_batch(conn, batch)
                 if refresh_now:
