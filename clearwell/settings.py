@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     )
     # The runtime role above may only read and append records; the schema's owner runs
     # the migrations (SECURITY.md). Unset: one role does both, as installs before two roles.
-    owner_database_url: PostgresDsn | None = Field(
+    owner_database_url: str | None = Field(
         None,
         description="URL of the role that owns the schema and runs migrations"
         " (default: CLEARWELL_DATABASE_URL's)",
@@ -95,12 +95,14 @@ class Settings(BaseSettings):
             raise ValueError("CLEARWELL_TLS_CERTFILE and CLEARWELL_TLS_KEYFILE go together")
         return self
 
-    @field_validator("database_url")
+    @field_validator("database_url", "owner_database_url")
     @classmethod
-    def _libpq_connection_string(cls, value: str) -> str:
+    def _libpq_connection_string(cls, value: str | None) -> str | None:
         # libpq's own parser, so that every form it takes passes (a Unix socket as
         # ?host=/var/run/postgresql, key=value strings, host lists, service=) and
         # nothing it would refuse does.
+        if value is None:
+            return None
         if not value.strip():
             raise ValueError("empty connection string")
         try:

@@ -14,6 +14,7 @@ import psycopg
 
 from dashboards.trends.rollups import mark_range, refresh_all
 from tests.dashboards.helpers import BAD_COMM, copy_rows, make_site, make_tag
+from tests.support.database import owner_of
 
 SITE = "plant1"
 TZ = "America/Denver"
@@ -83,11 +84,14 @@ def build(url: str) -> Month:
         ids = {}
         for name, description, unit in TAGS:
             ids[name] = make_tag(conn, site, name, unit=unit, description=description)
-            interval = 60 if name == FAST else 300
-            conn.execute(
-                "INSERT INTO tag_sampling (tag_id, expected_interval_s) VALUES (%s, %s)",
-                (ids[name], interval),
-            )
+        conn.commit()
+        # Configuration the app only reads: set by the owner.
+        with psycopg.connect(owner_of(url)) as owner:
+            for name, _, _ in TAGS:
+                owner.execute(
+                    "INSERT INTO tag_sampling (tag_id, expected_interval_s) VALUES (%s, %s)",
+                    (ids[name], 60 if name == FAST else 300),
+                )
         make_tag(conn, make_site(conn, "plant2"), "Level.Tank", unit="ft")
         rows = []
         for name, _, _ in TAGS:

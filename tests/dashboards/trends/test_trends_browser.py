@@ -32,7 +32,7 @@ from tests.support.browser import (
     assert_accessible,
     need_browser,
 )
-from tests.support.database import DatabaseServer, owner_of
+from tests.support.database import DatabaseServer
 from tests.support.serve import serve
 
 pytestmark = pytest.mark.browser
