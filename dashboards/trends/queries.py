@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from clearwell.params import decimal_id
 from dashboards.trends.quality import DEFAULT_EXPECTED_INTERVAL_S
 from dashboards.trends.resolution import Plan, Source
 from dashboards.trends.series import Bucket, Sample
@@ -100,10 +101,11 @@ async def find_tag(
 ) -> TagInfo | None:
     """A tag by id, or by name within a site."""
     if site is None:
-        if not tag.isdigit():
+        ident = decimal_id(tag)
+        if ident is None:
             raise ValueError(f"tag {tag!r}: give a tag id, or a tag name with site=")
         where = sql.SQL("WHERE t.id = %s")
-        params: tuple[Any, ...] = (int(tag),)
+        params: tuple[Any, ...] = (ident,)
     else:
         where = sql.SQL("WHERE s.code = %s AND t.name = %s")
         params = (site, tag)

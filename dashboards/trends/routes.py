@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
+from clearwell.params import Id, instant_problem
 from dashboards.access import PageUser, page_user, read_access
 from dashboards.assets import templates
 from dashboards.regulator import queries as regulator_queries
@@ -50,6 +51,8 @@ def parse_time(value: str | None, name: str) -> datetime | None:
         raise _bad(f"{name}: {value!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
         raise _bad(f"{name}: {value!r} has no time zone; add Z or an offset such as +00:00")
+    if (problem := instant_problem(parsed)) is not None:
+        raise _bad(f"{name}: {value!r} {problem}")
     return parsed.astimezone(UTC)
 
 
@@ -144,7 +147,7 @@ async def api_latest_readings(
 @api.get("/trends/entries", name="api_trend_entries")
 async def trend_entries(
     request: Request,
-    tag: Annotated[int, Query(description="tag id")],
+    tag: Annotated[Id, Query(description="tag id")],
     start: Annotated[str | None, Query(description="ISO 8601 with zone; default end - 24h")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 with zone; default now")] = None,
 ) -> Response:
