@@ -93,7 +93,7 @@ async def _site(conn: fq.Conn, code: str) -> dict[str, Any]:
     return found
 
 
-@router.get("/floor")
+@router.get("/floor", response_class=RedirectResponse, status_code=status.HTTP_303_SEE_OTHER)
 async def floor_home(request: Request, user: FloorPage) -> RedirectResponse:
     """The terminal of the site a PIN session was opened at, else the first site."""
     async with request.app.state.pool.connection() as conn:
