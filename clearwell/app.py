@@ -14,10 +14,12 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from clearwell import __version__, hooks
 from clearwell.db import describe_target, make_pool
+from clearwell.inputs import RefuseUnstorable, validation_error
 from clearwell.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.pool = make_pool(settings.database_dsn, max_size=settings.db_pool_max)
+    app.add_middleware(RefuseUnstorable)
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> JSONResponse:

@@ -41,6 +41,7 @@ import psycopg
 from psycopg import pq
 
 from clearwell.errors import ClearwellError
+from clearwell.params import decimal_id
 from compliance.classify import Classification
 from compliance.competency import DEFAULT_POLICY, Assessment, CompetencyPolicy, Level
 from compliance.grades import Grade, parse_grade
@@ -571,8 +572,9 @@ async def resolve_site(conn: psycopg.AsyncConnection[Any], facility: str) -> Sit
     """A site by its code, or by its numeric id."""
     cur = await conn.execute(SITE_SQL + " WHERE code = %s", (facility,))
     row = await cur.fetchone()
-    if row is None and facility.isdigit() and int(facility) < 2**31:
-        cur = await conn.execute(SITE_SQL + " WHERE id = %s", (int(facility),))
+    ident = decimal_id(facility)
+    if row is None and ident is not None:
+        cur = await conn.execute(SITE_SQL + " WHERE id = %s", (ident,))
         row = await cur.fetchone()
     if row is None:
         raise UnknownFacility(f"no facility with code or id {facility!r}")

@@ -15,6 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from clearwell.errors import ClearwellError
+from clearwell.params import decimal_id
 from compliance.jsonpath import Node, ScenarioError
 from compliance.timeutil import parse_instant
 
@@ -225,7 +226,7 @@ def _at_site(
 
 async def _person_id(conn: psycopg.AsyncConnection[Any], who: str, option: str) -> int:
     """A person by username, or by id."""
-    ident = int(who) if who.isdigit() and int(who) < 2**31 else None
+    ident = decimal_id(who)
     cur = await conn.execute(
         "SELECT id FROM people WHERE username = %s OR id = %s ORDER BY username = %s DESC",
         (who, ident, who),

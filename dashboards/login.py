@@ -41,7 +41,7 @@ async def pin_sites(request: Request) -> list[dict[str, Any]]:
         return await cur.fetchall()
 
 
-@router.get("/")
+@router.get("/", response_class=RedirectResponse, status_code=status.HTTP_303_SEE_OTHER)
 async def home(request: Request) -> RedirectResponse:
     """Where a person starts: logged in, their role's page; else the login page."""
     try:
@@ -78,7 +78,7 @@ async def login_page(
     )
 
 
-@router.get("/landing")
+@router.get("/landing", response_class=RedirectResponse, status_code=status.HTTP_303_SEE_OTHER)
 async def landing(
     user: PageUser, next_: Annotated[str | None, Query(alias="next")] = None
 ) -> RedirectResponse:

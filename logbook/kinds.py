@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from clearwell.params import Id
+
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
 OptText = Annotated[str, Field(max_length=500)]
@@ -24,7 +26,7 @@ class _Kind(BaseModel):
 class Reading(_Kind):
     """A meter or gauge read on a round: a tag, or free text naming the instrument."""
 
-    tag_id: int | None = None
+    tag_id: Id | None = None
     instrument: OptText = ""
     value: float = Field(allow_inf_nan=False)
     unit: Text
@@ -85,7 +87,7 @@ class Cleaning(_Kind):
 class AlarmAck(_Kind):
     """Acknowledges a collector event (``events.id``) with what was done about it."""
 
-    event_id: int = Field(gt=0)
+    event_id: Id
     response: LongText
 
 

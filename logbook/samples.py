@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from clearwell.params import Id, Instant
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 OptText = Annotated[str, Field(max_length=2000)]
@@ -21,9 +23,9 @@ class SampleFields(_Model):
 
     sample_point: Text
     sample_type: Literal["grab", "composite"]
-    sampled_at: AwareDatetime
-    composite_start: AwareDatetime | None = None
-    composite_end: AwareDatetime | None = None
+    sampled_at: Instant
+    composite_start: Instant | None = None
+    composite_end: Instant | None = None
     composite_kind: Literal["time", "flow"] | None = None
     container: OptText = ""
     preservation: OptText = ""
@@ -48,7 +50,7 @@ class CustodyFields(_Model):
 
     relinquished_by: Text
     received_by: Text
-    at: AwareDatetime
+    at: Instant
     condition: OptText = ""
     temperature_c: float | None = Field(None, ge=-30, le=100, allow_inf_nan=False)
 
@@ -59,8 +61,8 @@ class ResultFields(_Model):
     analyte: Text
     parameter_code: Annotated[str, Field(pattern=r"^[0-9]{5}$")] | None = None
     method: Text
-    analyzed_at: AwareDatetime
-    analyst_id: int | None = None
+    analyzed_at: Instant
+    analyst_id: Id | None = None
     analyst_name: Annotated[str, Field(max_length=200)] | None = None
     lab: OptText = ""
     value: float | None = Field(None, allow_inf_nan=False)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from clearwell.params import Id
 from clearwell.web import transaction
 from compliance.api.common import answer, may_read, refusals
 from compliance.services import records
@@ -27,7 +28,7 @@ async def add_certificate(body: CertificateIn, user: Supervisor, request: Reques
 
 @router.post("/certificates/{cert_id}/retract", responses={403: {}, 404: {}, 409: {}})
 async def retract_certificate(
-    cert_id: int, body: RetractIn, user: Supervisor, request: Request
+    cert_id: Id, body: RetractIn, user: Supervisor, request: Request
 ) -> Response:
     """Withdraw a certificate entered in error (or revoked): it no longer counts."""
     with refusals():
@@ -40,7 +41,7 @@ async def retract_certificate(
 async def list_certificates(
     user: CurrentUser,
     request: Request,
-    person: Annotated[int | None, Query(description="people.id")] = None,
+    person: Annotated[Id | None, Query(description="people.id")] = None,
     all_versions: Annotated[
         bool, Query(description="include superseded and retracted rows")
     ] = False,

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
+from clearwell.params import Instant
 from clearwell.web import invalid, transaction
 from compliance.adapter import load
 from compliance.api.common import NO_PROFILE, FacilityQuery, answer, facility_site, refusals
@@ -34,8 +34,8 @@ async def coverage(
     user: Auditor,
     request: Request,
     facility: FacilityQuery,
-    start: Annotated[AwareDatetime, Query(description="period start, with UTC offset")],
-    end: Annotated[AwareDatetime, Query(description="period end (exclusive)")],
+    start: Annotated[Instant, Query(description="period start, with UTC offset")],
+    end: Annotated[Instant, Query(description="period end (exclusive)")],
     entries: Annotated[bool, Query(description="include the per-entry stamps")] = False,
 ) -> Response:
     """The engine's report for a facility and period, from the logbook as it is now.

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from clearwell.params import Id
 from clearwell.web import transaction
 from compliance.api.common import FacilityQuery, answer, facility_site, may_read, refusals
 from compliance.services import levels
@@ -36,7 +37,7 @@ async def list_levels(
     facility: FacilityQuery,
     user: CurrentUser,
     request: Request,
-    person: Annotated[int | None, Query(description="people.id")] = None,
+    person: Annotated[Id | None, Query(description="people.id")] = None,
     all_versions: Annotated[bool, Query(description="include superseded rows")] = False,
 ) -> Response:
     """Assessments at the facility in force (or every row), by person and date, and each

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from clearwell.params import Id
 from clearwell.web import transaction
 from compliance.api.common import answer, may_read, refusals
 from compliance.services import records
@@ -27,7 +28,7 @@ async def add_training(body: TrainingIn, user: Supervisor, request: Request) -> 
 
 @router.post("/training/{training_id}/retract", responses={403: {}, 404: {}, 409: {}})
 async def retract_training(
-    training_id: int, body: RetractIn, user: Supervisor, request: Request
+    training_id: Id, body: RetractIn, user: Supervisor, request: Request
 ) -> Response:
     with refusals():
         async with transaction(request, user) as conn:
@@ -41,7 +42,7 @@ async def retract_training(
 async def list_training(
     user: CurrentUser,
     request: Request,
-    person: Annotated[int | None, Query(description="people.id")] = None,
+    person: Annotated[Id | None, Query(description="people.id")] = None,
     all_versions: bool = False,
 ) -> Response:
     async with transaction(request, user) as conn:

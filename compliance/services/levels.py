@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import psycopg
 from pydantic import BaseModel, ConfigDict, Field
 
+from clearwell.params import Id
 from compliance.adapter import Site, assessment_from_row
 from compliance.competency import Level, assessment_on
 from compliance.services.errors import Refused
@@ -26,12 +27,12 @@ class LevelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     facility: Annotated[str, Field(min_length=1, max_length=63, description="site code or id")]
-    person_id: int
+    person_id: Id
     level: Level
     assessed_on: date = Field(description="the local day from which the level holds")
-    assessor_id: int = Field(description="who assessed the person (people.id)")
+    assessor_id: Id = Field(description="who assessed the person (people.id)")
     note: Annotated[str, Field(max_length=2000)] = ""
-    supersedes: int | None = Field(None, description="the assessment this one corrects")
+    supersedes: Id | None = Field(None, description="the assessment this one corrects")
 
 
 _SELECT = (

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import psycopg
 from pydantic import BaseModel, ConfigDict, Field
 
+from clearwell.params import Id
 from compliance.adapter import UnknownFacility, resolve_site
 from compliance.certificates import CertificateProblem, certificate_problem, read_grade
 from compliance.grades import Grade
@@ -28,7 +29,7 @@ from logbook import audit
 class CertificateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: int
+    person_id: Id
     state: State = Field(description="issuing state")
     category: Category
     grade: Annotated[str, Field(max_length=20)] | int | None = Field(
@@ -45,19 +46,20 @@ class CertificateIn(BaseModel):
     issued: date
     expires: date = Field(description="the last day in effect; the term the state allows")
     type: WasteType = Field("domestic", description="VT: domestic or industrial")
-    supersedes: int | None = Field(None, description="the certificate row this one corrects")
+    supersedes: Id | None = Field(None, description="the certificate row this one corrects")
 
 
 class TrainingIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    person_id: int
+    person_id: Id
     taken_on: date = Field(alias="date", description="the day the course was taken")
-    hours: float = Field(gt=0, le=1000, description="contact hours (1 CEU = 10)")
+    # Stored to the hundredth: less would round to 0 hours, which the table refuses.
+    hours: float = Field(ge=0.01, le=1000, description="contact hours (1 CEU = 10)")
     online: bool = False
     approved: bool = Field(True, description="VT: only pre-approved courses count")
     title: Annotated[str, Field(max_length=200)] = ""
-    supersedes: int | None = None
+    supersedes: Id | None = None
 
 
 class RetractIn(BaseModel):

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from clearwell.errors import ConfigError
 from clearwell.jsontext import dumps
+from clearwell.params import Id
 from clearwell.web import json_response, transaction
 from compliance import adapter
 from compliance.services.coverage import FloorFacts, floor_body, floor_facts
@@ -92,7 +93,7 @@ async def _site(conn: fq.Conn, code: str) -> dict[str, Any]:
     return found
 
 
-@router.get("/floor")
+@router.get("/floor", response_class=RedirectResponse, status_code=status.HTTP_303_SEE_OTHER)
 async def floor_home(request: Request, user: FloorPage) -> RedirectResponse:
     """The terminal of the site a PIN session was opened at, else the first site."""
     async with request.app.state.pool.connection() as conn:
@@ -390,7 +391,7 @@ async def _log_facts(
     return entries, people, await _names(conn, site, entries)
 
 
-ShiftParam = Annotated[int | None, Query(description="a shift of the site; default: the open one")]
+ShiftParam = Annotated[Id | None, Query(description="a shift of the site; default: the open one")]
 
 
 @router.get("/floor/{site}/log", response_class=HTMLResponse)
@@ -457,7 +458,7 @@ async def floor_verify_form(
     site: str,
     user: FloorPart,
     shift: ShiftParam = None,
-    entry: Annotated[int | None, Query(description="the entry to verify; default: all")] = None,
+    entry: Annotated[Id | None, Query(description="the entry to verify; default: all")] = None,
 ) -> HTMLResponse:
     """The verification form: the shift's entries waiting for it, and who of its crew
     verifies them with their own PIN or password."""
@@ -491,7 +492,7 @@ async def floor_verify_form(
 
 
 class VerifyIn(BaseModel):
-    entry_ids: list[int] = Field(min_length=1, max_length=200)
+    entry_ids: list[Id] = Field(min_length=1, max_length=200)
     username: Annotated[str, Field(min_length=1, max_length=63)]
     pin: Annotated[str | None, Field(min_length=1, max_length=16)] = None
     password: Annotated[str | None, Field(min_length=1, max_length=1024)] = None

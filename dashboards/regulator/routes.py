@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from clearwell.params import Id, day_problem
 from clearwell.web import not_found
 from compliance.adapter import site_by_id
 from dashboards.access import page_role
@@ -56,6 +57,9 @@ def period_of(start: str | None, end: str | None, today: date) -> tuple[date, da
             value = date.fromisoformat(text)
         except ValueError:
             problems.append(f"“{name}” must be a date written YYYY-MM-DD (got “{text}”).")
+            continue
+        if (problem := day_problem(value)) is not None:
+            problems.append(f"“{name}” {problem} (got “{text}”).")
             continue
         if name == "from":
             first = value
@@ -152,7 +156,7 @@ async def regulator_page(
 
 
 @router.get("/records/entries/{entry_id}", response_class=HTMLResponse, name="record_entry_page")
-async def record_entry_page(request: Request, user: Reader, entry_id: int) -> HTMLResponse:
+async def record_entry_page(request: Request, user: Reader, entry_id: Id) -> HTMLResponse:
     """One entry: its values now, as first recorded, and every amendment in between."""
     async with request.app.state.pool.connection() as conn:
         entry = await store.entry(conn, entry_id)

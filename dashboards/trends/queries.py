@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from clearwell.params import decimal_id
 from dashboards.trends.quality import DEFAULT_EXPECTED_INTERVAL_S
 from dashboards.trends.resolution import Plan, Source
 from dashboards.trends.series import Bucket, Sample
@@ -114,10 +115,6 @@ ORDER BY time
 """
 
 
-# The largest tag id (a 4-byte integer): a bigger number names no tag.
-MAX_TAG_ID = 2**31 - 1
-
-
 @dataclass(frozen=True)
 class TagInfo:
     id: int
@@ -134,21 +131,13 @@ class TagInfo:
         return str(self.row["site_timezone"])
 
 
-def tag_id_of(tag: str) -> int | None:
-    """A tag id written in ASCII digits (``"³"`` is a digit to ``str.isdigit``), else None."""
-    if not (tag.isascii() and tag.isdigit()):
-        return None
-    value = int(tag)
-    return value if 0 < value <= MAX_TAG_ID else None
-
-
 async def find_tags(
     conn: psycopg.AsyncConnection[Any], tags: Sequence[str], site: str | None
 ) -> dict[str, TagInfo]:
     """Tags by id, or by name within a site: those found, keyed as asked. Raises ValueError
     for a tag given by name without a site."""
     if site is None:
-        ids = {t: tag_id_of(t) for t in tags}
+        ids = {t: decimal_id(t) for t in tags}
         bad = [t for t, i in ids.items() if i is None]
         if bad:
             raise ValueError(f"tag {bad[0]!r}: give a tag id, or a tag name with site=")

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, StreamingResponse
 from psycopg_pool import AsyncConnectionPool
-from pydantic import Field
 
+from clearwell.params import Id, instant_problem
 from clearwell.web import invalid
 from dashboards.access import PageUser, page_user, read_access
 from dashboards.assets import templates
@@ -27,7 +27,7 @@ from dashboards.trends import page as trend_page
 from dashboards.trends import period as trend_period
 from dashboards.trends.pens import MAX_PENS
 from dashboards.trends.quality import gap_after_s
-from dashboards.trends.queries import MAX_TAG_ID, TagInfo
+from dashboards.trends.queries import TagInfo
 from dashboards.trends.resolution import (
     DEFAULT_POINTS,
     MAX_POINTS,
@@ -58,8 +58,6 @@ MAX_MARKS = 5000
 MAX_RAW_READINGS = 1_000_000
 RAW_BATCH = 5000
 
-TagId = Annotated[int, Field(ge=1, le=MAX_TAG_ID)]
-
 
 def _bad(field: str, message: str) -> RequestValidationError:
     """A 422 in FastAPI's own shape, naming the query parameter."""
@@ -76,10 +74,9 @@ def parse_time(value: str | None, name: str) -> datetime | None:
         raise _bad(name, f"{value!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
         raise _bad(name, f"{value!r} has no time zone; add Z or an offset such as +00:00")
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        raise _bad(name, f"{value!r} is out of range") from None
+    if (problem := instant_problem(parsed)) is not None:
+        raise _bad(name, f"{value!r} {problem}")
+    return parsed.astimezone(UTC)
 
 
 def _json(body: dict[str, Any]) -> Response:
@@ -289,7 +286,7 @@ async def api_latest_readings(
 @api.get("/trends/entries", name="api_trend_entries")
 async def trend_entries(
     request: Request,
-    tag: Annotated[list[TagId], Query(description="tag id; repeated for a chart's pens")],
+    tag: Annotated[list[Id], Query(description="tag id; repeated for a chart's pens")],
     start: Annotated[str | None, Query(description="ISO 8601 with zone; default end - 24h")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 with zone; default now")] = None,
 ) -> Response:

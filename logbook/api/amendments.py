@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from clearwell.params import Id
 from clearwell.web import invalid_many, json_response, not_found, transaction
 from logbook.amend import check_fields
 from logbook.api.common import PLAUSIBILITY, REPLAY, ClientKey, client_key, range_source
@@ -22,7 +23,7 @@ Target = Literal["entry", "sample", "result", "crew"]
 
 class AmendmentIn(BaseModel):
     target: Target
-    target_id: int
+    target_id: Id
     changes: dict[str, Any] = Field(
         min_length=1,
         description="new values of the fields to change; for an entry, 'data' holds the"
@@ -94,8 +95,8 @@ async def list_amendments(
     user: CurrentUser,
     request: Request,
     target: Target | None = None,
-    target_id: int | None = None,
-    person: Annotated[int | None, Query(description="amended_by person id")] = None,
+    target_id: Id | None = None,
+    person: Annotated[Id | None, Query(description="amended_by person id")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> object:
     async with transaction(request, user) as conn:
@@ -112,7 +113,7 @@ async def list_amendments(
 
 
 @router.get("/amendments/{amendment_id}", response_model=AmendmentOut, responses={404: {}})
-async def get_amendment(amendment_id: int, user: CurrentUser, request: Request) -> object:
+async def get_amendment(amendment_id: Id, user: CurrentUser, request: Request) -> object:
     async with transaction(request, user) as conn:
         found = await _one(conn, amendment_id)
     if found is None:

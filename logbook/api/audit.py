@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from clearwell.params import Id
 from clearwell.web import json_response, transaction
 from logbook.auth.deps import Auditor
 from logbook.canonical import GENESIS, verify_chain
@@ -60,10 +61,10 @@ class ChainCheck(BaseModel):
 async def audit_rows(
     user: Auditor,
     request: Request,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
-    person: Annotated[int | None, Query(description="actor person id")] = None,
+    person: Annotated[Id | None, Query(description="actor person id")] = None,
     action: Annotated[str | None, Query(description="exact action, e.g. forbidden")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> object:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from clearwell.params import Id, Instant
 from clearwell.web import json_response, transaction
 from logbook.api.common import REPLAY, ClientKey, client_key
 from logbook.api.shift_models import CrewIn, ShiftOut, locked_shift, shift_body
@@ -20,7 +21,7 @@ class CrewAddIn(CrewIn):
 
 
 class DepartureIn(BaseModel):
-    left_at: AwareDatetime | None = Field(None, description="default: now")
+    left_at: Instant | None = Field(None, description="default: now")
 
 
 @router.post(
@@ -29,7 +30,7 @@ class DepartureIn(BaseModel):
     response_model=ShiftOut,
     responses={404: {}, 409: {}},
 )
-async def add_crew(shift_id: int, body: CrewAddIn, user: ShiftOperator, request: Request) -> object:
+async def add_crew(shift_id: Id, body: CrewAddIn, user: ShiftOperator, request: Request) -> object:
     """Add a person to the crew; designating the DRC needs a chief operator or admin."""
     key = client_key(request, body, shift_id=shift_id)
     async with transaction(request, user) as conn:
@@ -44,7 +45,7 @@ async def add_crew(shift_id: int, body: CrewAddIn, user: ShiftOperator, request:
     responses={404: {}, 409: {}},
 )
 async def crew_departure(
-    shift_id: int, crew_id: int, body: DepartureIn, user: RecordWriter, request: Request
+    shift_id: Id, crew_id: Id, body: DepartureIn, user: RecordWriter, request: Request
 ) -> object:
     """Record that a crew member left the site (people leave early)."""
     async with transaction(request, user) as conn:

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from psycopg import sql
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from clearwell.jsontext import dumps
+from clearwell.params import Id, Instant
 from clearwell.web import invalid, invalid_many, json_response, not_found, transaction
 from logbook import kinds, search, store
 from logbook.api.common import (
@@ -35,8 +36,8 @@ router = APIRouter(prefix="/api", tags=["entries"])
 
 
 class _EntryIn(BaseModel):
-    shift_id: int
-    occurred_at: AwareDatetime | None = Field(
+    shift_id: Id
+    occurred_at: Instant | None = Field(
         None, description="when it happened (default: now); may be earlier, within the site's limit"
     )
     client_key: ClientKey | None = Field(
@@ -190,17 +191,15 @@ async def list_entries(
     user: CurrentUser,
     request: Request,
     site: Annotated[str | None, Query(description="site code")] = None,
-    start: Annotated[
-        AwareDatetime | None, Query(alias="from", description="occurred_at >=")
-    ] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to", description="occurred_at <")] = None,
+    start: Annotated[Instant | None, Query(alias="from", description="occurred_at >=")] = None,
+    end: Annotated[Instant | None, Query(alias="to", description="occurred_at <")] = None,
     kind: Annotated[list[str] | None, Query(description="one or more kinds")] = None,
-    person: Annotated[int | None, Query(description="recorded_by person id")] = None,
+    person: Annotated[Id | None, Query(description="recorded_by person id")] = None,
     tag: Annotated[
-        int | None,
+        Id | None,
         Query(description="tag id: readings of the tag (as recorded or amended), its alarms' acks"),
     ] = None,
-    shift_id: int | None = None,
+    shift_id: Id | None = None,
     operational: bool | None = None,
     q: Annotated[
         str | None,
@@ -266,7 +265,7 @@ async def list_entries(
 
 
 @router.get("/entries/{entry_id}", response_model=EntryOut, responses={404: {}})
-async def get_entry(entry_id: int, user: CurrentUser, request: Request) -> object:
+async def get_entry(entry_id: Id, user: CurrentUser, request: Request) -> object:
     """An entry's current value and its full history of amendments."""
     async with transaction(request, user) as conn:
         found = await store.entry(conn, entry_id)
@@ -282,7 +281,7 @@ async def get_entry(entry_id: int, user: CurrentUser, request: Request) -> objec
     responses={404: {}, 409: {}},
 )
 async def countersign(
-    entry_id: int, body: CountersignIn, user: RecordWriter, request: Request
+    entry_id: Id, body: CountersignIn, user: RecordWriter, request: Request
 ) -> object:
     """A certified operator on duty countersigns a trainee's entry, re-entering their password."""
     async with transaction(request, user) as conn:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from clearwell.params import Id
 from clearwell.web import json_response, transaction
 from logbook import store
 from logbook.api.common import REPLAY, ClientKey, client_key
@@ -24,7 +25,7 @@ class HandoffIn(BaseModel):
 
 
 class AckIn(BaseModel):
-    shift_id: int = Field(description="the incoming shift, on which you are DRC")
+    shift_id: Id = Field(description="the incoming shift, on which you are DRC")
 
 
 @router.post(
@@ -34,7 +35,7 @@ class AckIn(BaseModel):
     responses={404: {}, 409: {}},
 )
 async def write_handoff(
-    shift_id: int, body: HandoffIn, user: ShiftOperator, request: Request
+    shift_id: Id, body: HandoffIn, user: ShiftOperator, request: Request
 ) -> object:
     """The outgoing shift's note to the incoming one."""
     key = client_key(request, body, shift_id=shift_id)
@@ -50,7 +51,7 @@ async def write_handoff(
     "/handoff-notes/{note_id}/acknowledge", response_model=HandoffOut, responses={404: {}, 409: {}}
 )
 async def acknowledge_handoff(
-    note_id: int, body: AckIn, user: RecordWriter, request: Request
+    note_id: Id, body: AckIn, user: RecordWriter, request: Request
 ) -> object:
     """Whoever holds charge of the incoming shift acknowledges the handoff note."""
     async with transaction(request, user) as conn:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from clearwell.params import Id
 from clearwell.web import Denied, invalid, json_response, not_found, transaction
 from logbook.auth.deps import Admin, CurrentUser, Supervisor
 from logbook.people import PersonError, create_person, get_person, list_people, set_role, set_secret
@@ -90,7 +91,7 @@ async def people(user: CurrentUser, request: Request) -> object:
 
 
 @router.get("/people/{person_id}", response_model=PersonOut, responses={404: {}})
-async def person(person_id: int, user: CurrentUser, request: Request) -> object:
+async def person(person_id: Id, user: CurrentUser, request: Request) -> object:
     async with transaction(request, user) as conn:
         found = await get_person(conn, person_id)
     if found is None:
@@ -99,7 +100,7 @@ async def person(person_id: int, user: CurrentUser, request: Request) -> object:
 
 
 @router.post("/people/{person_id}/role", response_model=PersonOut, responses={404: {}})
-async def change_role(person_id: int, body: RoleIn, user: Admin, request: Request) -> object:
+async def change_role(person_id: Id, body: RoleIn, user: Admin, request: Request) -> object:
     """Change a person's role (admin only): appended, and audited with the old and new role."""
     async with transaction(request, user) as conn:
         if await get_person(conn, person_id) is None:
@@ -112,7 +113,7 @@ async def change_role(person_id: int, body: RoleIn, user: Admin, request: Reques
 
 @router.post("/people/{person_id}/{kind}", status_code=204, responses={404: {}})
 async def set_credential(
-    person_id: int,
+    person_id: Id,
     kind: Literal["password", "pin"],
     body: SecretIn,
     user: CurrentUser,

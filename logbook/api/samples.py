@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from psycopg import sql
 from pydantic import BaseModel, Field
 
+from clearwell.params import Id
 from clearwell.web import json_response, not_found, transaction
 from logbook import store
 from logbook.api.common import (
@@ -35,8 +36,8 @@ router = APIRouter(prefix="/api", tags=["samples"])
 
 class SampleIn(SampleFields):
     site: Annotated[str, Field(min_length=1, max_length=63, description="site code")]
-    shift_id: int | None = None
-    sampled_by: list[int] = Field(min_length=1, max_length=20, description="person ids")
+    shift_id: Id | None = None
+    sampled_by: list[Id] = Field(min_length=1, max_length=20, description="person ids")
     custody: list[CustodyFields] = Field(default_factory=list, max_length=50)
     client_key: ClientKey | None = None
 
@@ -52,7 +53,7 @@ class ResultIn(ResultFields):
 
 class CountersignIn(BaseModel):
     password: Annotated[str, Field(min_length=1, max_length=1024)]
-    result_id: int | None = Field(
+    result_id: Id | None = Field(
         None, description="one of the sample's results (default: the sample's collection)"
     )
 
@@ -117,7 +118,7 @@ async def create_sample(body: SampleIn, user: RecordWriter, request: Request) ->
     "/samples/{sample_id}/custody", status_code=201, response_model=SampleOut, responses={404: {}}
 )
 async def add_custody(
-    sample_id: int, body: CustodyIn, user: RecordWriter, request: Request
+    sample_id: Id, body: CustodyIn, user: RecordWriter, request: Request
 ) -> object:
     """Record a hand-over in the sample's chain of custody."""
     key = client_key(request, body, sample_id=sample_id)
@@ -134,9 +135,7 @@ async def add_custody(
     response_model=SampleOut,
     responses={404: {}, 409: {}, 503: {"description": "the site's file is not valid"}},
 )
-async def add_result(
-    sample_id: int, body: ResultIn, user: RecordWriter, request: Request
-) -> object:
+async def add_result(sample_id: Id, body: ResultIn, user: RecordWriter, request: Request) -> object:
     """Record one analyte's result: method, date and analyst, value, qualifier and DL.
 
     A value outside the instrument range the site file sets for the analyte is refused
@@ -167,7 +166,7 @@ async def add_result(
     responses={404: {}, 409: {}},
 )
 async def countersign_sample(
-    sample_id: int, body: CountersignIn, user: RecordWriter, request: Request
+    sample_id: Id, body: CountersignIn, user: RecordWriter, request: Request
 ) -> object:
     """An operator who did not take, analyse or record it verifies the sample's collection
     (or one result, ``result_id``), re-entering their password, as for an entry."""
@@ -191,7 +190,7 @@ async def list_samples(
     site: Annotated[str | None, Query(description="site code")] = None,
     start: Annotated[datetime | None, Query(alias="from", description="sampled_at >=")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="sampled_at <")] = None,
-    person: Annotated[int | None, Query(description="a sampler's person id")] = None,
+    person: Annotated[Id | None, Query(description="a sampler's person id")] = None,
     sample_point: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     cursor: str | None = None,
@@ -233,7 +232,7 @@ async def list_samples(
 
 
 @router.get("/samples/{sample_id}", response_model=SampleOut, responses={404: {}})
-async def get_sample(sample_id: int, user: CurrentUser, request: Request) -> object:
+async def get_sample(sample_id: Id, user: CurrentUser, request: Request) -> object:
     async with transaction(request, user) as conn:
         found = await store.one_sample(conn, sample_id)
     if found is None:

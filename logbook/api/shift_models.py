@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 import psycopg
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from clearwell.params import Id, Instant
 from clearwell.web import not_found
 from logbook import store
 
@@ -15,9 +16,9 @@ ShiftRole = Literal["drc", "chief", "assistant_chief", "shift_operator", "operat
 
 
 class CrewIn(BaseModel):
-    person_id: int
+    person_id: Id
     shift_role: ShiftRole
-    arrived_at: AwareDatetime | None = Field(None, description="default: now")
+    arrived_at: Instant | None = Field(None, description="default: now")
 
 
 class CrewOut(BaseModel):

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from psycopg import sql
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from clearwell.params import Id, Instant
 from clearwell.web import json_response, not_found, transaction
 from logbook import store
 from logbook.api.common import (
@@ -32,13 +33,13 @@ router = APIRouter(prefix="/api", tags=["shifts"])
 class ShiftIn(BaseModel):
     site: Annotated[str, Field(min_length=1, max_length=63, description="site code")]
     label: Annotated[str, Field(max_length=80)] = ""
-    opened_at: AwareDatetime | None = Field(None, description="default: now")
+    opened_at: Instant | None = Field(None, description="default: now")
     crew: list[CrewIn] = Field(default_factory=list, max_length=50)
     client_key: ClientKey | None = None
 
 
 class CloseIn(BaseModel):
-    closed_at: AwareDatetime | None = Field(None, description="default: now")
+    closed_at: Instant | None = Field(None, description="default: now")
 
 
 class ShiftSummary(BaseModel):
@@ -75,9 +76,9 @@ async def list_shifts(
     user: CurrentUser,
     request: Request,
     site: Annotated[str | None, Query(description="site code")] = None,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-    person: Annotated[int | None, Query(description="a crew member's person id")] = None,
+    start: Annotated[Instant | None, Query(alias="from")] = None,
+    end: Annotated[Instant | None, Query(alias="to")] = None,
+    person: Annotated[Id | None, Query(description="a crew member's person id")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     cursor: str | None = None,
 ) -> object:
@@ -120,7 +121,7 @@ async def list_shifts(
 
 
 @router.get("/shifts/{shift_id}", response_model=ShiftOut, responses={404: {}})
-async def get_shift(shift_id: int, user: CurrentUser, request: Request) -> object:
+async def get_shift(shift_id: Id, user: CurrentUser, request: Request) -> object:
     """A shift with its crew, handoff notes, signatures and whether each still matches."""
     async with transaction(request, user) as conn:
         state = await store.shift_state(conn, shift_id)
@@ -130,9 +131,7 @@ async def get_shift(shift_id: int, user: CurrentUser, request: Request) -> objec
 
 
 @router.post("/shifts/{shift_id}/close", response_model=ShiftOut, responses={404: {}, 409: {}})
-async def close_shift(
-    shift_id: int, body: CloseIn, user: ShiftOperator, request: Request
-) -> object:
+async def close_shift(shift_id: Id, body: CloseIn, user: ShiftOperator, request: Request) -> object:
     async with transaction(request, user) as conn:
         state = await locked_shift(conn, shift_id, "update")
         await shifts.close_shift(conn, user, state, body.closed_at)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from clearwell.params import Id
 from clearwell.web import json_response, transaction
 from logbook.api.shift_models import ShiftOut, locked_shift, shift_body
 from logbook.auth.deps import ShiftOperator
@@ -28,7 +29,7 @@ class SignIn(BaseModel):
     response_model=ShiftOut,
     responses={404: {}, 409: {}},
 )
-async def sign_shift(shift_id: int, body: SignIn, user: ShiftOperator, request: Request) -> object:
+async def sign_shift(shift_id: Id, body: SignIn, user: ShiftOperator, request: Request) -> object:
     """Sign a closed shift you worked, re-entering your password; the shift is then frozen.
 
     The signature is bound to the sha256 of the shift's content at this moment.

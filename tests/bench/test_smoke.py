@@ -112,6 +112,10 @@ REPORTS: dict[str, tuple[str, ...]] = {
         rf" p99 {NUMBER} ms; ratio to \(a\) {NUMBER}$",
         r"^    stored \d+ of \d+ values of \d+ server rounds \(missing \d+\); sessions lost \d+$",
     ),
+    "fuzz": (
+        r"^anonymous: [\d,]+ requests \(.*\), \d+ server errors, \d+ failed checks$",
+        r"^total: [\d,]+ requests, \d+ server errors, \d+ failed checks$",
+    ),
     "rollups_backfill": (
         rf"^\| refresh \(minute delete by whole key\) \| {NUMBER} s \| 1 \| {NUMBER} s \|",
         rf"^\| baseline: earlier minute delete \| {NUMBER} s \| 1 \| {NUMBER} s \|",

@@ -34,6 +34,7 @@ from clearwell.settings import load_settings
 from clearwell.signing_key import trusted_keys
 from compliance.demo import seed_async as seed_compliance
 from dashboards.exports import bundle
+from dashboards.exports.service import file_name
 from logbook import audit
 from logbook.people import create_person
 from tests.dashboards.helpers import make_tag, write_batch
@@ -453,15 +454,23 @@ async def test_markup_typed_into_the_records_and_the_site_file_prints_as_text(
                 api = Api(c, hostile.url, tmp_path)
                 pdf = await api.get("regulator", f"/exports/{SITE}/2024-02/mor.pdf")
                 table = await api.get("regulator", f"/exports/{SITE}/2024-02/mor.csv")
+                signed = await api.get("regulator", f"/exports/{SITE}/2024-02/bundle.zip")
     finally:
         with psycopg.connect(hostile.url, autocommit=True) as conn:
             conn.execute("UPDATE sites SET name = %s WHERE code = %s", (row[0], SITE))
     assert pdf.status_code == 200, pdf.text
-    reader = PdfReader(io.BytesIO(pdf.content))
-    packed = "".join("".join(page.extract_text().split()) for page in reader.pages)
-    for text in (*MARKUP, "UT-" + MARKUP[0]):
-        assert "".join(text.split()) in packed, text
-    assert not any(list((p.get("/Resources") or {}).get("/XObject") or {}) for p in reader.pages)
+    # The bundle carries the same report: it is made, verifies, and holds that PDF's text.
+    assert signed.status_code == 200, signed.text
+    assert bundle.verify(signed.content).ok
+    with zipfile.ZipFile(io.BytesIO(signed.content)) as zf:
+        inner = zf.read(f"files/{file_name(SITE, 'mor.pdf', 2024, 2)}")
+    for data in (pdf.content, inner):
+        reader = PdfReader(io.BytesIO(data))
+        packed = "".join("".join(page.extract_text().split()) for page in reader.pages)
+        for text in (*MARKUP, "UT-" + MARKUP[0]):
+            assert "".join(text.split()) in packed, text
+        pages = reader.pages
+        assert not any(list((p.get("/Resources") or {}).get("/XObject") or {}) for p in pages)
     assert table.status_code == 200
     cells = "\n".join(cell for row in csv.reader(io.StringIO(table.text)) for cell in row)
     for text in MARKUP:
