@@ -45,7 +45,7 @@ def refused(r: Any, *loc: str | int) -> None:
         (f"/api/people/{HUGE}", ("path", "person_id")),
         (f"/api/amendments?person={HUGE}", ("query", "person")),
         (f"/api/compliance/certificates?person={HUGE}", ("query", "person")),
-        ("/api/trends/entries?tag=-5", ("query", "tag")),
+        ("/api/trends/entries?tag=-5", ("query", "tag", 0)),
         (f"/api/entries?shift_id={HUGE}", ("query", "shift_id")),
         (f"/api/audit?after_seq={2**64}", ("query", "after_seq")),
     ],
