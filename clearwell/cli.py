@@ -115,11 +115,12 @@ def db_status() -> None:
 def backup(
     directory: Annotated[Path, typer.Argument(help="a new (or empty) directory")],
 ) -> None:
-    """Back up the database (pg_dump) and the data directory into DIRECTORY."""
+    """Back up the database (pg_dump) and the data directory into DIRECTORY, as the schema's
+    owner (CLEARWELL_OWNER_DATABASE_URL, else CLEARWELL_DATABASE_URL), who may read it all."""
     from clearwell import backup as backups
 
     settings = get_settings()
-    manifest = backups.backup(settings.database_dsn, settings.data_dir, directory)
+    manifest = backups.backup(settings.owner_dsn, settings.data_dir, directory)
     typer.echo(
         f"backed up {manifest.database} ({sum(manifest.rows.values()):,} rows in"
         f" {len(manifest.rows)} tables) and {settings.data_dir} into {directory}"
@@ -137,12 +138,13 @@ def restore(
         ),
     ] = False,
 ) -> None:
-    """Restore a backup into an empty database and an empty data directory."""
+    """Restore a backup into an empty database and an empty data directory, connecting as
+    CLEARWELL_OWNER_DATABASE_URL (else CLEARWELL_DATABASE_URL), which must be a superuser's."""
     from clearwell import backup as backups
 
     settings = get_settings()
     manifest = backups.restore(
-        settings.database_dsn, settings.data_dir, directory, keep_owners=not no_owner
+        settings.owner_dsn, settings.data_dir, directory, keep_owners=not no_owner
     )
     typer.echo(
         f"restored {directory} (made {manifest.created_at} from {manifest.database}):"

@@ -12,12 +12,19 @@ import psycopg
 import pytest
 
 
-def run_cli(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, url: str, data_dir: Path, owner: str | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``clearwell ARGS`` as the runtime role ``url``, with the schema's ``owner`` URL (for
+    migrations, backups and restores) and ``stdin`` when given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWELL_")}
     env.update(CLEARWELL_DATABASE_URL=url, CLEARWELL_DATA_DIR=str(data_dir))
+    if owner is not None:
+        env["CLEARWELL_OWNER_DATABASE_URL"] = owner
     return subprocess.run(
         [sys.executable, "-m", "clearwell.cli", *args],
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=300,

@@ -16,6 +16,8 @@ from clearwell import backup as backups
 from clearwell.backup import BackupError, count_rows, find_tool
 from tests.core.commands import run_cli, skip_unless_superuser
 from tests.dashboards.exports import month as m
+from tests.support.api import PASSWORDS
+from tests.support.database import owner_of
 from tests.support.pg_cluster import LocalCluster
 
 
@@ -28,7 +30,8 @@ def plant(db_server, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     done = run_cli(
         "export", "bundle", "--site", m.SITE, "--month", m.MONTH, "--as", "chief",
-        "--out", str(out), url=url, data_dir=data_dir,
+        "--password-stdin", "--out", str(out), url=url, data_dir=data_dir,
+        stdin=PASSWORDS["chief"] + "\n",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     yield url, data_dir, out / f"{m.SITE}-bundle-{m.MONTH}.zip"
@@ -39,7 +42,7 @@ def plant(db_server, tmp_path_factory):
 def backup_dir(plant, tmp_path_factory):
     url, data_dir, _ = plant
     target = tmp_path_factory.mktemp("backups") / "plant-backup"
-    done = run_cli("backup", str(target), url=url, data_dir=data_dir)
+    done = run_cli("backup", str(target), url=url, data_dir=data_dir, owner=owner_of(url))
     assert done.returncode == 0, done.stderr
     assert f"into {target}" in done.stdout
     return target
@@ -78,7 +81,10 @@ def test_restore_into_a_fresh_database_keeps_every_row_and_verifies(
     fresh = db_server.make_database(migrated=False)
     restored_dir = tmp_path / "restored-data"
     try:
-        done = run_cli("restore", str(backup_dir), url=fresh, data_dir=restored_dir)
+        done = run_cli(
+            "restore", str(backup_dir), url=fresh, data_dir=restored_dir,
+            owner=db_server.superuser_url(fresh),
+        )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert "every one accounted for" in done.stdout
         assert _facts(fresh) == before
@@ -91,7 +97,7 @@ def test_restore_into_a_fresh_database_keeps_every_row_and_verifies(
         public = tmp_path / "site.pub"
         from cryptography.hazmat.primitives import serialization
 
-        from dashboards.exports.signing_key import load_or_create
+        from clearwell.signing_key import load_or_create
 
         key = load_or_create(restored_dir).public_key()
         public.write_bytes(
@@ -106,7 +112,7 @@ def test_restore_into_a_fresh_database_keeps_every_row_and_verifies(
         assert (restored_dir / "sites" / f"{m.SITE}.yaml").read_text() == m.SITE_FILE
 
         # The restored plant takes new writes: the hypertables' restore steps were run.
-        migrated = run_cli("db", "migrate", url=fresh, data_dir=restored_dir)
+        migrated = run_cli("db", "migrate", url=fresh, data_dir=restored_dir, owner=owner_of(fresh))
         assert "(0 applied)" in migrated.stdout, migrated.stderr
         with psycopg.connect(fresh) as conn:
             conn.execute(
@@ -117,9 +123,12 @@ def test_restore_into_a_fresh_database_keeps_every_row_and_verifies(
         db_server.drop_database(fresh)
 
 
-def test_restore_refuses_a_database_that_is_not_empty(plant, backup_dir, tmp_path):
+def test_restore_refuses_a_database_that_is_not_empty(db_server, plant, backup_dir, tmp_path):
     url, _, _ = plant
-    done = run_cli("restore", str(backup_dir), url=url, data_dir=tmp_path / "new")
+    done = run_cli(
+        "restore", str(backup_dir), url=url, data_dir=tmp_path / "new",
+        owner=db_server.superuser_url(url),
+    )  # fmt: skip
     assert done.returncode == 1
     assert "is not empty" in done.stderr and "restore into a new database" in done.stderr
     assert not (tmp_path / "new").exists()
@@ -129,7 +138,10 @@ def test_restore_refuses_a_data_directory_that_is_not_empty(db_server, backup_di
     (tmp_path / "keys").mkdir()
     fresh = db_server.make_database(migrated=False)
     try:
-        done = run_cli("restore", str(backup_dir), url=fresh, data_dir=tmp_path)
+        done = run_cli(
+            "restore", str(backup_dir), url=fresh, data_dir=tmp_path,
+            owner=db_server.superuser_url(fresh),
+        )  # fmt: skip
         assert done.returncode == 1
         assert f"the data directory {tmp_path} is not empty" in done.stderr
     finally:
@@ -161,7 +173,7 @@ def test_restore_refuses_a_changed_file(backup_dir, tmp_path):
 
 def test_backup_refuses_a_directory_that_is_not_empty(plant, backup_dir):
     url, data_dir, _ = plant
-    done = run_cli("backup", str(backup_dir), url=url, data_dir=data_dir)
+    done = run_cli("backup", str(backup_dir), url=url, data_dir=data_dir, owner=owner_of(url))
     assert done.returncode == 1
     assert f"{backup_dir} is not empty: back up into a new directory" in done.stderr
 
@@ -187,11 +199,14 @@ def test_restore_into_a_fresh_cluster_over_its_socket_as_a_plant_does(plant, bac
     the superuser over the Unix socket, the owners kept; a restore by a role that is not a
     superuser is refused saying why (TimescaleDB's pre-restore step needs one)."""
     manifest = json.loads((backup_dir / "clearwell-backup.json").read_text())
-    with psycopg.connect(plant[0]) as conn:
+    with psycopg.connect(owner_of(plant[0])) as conn:
         owner = str(conn.execute("SELECT current_user").fetchone()[0])
+    with psycopg.connect(plant[0]) as conn:
+        runtime = str(conn.execute("SELECT current_user").fetchone()[0])
     with LocalCluster() as cluster, psycopg.connect(cluster.admin_url, autocommit=True) as admin:
-        if owner != "postgres":
-            admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(owner)))
+        # The backup's roles, made first on the new machine as the README says.
+        for role in {owner, runtime} - {"postgres"}:
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
         admin.execute("CREATE ROLE clearwell LOGIN")
         admin.execute("CREATE DATABASE clearwell")
         socket = f"host={cluster.root} port={cluster.port} dbname=clearwell"
@@ -209,6 +224,6 @@ def test_restore_into_a_fresh_cluster_over_its_socket_as_a_plant_does(plant, bac
                 "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
         assert owners == [(owner,)]
-        verified = run_cli("verify", url=f"{socket} user={owner}", data_dir=tmp_path / "b")
+        verified = run_cli("verify", url=f"{socket} user={runtime}", data_dir=tmp_path / "b")
         assert verified.returncode == 0, verified.stderr
         assert f"audit chain ok: {manifest['rows']['audit_log']} rows" in verified.stdout

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import serialization
 
 from clearwell.backup import count_rows
 from clearwell.migrate import discover
+from clearwell.signing_key import load_or_create
 from compliance.adapter import resolve_site
 from compliance.stamping import recompute
-from dashboards.exports.signing_key import load_or_create
 from tests.core.commands import run_cli, skip_unless_superuser
 
 FIXTURE = Path(__file__).parent / "release"
@@ -41,10 +41,15 @@ def upgraded(db_server, tmp_path_factory):
     url = db_server.make_database(migrated=False)
     data_dir = tmp_path_factory.mktemp("upgraded") / "data"
     # The fixture's owner is the role that made it, which this server need not have.
-    restored = run_cli("restore", "--no-owner", str(FIXTURE), url=url, data_dir=data_dir)
+    # Restored by the superuser, who then owns it all and migrates; migrating grants the
+    # runtime role (url's) what it may do, as on a site that moved to two roles.
+    superuser = db_server.superuser_url(url)
+    restored = run_cli(
+        "restore", "--no-owner", str(FIXTURE), url=url, data_dir=data_dir, owner=superuser
+    )
     assert restored.returncode == 0, restored.stderr
-    status = run_cli("db", "status", url=url, data_dir=data_dir)
-    migrated = run_cli("db", "migrate", url=url, data_dir=data_dir)
+    status = run_cli("db", "status", url=url, data_dir=data_dir, owner=superuser)
+    migrated = run_cli("db", "migrate", url=url, data_dir=data_dir, owner=superuser)
     assert migrated.returncode == 0, migrated.stderr
     yield url, data_dir, manifest, status
     db_server.drop_database(url)
