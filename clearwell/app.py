@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from clearwell import __version__
 from clearwell.db import describe_target, make_pool
+from clearwell.http_guard import HttpGuard
 from clearwell.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(HttpGuard, proxies=settings.trusted_proxies)
     app.state.pool = make_pool(settings.database_dsn, max_size=settings.db_pool_max)
 
     @app.get("/healthz", tags=["health"])

@@ -86,6 +86,9 @@ def uvicorn_server(settings: Settings, host: str | None, port: int | None) -> ob
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        # Forwarded headers are believed from CLEARWELL_TRUSTED_PROXIES only, by the app
+        # (clearwell.http_guard); uvicorn's default believes any local client.
+        proxy_headers=False,
     )
     return uvicorn.Server(config)
 
