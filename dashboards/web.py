@@ -12,24 +12,25 @@ from functools import partial
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
+from clearwell.access import roles_for
 from dashboards import login
 from dashboards.assets import STATIC_DIR, templates
 from dashboards.chief import routes as chief
 from dashboards.exports import routes as exports
-from dashboards.exports.service import EXPORT_ROLES
 from dashboards.floor import routes as floor
 from dashboards.nav import Page, links_for
 from dashboards.regulator import routes as regulator
 from dashboards.trends import routes as trends
 from dashboards.trends.rollup_job import refresher_lifespan
 
-# The top bar of every page (base.html): each page with the roles its route admits.
+# The top bar of every page (base.html): each page with the roles the access matrix lets
+# take its route's action somewhere.
 PAGES = (
-    Page("Floor", "/floor", floor.FLOOR_ROLES),
-    Page("Trends", "/trends"),
-    Page("Chief", "/chief", chief.CHIEF_ROLES),
-    Page("Records", "/regulator", regulator.READER_ROLES, also=("/records",)),
-    Page("Exports", "/exports", EXPORT_ROLES),
+    Page("Floor", "/floor", roles_for("floor.read")),
+    Page("Trends", "/trends", roles_for("plant.read")),
+    Page("Chief", "/chief", roles_for("chief.read")),
+    Page("Records", "/regulator", roles_for("records.read"), also=("/records",)),
+    Page("Exports", "/exports", roles_for("exports.read")),
 )
 templates.env.globals["nav_links"] = partial(links_for, PAGES)
 

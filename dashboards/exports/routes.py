@@ -1,7 +1,8 @@
 """Downloads of the exports (``/exports/{site}/{month}/{kind}``) and the exports page.
 
-For the regulator, the chief operator and admins; anyone else gets an audited 403,
-a browser without a session the login page. Every download is made fresh from the
+For the regulator and the chief operator of the site, and admins (the access matrix's
+``exports.read``); anyone else gets an audited 403, a browser without a session the login
+page. Every download is made fresh from the
 database and written to the audit log (``export.web``) with the SHA-256 of what
 was sent. The panel template ``_exports_panel.html`` takes the context that
 :func:`dashboards.exports.view.panel_context` makes, so other pages (the regulator's)
@@ -21,21 +22,21 @@ from fastapi.responses import HTMLResponse, Response
 
 from clearwell.db import CONNECT_TIMEOUT_S
 from clearwell.errors import ClearwellError
-from dashboards.access import page_role
+from dashboards.access import at_site, codes_for, only, page_action
 from dashboards.assets import templates
 from dashboards.exports import service
-from dashboards.exports.service import EXPORT_ROLES, KINDS, MEDIA_TYPES
+from dashboards.exports.service import KINDS, MEDIA_TYPES
 from dashboards.exports.view import panel_context
 from dashboards.trends import queries
 from logbook.auth.sessions import Principal
 
 router = APIRouter(tags=["exports"])
-ExportUser = Annotated[Principal, Depends(page_role(*EXPORT_ROLES))]
+ExportUser = Annotated[Principal, Depends(page_action("exports.read"))]
 
 
-async def _sites(request: Request) -> list[dict[str, Any]]:
+async def _sites(request: Request, user: Principal) -> list[dict[str, Any]]:
     async with request.app.state.pool.connection() as conn:
-        return await queries.sites(conn)
+        return only(await queries.sites(conn), await codes_for(conn, user, "exports.read"))
 
 
 @router.get("/exports", response_class=HTMLResponse)
@@ -45,7 +46,10 @@ async def exports_page(
     site: Annotated[str | None, Query()] = None,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> HTMLResponse:
-    context = panel_context(await _sites(request), site, month, datetime.now(UTC).date())
+    if site:
+        async with request.app.state.pool.connection() as conn:
+            await at_site(request, conn, user, "exports.read", site)
+    context = panel_context(await _sites(request, user), site, month, datetime.now(UTC).date())
     return templates.TemplateResponse(request, "exports.html", {"user": user, **context})
 
 
@@ -88,9 +92,9 @@ async def download(
         service.parse_month(month)
     except ClearwellError as exc:
         raise HTTPException(422, str(exc)) from None
-    known = {s["code"] for s in await _sites(request)}
-    if site not in known:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site!r}")
+    async with request.app.state.pool.connection() as conn:
+        if await at_site(request, conn, user, "exports.read", site) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site!r}")
     dsn = request.app.state.settings.database_dsn
     try:
         files = await anyio.to_thread.run_sync(_run_export, dsn, request, site, month, kind, user)

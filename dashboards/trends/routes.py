@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from dashboards.access import PageUser, page_user, read_access
+from clearwell.authorize import acting, authorize
+from dashboards.access import at_site, codes_for, only, page_action
 from dashboards.assets import templates
 from dashboards.regulator import queries as regulator_queries
 from dashboards.trends import queries
@@ -29,10 +30,14 @@ from dashboards.trends.view import (
     tag_json,
     trend_body,
 )
+from logbook.auth.sessions import Principal
 
-api = APIRouter(prefix="/api", tags=["dashboards"], dependencies=[Depends(read_access)])
+api = APIRouter(prefix="/api", tags=["dashboards"])
 # Every page needs a logged-in person; a browser without a session goes to /login.
-pages = APIRouter(tags=["pages"], dependencies=[Depends(page_user)])
+pages = APIRouter(tags=["pages"])
+# A site's tags and readings, at the sites the access matrix lets the person read.
+PlantReader = Annotated[Principal, Depends(acting("plant.read"))]
+PlantPage = Annotated[Principal, Depends(page_action("plant.read"))]
 
 DEFAULT_WINDOW = timedelta(hours=24)
 # The entries endpoint: the longest window, and the most markers, one request gives.
@@ -65,6 +70,7 @@ def _json(body: dict[str, Any]) -> Response:
 @api.get("/trends")
 async def api_trend(
     request: Request,
+    user: PlantReader,
     tag: Annotated[str, Query(description="Tag id, or tag name when site is given")],
     site: Annotated[str | None, Query(description="Site code, to name the tag by name")] = None,
     start: Annotated[str | None, Query(description="ISO 8601 with zone; default end - 24h")] = None,
@@ -96,6 +102,7 @@ async def api_trend(
         if info is None:
             where = f" at site {site!r}" if site else ""
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {tag!r}{where}")
+        await authorize(request, user, "plant.read", info.site_id)
         buckets = await queries.trend_buckets(conn, info.id, plan, lo, end_t)
         before = await queries.sample_before(conn, info.id, lo)
     series = shape(
@@ -113,12 +120,13 @@ async def api_trend(
 @api.get("/tags")
 async def api_tags(
     request: Request,
+    user: PlantReader,
     site: Annotated[str, Query(description="Site code")],
     include_retired: bool = False,
 ) -> Response:
     """The site's tags (current ones unless ``include_retired``), by name."""
     async with request.app.state.pool.connection() as conn:
-        if not await queries.site_exists(conn, site):
+        if await at_site(request, conn, user, "plant.read", site) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site!r}")
         rows = await queries.site_tags(conn, site, include_retired)
     return _json({"site": site, "tags": [tag_json(r) for r in rows]})
@@ -126,7 +134,7 @@ async def api_tags(
 
 @api.get("/readings/latest")
 async def api_latest_readings(
-    request: Request, site: Annotated[str, Query(description="Site code")]
+    request: Request, user: PlantReader, site: Annotated[str, Query(description="Site code")]
 ) -> Response:
     """Each current tag's latest value with its quality, age and whether it is stale.
 
@@ -135,7 +143,7 @@ async def api_latest_readings(
     not show a stale value as current.
     """
     async with request.app.state.pool.connection() as conn:
-        if not await queries.site_exists(conn, site):
+        if await at_site(request, conn, user, "plant.read", site) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site!r}")
         now, rows = await queries.latest_readings(conn, site)
     return _json({"site": site, "now": iso(now), "tags": [latest_json(r, now) for r in rows]})
@@ -144,6 +152,7 @@ async def api_latest_readings(
 @api.get("/trends/entries", name="api_trend_entries")
 async def trend_entries(
     request: Request,
+    user: Annotated[Principal, Depends(acting("entry.read"))],
     tag: Annotated[int, Query(description="tag id")],
     start: Annotated[str | None, Query(description="ISO 8601 with zone; default end - 24h")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 with zone; default now")] = None,
@@ -160,6 +169,7 @@ async def trend_entries(
         info = await queries.find_tag(conn, str(tag), None)
         if info is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {tag}")
+        await authorize(request, user, "entry.read", info.site_id)
         # A day either side: an amendment may have moved an entry into the window.
         found = await regulator_queries.entries_in(
             conn,
@@ -185,13 +195,15 @@ async def trend_entries(
 @pages.get("/trends", response_class=HTMLResponse)
 async def trends_page(
     request: Request,
-    user: PageUser,
+    user: PlantPage,
     site: Annotated[str | None, Query()] = None,
     tag: Annotated[str | None, Query(description="Tag name within the site")] = None,
     period: Annotated[str, Query()] = DEFAULT_PERIOD,
 ) -> HTMLResponse:
     async with request.app.state.pool.connection() as conn:
-        sites = await queries.sites(conn)
+        if site:
+            await at_site(request, conn, user, "plant.read", site)
+        sites = only(await queries.sites(conn), await codes_for(conn, user, "plant.read"))
         current = next((s for s in sites if s["code"] == site), sites[0] if sites else None)
         tags = await queries.site_tags(conn, current["code"]) if current else []
     chosen = next((t for t in tags if t["name"] == tag), tags[0] if tags else None)
@@ -212,9 +224,12 @@ async def trends_page(
 
 
 @pages.get("/trends/tag-options", response_class=HTMLResponse)
-async def tag_options(request: Request, site: Annotated[str, Query()]) -> HTMLResponse:
+async def tag_options(
+    request: Request, user: PlantPage, site: Annotated[str, Query()]
+) -> HTMLResponse:
     """The tag picker's options for a site (swapped in by htmx when the site changes)."""
     async with request.app.state.pool.connection() as conn:
+        await at_site(request, conn, user, "plant.read", site)
         tags = await queries.site_tags(conn, site)
     return templates.TemplateResponse(request, "_tag_options.html", {"tags": tags, "tag": None})
 

@@ -1,11 +1,11 @@
-"""Rules every logbook write follows: a PIN session's site, an open shift, the clock."""
+"""Rules every logbook write follows: an open shift, the clock. Who may do it where is
+the access matrix's (``clearwell.authorize.require``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from clearwell.web import Denied, conflict, invalid
-from logbook.auth.sessions import Principal
+from clearwell.web import conflict, invalid
 from logbook.store import ShiftState
 
 # Clocks on floor terminals drift: allow a little future on the times people give.
@@ -21,12 +21,17 @@ def check_not_future(field: str, at: datetime) -> None:
         raise invalid(field, "is in the future")
 
 
-def check_site(user: Principal, site_id: int) -> None:
-    """A PIN session, opened on a floor terminal, writes only at that terminal's site."""
-    if user.method == "pin" and user.site_id != site_id:
-        raise Denied(
-            "a PIN session writes only at the site it was opened at", "site", site_id, site_id
-        )
+def check_backdate(
+    field: str, at: datetime, limit: timedelta, since: datetime | None = None
+) -> None:
+    """A time a person gives for a shift, its crew or an entry: not in the future, and at
+    most the site's backdate ``limit`` before ``since`` (now; when the record was made, for
+    an amendment), as creating an entry allows."""
+    check_not_future(field, at)
+    if at < (since or now()) - limit:
+        hours = limit.total_seconds() / 3600
+        back = "before it was recorded" if since else "before now"
+        raise invalid(field, f"is more than {hours:g} h {back}, the limit this site sets")
 
 
 def check_open(state: ShiftState) -> None:

@@ -10,6 +10,7 @@ import psycopg
 
 from logbook import audit
 from tests.logbook.scenario import full_shift
+from tests.support.api import PASSWORDS
 
 
 def run_cli(*args: str, db_url: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -42,9 +43,17 @@ async def test_every_kind_of_write_is_audited(api):
     )
     assert r.status_code == 201, r.text
     me = await api.id("operator")
-    r = await api.post("operator", f"/api/people/{me}/password", {"value": "another-password"})
+    r = await api.post(
+        "operator",
+        f"/api/people/{me}/password",
+        {"value": "another-password", "current_password": PASSWORDS["operator"]},
+    )
     assert r.status_code == 204
-    r = await api.post("operator", f"/api/people/{me}/pin", {"value": "2580"})
+    r = await api.post(
+        "operator",
+        f"/api/people/{me}/pin",
+        {"value": "2580", "current_password": "another-password"},
+    )
     assert r.status_code == 204
     r = await api.post("chief", "/api/sites/demo-wwtp/logbook-settings", {"allow_pin_login": True})
     assert r.status_code == 200
@@ -57,6 +66,7 @@ async def test_every_kind_of_write_is_audited(api):
     assert actions == {
         "person.create",
         "person.role_change",
+        "auth.reenter",
         "person.set_password",
         "person.set_pin",
         "auth.login",

@@ -23,7 +23,7 @@ async def test_only_a_chief_operator_or_admin_designates_the_drc(api):
     )
     assert r.status_code == 403
     assert audit_actions(api.db_url, "forbidden") == [
-        ("operator", "only a chief operator or admin designates the DRC")
+        ("operator", "an operator may not designate the DRC (crew.designate_drc)")
     ]
     r = await api.post(
         "chief", f"/api/shifts/{shift['id']}/crew", {"person_id": op2, "shift_role": "drc"}
@@ -63,7 +63,8 @@ async def test_crew_roles_and_times_on_site(api):
         {"person_id": await api.id("regulator"), "shift_role": "operator"},
     )
     assert r.status_code == 422 and "cannot be on a crew" in r.text
-    late = "2026-01-01T00:00:00+00:00"
+    # Within the site's backdate limit (24 h) of now.
+    late = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0).isoformat()
     r = await api.post(
         "operator",
         f"/api/shifts/{shift['id']}/crew",
@@ -71,11 +72,11 @@ async def test_crew_roles_and_times_on_site(api):
     )
     assert r.status_code == 201
     member = next(c for c in r.json()["crew"] if c["person_id"] == trainee)
-    assert member["arrived_at"].startswith("2026-01-01T00:00:00")
+    assert member["arrived_at"].startswith(late[:19])
     r = await api.post(
         "operator",
         f"/api/shifts/{shift['id']}/crew/{member['id']}/departure",
-        {"left_at": "2025-12-31T00:00:00+00:00"},
+        {"left_at": (datetime.now(UTC) - timedelta(hours=3)).isoformat()},
     )
     assert r.status_code == 422 and "before the person arrived" in r.text
     r = await api.post("operator", f"/api/shifts/{shift['id']}/crew/{member['id']}/departure", {})
@@ -95,7 +96,9 @@ async def test_the_first_crew_arrives_when_the_shift_opens(api):
     first instant (no moment with no one in charge), whether it opens now or earlier."""
     shift = await api.open_shift("operator")
     assert [c["arrived_at"] for c in shift["crew"]] == [shift["opened_at"]]
-    earlier = "2026-01-01T06:00:00+00:00"
+    # Earlier today, within the site's backdate limit (24 h).
+    six = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
+    earlier, seven = six.isoformat(), (six + timedelta(hours=1)).isoformat()
     chief = await api.id("chief")
     shift = await api.open_shift(
         "chief",
@@ -103,11 +106,11 @@ async def test_the_first_crew_arrives_when_the_shift_opens(api):
         crew=[
             {"person_id": chief, "shift_role": "drc"},
             {"person_id": await api.id("operator"), "shift_role": "operator",
-             "arrived_at": "2026-01-01T07:00:00+00:00"},
+             "arrived_at": seven},
         ],
     )  # fmt: skip
     arrivals = [(c["shift_role"], c["arrived_at"][:19]) for c in shift["crew"]]
-    assert arrivals == [("drc", "2026-01-01T06:00:00"), ("operator", "2026-01-01T07:00:00")]
+    assert arrivals == [("drc", earlier[:19]), ("operator", seven[:19])]
 
 
 async def test_the_incoming_drc_acknowledges_the_handoff(api):
