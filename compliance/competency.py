@@ -207,13 +207,22 @@ def supervision_by_kind(policy: CompetencyPolicy, level: Level) -> dict[str, tup
     return {k: tuple(v) for k, v in out.items()}
 
 
-def verifier_problem(author: str, verifier: str, certified: bool, level: Level) -> str | None:
+def verifier_problem(
+    author: str, verifier: str, certified: bool, level: Level, on_record: bool = True
+) -> str | None:
     """Why ``verifier`` (certified or not, of ``level``, at the time that counts) may not
-    verify ``author``'s entry, to follow "who"; None if they may."""
+    verify ``author``'s entry, to follow "who"; None if they may. ``on_record`` False: the
+    level is emerging because none was recorded, which the phrase says, so that the floor
+    tells the chief operator what to record rather than an assessment nobody made."""
     if verifier == author:
         return "is its author"
     if not certified:
         return "held no valid certificate then"
+    if RANK[level] < RANK[VERIFIER_LEVEL] and not on_record:
+        return (
+            f"had no competency level on record then (counted as {level}; a verifier is at"
+            f" least {VERIFIER_LEVEL}: the chief operator records levels)"
+        )
     if RANK[level] < RANK[VERIFIER_LEVEL]:
         return f"was assessed {level} then (a verifier is at least {VERIFIER_LEVEL})"
     return None

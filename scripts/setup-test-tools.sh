@@ -4,6 +4,8 @@
 #   - Debian's libmodbus-dev via apt-get, and the small Modbus TCP server on it that the
 #     collector tests run (tests/tools/modbus-server/server.c), built into
 #     build/test-tools/ (ignored by git);
+#   - Debian's poppler-utils (pdftoppm, which renders the exports' PDF pages to images)
+#     via apt-get;
 #   - node-opcua (an OPC UA stack that is not asyncua) via `npm ci` in
 #     tests/tools/opcua-client/ (a client, for the simulator tests) and
 #     tests/tools/opcua-server/ (a server, for the collector tests), each pinned by its
@@ -37,6 +39,9 @@ fi
 if [ ! -x "$MODBUS_SERVER" ] || [ "$MODBUS_SOURCE/server.c" -nt "$MODBUS_SERVER" ]; then
   log "building the libmodbus test server into build/test-tools/"
   "$MODBUS_SOURCE/build.sh" "$MODBUS_SERVER"
+fi
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  apt_install poppler-utils
 fi
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

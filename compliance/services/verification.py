@@ -20,7 +20,14 @@ from typing import Any
 import psycopg
 
 from compliance.adapter import load, operators_from, people_records, site_by_id
-from compliance.competency import DEFAULT_POLICY, VERIFIER_LEVEL, Level, level_on, verifier_problem
+from compliance.competency import (
+    DEFAULT_POLICY,
+    VERIFIER_LEVEL,
+    Level,
+    assessment_on,
+    level_on,
+    verifier_problem,
+)
 from compliance.model import Entry, Operator, Scenario
 from compliance.qualification import build_timeline
 from compliance.rulesets import RULE_SETS, RuleSet, rule_set_at
@@ -97,7 +104,15 @@ def verification_problem(
     certified = operator is not None and build_timeline(
         operator, scenario.facility, _rules_at(scenario, t, rule_sets)
     ).certified(t)
-    return verifier_problem(entry.author, verifier, certified, _level(scenario, operator, t))
+    on_record = (
+        operator is None
+        or _trainee_at(scenario, operator.id, t)
+        or scenario.competency is None
+        or assessment_on(operator.assessments, t.astimezone(scenario.facility.tz).date())
+        is not None
+    )
+    level = _level(scenario, operator, t)
+    return verifier_problem(entry.author, verifier, certified, level, on_record)
 
 
 async def verification_problems(

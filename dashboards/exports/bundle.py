@@ -4,7 +4,8 @@ Layout of a bundle::
 
     manifest.json      what the bundle holds: each file's SHA-256 and size, the
                        head of the audit hash chain at export time, who exported
-                       and when
+                       and when, and the plant days it covers (``period``, with
+                       ``month_to_date`` true while the month is in progress)
     manifest.sig       Ed25519 signature of manifest.json's exact bytes (base64)
     public_key.pem     the site's public key, to check the signature with
     files/<name>       the exported files
@@ -47,6 +48,7 @@ class BundleInfo:
     exported_at: datetime
     audit_chain_head: dict[str, Any] | None
     description: str = ""
+    period: dict[str, Any] | None = None  # month, first_day, last_day, month_to_date
 
 
 def sha256_hex(data: bytes) -> str:
@@ -69,6 +71,8 @@ def manifest_bytes(files: dict[str, bytes], info: BundleInfo, key: Ed25519Public
             for name, data in sorted(files.items())
         ],
     }
+    if info.period is not None:
+        manifest["period"] = info.period
     return json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
 
 
@@ -177,6 +181,12 @@ def describe(result: Verification) -> str:
         m = result.manifest
         who, when = m.get("exported_by"), m.get("exported_at")
         lines.append(f"bundle of {m.get('site')} exported by {who} at {when}")
+        period = m.get("period")
+        if isinstance(period, dict) and period.get("month_to_date"):
+            lines.append(
+                f"month to date: plant days {period.get('first_day')} to"
+                f" {period.get('last_day')}, the month still in progress"
+            )
         head = m.get("audit_chain_head")
         if head:
             lines.append(f"audit chain head at export: {json.dumps(head, sort_keys=True)}")

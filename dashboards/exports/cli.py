@@ -1,5 +1,9 @@
 """``clearwell export mor|dmr|logbook|bundle`` and ``clearwell verify`` (chain or bundle).
 
+A month that cannot be exported (not YYYY-MM, before 1900, not begun at the plant) is one
+line on stderr naming why and exit 1, as is every other refusal; the month in progress is
+exported to date, and its files say so.
+
 An export from the command line is attributed to the person named by ``--as``,
 who must exist and hold a role that may export (regulator, chief operator,
 admin); it is written to the audit log like a download. The command line has
@@ -20,6 +24,7 @@ from clearwell.db import CONNECT_TIMEOUT_S, explain_connect_error
 from clearwell.errors import ClearwellError
 from clearwell.settings import get_settings
 from dashboards.exports import bundle, service
+from dashboards.exports.plant_day import parse_month
 from dashboards.exports.signing_key import load_public_pem
 from logbook.cli import verify_chain
 
@@ -117,6 +122,8 @@ _STEPS: dict[str, tuple[float, float]] = {
 def _run(
     kinds: tuple[str, ...], site: str, month: str, username: str, out: Path, config: Path | None
 ) -> None:
+    # A month that is not one is named before the site file or the database is looked at.
+    parse_month(month)
     files = asyncio.run(_export(kinds, site, month, username, config))
     for path in _write(files, out):
         typer.echo(f"wrote {path}")

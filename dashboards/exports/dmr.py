@@ -3,7 +3,7 @@
 Columns, in order (documented in dashboards/exports/README.md):
 permit, period_start, period_end, parameter_code, parameter, monitoring_location,
 statistical_base, qualifier, value, unit, no_data_code, reason, limit_min,
-limit_max, exceedance
+limit_max, exceedance, month_to_date
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ COLUMNS = (
     "limit_min",
     "limit_max",
     "exceedance",
+    "month_to_date",
 )
 
 
@@ -80,7 +81,11 @@ def rows(permit: Permit, monthly: dict[str, dict[Monthly, Value]]) -> list[DmrRo
     return out
 
 
-def to_csv(permit: Permit, period: tuple[date, date], dmr_rows: list[DmrRow]) -> bytes:
+def to_csv(
+    permit: Permit, period: tuple[date, date], dmr_rows: list[DmrRow], month_to_date: bool = False
+) -> bytes:
+    """``month_to_date``: the period ends today, with the month still in progress; every row
+    says so, since a value of a month to date is not the month's."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(COLUMNS)
@@ -107,6 +112,7 @@ def to_csv(permit: Permit, period: tuple[date, date], dmr_rows: list[DmrRow]) ->
                 "" if r.limit_min is None else f"{r.limit_min:g}",
                 "" if r.limit_max is None else f"{r.limit_max:g}",
                 "yes" if r.exceedance else "no",
+                "yes" if month_to_date else "no",
             ]
         )
     return out.getvalue().encode()

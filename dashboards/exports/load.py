@@ -210,3 +210,10 @@ async def person(conn: AsyncConn, username: str) -> tuple[int, str, str] | None:
     )
     row = await cur.fetchone()
     return (row[0], row[1], row[2]) if row else None
+
+
+async def name(conn: AsyncConn, person_id: int) -> str:
+    """A person's full name."""
+    cur = await conn.execute("SELECT full_name FROM people WHERE id = %s", (person_id,))
+    row = await cur.fetchone()
+    return str(row[0]) if row else f"person {person_id}"

@@ -85,6 +85,7 @@ class LogbookRecord:
     shifts: list[dict[str, Any]]
     entries: list[dict[str, Any]]
     samples: list[dict[str, Any]]
+    month_to_date: bool = False  # the month is in progress: ``end`` is today's plant day
 
 
 def _utc(value: datetime) -> datetime:
@@ -208,7 +209,11 @@ def to_json(record: LogbookRecord) -> bytes:
     body = {
         "format": FORMAT,
         "site": record.site,
-        "period": {"first_day": record.start, "last_day": record.end},
+        "period": {
+            "first_day": record.start,
+            "last_day": record.end,
+            "month_to_date": record.month_to_date,
+        },
         "people": {
             str(pid): {"username": u, "full_name": n} for pid, (u, n) in record.people.items()
         },
@@ -227,6 +232,8 @@ async def load(
     hi: datetime,
     days: tuple[date, date],
     found: list[dict[str, Any]] | None = None,
+    *,
+    month_to_date: bool = False,
 ) -> LogbookRecord:
     """Entries and samples of a site whose time (as amended) is in [lo, hi).
 
@@ -263,4 +270,6 @@ async def load(
         )
     cur = await conn.execute("SELECT id, username, full_name FROM people ORDER BY id")
     people = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
-    return LogbookRecord(code, days[0], days[1], people, list(shifts.values()), entries, found)
+    return LogbookRecord(
+        code, days[0], days[1], people, list(shifts.values()), entries, found, month_to_date
+    )

@@ -5,11 +5,16 @@ of good samples, sum, min, max and last value), which keeps a month of 1 s data
 for hundreds of tags cheap, and from lab results. Plant days are local days in
 the facility's time zone; every US time zone offset is a whole number of hours,
 so hourly buckets never straddle a plant day boundary.
+
+A weekly (7-day) average is the average of the daily values of a calendar week, Sunday to
+Saturday, and belongs to the month its Saturday is in (the days before the month count
+then); the month's statistic is the highest of them. A month to date counts the weeks
+whose Saturday has come.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from dashboards.exports.plant_day import day_bounds, day_hours, month_days
+from dashboards.exports.plant_day import day_bounds, day_hours, iter_days, month_days, sunday_of
 from dashboards.exports.statistics import (
     BelowDetection,
     Missing,
@@ -47,10 +52,31 @@ class Daily(StrEnum):
 
 class Monthly(StrEnum):
     AVG = "avg"
+    WEEK_AVG = "week_avg"  # the highest average of a calendar week (7-day average)
     MAX = "max"
     MIN = "min"
     GEOMEAN = "geomean"
     TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A permit limit on one statistic of a column: ``base`` is the permit's statistical
+    base (``DAILY MX``), ``statistic`` the summary it bounds. A daily maximum or minimum
+    bounds each day's value as well."""
+
+    base: str
+    statistic: Monthly
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def daily(self) -> bool:
+        return self.base in DAILY_BASES
+
+
+# The statistical bases whose limit every day's value must meet.
+DAILY_BASES = ("DAILY MX", "DAILY MN")
 
 
 @dataclass(frozen=True)
@@ -61,15 +87,19 @@ class Column:
     daily: Daily
     source: str  # a tag name, or a lab analyte for Daily.LAB
     monthly: tuple[Monthly, ...] = (Monthly.AVG, Monthly.MAX, Monthly.MIN)
+    limits: tuple[Limit, ...] = ()
 
 
 @dataclass(frozen=True)
 class InCharge:
-    """The operator in responsible charge of one shift of a plant day."""
+    """Who was in responsible charge during one shift of a plant day (``operator``), or
+    a stretch of it with no one in charge (``operator`` says so, ``certificate`` empty)."""
 
     shift: str
     operator: str
     certificate: str  # e.g. "UT WW treatment Grade III #12345"
+    grade: str = ""  # of that certificate, e.g. "III"; empty without one
+    note: str = ""  # e.g. that they did not meet the grade the facility needs
 
 
 @dataclass
@@ -96,6 +126,11 @@ class MonthlyReport:
     responsible_certificate: str
     generated_at: datetime
     generated_by: str
+    # The month in progress: ``days`` run to today's plant day, which is not over.
+    month_to_date: bool = False
+    # How the operators in responsible charge were found (the compliance engine's rules,
+    # or the crews' DRC role when the facility has no compliance profile).
+    charge_basis: str = ""
 
 
 # Hours of a day with good data, below which a daily signal value is not reported.
@@ -221,18 +256,43 @@ def _signal_values(
     return out
 
 
-def monthly_statistics(
-    column: Column, values: dict[date, Value], rule: BelowDetection
-) -> dict[Monthly, Value]:
-    results = [
+def _results(values: Iterable[Value]) -> list[Result]:
+    """Daily values (or weekly averages) as results of the statistics: a value reported as
+    ``<`` keeps its limit as its detection limit."""
+    return [
         Result(v.value, v.qualifier, v.value if v.qualifier else None)
-        for v in values.values()
+        for v in values
         if isinstance(v, Stat)
     ]
+
+
+def week_averages(
+    values: dict[date, Value], days: Sequence[date], rule: BelowDetection
+) -> list[tuple[date, Value]]:
+    """(Saturday, average) of each calendar week ending on one of ``days``; ``values`` holds
+    the days of those weeks before ``days`` too."""
+    out = []
+    for saturday in (d for d in days if d.weekday() == 5):
+        week = [values[d] for d in iter_days(sunday_of(saturday), saturday) if d in values]
+        out.append((saturday, arithmetic_mean(_results(week), rule)))
+    return out
+
+
+def monthly_statistics(
+    column: Column,
+    values: dict[date, Value],
+    rule: BelowDetection,
+    weeks: Sequence[Value] = (),
+) -> dict[Monthly, Value]:
+    """The column's statistics over the days of ``values``; ``weeks``: the averages of the
+    calendar weeks ending in them, for :attr:`Monthly.WEEK_AVG`."""
+    results = _results(values.values())
     out: dict[Monthly, Value] = {}
     for stat in column.monthly:
         if stat is Monthly.AVG:
             out[stat] = arithmetic_mean(results, rule)
+        elif stat is Monthly.WEEK_AVG:
+            out[stat] = maximum(_results(weeks)) if weeks else Missing("NO_WEEK")
         elif stat is Monthly.GEOMEAN:
             out[stat] = geometric_mean(results, rule)
         elif stat is Monthly.MAX:
@@ -245,6 +305,14 @@ def monthly_statistics(
     return out
 
 
+def value_days(days: Sequence[date], columns: Sequence[Column]) -> list[date]:
+    """The plant days whose values a report of ``days`` needs: those days, and when a column
+    has a weekly average the days before them in the week of the first."""
+    weekly = any(Monthly.WEEK_AVG in c.monthly for c in columns)
+    first = sunday_of(days[0]) if weekly else days[0]
+    return list(iter_days(first, days[-1]))
+
+
 def compute(
     *,
     columns: Sequence[Column],
@@ -255,10 +323,14 @@ def compute(
     tz: ZoneInfo,
     rule: BelowDetection,
     in_charge: dict[date, list[InCharge]],
+    through: date | None = None,
 ) -> tuple[list[DayRow], dict[str, dict[Monthly, Value]]]:
     """Day rows and monthly statistics; ``hourly`` and ``lab`` carry the columns
-    named in HOURLY_COLUMNS and LAB_COLUMNS, times as UTC timestamps."""
-    days = month_days(year, month)
+    named in HOURLY_COLUMNS and LAB_COLUMNS, times as UTC timestamps, from the first of
+    :func:`value_days` (hourly: from the day before it). ``through``: the last plant day
+    reported (the month to date), else the month's last."""
+    days = [d for d in month_days(year, month) if through is None or d <= through]
+    needed = value_days(days, columns)
     # Local days and the split by tag once for all columns (a report may have hundreds).
     with_days = _with_days(hourly.sort_values("bucket"), tz)
     by_tag = {tag: frame for tag, frame in with_days.groupby("tag", sort=False)}
@@ -266,9 +338,9 @@ def compute(
     aggregates = _day_aggregates(with_days)
     per_column = {
         c.key: (
-            daily_values(c, lab, days, tz, rule)
+            daily_values(c, lab, needed, tz, rule)
             if c.daily is Daily.LAB
-            else _signal_values(c, by_tag.get(c.source, empty), days, tz, aggregates)
+            else _signal_values(c, by_tag.get(c.source, empty), needed, tz, aggregates)
         )
         for c in columns
     }
@@ -281,5 +353,13 @@ def compute(
         )
         for day in days
     ]
-    monthly = {c.key: monthly_statistics(c, per_column[c.key], rule) for c in columns}
+    monthly = {}
+    for c in columns:
+        values = per_column[c.key]
+        weeks = (
+            [v for _, v in week_averages(values, days, rule)]
+            if Monthly.WEEK_AVG in c.monthly
+            else []
+        )
+        monthly[c.key] = monthly_statistics(c, {d: values[d] for d in days}, rule, weeks)
     return rows, monthly

@@ -1,18 +1,15 @@
-"""The Monthly Operating Report as CSV and PDF: pure functions of the report."""
+"""The Monthly Operating Report as CSV, and the texts its CSV and PDF share (the header,
+the certification statement, reason codes, statistics' names, the operators in charge):
+pure functions of the report."""
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import landscape, letter
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-from dashboards.exports.mor import Column, InCharge, MonthlyReport
+from dashboards.exports.limits import exceedances, limit_text
+from dashboards.exports.mor import Column, InCharge, Monthly, MonthlyReport
+from dashboards.exports.plant_day import Period
 from dashboards.exports.statistics import Missing, Value
 
 # 40 CFR 122.22(d): the statement a signatory of a report to the permitting authority makes.
@@ -32,7 +29,18 @@ REASONS = {
     "PARTIAL": "good samples cover too little of the day",
     "BAD_QUALITY": "samples exist but all are of bad quality",
     "NOT_SAMPLED": "no lab result for that day",
+    "NO_WEEK": "no calendar week (Sunday to Saturday) has ended in the period yet",
     "METER_RESET": "totalizer reset or rolled over; only forward steps counted",
+}
+
+# The summary statistics in the order state forms list them, with the names they use.
+STATISTICS: dict[Monthly, str] = {
+    Monthly.AVG: "Monthly average",
+    Monthly.WEEK_AVG: "7-day average (highest week)",
+    Monthly.MAX: "Daily maximum",
+    Monthly.MIN: "Daily minimum",
+    Monthly.GEOMEAN: "Geometric mean",
+    Monthly.TOTAL: "Monthly total",
 }
 
 
@@ -47,14 +55,37 @@ def cell(value: Value) -> str:
     return f"{text} {value.flag}" if value.flag else text
 
 
-def _header(report: MonthlyReport) -> list[tuple[str, str]]:
-    return [
+def period(report: MonthlyReport) -> Period:
+    return Period(
+        report.year, report.month, tuple(r.day for r in report.days), report.month_to_date
+    )
+
+
+def header(report: MonthlyReport) -> list[tuple[str, str]]:
+    month = f"{report.year}-{report.month:02d} (plant days in {report.timezone})"
+    if report.month_to_date and report.days:
+        month += f"; {period(report).describe()}: not the whole month"
+    rows = [
         ("Facility", f"{report.facility} ({report.facility_code})"),
         ("Permit", report.permit),
-        ("Month", f"{report.year}-{report.month:02d} (plant days in {report.timezone})"),
+        ("Month", month),
         ("Results below detection", report.below_detection.describe()),
-        ("Generated", f"{report.generated_at.isoformat()} by {report.generated_by}"),
     ]
+    if report.charge_basis:
+        rows.append(("Responsible charge", report.charge_basis))
+    rows.append(("Generated", f"{report.generated_at.isoformat()} by {report.generated_by}"))
+    return rows
+
+
+def statistics_of(report: MonthlyReport, columns: list[Column] | None = None) -> list[Monthly]:
+    """The summary statistics the columns ask for, in the forms' order."""
+    wanted = {s for c in (columns or report.columns) for s in report.monthly.get(c.key, {})}
+    return [s for s in STATISTICS if s in wanted]
+
+
+def column_limits(column: Column) -> str:
+    """``<= 25 (30DA AVG); <= 45 (DAILY MX)``: the permit's limits on a column."""
+    return "; ".join(f"{limit_text(lim)} ({lim.base})" for lim in column.limits)
 
 
 def _column_title(column: Column) -> str:
@@ -62,13 +93,16 @@ def _column_title(column: Column) -> str:
 
 
 def _in_charge(row_in_charge: list[InCharge]) -> str:
-    return "; ".join(f"{c.shift}: {c.operator}, {c.certificate}" for c in row_in_charge)
+    return "; ".join(
+        f"{c.shift}: {c.operator}, {c.certificate}" + (f" ({c.note})" if c.note else "")
+        for c in row_in_charge
+    )
 
 
 def to_csv(report: MonthlyReport) -> bytes:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    for key, value in _header(report):
+    for key, value in header(report):
         w.writerow([f"# {key}", value])
     w.writerow(
         ["date", "hours", *map(_column_title, report.columns), "operator in responsible charge"]
@@ -76,8 +110,8 @@ def to_csv(report: MonthlyReport) -> bytes:
     for row in report.days:
         values = [cell(row.values[c.key]) for c in report.columns]
         w.writerow([row.day.isoformat(), f"{row.hours:g}", *values, _in_charge(row.in_charge)])
-    stats = sorted({s for per in report.monthly.values() for s in per}, key=str)
-    for stat in stats:
+    # The statistics' rows keep their names of old ("monthly avg"), which scripts read.
+    for stat in sorted({s for per in report.monthly.values() for s in per}, key=str):
         w.writerow(
             [
                 f"monthly {stat.value}",
@@ -89,6 +123,16 @@ def to_csv(report: MonthlyReport) -> bytes:
                 "",
             ]
         )
+    found = exceedances(report.columns, report.days, report.monthly)
+    w.writerow(["permit limits", "", *map(column_limits, report.columns), ""])
+    w.writerow(
+        [
+            "exceedances",
+            "",
+            *[str(found.count(c.key)) if c.limits else "" for c in report.columns],
+            "",
+        ]
+    )
     for code, meaning in REASONS.items():
         w.writerow([f"# {code}", meaning])
     w.writerow(
@@ -98,115 +142,3 @@ def to_csv(report: MonthlyReport) -> bytes:
         ]
     )
     return out.getvalue().encode()
-
-
-# Value columns per table on a landscape letter page; wider reports get several tables.
-COLUMNS_PER_TABLE = 10
-
-
-def _table_style(*extra: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """The PDF tables' style: small text, a grid and a grey header row; ``extra`` goes
-    before the vertical alignment."""
-    return [
-        ("FONTSIZE", (0, 0), (-1, -1), 7),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-        *extra,
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-
-
-def _value_table(
-    report: MonthlyReport, columns: list[Column], small: ParagraphStyle, with_in_charge: bool
-) -> Table:
-    charge = [Paragraph("In responsible charge", small)] if with_in_charge else []
-    head = ["Date", "Hours", *[Paragraph(_column_title(c), small) for c in columns], *charge]
-    body = [
-        [
-            row.day.strftime("%a %d"),
-            f"{row.hours:g}",
-            *[cell(row.values[c.key]) for c in columns],
-            *([Paragraph(_in_charge(row.in_charge), small)] if with_in_charge else []),
-        ]
-        for row in report.days
-    ]
-    stats = sorted({s for c in columns for s in report.monthly[c.key]}, key=str)
-    footer = [
-        [
-            f"Monthly {s.value}",
-            "",
-            *[
-                cell(report.monthly[c.key][s]) if s in report.monthly[c.key] else ""
-                for c in columns
-            ],
-            *([""] if with_in_charge else []),
-        ]
-        for s in stats
-    ]
-    table = Table([head, *body, *footer], repeatRows=1)
-    style = _table_style(("BACKGROUND", (0, len(body) + 1), (-1, -1), colors.whitesmoke))
-    for r, row in enumerate(report.days, start=1):
-        for c, col in enumerate(columns, start=2):
-            if isinstance(row.values[col.key], Missing):
-                style.append(("TEXTCOLOR", (c, r), (c, r), colors.red))
-    table.setStyle(TableStyle(style))
-    return table
-
-
-def to_pdf(report: MonthlyReport) -> bytes:
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=landscape(letter),
-        leftMargin=0.4 * inch,
-        rightMargin=0.4 * inch,
-        topMargin=0.4 * inch,
-        bottomMargin=0.4 * inch,
-        title=f"Monthly Operating Report {report.facility_code} {report.year}-{report.month:02d}",
-        author=report.generated_by,
-    )
-    styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=7, leading=8.5)
-    story: list[Flowable] = [
-        Paragraph(f"Monthly Operating Report: {report.facility}", styles["Title"]),
-        Paragraph("<br/>".join(f"<b>{k}:</b> {v}" for k, v in _header(report)), small),
-        Spacer(1, 6),
-    ]
-    groups = [
-        report.columns[i : i + COLUMNS_PER_TABLE]
-        for i in range(0, len(report.columns), COLUMNS_PER_TABLE)
-    ] or [[]]
-    for n, group in enumerate(groups):
-        # With one table the operators in charge close it; with several (wide reports)
-        # they get a table of their own after the values.
-        last = len(groups) == 1
-        story += [_value_table(report, group, small, with_in_charge=last), Spacer(1, 6)]
-        if n + 1 < len(groups):
-            story.append(Spacer(1, 6))
-    if len(groups) > 1:
-        rows = [["Date", Paragraph("In responsible charge", small)]] + [
-            [row.day.strftime("%a %d"), Paragraph(_in_charge(row.in_charge), small)]
-            for row in report.days
-        ]
-        table = Table(rows, repeatRows=1, colWidths=[0.6 * inch, 9.2 * inch])
-        table.setStyle(TableStyle(_table_style()))
-        story += [table, Spacer(1, 6)]
-    story.append(
-        Paragraph(
-            "Reason codes: " + "; ".join(f"<b>{k}</b> {v}" for k, v in REASONS.items()), small
-        )
-    )
-    story += [
-        Spacer(1, 8),
-        Paragraph(CERTIFICATION, small),
-        Spacer(1, 18),
-        Paragraph(
-            f"Operator in responsible charge: <b>{report.responsible_operator}</b>, "
-            f"{report.responsible_certificate}"
-            "<br/><br/>Signature: ________________________________ &nbsp;&nbsp; Date: "
-            "________________",
-            styles["BodyText"],
-        ),
-    ]
-    doc.build(story)
-    return out.getvalue()

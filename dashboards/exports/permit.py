@@ -13,7 +13,8 @@ Lives in the site YAML under ``permit:``::
           daily: total               # total | avg | min | max | hours | lab
           statistical_base: MO TOTAL # see STATISTICAL_BASES
           unit: m3
-          limit: {max: 1500}         # optional: max and/or min
+          limit: {max: 1500}         # optional: max and/or min, on that statistic (a DAILY
+                                     # MX or MN limit: on every day's value too)
           no_data_code: E            # reported when the value is missing
       report:                        # optional: MOR columns that are not permit parameters
         - {name: Hours of operation, tag: aeration.blower1.running, daily: hours, unit: h,
@@ -35,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dashboards.exports.mor import Column, Daily, Monthly
+from dashboards.exports.mor import Limit as MorLimit
 from dashboards.exports.statistics import BelowDetection
 from sitefile.load import Loc, index_lines, problems_from, read_config
 from sitefile.models import SiteConfig
@@ -43,6 +45,9 @@ from sitefile.models import SiteConfig
 STATISTICAL_BASES: dict[str, Monthly] = {
     "MO AVG": Monthly.AVG,
     "30DA AVG": Monthly.AVG,
+    # A weekly (7-day) average: the highest calendar-week average of the month.
+    "WKLY AVG": Monthly.WEEK_AVG,
+    "7 DA AVG": Monthly.WEEK_AVG,
     "DAILY MX": Monthly.MAX,
     "DAILY MN": Monthly.MIN,
     "MO GEOMN": Monthly.GEOMEAN,
@@ -66,7 +71,9 @@ class Parameter(_Strict):
     tag: str | None = None
     analyte: str | None = None
     daily: Daily
-    statistical_base: Literal["MO AVG", "30DA AVG", "DAILY MX", "DAILY MN", "MO GEOMN", "MO TOTAL"]
+    statistical_base: Literal[
+        "MO AVG", "30DA AVG", "WKLY AVG", "7 DA AVG", "DAILY MX", "DAILY MN", "MO GEOMN", "MO TOTAL"
+    ]
     unit: str = Field(min_length=1)
     limit: Limit | None = None
     no_data_code: str = Field("E", pattern=r"^[0-9A-Z]$")
@@ -87,6 +94,13 @@ class Parameter(_Strict):
     def key(self) -> str:
         return f"{self.code}-{self.location}-{self.statistical_base}"
 
+    @property
+    def limits(self) -> tuple[MorLimit, ...]:
+        """The permit's limit on this parameter's statistic, if it has one."""
+        if self.limit is None or (self.limit.min is None and self.limit.max is None):
+            return ()
+        return (MorLimit(self.statistical_base, self.monthly, self.limit.min, self.limit.max),)
+
     def column(self) -> Column:
         return Column(
             self.key,
@@ -95,6 +109,7 @@ class Parameter(_Strict):
             self.daily,
             self.analyte or self.tag or "",
             (self.monthly,),
+            self.limits,
         )
 
 
@@ -144,19 +159,23 @@ class Permit(_Strict):
 
     def mor_columns(self) -> list[Column]:
         """The report's columns: one per source and daily kind, with every monthly
-        statistic the permit parameters and report columns ask of it, in file order."""
-        found: dict[str, tuple[str, str, Daily, str, list[Monthly]]] = {}
-        items: list[tuple[str, str, Daily, str, Iterable[Monthly]]] = [
-            (p.name, p.unit, p.daily, p.analyte or p.tag or "", (p.monthly,))
+        statistic the permit parameters and report columns ask of it and the parameters'
+        limits, in file order."""
+        found: dict[str, tuple[str, str, Daily, str, list[Monthly], list[MorLimit]]] = {}
+        items: list[tuple[str, str, Daily, str, Iterable[Monthly], tuple[MorLimit, ...]]] = [
+            (p.name, p.unit, p.daily, p.analyte or p.tag or "", (p.monthly,), p.limits)
             for p in self.parameters
-        ] + [(c.name, c.unit, c.daily, c.analyte or c.tag or "", c.monthly) for c in self.report]
-        for name, unit, daily, source, stats in items:
+        ] + [
+            (c.name, c.unit, c.daily, c.analyte or c.tag or "", c.monthly, ()) for c in self.report
+        ]
+        for name, unit, daily, source, stats, limits in items:
             key = _column_key(daily, source)
-            entry = found.setdefault(key, (name, unit, daily, source, []))
+            entry = found.setdefault(key, (name, unit, daily, source, [], []))
             entry[4].extend(s for s in stats if s not in entry[4])
+            entry[5].extend(limits)
         return [
-            Column(key, name, unit, daily, source, tuple(stats))
-            for key, (name, unit, daily, source, stats) in found.items()
+            Column(key, name, unit, daily, source, tuple(stats), tuple(limits))
+            for key, (name, unit, daily, source, stats, limits) in found.items()
         ]
 
     def dmr_monthly(self, monthly: dict[str, dict[Monthly, Any]]) -> dict[str, dict[Monthly, Any]]:

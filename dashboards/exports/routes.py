@@ -7,28 +7,38 @@ database and written to the audit log (``export.web``) with the SHA-256 of what
 was sent. The panel template ``_exports_panel.html`` takes the context that
 :func:`dashboards.exports.view.panel_context` makes, so other pages (the regulator's)
 can include it.
+
+A download that cannot be made is never a download the browser cancels: it answers with
+a status naming the problem (404 unknown kind or site, 422 a month that is not one or has
+not begun, 409 what the site's records or file lack, 503 the database away) and the
+message, as the exports page with the message for a browser, as JSON (``detail``) for
+anything else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from clearwell.db import CONNECT_TIMEOUT_S
 from clearwell.errors import ClearwellError
 from dashboards.access import at_site, codes_for, only, page_action
 from dashboards.assets import templates
 from dashboards.exports import service
+from dashboards.exports.plant_day import MonthRefused, parse_month
 from dashboards.exports.service import KINDS, MEDIA_TYPES
 from dashboards.exports.view import panel_context
 from dashboards.trends import queries
 from logbook.auth.sessions import Principal
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["exports"])
 ExportUser = Annotated[Principal, Depends(page_action("exports.read"))]
@@ -49,8 +59,33 @@ async def exports_page(
     if site:
         async with request.app.state.pool.connection() as conn:
             await at_site(request, conn, user, "exports.read", site)
-    context = panel_context(await _sites(request, user), site, month, datetime.now(UTC).date())
+    context = panel_context(await _sites(request, user), site, month, datetime.now(UTC))
     return templates.TemplateResponse(request, "exports.html", {"user": user, **context})
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser following a link asks for HTML first; scripts and tools do not."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept.split(",")[0]
+
+
+async def _refused(
+    request: Request, user: Principal, code: int, message: str, site: str, month: str
+) -> Response:
+    """A download that cannot be made: the exports page naming the problem, or JSON."""
+    if not _wants_page(request):
+        return JSONResponse({"detail": message}, status_code=code)
+    try:
+        sites = await _sites(request, user)
+    except psycopg.Error:
+        sites = []
+    context = panel_context(sites, site, month, datetime.now(UTC))
+    return templates.TemplateResponse(
+        request,
+        "exports.html",
+        {"user": user, **context, "exports_problem": message},
+        status_code=code,
+    )
 
 
 def _run_export(
@@ -85,21 +120,52 @@ async def download(
     request: Request, user: ExportUser, site: str, month: str, kind: str
 ) -> Response:
     if kind not in KINDS:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"no export kind {kind!r}; have {', '.join(KINDS)}"
+        return await _refused(
+            request,
+            user,
+            status.HTTP_404_NOT_FOUND,
+            f"no export kind {kind!r}; have {', '.join(KINDS)}",
+            site,
+            month,
         )
     try:
-        service.parse_month(month)
-    except ClearwellError as exc:
-        raise HTTPException(422, str(exc)) from None
-    async with request.app.state.pool.connection() as conn:
-        if await at_site(request, conn, user, "exports.read", site) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site!r}")
+        parse_month(month)
+    except MonthRefused as exc:
+        return await _refused(request, user, 422, str(exc), site, month)
+    try:
+        async with request.app.state.pool.connection() as conn:
+            site_id = await at_site(request, conn, user, "exports.read", site)
+    except psycopg.Error as exc:
+        return await _refused(
+            request, user, 503, f"the database is not answering: {exc}", site, month
+        )
+    if site_id is None:
+        return await _refused(
+            request, user, status.HTTP_404_NOT_FOUND, f"no site {site!r}", site, month
+        )
     dsn = request.app.state.settings.database_dsn
     try:
         files = await anyio.to_thread.run_sync(_run_export, dsn, request, site, month, kind, user)
+    except MonthRefused as exc:
+        return await _refused(request, user, 422, str(exc), site, month)
     except ClearwellError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        return await _refused(request, user, status.HTTP_409_CONFLICT, str(exc), site, month)
+    except psycopg.OperationalError as exc:
+        return await _refused(
+            request, user, 503, f"the database is not answering: {exc}", site, month
+        )
+    except Exception as exc:
+        # A fault of the exports themselves: logged with its traceback, and named on the
+        # page rather than left to a bare "Internal Server Error" the browser drops.
+        log.exception("export %s %s %s failed", site, month, kind)
+        return await _refused(
+            request,
+            user,
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+            f"the export failed ({type(exc).__name__}: {exc}); the server's log has the details",
+            site,
+            month,
+        )
     name, data = next(iter(files.items()))
     return Response(
         data,

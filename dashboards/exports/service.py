@@ -4,21 +4,36 @@ loading, computing, rendering, signing and the audit record together (CLI and we
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from clearwell.errors import ClearwellError
-from dashboards.exports import bundle, dmr, load, logbook_export, mor_render
-from dashboards.exports.in_charge import best_certificate, drc_hours, in_charge_by_day
-from dashboards.exports.mor import MonthlyReport, compute
+from compliance.adapter import NoProfile, resolve_site
+from compliance.adapter import load as compliance_load
+from compliance.engine import check
+from dashboards.exports import bundle, dmr, load, logbook_export, mor_pdf, mor_render
+from dashboards.exports.in_charge import (
+    best_certificate,
+    charge_hours,
+    drc_hours,
+    in_charge_by_day,
+    in_charge_from_coverage,
+)
+from dashboards.exports.mor import InCharge, MonthlyReport, compute, value_days
 from dashboards.exports.permit import Permit, load_site_permit
-from dashboards.exports.plant_day import month_bounds, month_days
+from dashboards.exports.plant_day import (
+    MonthNotBegun,
+    MonthRefused,
+    Period,
+    day_bounds,
+    parse_month,
+    report_period,
+)
 from dashboards.exports.signing_key import load_or_create
 from logbook import audit
 from sitefile.datadir import site_file
@@ -72,13 +87,6 @@ class Exporter:
         return audit.Actor(self.id, self.username)
 
 
-def parse_month(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ClearwellError(f"month {text!r}: write it as YYYY-MM, e.g. 2025-11")
-    return int(m.group(1)), int(m.group(2))
-
-
 def file_name(code: str, kind: str, year: int, month: int) -> str:
     stem, ext = KINDS[kind]
     return f"{code}-{stem}-{year}-{month:02d}.{ext}"
@@ -112,6 +120,81 @@ async def exporter(conn: AsyncConn, username: str) -> Exporter:
     return Exporter(pid, username, name, role)
 
 
+def period_of(year: int, month: int, site: load.SiteRow, now: datetime) -> Period:
+    """The plant days a report of the month covers at the site, now; a month that has not
+    begun there is refused (:class:`MonthRefused`)."""
+    try:
+        return report_period(year, month, now.astimezone(site.tz).date())
+    except MonthNotBegun as exc:
+        raise MonthRefused(f"month {year:04d}-{month:02d} at {site.code}: {exc}") from None
+
+
+async def _lab_samples(
+    conn: AsyncConn,
+    site: load.SiteRow,
+    lo: datetime,
+    hi: datetime,
+    since: datetime,
+    found: list[dict[str, Any]] | None,
+) -> list[dict[str, Any]]:
+    """Samples of [since, hi): ``found`` (those of [lo, hi)) and the ones before it that
+    the weekly averages need, or all of them read here."""
+    if found is None:
+        return await load.samples(conn, site.id, since, hi)
+    earlier = await load.samples(conn, site.id, since, lo) if since < lo else []
+    return earlier + found
+
+
+async def _charge(
+    conn: AsyncConn,
+    site: load.SiteRow,
+    lo: datetime,
+    hi: datetime,
+    now: datetime,
+    days: list[date],
+) -> tuple[dict[date, list[InCharge]], dict[int, float], str]:
+    """Who held responsible charge each plant day, the hours each person held it, and how
+    that was found: the compliance engine's coverage, or the crews' DRC role when the
+    facility has no compliance profile."""
+    shifts, stints = await load.shifts_and_crews(conn, site.id, lo, hi, now)
+    end = max(min(hi, now), lo + timedelta(microseconds=1))
+    try:
+        facts = await compliance_load(
+            conn,
+            await resolve_site(conn, site.code),
+            lo,
+            end,
+            now,
+            entries=(),
+            with_training=False,
+        )
+    except NoProfile:
+        certs = await load.certificates(conn, sorted({s.person_id for s in stints}))
+        return (
+            in_charge_by_day(shifts, stints, certs, days, site.tz),
+            drc_hours(shifts, stints, lo, hi),
+            "the crews' DRC role (the facility has no compliance profile, so who held"
+            " charge under the state's rule was not judged)",
+        )
+    report = check(facts.scenario)
+    people = sorted({int(op) for c in report.coverage for op in c.drc})
+    certs = await load.certificates(conn, people)
+    rules = report.class_spans[-1].rule_set if report.class_spans else None
+    basis = "the compliance engine's reading of the crews" + (
+        f" under {rules}: the first on site, of the roles that may hold charge, who meets"
+        " the facility's grade"
+        if rules
+        else ""
+    )
+    return (
+        in_charge_from_coverage(
+            report.coverage, report.findings, shifts, facts.names, certs, days, site.tz
+        ),
+        charge_hours(report.coverage, lo, end),
+        basis,
+    )
+
+
 async def monthly_report(
     conn: AsyncConn,
     site: load.SiteRow,
@@ -123,16 +206,21 @@ async def monthly_report(
     progress: Progress = _quiet,
     found: list[dict[str, Any]] | None = None,
 ) -> MonthlyReport:
-    """``found``: the month's samples as ``load.samples`` reads them, if the caller has them
+    """The month's report as it stands ``now`` (the month in progress: to date).
+
+    ``found``: the month's samples as ``load.samples`` reads them, if the caller has them
     already; read here otherwise."""
     tz = site.tz
-    lo, hi = month_bounds(year, month, tz)
-    days = month_days(year, month)
+    period = period_of(year, month, site, now)
+    lo, hi = period.bounds(tz)
+    days = list(period.days)
     columns = permit.mor_columns()
+    needed = value_days(days, columns)
+    since = day_bounds(needed[0], tz)[0]
     tags = sorted(permit.tags())
     ids = await load.tag_ids(conn, site.id, tags)
-    # One day before the month: the totalizer's reading at the start of the first day.
-    before = lo - (hi - lo) / len(days)
+    # One day before the values' first: the totalizer's reading at the start of that day.
+    before = day_bounds(needed[0] - timedelta(days=1), tz)[0]
     progress("refreshing rollups", 0.0)
     await load.ensure_fresh(
         conn, list(ids.values()), before, hi, lambda d, t: progress("refreshing rollups", d / t)
@@ -140,12 +228,11 @@ async def monthly_report(
     progress("loading hourly values", 0.0)
     hourly = await load.hourly_frame(conn, site.id, tags, before, hi)
     progress("loading lab results", 0.0)
-    if found is None:
-        found = await load.samples(conn, site.id, lo, hi)
-    lab = load.lab_frame(found, sorted(permit.analytes()))
+    lab = load.lab_frame(
+        await _lab_samples(conn, site, lo, hi, since, found), sorted(permit.analytes())
+    )
     progress("loading shifts", 0.0)
-    shifts, stints = await load.shifts_and_crews(conn, site.id, lo, hi, now)
-    people = {s.person_id for s in stints}
+    in_charge, hours, basis = await _charge(conn, site, lo, hi, now, days)
     responsible = None
     if permit.responsible_charge:
         responsible = await load.person(conn, permit.responsible_charge)
@@ -153,16 +240,11 @@ async def monthly_report(
             raise ClearwellError(
                 f"permit.responsible_charge: {permit.responsible_charge} is not a person here"
             )
-    hours = drc_hours(shifts, stints, lo, hi)
     if responsible is None and hours:
         top = max(hours, key=lambda p: (hours[p], -p))
-        name = next(s.name for s in stints if s.person_id == top)
-        responsible = (top, name, "")
-    if responsible is not None:
-        people.add(responsible[0])
-    certs = await load.certificates(conn, sorted(people))
+        responsible = (top, await load.name(conn, top), "")
+    certs = await load.certificates(conn, [responsible[0]]) if responsible else []
     progress("computing", 0.0)
-    in_charge = in_charge_by_day(shifts, stints, certs, days, tz)
     day_rows, monthly = compute(
         columns=columns,
         hourly=hourly,
@@ -172,6 +254,7 @@ async def monthly_report(
         tz=tz,
         rule=permit.below_detection,
         in_charge=in_charge,
+        through=period.last,
     )
     return MonthlyReport(
         facility=site.name,
@@ -190,6 +273,8 @@ async def monthly_report(
         ),
         generated_at=now,
         generated_by=who.label,
+        month_to_date=period.month_to_date,
+        charge_basis=basis,
     )
 
 
@@ -204,10 +289,12 @@ async def build_files(
     now: datetime,
     progress: Progress = _quiet,
 ) -> dict[str, bytes]:
-    """The named kinds' files (not the bundle), by file name. ``conn`` in autocommit mode."""
+    """The named kinds' files (not the bundle), by file name, of the month as it stands
+    ``now`` (the month in progress: to date). ``conn`` in autocommit mode."""
     files: dict[str, bytes] = {}
     logbook = any(k in LOGBOOK_KINDS for k in kinds)
-    lo, hi = month_bounds(year, month, site.tz)
+    period = period_of(year, month, site, now)
+    lo, hi = period.bounds(site.tz)
     found = None
     if any(k in REPORT_KINDS for k in kinds):
         if permit is None:
@@ -222,16 +309,23 @@ async def build_files(
         if "mor.csv" in kinds:
             files[file_name(site.code, "mor.csv", year, month)] = mor_render.to_csv(report)
         if "mor.pdf" in kinds:
-            files[file_name(site.code, "mor.pdf", year, month)] = mor_render.to_pdf(report)
+            files[file_name(site.code, "mor.pdf", year, month)] = mor_pdf.to_pdf(report)
         if "dmr.csv" in kinds:
-            period = (report.days[0].day, report.days[-1].day)
             rows = dmr.rows(permit, permit.dmr_monthly(report.monthly))
-            files[file_name(site.code, "dmr.csv", year, month)] = dmr.to_csv(permit, period, rows)
+            files[file_name(site.code, "dmr.csv", year, month)] = dmr.to_csv(
+                permit, (period.first, period.last), rows, period.month_to_date
+            )
     if logbook:
         progress("loading the logbook", 0.0)
-        days = month_days(year, month)
         record = await logbook_export.load(
-            conn, site.id, site.code, lo, hi, (days[0], days[-1]), found
+            conn,
+            site.id,
+            site.code,
+            lo,
+            hi,
+            (period.first, period.last),
+            found,
+            month_to_date=period.month_to_date,
         )
         renderers = {
             "logbook.csv": logbook_export.entries_csv,
@@ -267,6 +361,7 @@ async def export(
     year, month = parse_month(month_text)
     site = await load.site(conn, code)
     now = datetime.now(UTC)
+    period = period_of(year, month, site, now)
     head = None
     if "bundle.zip" in kinds:
         cur = await conn.execute(
@@ -282,7 +377,13 @@ async def export(
             exported_by=who.label,
             exported_at=now,
             audit_chain_head=head,
-            description=f"{site.name}: exports for {year}-{month:02d}",
+            description=f"{site.name}: exports for {period.describe()}",
+            period={
+                "month": period.label,
+                "first_day": period.first.isoformat(),
+                "last_day": period.last.isoformat(),
+                "month_to_date": period.month_to_date,
+            },
         )
         signed = bundle.build(files, info, load_or_create(data_dir))
         contents = {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}
@@ -293,6 +394,7 @@ async def export(
     detail = {
         "kinds": list(kinds),
         "month": f"{year}-{month:02d}",
+        "month_to_date": period.month_to_date,
         "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())},
         "bundle_contents": contents,
         "audit_chain_head": head,

@@ -9,6 +9,7 @@ Reason codes:
   BAD_QUALITY  samples exist but all carry a bad quality status
   NOT_SAMPLED  no lab result for a day the permit requires one
   METER_RESET  a totalizer went backwards; the day's total counts only forward steps
+  NO_WEEK      no calendar week (Sunday to Saturday) ends in the period (a month to date)
 """
 
 from __future__ import annotations

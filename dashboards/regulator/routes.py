@@ -133,7 +133,7 @@ async def regulator_page(
             "names": names,
             "amended_entries": sum(1 for e in entries if e["amended"]),
             **_helpers(request, tz, refs),
-            **panel_context(sites, site["code"], month, now.date()),
+            **panel_context(sites, site["code"], month, now),
         },
     )
 

@@ -49,6 +49,10 @@ CASES = [
     (op("v", cert("II")), AS_TRAINEE, "reading", "v",
      "was assessed emerging then (a verifier is at least proficient)"),
     (op("v", cert("II")), ON_ALL_DAY, "reading", "t", "is its author"),
+    # No level on record at a site that records them: counted as emerging, and said so.
+    (op("v", cert("II"), level=None), ON_ALL_DAY, "reading", "v",
+     "had no competency level on record then (counted as emerging; a verifier is at least"
+     " proficient: the chief operator records levels)"),
 ]  # fmt: skip
 
 

@@ -63,6 +63,15 @@ async def test_three_generated_days_fill_the_report_the_chiefs_month_and_the_tre
             else:
                 assert all(isinstance(v, Stat) for v in on_days), (column.key, on_days)
         assert not isinstance(rows[date(2026, 2, 10)].values[report.columns[0].key], Stat)
+        # Who held charge each day as the compliance engine reads the crews: the swing's and
+        # the night's shift operators too, not "no DRC recorded", and the two stretches with
+        # no one (the drc-missing findings below).
+        charge = [c for d in DAYS for c in rows[d].in_charge]
+        assert not [c for c in charge if c.operator == "no DRC recorded"], charge
+        held = {c.operator for c in charge if c.certificate}
+        assert {"Casey Chief (demo)", "Oli Operator (demo)", "Nico Nightly (demo)"} <= held
+        gaps = [c.operator for c in charge if c.operator.startswith("no one in charge")]
+        assert len(gaps) == 2, gaps
 
         # The chief's month: the shifts with their crews, and the two coverage findings.
         loaded = await load(

@@ -22,6 +22,7 @@ import pytest
 
 from dashboards.exports import service
 from dashboards.exports.mor import Monthly
+from dashboards.exports.plant_day import parse_month
 from dashboards.exports.statistics import Missing, Stat
 from tests.dashboards.exports import month as m
 
@@ -299,7 +300,7 @@ async def _logbook_files(url: str, time_zone: str) -> dict[str, bytes]:
         await conn.execute(f"SET TimeZone = '{time_zone}'")
         site = await service.load.site(conn, m.SITE)
         who = await service.exporter(conn, "chief")
-        year, month = service.parse_month(m.MONTH)
+        year, month = parse_month(m.MONTH)
         return await service.build_files(
             conn, site, None, year, month, service.LOGBOOK_KINDS, who, datetime.now(UTC)
         )
@@ -339,7 +340,7 @@ async def _files_counting_sample_reads(url: str, data_dir: Path, kinds, monkeypa
         site = await service.load.site(conn, m.SITE)
         who = await service.exporter(conn, "chief")
         permit = service.permit_for(m.SITE, data_dir)
-        year, month = service.parse_month(m.MONTH)
+        year, month = parse_month(m.MONTH)
         files = await service.build_files(
             conn, site, permit, year, month, kinds, who, datetime(2025, 12, 2, tzinfo=UTC)
         )

@@ -211,7 +211,8 @@ def test_csv_has_a_row_per_day_and_shows_missing_reasons(report):
     rows = list(csv.reader(io.StringIO(to_csv(_report(report)).decode())))
     table = [r for r in rows if not r[0].startswith("#")]
     assert table[0][0] == "date" and table[0][-1] == "operator in responsible charge"
-    days = [r for r in table[1:] if not r[0].startswith("monthly")]
+    # Day rows, not the statistics', the limits' or the exceedances' rows after them.
+    days = [r for r in table[1:] if r[0][:2] == "20"]
     assert len(days) == 31
     by_date = {r[0]: r for r in days}
     assert by_date["2026-03-08"][1] == "23"
@@ -230,7 +231,7 @@ def test_pdf_carries_the_values_reasons_and_signature_block(report):
 
     from pypdf import PdfReader
 
-    from dashboards.exports.mor_render import to_pdf
+    from dashboards.exports.mor_pdf import to_pdf
 
     pdf = to_pdf(_report(report))
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
@@ -248,7 +249,8 @@ def test_a_wide_report_is_split_into_tables_that_fit_the_page(report):
     from pypdf import PdfReader
 
     from dashboards.exports.mor import Column
-    from dashboards.exports.mor_render import COLUMNS_PER_TABLE, to_pdf
+    from dashboards.exports.mor_layout import COLUMNS_PER_TABLE
+    from dashboards.exports.mor_pdf import to_pdf
 
     base = _report(report)
     flow = next(c for c in COLUMNS if c.key == "flow_avg")

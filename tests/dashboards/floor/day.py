@@ -167,6 +167,16 @@ async def make_day_plant(db_url: str) -> DayPlant:
                 (people[who], grade, f"UT-{who}", date(today.year - 1, 1, 1),
                  date(today.year + 1, 12, 31)),
             )  # fmt: skip
+        # Assessed proficient, as a plant's operators are: with no level on record the
+        # site's competency policy counts them as emerging, and an emerging operator may
+        # not verify the trainee's entries.
+        for who in ("casey", "oli", "dana"):
+            conn.execute(
+                "INSERT INTO competency_assessments (site_id, person_id, level, assessed_on,"
+                " assessor_id, recorded_by) VALUES (%s, %s, 'proficient', %s, %s, %s)",
+                (site_id, people[who], date(today.year - 1, 1, 1), people["casey"],
+                 people["casey"]),
+            )  # fmt: skip
     plant = DayPlant(db_url, site_id, tags, people)
     RANGES["tags"] = {tags[name]: r for name, r in TAG_RANGES.items()}
     feed(plant)

@@ -35,6 +35,14 @@ async def plant(db_url: str) -> Plant:
                     date(today.year + 1, 12, 31),
                 ),
             )
+            # Assessed proficient: with no level on record the site's competency policy
+            # counts an operator as emerging, who may not verify a trainee's entries.
+            conn.execute(
+                "INSERT INTO competency_assessments (site_id, person_id, level, assessed_on,"
+                " assessor_id, recorded_by) VALUES (%s, %s, 'proficient', %s, %s, %s)",
+                (plant.site_id, plant.people[who], date(today.year - 1, 1, 1),
+                 plant.people["casey"], plant.people["casey"]),
+            )  # fmt: skip
     return plant
 
 
