@@ -362,7 +362,8 @@ def only_own(person: Person, name: str) -> bool:
 
 
 def markdown() -> str:
-    """The matrix as a Markdown table (SECURITY.md shows it; a test keeps the two equal)."""
+    """The matrix as a Markdown table (logbook/README.md shows it; a test keeps the two
+    equal)."""
     head = "| action | what | " + " | ".join(r.replace("_", " ") for r in ROLES) + " |"
     rule = "|---|---|" + "---|" * len(ROLES)
     rows = []
