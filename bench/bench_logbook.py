@@ -115,9 +115,18 @@ async def prepare(url: str, clients: int) -> None:
     await seed_compliance_demo(url)
     today = datetime.now(UTC).date()
     async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        cur = await conn.execute("SELECT array_agg(id) FROM sites")
+        sites = (await cur.fetchone() or [None])[0] or []
         for i in range(clients):
             person = await create_person(
-                conn, audit.SYSTEM, f"bench-op-{i:02d}", f"Bench Operator {i}", "operator", PASSWORD
+                conn,
+                audit.SYSTEM,
+                f"bench-op-{i:02d}",
+                f"Bench Operator {i}",
+                "operator",
+                PASSWORD,
+                None,
+                sites,
             )
             await conn.execute(
                 "INSERT INTO operator_certificates (person_id, state, category, grade, number,"
