@@ -274,6 +274,12 @@ async def populate_month(url: str, count: int, amended_share: float) -> tuple[da
         site = (await cur.fetchone())[0]  # type: ignore[index]
         cur = await conn.execute("SELECT id FROM people WHERE username LIKE 'bench%'")
         people = [r[0] for r in await cur.fetchall()]
+        # The bench people who list the month belong to its facility.
+        await conn.execute(
+            "INSERT INTO site_memberships (person_id, site_id, member)"
+            " SELECT unnest(%s::int[]), %s, true",
+            (people, site),
+        )
         shift_ids = []
         for s in range(90):
             opened = start + timedelta(hours=8 * s)
