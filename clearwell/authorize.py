@@ -53,12 +53,14 @@ async def authorize(
     subject: str | None = None,
     subject_id: object = None,
 ) -> None:
-    """Refuses (an audited 403) what ``access.decide`` refuses; see there for ``at`` and
-    ``owner``."""
-    why = access.decide(user, action, at, owner)
-    if why is not None:
-        site = at if isinstance(at, int) else None
-        raise await hooks.request_denied()(request, user, why, subject, subject_id, site)
+    """Refuses (an audited 403, outside a transaction) what :func:`require` refuses."""
+    try:
+        require(user, action, at, owner, subject, subject_id)
+    except Denied as exc:
+        audited = hooks.request_denied()
+        raise await audited(
+            request, user, exc.reason, exc.subject, exc.subject_id, exc.site_id
+        ) from None
 
 
 def require(
