@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-# How long after it was taken a sample may be recorded: its month's reports are due then.
-OLDEST_SAMPLE = timedelta(days=31)
+# How long after it was taken a sample may be recorded (results typed in from paper):
+# as long as records are kept, five years (logbook.write.rules.OLDEST_RECORD).
+OLDEST_SAMPLE = timedelta(days=5 * 366)
 # The times of a sample a person gives, judged by ``time_problems``.
 SAMPLE_TIMES = ("sampled_at", "composite_start", "composite_end")
-TOO_OLD = f"is more than {OLDEST_SAMPLE.days} days before the sample was recorded"
+TOO_OLD = "is more than 5 years before the sample was recorded"
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 OptText = Annotated[str, Field(max_length=2000)]

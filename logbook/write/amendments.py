@@ -4,7 +4,7 @@ Who may amend what is the access matrix's (``amendment.create``: a trainee only 
 records), asked before anything of the correction is judged. The merged record is then
 validated again with its kind's or sample's model, and a time it changes obeys the limits
 its record's did when it was made (an entry's occurred_at the site's backdate limit before
-it was recorded, a sample's within 31 days of it).
+it was recorded; a crew member's or a sample's times plausible, within five years of it).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from logbook.samples import OLDEST_SAMPLE, SAMPLE_TIMES, TOO_OLD, ResultFields, 
 from logbook.write.crew import SHIFT_ROLES
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
 from logbook.write.plausibility import RangeSource, audited, check_values, record_confirmations
-from logbook.write.rules import CLOCK_SKEW, check_backdate
+from logbook.write.rules import CLOCK_SKEW, check_backdate, check_plausible
 from logbook.write.samples import check_times
 from sitefile.ranges import SiteRanges
 
@@ -211,9 +211,8 @@ async def _crew(
     if left is not None and left < arrived:
         raise invalid("changes.left_at", "is before the person arrived")
     if times:
-        _, limit = await store.site_settings(conn, row[1])
         for name, at in times.items():
-            check_backdate(f"changes.{name}", at, limit, member["recorded_at"])
+            check_plausible(f"changes.{name}", at, member["recorded_at"])
     return row[1], row[0], changes, None
 
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 import psycopg
 
 from clearwell.authorize import require
 from clearwell.web import conflict, invalid, not_found
-from logbook import audit, store
+from logbook import audit
 from logbook.auth.sessions import Principal
 from logbook.people import current_role
 from logbook.store import ShiftState
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
-from logbook.write.rules import check_backdate, check_open, now
+from logbook.write.rules import check_open, check_plausible, now
 
 SHIFT_ROLES = ("drc", "chief", "assistant_chief", "shift_operator", "operator", "trainee")
 # The roles that may hold charge of a shift, whichever of them a state's rule picks.
@@ -43,7 +43,6 @@ async def insert_member(
     site_id: int,
     member: CrewMember,
     field: str,
-    limit: timedelta,
     key: RequestKey | None = None,
     arrives: datetime | None = None,
     since: datetime | None = None,
@@ -51,8 +50,7 @@ async def insert_member(
     """The crew row, after the rules on who may serve and who designates the DRC;
     ``field`` names the member in the request for errors. A member who gives no arrival
     arrives at ``arrives`` (the shift's opening, for its first crew), else now; one who
-    does, at most the site's backdate ``limit`` before ``since`` (now, unless a seeder
-    writes history)."""
+    does, at a plausible time before ``since`` (now, unless a seeder writes history)."""
     role = await current_role(conn, member.person_id)
     if role is None:
         raise invalid(f"{field}.person_id", f"no person with id {member.person_id}")
@@ -67,7 +65,7 @@ async def insert_member(
         require(user, "crew.designate_drc", site_id, subject="shift", subject_id=shift_id)
     arrived = member.arrived_at or arrives or now()
     if member.arrived_at is not None:
-        check_backdate(f"{field}.arrived_at", arrived, limit, since)
+        check_plausible(f"{field}.arrived_at", arrived, since)
     return await insert_crew(
         conn, shift_id, member.person_id, member.shift_role, arrived, user.id, key
     )
@@ -107,8 +105,7 @@ async def add_member(
     if seen:
         return seen
     check_open(state)
-    _, limit = await store.site_settings(conn, state.site_id)
-    made = await insert_member(conn, user, state.id, state.site_id, member, "", limit, key)
+    made = await insert_member(conn, user, state.id, state.site_id, member, "", key)
     if not made.replayed:
         await audit.append(
             conn,
@@ -132,7 +129,7 @@ async def record_departure(
 ) -> None:
     """A crew member left the site (people leave early); once per crew row. Who records it
     is the matrix's: a trainee records only their own departure. ``left_at`` is at most
-    the site's backdate limit before ``written_at`` (now, unless a seeder writes history)."""
+    a plausible time before ``written_at`` (now, unless a seeder writes history)."""
     cur = await conn.execute(
         "SELECT arrived_at, person_id FROM shift_crew WHERE id = %s AND shift_id = %s",
         (crew_id, state.id),
@@ -147,8 +144,7 @@ async def record_departure(
     if left < row[0]:
         raise invalid("left_at", "is before the person arrived")
     if left_at is not None:
-        _, limit = await store.site_settings(conn, state.site_id)
-        check_backdate("left_at", left, limit, written_at)
+        check_plausible("left_at", left, written_at)
     if not await insert_departure(conn, crew_id, left, user.id):
         raise conflict("this departure is already recorded; correct it with an amendment")
     await audit.append(

@@ -10,12 +10,12 @@ import psycopg
 
 from clearwell.authorize import require
 from clearwell.web import invalid
-from logbook import audit, store
+from logbook import audit
 from logbook.auth.sessions import Principal
 from logbook.store import ShiftState
 from logbook.write.crew import CrewMember, insert_member
 from logbook.write.idempotency import Made, RequestKey, insert_once
-from logbook.write.rules import check_backdate, check_open, now
+from logbook.write.rules import check_open, check_plausible, now
 
 
 async def insert_shift(
@@ -43,12 +43,10 @@ async def open_shift(
     written_at: datetime | None = None,
 ) -> Made:
     """Opens a shift with its crew; ``sent`` is the request as sent, for the audit log.
-    Its time may be as far back as the site lets an entry's be before ``written_at`` (now,
-    unless a seeder writes history)."""
+    Its time is plausible before ``written_at`` (now, unless a seeder writes history)."""
     require(user, "shift.open", site_id)
     opened = opened_at or written_at or now()
-    _, limit = await store.site_settings(conn, site_id)
-    check_backdate("opened_at", opened, limit, written_at)
+    check_plausible("opened_at", opened, written_at)
     made = await insert_shift(conn, site_id, label, opened, user.id, key)
     if made.replayed:
         return made
@@ -62,7 +60,6 @@ async def open_shift(
             site_id,
             member,
             f"crew.{i}",
-            limit,
             arrives=opened,
             since=written_at,
         )
@@ -84,8 +81,7 @@ async def close_shift(
     closed = closed_at or written_at or now()
     if closed < state.opened_at:
         raise invalid("closed_at", "is before the shift opened")
-    _, limit = await store.site_settings(conn, state.site_id)
-    check_backdate("closed_at", closed, limit, written_at)
+    check_plausible("closed_at", closed, written_at)
     await insert_closure(conn, state.id, closed, user.id)
     await audit.append(
         conn,

@@ -63,8 +63,7 @@ async def test_crew_roles_and_times_on_site(api):
         {"person_id": await api.id("regulator"), "shift_role": "operator"},
     )
     assert r.status_code == 422 and "cannot be on a crew" in r.text
-    # Within the site's backdate limit (24 h) of now.
-    late = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0).isoformat()
+    late = "2026-01-01T00:00:00+00:00"
     r = await api.post(
         "operator",
         f"/api/shifts/{shift['id']}/crew",
@@ -72,11 +71,11 @@ async def test_crew_roles_and_times_on_site(api):
     )
     assert r.status_code == 201
     member = next(c for c in r.json()["crew"] if c["person_id"] == trainee)
-    assert member["arrived_at"].startswith(late[:19])
+    assert member["arrived_at"].startswith("2026-01-01T00:00:00")
     r = await api.post(
         "operator",
         f"/api/shifts/{shift['id']}/crew/{member['id']}/departure",
-        {"left_at": (datetime.now(UTC) - timedelta(hours=3)).isoformat()},
+        {"left_at": "2025-12-31T00:00:00+00:00"},
     )
     assert r.status_code == 422 and "before the person arrived" in r.text
     r = await api.post("operator", f"/api/shifts/{shift['id']}/crew/{member['id']}/departure", {})
@@ -96,9 +95,7 @@ async def test_the_first_crew_arrives_when_the_shift_opens(api):
     first instant (no moment with no one in charge), whether it opens now or earlier."""
     shift = await api.open_shift("operator")
     assert [c["arrived_at"] for c in shift["crew"]] == [shift["opened_at"]]
-    # Earlier today, within the site's backdate limit (24 h).
-    six = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
-    earlier, seven = six.isoformat(), (six + timedelta(hours=1)).isoformat()
+    earlier = "2026-01-01T06:00:00+00:00"
     chief = await api.id("chief")
     shift = await api.open_shift(
         "chief",
@@ -106,11 +103,11 @@ async def test_the_first_crew_arrives_when_the_shift_opens(api):
         crew=[
             {"person_id": chief, "shift_role": "drc"},
             {"person_id": await api.id("operator"), "shift_role": "operator",
-             "arrived_at": seven},
+             "arrived_at": "2026-01-01T07:00:00+00:00"},
         ],
     )  # fmt: skip
     arrivals = [(c["shift_role"], c["arrived_at"][:19]) for c in shift["crew"]]
-    assert arrivals == [("drc", earlier[:19]), ("operator", seven[:19])]
+    assert arrivals == [("drc", "2026-01-01T06:00:00"), ("operator", "2026-01-01T07:00:00")]
 
 
 async def test_the_incoming_drc_acknowledges_the_handoff(api):
