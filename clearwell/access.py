@@ -2,15 +2,14 @@
 every route's check comes to. Pure, no I/O.
 
 It is in the core because every package's routers ask it (the logbook's, compliance's,
-the dashboards' pages and downloads, and the ingest's status endpoint, which may import
-nothing but the core), and because, like ``hooks`` and ``app.ROUTER_MODULES``, it is the
-one place that names what every package does: who may do what is read in one table, not
-gathered from the role lists of a dozen routers. A route names its action
-(``clearwell.authorize.acting``); where it learns the site (a path, a query, a body, the
-record it loads), it asks :func:`decide` for that site, and a listing reads only the sites
-:func:`sites_for` gives. ``tests/core/test_access_matrix.py`` calls every route of the app
-for every role at a site of theirs and at another, and compares each answer with this
-table; a route that names no action fails it.
+the dashboards' pages and downloads), and because, like ``hooks`` and
+``app.ROUTER_MODULES``, it is the one place that names what every package does: who may
+do what is read in one table, not gathered from the role lists of a dozen routers. A
+route names its action (``clearwell.authorize.acting``); where it learns the site (a path,
+a query, a body, the record it loads), it asks :func:`decide` for that site, and a listing
+reads only the sites :func:`sites_for` gives. ``tests/core/test_access_matrix.py`` calls
+every route of the app for every role at a site of theirs and at another, and compares
+each answer with this table; a route that names no action fails it.
 
 A cell says where a role may take an action:
 
@@ -151,7 +150,7 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str]] = {
         "member",
     ),
     "training.write": ("record training", "-", "-", "others@member", "others@any", "-"),
-    # the dashboards' pages and downloads, and the ingest's health
+    # the dashboards' pages and downloads
     "plant.read": (
         "read a site's tags and readings",
         "member",
@@ -172,14 +171,6 @@ MATRIX: dict[str, tuple[str, str, str, str, str, str]] = {
     "chief.read": ("open the chief operator's page", "-", "-", "member", "any", "-"),
     "records.read": ("open a site's record pages", "-", "-", "member", "any", "member"),
     "exports.read": ("export a site's reports", "-", "-", "member", "any", "member"),
-    "ingest.status": (
-        "read the collectors' health",
-        "member",
-        "member",
-        "member",
-        "any",
-        "member",
-    ),
 }
 
 # Changing who someone is or what they may do needs a password session: a PIN, four

@@ -38,7 +38,7 @@ REQUEST_DENIED = "logbook.auth.deps:record_forbidden"
 
 # Awaited as ``fn(request)`` by ``clearwell.authorize``: the person behind the request
 # (an ``access.Person``), or an HTTPException (401) when there is none. Sessions are the
-# logbook's; the ingest's status endpoint asks through here without importing it.
+# logbook's; the core asks through here without importing it.
 CURRENT_USER = "logbook.auth.deps:current_user"
 
 

@@ -39,8 +39,16 @@ USERS = {  # a demo person of each role
     "regulator": "regulator",
 }
 REFUSED = re.compile(r"\(([a-z]+\.[a-z_]+)\)$")
-# Routes anyone may call: logging in, the pages that send a browser there, health.
-OPEN_ROUTES = {"/healthz", "/api/auth/login", "/api/auth/pin-login", "/", "/login"}
+# Routes anyone may call: logging in, the pages that send a browser there, health (the
+# collectors' too, which monitors read without a session, as before issue 17).
+OPEN_ROUTES = {
+    "/healthz",
+    "/api/ingest/status",
+    "/api/auth/login",
+    "/api/auth/pin-login",
+    "/",
+    "/login",
+}
 
 
 def _now(**delta: float) -> str:
@@ -368,7 +376,6 @@ PROBES: dict[str, Probe] = {
     "chief.read": _qs("/chief", facility=lambda p: p.code),
     "records.read": _get("/records/entries/{p.entries[operator]}"),
     "exports.read": _get("/exports/{p.code}/2020-01/lab.csv"),
-    "ingest.status": _qs("/api/ingest/status", site=lambda p: p.code),
 }
 
 # Actions whose probe is a listing, which shows the sites a person may read rather than
