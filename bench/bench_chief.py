@@ -41,8 +41,17 @@ START, END = "2025-06-01T00:00:00-06:00", "2025-07-01T00:00:00-06:00"
 async def measure(url: str, repeat: int) -> dict[str, list[float]]:
     secrets.HASHER = PasswordHasher()
     async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        cur = await conn.execute("SELECT array_agg(id) FROM sites")
+        sites = (await cur.fetchone() or [None])[0] or []
         await create_person(
-            conn, audit.SYSTEM, "bench-chief", "Bench Chief", "chief_operator", PASSWORD
+            conn,
+            audit.SYSTEM,
+            "bench-chief",
+            "Bench Chief",
+            "chief_operator",
+            PASSWORD,
+            None,
+            sites,
         )
     app = create_app(load_settings(database_url=url))
     app.state.rollup_refresh_interval_s = None

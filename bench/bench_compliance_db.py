@@ -236,8 +236,17 @@ async def measure_load(
 async def measure_http(url: str, period: dict[str, Any], repeat: int) -> list[float]:
     secrets.HASHER = PasswordHasher()  # real parameters: logging in once is not timed
     async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        cur = await conn.execute("SELECT array_agg(id) FROM sites")
+        sites = (await cur.fetchone() or [None])[0] or []
         await create_person(
-            conn, audit.SYSTEM, "bench-chief", "Bench Chief", "chief_operator", PASSWORD
+            conn,
+            audit.SYSTEM,
+            "bench-chief",
+            "Bench Chief",
+            "chief_operator",
+            PASSWORD,
+            None,
+            sites,
         )
     app = create_app(load_settings(database_url=url))
     times = []

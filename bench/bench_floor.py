@@ -123,7 +123,10 @@ def logbook_year(
             async with await psycopg.AsyncConnection.connect(url) as a, a.transaction():
                 for i in range(8):
                     role = "chief_operator" if i == 0 else "operator"
-                    await create_person(a, audit.SYSTEM, f"op{i}", f"Operator {i}", role, PASSWORD)
+                    name = f"Operator {i}"
+                    await create_person(
+                        a, audit.SYSTEM, f"op{i}", name, role, PASSWORD, None, [site]
+                    )
 
         asyncio.run(people())
     finally:

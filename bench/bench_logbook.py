@@ -115,9 +115,18 @@ async def prepare(url: str, clients: int) -> None:
     await seed_compliance_demo(url)
     today = datetime.now(UTC).date()
     async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        cur = await conn.execute("SELECT array_agg(id) FROM sites")
+        sites = (await cur.fetchone() or [None])[0] or []
         for i in range(clients):
             person = await create_person(
-                conn, audit.SYSTEM, f"bench-op-{i:02d}", f"Bench Operator {i}", "operator", PASSWORD
+                conn,
+                audit.SYSTEM,
+                f"bench-op-{i:02d}",
+                f"Bench Operator {i}",
+                "operator",
+                PASSWORD,
+                None,
+                sites,
             )
             await conn.execute(
                 "INSERT INTO operator_certificates (person_id, state, category, grade, number,"
@@ -267,6 +276,12 @@ async def populate_month(url: str, count: int, amended_share: float) -> tuple[da
         site = (await cur.fetchone())[0]  # type: ignore[index]
         cur = await conn.execute("SELECT id FROM people WHERE username LIKE 'bench%'")
         people = [r[0] for r in await cur.fetchall()]
+        # The bench people who list the month belong to its facility.
+        await conn.execute(
+            "INSERT INTO site_memberships (person_id, site_id, member)"
+            " SELECT unnest(%s::int[]), %s, true",
+            (people, site),
+        )
         shift_ids = []
         for s in range(90):
             opened = start + timedelta(hours=8 * s)

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from clearwell import __version__, hooks
 from clearwell.db import describe_target, make_pool
+from clearwell.http_guard import HttpGuard
 from clearwell.inputs import RefuseUnstorable, validation_error
 from clearwell.settings import Settings, get_settings
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(HttpGuard, proxies=settings.trusted_proxies)
     app.state.pool = make_pool(settings.database_dsn, max_size=settings.db_pool_max)
     app.add_middleware(RefuseUnstorable)
     app.add_exception_handler(RequestValidationError, validation_error)

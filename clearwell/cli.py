@@ -166,9 +166,9 @@ def uvicorn_server(settings: Settings, host: str | None, port: int | None) -> ob
         log_level=settings.log_level.lower(),
         ssl_certfile=settings.tls_certfile,
         ssl_keyfile=settings.tls_keyfile,
-        # Behind a reverse proxy: the scheme and client it names, from these only.
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # Forwarded headers are believed from CLEARWELL_TRUSTED_PROXIES only, by the app
+        # (clearwell.http_guard); uvicorn's default believes any local client.
+        proxy_headers=False,
     )
     return uvicorn.Server(config)
 

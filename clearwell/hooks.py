@@ -4,7 +4,9 @@ The ingest writer may not know that trend rollups exist, nor the logbook that
 compliance stamps its entries; yet both reactions must happen in the writing
 transaction, or a crash between the two would leave rollups stale or an entry
 unstamped. A refused request, likewise, is audited by the logbook although the
-core's ``clearwell.web`` refused it. So the writers call the functions named here,
+core's ``clearwell.web`` refused it, and the person behind a request is found by the
+logbook's sessions although the core's ``clearwell.authorize`` asks. So the writers
+call the functions named here,
 and this module, like ``clearwell.app.ROUTER_MODULES``, is the one place that names
 who reacts.
 
@@ -20,7 +22,7 @@ from functools import cache
 from typing import Any, Protocol
 
 import psycopg
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 
 # Each names a factory of a ReadingsReaction (below). The ingest writer makes one
 # per batch of ingest rows ``(time, tag_id, value, status, server_time)``.
@@ -39,6 +41,11 @@ APP_LIFESPANS: tuple[str, ...] = ("logbook.checkpoints:lifespan",)
 # raises ``clearwell.web.Denied``, after its transaction rolled back; records the
 # refusal and returns the HTTPException (403) to raise.
 REQUEST_DENIED = "logbook.auth.deps:record_forbidden"
+
+# Awaited as ``fn(request)`` by ``clearwell.authorize``: the person behind the request
+# (an ``access.Person``), or an HTTPException (401) when there is none. Sessions are the
+# logbook's; the core asks through here without importing it.
+CURRENT_USER = "logbook.auth.deps:current_user"
 
 
 class ReadingsReaction(Protocol):
@@ -60,6 +67,7 @@ ReadingsWritten = Callable[[], ReadingsReaction]
 EntriesWritten = Callable[[psycopg.AsyncConnection[Any], Sequence[int]], Awaitable[object]]
 RequestDenied = Callable[..., Awaitable[HTTPException]]
 AppLifespan = Callable[[Any], AbstractAsyncContextManager[None]]
+CurrentUser = Callable[[Request], Awaitable[Any]]
 
 
 def _load(name: str) -> Any:
@@ -85,3 +93,8 @@ def app_lifespans() -> tuple[AppLifespan, ...]:
 @cache
 def request_denied() -> RequestDenied:
     return _load(REQUEST_DENIED)
+
+
+@cache
+def current_user() -> CurrentUser:
+    return _load(CURRENT_USER)

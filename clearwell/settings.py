@@ -10,13 +10,20 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import psycopg
 import yaml
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import Field, FilePath, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    Field,
+    FilePath,
+    IPvAnyNetwork,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from clearwell.errors import ConfigError
 
@@ -79,15 +86,31 @@ class Settings(BaseSettings):
     floor_lock_after_s: int = Field(
         120, ge=10, description="Seconds without a touch before a floor terminal locks"
     )
+    session_idle_s: int = Field(
+        1800, ge=60, description="Seconds a session may lie unused before it ends"
+    )
+    cookie_secure: Literal["auto", "true", "false"] = Field(
+        "auto",
+        description="Mark the session cookie Secure: auto when the request came over HTTPS"
+        " (a trusted proxy's X-Forwarded-Proto counts)",
+    )
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
+        (),
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For,"
+        " -Proto and -Host are believed, comma-separated (default: none)",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
 
     tls_certfile: FilePath | None = Field(
         None, description="PEM certificate (chain) to serve HTTPS with, beside tls_keyfile"
     )
     tls_keyfile: FilePath | None = Field(None, description="PEM private key of tls_certfile")
-    forwarded_allow_ips: str = Field(
-        "127.0.0.1",
-        description="Proxies whose X-Forwarded-Proto and X-Forwarded-For are believed",
-    )
 
     @model_validator(mode="after")
     def _certificate_with_its_key(self) -> Settings:

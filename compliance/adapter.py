@@ -589,6 +589,15 @@ async def site_by_id(conn: psycopg.AsyncConnection[Any], site_id: int) -> Site:
     return Site(*row)
 
 
+async def person_sites(conn: psycopg.AsyncConnection[Any], person_id: int) -> list[int]:
+    """The sites a person belongs to (the logbook's ``site_members``): where a record about
+    them is, for the access matrix."""
+    cur = await conn.execute(
+        "SELECT site_id FROM site_members WHERE person_id = %s ORDER BY site_id", (person_id,)
+    )
+    return [int(r[0]) for r in await cur.fetchall()]
+
+
 async def profile_versions(
     conn: psycopg.AsyncConnection[Any], site_id: int
 ) -> list[ProfileVersion]:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from psycopg.rows import dict_row
 
-from dashboards.access import LOGIN_PATH, PageUser
+from dashboards.access import LOGIN_PATH, page_action
 from dashboards.assets import templates
 from dashboards.login_rules import landing_for, pin_choice, safe_next
 from logbook.auth.deps import current_user
+from logbook.auth.sessions import Principal
 
 # Set by the floor page (floor.routes): the site whose terminal this browser is.
 TERMINAL_COOKIE = "clearwell_floor_site"
@@ -80,7 +81,8 @@ async def login_page(
 
 @router.get("/landing", response_class=RedirectResponse, status_code=status.HTTP_303_SEE_OTHER)
 async def landing(
-    user: PageUser, next_: Annotated[str | None, Query(alias="next")] = None
+    user: Annotated[Principal, Depends(page_action("session.own"))],
+    next_: Annotated[str | None, Query(alias="next")] = None,
 ) -> RedirectResponse:
     """Just after login: the page the person came from, else their role's own page."""
     return RedirectResponse(landing_for(user.role, next_, user.method), status.HTTP_303_SEE_OTHER)

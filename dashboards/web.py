@@ -16,11 +16,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
+from clearwell.access import roles_for
 from dashboards import login
 from dashboards.assets import STATIC_DIR, templates
 from dashboards.chief import routes as chief
 from dashboards.exports import routes as exports
-from dashboards.exports.service import EXPORT_ROLES
 from dashboards.floor import routes as floor
 from dashboards.nav import Page, links_for
 from dashboards.regulator import routes as regulator
@@ -29,19 +29,20 @@ from dashboards.trends import routes as trends
 from dashboards.trends.retention_job import retention_lifespan
 from dashboards.trends.rollup_job import refresher_lifespan
 
-# The top bar of every page (base.html): each page with the roles its route admits.
+# The top bar of every page (base.html): each page with the roles the access matrix lets
+# take its route's action somewhere.
 PAGES = (
-    Page("Floor", "/floor", floor.FLOOR_ROLES, at_site="/floor/{site}"),
-    Page("Trends", "/trends", at_site="/trends?site={site}"),
-    Page("Chief", "/chief", chief.CHIEF_ROLES, at_site="/chief?facility={site}"),
+    Page("Floor", "/floor", roles_for("floor.read"), at_site="/floor/{site}"),
+    Page("Trends", "/trends", roles_for("plant.read"), at_site="/trends?site={site}"),
+    Page("Chief", "/chief", roles_for("chief.read"), at_site="/chief?facility={site}"),
     Page(
         "Records",
         "/regulator",
-        regulator.READER_ROLES,
+        roles_for("records.read"),
         also=("/records",),
         at_site="/regulator?facility={site}",
     ),
-    Page("Exports", "/exports", EXPORT_ROLES, at_site="/exports?site={site}"),
+    Page("Exports", "/exports", roles_for("exports.read"), at_site="/exports?site={site}"),
 )
 templates.env.globals["nav_links"] = partial(links_for, PAGES)
 

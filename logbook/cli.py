@@ -1,5 +1,6 @@
-"""``clearwell users add|list``, and the database's check that ``clearwell verify`` runs: the
-audit chain, the record rows against it, and the database against signed checkpoints."""
+"""``clearwell users add|list|sites``, and the database's check that ``clearwell verify``
+runs: the audit chain, the record rows against it, and the database against signed
+checkpoints."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ import psycopg
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from clearwell.access import ROLES
 from clearwell.db import connection, describe_target, explain_connect_error
 from clearwell.errors import ClearwellError
 from clearwell.settings import get_settings
 from clearwell.signing_key import trusted_keys
 from logbook import audit, checkpoints, records
-from logbook.auth.deps import ROLES
-from logbook.people import create_person, list_people
+from logbook.memberships import set_member, site_ids
+from logbook.people import PersonError, create_person, list_people
 
 users_app = typer.Typer(no_args_is_help=True, help="People who use the logbook.")
 
@@ -39,10 +41,15 @@ def _database_errors(dsn: str) -> Iterator[None]:
         raise explain_connect_error(dsn, exc) from None
 
 
-async def _add(dsn: str, username: str, name: str, role: str, password: str) -> int:
+CLI = audit.Actor(None, "cli")
+
+
+async def _add(
+    dsn: str, username: str, name: str, role: str, password: str, sites: list[str]
+) -> int:
     async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
-        actor = audit.Actor(None, "cli")
-        return await create_person(conn, actor, username, name, role, password)
+        ids = await site_ids(conn, sites)
+        return await create_person(conn, CLI, username, name, role, password, None, ids)
 
 
 @users_app.command("add")
@@ -50,35 +57,90 @@ def users_add(
     username: str,
     role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLES)}")],
     name: Annotated[str | None, typer.Option(help="full name (default: the username)")] = None,
+    site: Annotated[
+        list[str] | None,
+        typer.Option(help="code of a site they belong to (repeat for several; admins: none)"),
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="read the password from standard input")
     ] = False,
 ) -> None:
-    """Add a person; the password is prompted for (or read from stdin)."""
+    """Add a person, who acts at the sites given; the password is prompted for (or read
+    from stdin)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     dsn = get_settings().database_dsn
-    with _database_errors(dsn):
-        person_id = asyncio.run(_add(dsn, username, name or username, role, password))
-    typer.echo(f"added {username} ({role}) as person {person_id}")
+    with _database_errors(dsn), _person_errors():
+        person_id = asyncio.run(_add(dsn, username, name or username, role, password, site or []))
+    where = f" at {', '.join(site)}" if site else ""
+    typer.echo(f"added {username} ({role}) as person {person_id}{where}")
 
 
-async def _list(dsn: str) -> list[dict[str, object]]:
+@contextlib.contextmanager
+def _person_errors() -> Iterator[None]:
+    try:
+        yield
+    except PersonError as exc:
+        raise ClearwellError(str(exc)) from None
+
+
+async def _sites(dsn: str, username: str, join: list[str], leave: list[str]) -> list[str]:
+    async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
+        cur = await conn.execute("SELECT id FROM people WHERE username = %s", (username,))
+        row = await cur.fetchone()
+        if row is None:
+            raise ClearwellError(f"no person {username!r}")
+        for ids, member in (
+            (await site_ids(conn, join), True),
+            (await site_ids(conn, leave), False),
+        ):
+            for site_id in ids:
+                await set_member(conn, CLI, int(row[0]), site_id, member)
+        cur = await conn.execute(
+            "SELECT s.code FROM site_members m JOIN sites s ON s.id = m.site_id"
+            " WHERE m.person_id = %s ORDER BY s.code",
+            (row[0],),
+        )
+        return [r[0] for r in await cur.fetchall()]
+
+
+@users_app.command("sites")
+def users_sites(
+    username: str,
+    join: Annotated[
+        list[str] | None, typer.Option(help="a site code they join (repeatable)")
+    ] = None,
+    leave: Annotated[
+        list[str] | None, typer.Option(help="a site code they leave (repeatable)")
+    ] = None,
+) -> None:
+    """Show the sites a person belongs to, after joining or leaving those given (each
+    change appended and audited)."""
+    dsn = get_settings().database_dsn
+    with _database_errors(dsn), _person_errors():
+        codes = asyncio.run(_sites(dsn, username, join or [], leave or []))
+    typer.echo(f"{username}: {', '.join(codes) if codes else 'no site'}")
+
+
+async def _list(dsn: str) -> list[dict[str, Any]]:
     async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
         return await list_people(conn)
 
 
 @users_app.command("list")
 def users_list() -> None:
-    """List people with their current role."""
+    """List people with their current role and their sites."""
     dsn = get_settings().database_dsn
     with _database_errors(dsn):
         people = asyncio.run(_list(dsn))
     for p in people:
         pin = " pin" if p["has_pin"] else ""
-        typer.echo(f"{p['id']:>5}  {p['username']:<20} {p['role']:<15} {p['full_name']}{pin}")
+        sites = f" [{', '.join(p['sites'])}]" if p["sites"] else ""
+        typer.echo(
+            f"{p['id']:>5}  {p['username']:<20} {p['role']:<15} {p['full_name']}{pin}{sites}"
+        )
     typer.echo(f"{len(people)} people")
 
 

@@ -69,7 +69,9 @@ async def seed_async(dsn: str) -> list[str]:
         for username, name, role, password, pin in DEMO_USERS:
             cur = await conn.execute("SELECT 1 FROM people WHERE username = %s", (username,))
             if await cur.fetchone() is None:
-                await create_person(conn, audit.SYSTEM, username, name, role, password, pin)
+                await create_person(
+                    conn, audit.SYSTEM, username, name, role, password, pin, [site_id]
+                )
                 created.append(f"user {username}")
     return created
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import anyio
 import psycopg
 
+from clearwell.access import ROLES
 from clearwell.errors import ClearwellError
 from logbook import audit
-from logbook.auth.deps import ROLES
 from logbook.auth.secrets import check_password_policy, check_pin_policy, hash_secret
+from logbook.auth.sessions import end_sessions
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
@@ -42,7 +44,9 @@ async def create_person(
     role: str,
     password: str,
     pin: str | None = None,
+    sites: Sequence[int] = (),
 ) -> int:
+    """Adds a person, who belongs to ``sites`` (ids) from now."""
     if not USERNAME.match(username):
         raise PersonError("username", "lower-case letters, digits, '.', '_' or '-' (at most 63)")
     if not full_name.strip():
@@ -76,6 +80,12 @@ async def create_person(
             " VALUES (%s, 'pin', %s, %s)",
             (person_id, await _hash(pin), actor.id),
         )
+    for site_id in dict.fromkeys(sites):
+        await conn.execute(
+            "INSERT INTO site_memberships (person_id, site_id, member, set_by)"
+            " VALUES (%s, %s, true, %s)",
+            (person_id, site_id, actor.id),
+        )
     await audit.append(
         conn,
         actor,
@@ -88,6 +98,7 @@ async def create_person(
             "full_name": full_name.strip(),
             "role": role,
             "pin": pin is not None,
+            "sites": sorted(set(sites)),
         },
     )
     return person_id
@@ -105,7 +116,8 @@ async def current_role(conn: psycopg.AsyncConnection[Any], person_id: int) -> st
 async def set_role(
     conn: psycopg.AsyncConnection[Any], actor: audit.Actor, person_id: int, role: str
 ) -> str | None:
-    """Appends the new role; returns the previous one."""
+    """Appends the new role and ends the person's sessions (the next login carries the
+    new role; a disabled person's old sessions never come back); returns the previous one."""
     if role != "disabled":
         check_role(role)
     before = await current_role(conn, person_id)
@@ -113,6 +125,7 @@ async def set_role(
         "INSERT INTO person_roles (person_id, role, granted_by) VALUES (%s, %s, %s)",
         (person_id, role, actor.id),
     )
+    ended = await end_sessions(conn, person_id)
     await audit.append(
         conn,
         actor,
@@ -120,14 +133,22 @@ async def set_role(
         "person",
         person_id,
         None,
-        {"from": before, "to": role},
+        {"from": before, "to": role, "sessions_ended": ended},
     )
     return before
 
 
 async def set_secret(
-    conn: psycopg.AsyncConnection[Any], actor: audit.Actor, person_id: int, kind: str, secret: str
+    conn: psycopg.AsyncConnection[Any],
+    actor: audit.Actor,
+    person_id: int,
+    kind: str,
+    secret: str,
+    keep_session: int | None = None,
 ) -> None:
+    """Sets the person's password or PIN and ends their sessions but ``keep_session`` (the
+    one that asked, when it is theirs): whoever else held one must prove who they are
+    again. Whether the asker may is the caller's (the current password, or an admin)."""
     why = check_pin_policy(secret) if kind == "pin" else check_password_policy(secret)
     if why:
         raise PersonError(kind, why)
@@ -135,12 +156,17 @@ async def set_secret(
         "INSERT INTO person_credentials (person_id, kind, hash, set_by) VALUES (%s, %s, %s, %s)",
         (person_id, kind, await _hash(secret), actor.id),
     )
-    await audit.append(conn, actor, f"person.set_{kind}", "person", person_id)
+    ended = await end_sessions(conn, person_id, keep_session)
+    await audit.append(
+        conn, actor, f"person.set_{kind}", "person", person_id, None, {"sessions_ended": ended}
+    )
 
 
 PEOPLE_SQL = """
 SELECT p.id, p.username, p.full_name, p.created_at, r.role,
-       EXISTS (SELECT 1 FROM person_credentials c WHERE c.person_id = p.id AND c.kind = 'pin')
+       EXISTS (SELECT 1 FROM person_credentials c WHERE c.person_id = p.id AND c.kind = 'pin'),
+       ARRAY(SELECT s.code FROM site_members m JOIN sites s ON s.id = m.site_id
+             WHERE m.person_id = p.id ORDER BY s.code)
 FROM people p
 CROSS JOIN LATERAL (SELECT role FROM person_roles WHERE person_id = p.id
                     ORDER BY id DESC LIMIT 1) r
@@ -155,6 +181,7 @@ def person_dict(row: Any) -> dict[str, Any]:
         "created_at": row[3],
         "role": row[4],
         "has_pin": row[5],
+        "sites": list(row[6]),
     }
 
 

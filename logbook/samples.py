@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clearwell.params import Id, Instant
+
+# How long after it was taken a sample may be recorded (results typed in from paper):
+# as long as records are kept, five years (logbook.write.rules.OLDEST_RECORD).
+OLDEST_SAMPLE = timedelta(days=5 * 366)
+# The times of a sample a person gives, judged by ``time_problems``.
+SAMPLE_TIMES = ("sampled_at", "composite_start", "composite_end")
+TOO_OLD = "is more than 5 years before the sample was recorded"
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 OptText = Annotated[str, Field(max_length=2000)]
@@ -90,3 +98,20 @@ class ResultFields(_Model):
 
 def analysis_after_sampling(sampled_at: datetime, analyzed_at: datetime) -> bool:
     return analyzed_at >= sampled_at
+
+
+def time_problems(
+    times: Mapping[str, datetime | None], earliest: datetime, latest: datetime, too_early: str
+) -> list[tuple[str, str]]:
+    """(field, why) for each time given that is after ``latest`` (now, with a little clock
+    skew) or before ``earliest`` (``too_early`` says what that is); a year such as 1900 or
+    2099 is one or the other."""
+    out = []
+    for field, at in times.items():
+        if at is None:
+            continue
+        if at > latest:
+            out.append((field, "is in the future"))
+        elif at < earliest:
+            out.append((field, too_early))
+    return out

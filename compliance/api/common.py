@@ -1,5 +1,6 @@
-"""What the compliance routers share: the facility parameter, who reads whose records, the
-services' refusals as HTTP answers, and the JSON written."""
+"""What the compliance routers share: the facility parameter, whose records a person may
+read or write (the access matrix, ``clearwell.access``), the services' refusals as HTTP
+answers, and the JSON written."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import psycopg
 from fastapi import Query
 from fastapi.responses import Response
 
-from clearwell.web import Denied, conflict, invalid, json_response, not_found
-from compliance.adapter import NoProfile, Site, UnknownFacility, resolve_site
+from clearwell.access import only_own, sites_for
+from clearwell.authorize import require
+from clearwell.web import conflict, invalid, json_response, not_found
+from compliance.adapter import NoProfile, Site, UnknownFacility, person_sites, resolve_site
 from compliance.services.errors import AlreadyRetracted, NotFound, Refused
 from logbook.auth.sessions import Principal
-
-AUDITOR_ROLES = ("chief_operator", "admin", "regulator")
 
 FacilityQuery = Annotated[str, Query(min_length=1, max_length=63, description="site code or id")]
 NO_PROFILE: dict[int | str, dict[str, Any]] = {409: {"description": "the facility has no profile"}}
@@ -42,13 +43,29 @@ async def facility_site(
         raise invalid("facility", str(exc), where=where) from None
 
 
-def may_read(user: Principal, person: int | None) -> int | None:
-    """Whose records ``user`` reads: auditors anyone's (everyone's if None); others their own."""
-    if user.role in AUDITOR_ROLES:
-        return person
-    if person is not None and person != user.id:
-        raise Denied("only a chief operator, admin or regulator reads others' records")
-    return user.id
+async def about(
+    conn: psycopg.AsyncConnection[Any], user: Principal, action: str, person: int
+) -> None:
+    """Refuses (``Denied``, audited) an action about ``person``'s records that the matrix
+    does not let ``user`` take: at the sites that person belongs to, and about themselves
+    or someone else as the cell says (nobody records their own certificate)."""
+    sites = await person_sites(conn, person)
+    require(user, action, sites, owner=person, subject="person", subject_id=person)
+
+
+async def whose(
+    conn: psycopg.AsyncConnection[Any], user: Principal, action: str, person: int | None
+) -> tuple[int | None, list[int] | None]:
+    """Whose records a listing shows ``user``: (one person, or None for all; and the sites
+    whose people they are, None for every site). Asked for one person, the matrix judges
+    it; else a person who reads only their own reads those."""
+    if person is None and only_own(user, action):
+        person = user.id
+    if person is not None:
+        await about(conn, user, action, person)
+        return person, None
+    sites = sites_for(user, action)
+    return None, None if sites is None else sorted(sites)
 
 
 @contextmanager

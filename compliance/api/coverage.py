@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from clearwell.authorize import acting, require
 from clearwell.params import Instant
 from clearwell.web import invalid, transaction
 from compliance.adapter import load
 from compliance.api.common import NO_PROFILE, FacilityQuery, answer, facility_site, refusals
 from compliance.services.coverage import coverage_body, floor_body, floor_facts
-from logbook.auth.deps import Auditor, CurrentUser
+from logbook.auth.sessions import Principal
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 
@@ -31,7 +32,7 @@ def _period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 @router.get("/coverage", responses=NO_PROFILE)
 async def coverage(
-    user: Auditor,
+    user: Annotated[Principal, Depends(acting("coverage.read"))],
     request: Request,
     facility: FacilityQuery,
     start: Annotated[Instant, Query(description="period start, with UTC offset")],
@@ -48,17 +49,23 @@ async def coverage(
     with refusals():
         async with transaction(request, user) as conn:
             site = await facility_site(conn, facility)
+            require(user, "coverage.read", site.id)
             loaded = await load(conn, site, period_start, period_end, now)
     return answer(coverage_body(loaded, entries))
 
 
 @router.get("/now", responses=NO_PROFILE)
-async def now_view(user: CurrentUser, request: Request, facility: FacilityQuery) -> Response:
+async def now_view(
+    user: Annotated[Principal, Depends(acting("coverage.now"))],
+    request: Request,
+    facility: FacilityQuery,
+) -> Response:
     """For the floor terminal: who is in DRC and which certified operators are on site now,
     and the findings open on the current shift."""
     now = datetime.now(UTC)
     with refusals():
         async with transaction(request, user) as conn:
             site = await facility_site(conn, facility)
+            require(user, "coverage.now", site.id)
             facts = await floor_facts(conn, site, now)
     return answer(floor_body(facts, now))

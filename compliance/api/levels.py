@@ -7,26 +7,33 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from clearwell.access import only_own
+from clearwell.authorize import acting, require
 from clearwell.params import Id
 from clearwell.web import transaction
-from compliance.api.common import FacilityQuery, answer, facility_site, may_read, refusals
+from compliance.api.common import FacilityQuery, answer, facility_site, refusals
 from compliance.services import levels
 from compliance.services.levels import LevelIn
-from logbook.auth.deps import CurrentUser, Supervisor
+from logbook.auth.sessions import Principal
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 
 
 @router.post("/levels", status_code=201, responses={403: {}, 422: {}})
-async def add_level(body: LevelIn, user: Supervisor, request: Request) -> Response:
+async def add_level(
+    body: LevelIn,
+    user: Annotated[Principal, Depends(acting("level.write"))],
+    request: Request,
+) -> Response:
     """Record a person's assessed competency level at a facility, from ``assessed_on`` (or,
-    with ``supersedes``, a correction of an assessment)."""
+    with ``supersedes``, a correction of an assessment); never one's own."""
     with refusals():
         async with transaction(request, user) as conn:
             site = await facility_site(conn, body.facility, where="body")
+            require(user, "level.write", site.id, owner=body.person_id)
             today = datetime.now(UTC).astimezone(ZoneInfo(site.timezone)).date()
             created = await levels.add_level(conn, user.actor, site, body, today)
     return answer(created, 201)
@@ -35,7 +42,7 @@ async def add_level(body: LevelIn, user: Supervisor, request: Request) -> Respon
 @router.get("/levels", responses={403: {}})
 async def list_levels(
     facility: FacilityQuery,
-    user: CurrentUser,
+    user: Annotated[Principal, Depends(acting("level.read"))],
     request: Request,
     person: Annotated[Id | None, Query(description="people.id")] = None,
     all_versions: Annotated[bool, Query(description="include superseded rows")] = False,
@@ -44,7 +51,10 @@ async def list_levels(
     person's level today (``current``)."""
     async with transaction(request, user) as conn:
         site = await facility_site(conn, facility)
-        rows = await levels.listing(conn, site, may_read(user, person), True)
+        if person is None and only_own(user, "level.read"):
+            person = user.id
+        require(user, "level.read", site.id, owner=person if person is not None else user.id)
+        rows = await levels.listing(conn, site, person, True)
     today = datetime.now(UTC).astimezone(ZoneInfo(site.timezone)).date()
     return answer(
         {

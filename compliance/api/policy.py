@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from clearwell.authorize import acting, require
 from clearwell.web import transaction
 from compliance.api.common import answer, facility_site, refusals
 from compliance.services import policy
 from compliance.services.policy import PolicyIn
-from logbook.auth.deps import CurrentUser, Supervisor
+from logbook.auth.sessions import Principal
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 
@@ -20,21 +23,32 @@ router = APIRouter(prefix="/api/compliance", tags=["compliance"])
     status_code=201,
     responses={403: {}, 404: {}, 422: {}},
 )
-async def set_policy(facility: str, body: PolicyIn, user: Supervisor, request: Request) -> Response:
+async def set_policy(
+    facility: str,
+    body: PolicyIn,
+    user: Annotated[Principal, Depends(acting("policy.write"))],
+    request: Request,
+) -> Response:
     """Record the facility's competency policy: the entry kinds it changes from the default
     (``{}``: the default), in force from now."""
     with refusals():
         async with transaction(request, user) as conn:
             site = await facility_site(conn, facility, where="path")
+            require(user, "policy.write", site.id)
             rows = await policy.set_policy(conn, user.actor, site, body)
     return answer(policy.policy_body(site, rows), 201)
 
 
 @router.get("/facilities/{facility}/competency-policy", responses={404: {}})
-async def get_policy(facility: str, user: CurrentUser, request: Request) -> Response:
+async def get_policy(
+    facility: str,
+    user: Annotated[Principal, Depends(acting("policy.read"))],
+    request: Request,
+) -> Response:
     """The policy in force (each kind's rule and the framework statement it rests on), and
     every version recorded."""
     async with transaction(request, user) as conn:
         site = await facility_site(conn, facility, where="path")
+        require(user, "policy.read", site.id)
         rows = await policy.versions(conn, site)
     return answer(policy.policy_body(site, rows))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import psycopg
+from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearwell.params import Id
@@ -179,13 +180,20 @@ async def find(
 
 
 async def listing(
-    conn: psycopg.AsyncConnection[Any], kind: RecordKind, person: int | None, all_versions: bool
+    conn: psycopg.AsyncConnection[Any],
+    kind: RecordKind,
+    person: int | None,
+    all_versions: bool,
+    sites: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """A person's rows of ``kind`` (everyone's if None) in force, or every recorded row."""
-    cur = await conn.execute(
-        kind.select + " WHERE (%(p)s::int IS NULL OR x.person_id = %(p)s::int)" + kind.order,
-        {"p": person},
-    )
+    """A person's rows of ``kind`` (everyone's if None; with ``sites``, those of the people
+    who belong to one of them) in force, or every recorded row."""
+    query = sql.SQL(
+        "{} WHERE (%(p)s::int IS NULL OR x.person_id = %(p)s::int)"
+        " AND (%(s)s::int[] IS NULL OR x.person_id IN"
+        " (SELECT m.person_id FROM site_members m WHERE m.site_id = ANY(%(s)s))){}"
+    ).format(sql.SQL(kind.select), sql.SQL(kind.order))
+    cur = await conn.execute(query, {"p": person, "s": None if sites is None else list(sites)})
     rows = [_row(kind, r) for r in await cur.fetchall()]
     return [r for r in rows if all_versions or r["in_force"]]
 

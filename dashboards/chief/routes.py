@@ -18,11 +18,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from psycopg import AsyncConnection
 
+from clearwell.access import decide
 from compliance.adapter import NoProfile, Site, load, resolve_site
 from compliance.engine import check
 from compliance.report import Report
 from compliance.services.expiries import expiry_report
-from dashboards.access import page_role
+from dashboards.access import at_site, codes_for, only, page_action
 from dashboards.assets import templates
 from dashboards.chief import queries
 from dashboards.chief.competency import PersonLevel, person_levels
@@ -49,10 +50,7 @@ from logbook.auth.sessions import Principal
 
 router = APIRouter(tags=["pages"])
 
-CHIEF_ROLES = ("chief_operator", "admin")
-# The logbook lets an operator or chief operator on the shift's crew countersign.
-COUNTERSIGN_ROLES = ("operator", "chief_operator")
-ChiefUser = Annotated[Principal, Depends(page_role(*CHIEF_ROLES))]
+ChiefUser = Annotated[Principal, Depends(page_action("chief.read"))]
 
 
 async def _expiries(
@@ -80,7 +78,9 @@ async def chief_page(
     levels: list[PersonLevel] = []
     levels_day: date | None = None
     async with request.app.state.pool.connection() as conn:
-        sites = await regulator_queries.sites(conn)
+        if facility:
+            await at_site(request, conn, user, "chief.read", facility)
+        sites = only(await regulator_queries.sites(conn), await codes_for(conn, user, "chief.read"))
         site, problem = pick_site(sites, facility)
         if problem:
             problems.append(problem)
@@ -174,7 +174,7 @@ async def chief_page(
             ),
             "awaiting": awaiting,
             "authors": authors,
-            "may_countersign": user.role in COUNTERSIGN_ROLES,
+            "may_countersign": decide(user, "entry.countersign", site["id"]) is None,
             "entry_summary": partial(entry_summary, refs=refs),
             "changes_of": changes_of,
             "kind_label": kind_label,

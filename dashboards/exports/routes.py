@@ -1,7 +1,8 @@
 """Downloads of the exports (``/exports/{site}/{month}/{kind}``) and the exports page.
 
-For the regulator, the chief operator and admins; anyone else gets an audited 403,
-a browser without a session the login page. Every download is made fresh from the
+For the regulator and the chief operator of the site, and admins (the access matrix's
+``exports.read``); anyone else gets an audited 403, a browser without a session the login
+page. Every download is made fresh from the
 database and written to the audit log (``export.web``) with the SHA-256 of what
 was sent. The panel template ``_exports_panel.html`` takes the context that
 :func:`dashboards.exports.view.panel_context` makes, so other pages (the regulator's)
@@ -28,11 +29,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from clearwell.db import CONNECT_TIMEOUT_S
 from clearwell.errors import ClearwellError
-from dashboards.access import page_role
+from dashboards.access import at_site, codes_for, only, page_action
 from dashboards.assets import templates
 from dashboards.exports import service
 from dashboards.exports.plant_day import MonthRefused, parse_month
-from dashboards.exports.service import EXPORT_ROLES, KINDS, MEDIA_TYPES
+from dashboards.exports.service import KINDS, MEDIA_TYPES
 from dashboards.exports.view import panel_context
 from dashboards.trends import queries
 from logbook.auth.sessions import Principal
@@ -40,12 +41,12 @@ from logbook.auth.sessions import Principal
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["exports"])
-ExportUser = Annotated[Principal, Depends(page_role(*EXPORT_ROLES))]
+ExportUser = Annotated[Principal, Depends(page_action("exports.read"))]
 
 
-async def _sites(request: Request) -> list[dict[str, Any]]:
+async def _sites(request: Request, user: Principal) -> list[dict[str, Any]]:
     async with request.app.state.pool.connection() as conn:
-        return await queries.sites(conn)
+        return only(await queries.sites(conn), await codes_for(conn, user, "exports.read"))
 
 
 @router.get("/exports", response_class=HTMLResponse)
@@ -55,7 +56,10 @@ async def exports_page(
     site: Annotated[str | None, Query()] = None,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> HTMLResponse:
-    context = panel_context(await _sites(request), site, month, datetime.now(UTC))
+    if site:
+        async with request.app.state.pool.connection() as conn:
+            await at_site(request, conn, user, "exports.read", site)
+    context = panel_context(await _sites(request, user), site, month, datetime.now(UTC))
     return templates.TemplateResponse(request, "exports.html", {"user": user, **context})
 
 
@@ -72,7 +76,7 @@ async def _refused(
     if not _wants_page(request):
         return JSONResponse({"detail": message}, status_code=code)
     try:
-        sites = await _sites(request)
+        sites = await _sites(request, user)
     except psycopg.Error:
         sites = []
     context = panel_context(sites, site, month, datetime.now(UTC))
@@ -129,12 +133,13 @@ async def download(
     except MonthRefused as exc:
         return await _refused(request, user, 422, str(exc), site, month)
     try:
-        known = {s["code"] for s in await _sites(request)}
+        async with request.app.state.pool.connection() as conn:
+            site_id = await at_site(request, conn, user, "exports.read", site)
     except psycopg.Error as exc:
         return await _refused(
             request, user, 503, f"the database is not answering: {exc}", site, month
         )
-    if site not in known:
+    if site_id is None:
         return await _refused(
             request, user, status.HTTP_404_NOT_FOUND, f"no site {site!r}", site, month
         )

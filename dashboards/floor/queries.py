@@ -53,8 +53,14 @@ async def site_code_by_id(conn: Conn, site_id: int) -> str | None:
     return row["code"] if row else None
 
 
-async def first_site_code(conn: Conn) -> str | None:
-    row = await _one(conn, "SELECT code FROM sites ORDER BY name, code LIMIT 1")
+async def first_site_code(conn: Conn, among: list[int] | None = None) -> str | None:
+    """The first site by name (of the sites ``among``, when given)."""
+    row = await _one(
+        conn,
+        "SELECT code FROM sites WHERE %(among)s::int[] IS NULL OR id = ANY(%(among)s)"
+        " ORDER BY name, code LIMIT 1",
+        {"among": among},
+    )
     return row["code"] if row else None
 
 

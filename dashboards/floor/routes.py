@@ -7,7 +7,9 @@ so a resend from the terminal's offline queue never makes a second record. One w
 the terminal's own: a verification (``POST /floor/{site}/verify``), made by a qualified
 crew member who proves who they are with their PIN or password at this terminal, in
 someone else's session, after compliance says they may verify (the site's competency
-policy) and under the logbook's rules for a countersignature.
+policy) and under the logbook's rules for a countersignature. Every route asks the access
+matrix at its site: the terminal's person ``floor.read`` (``floor.verify`` to host a
+verification), the verifier ``entry.countersign``.
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
+from clearwell.access import decide, sites_for
+from clearwell.authorize import acting, authorize
 from clearwell.errors import ConfigError
+from clearwell.http_guard import client_address, cookie_secure
 from clearwell.jsontext import dumps
 from clearwell.params import Id
 from clearwell.web import json_response, transaction
 from compliance import adapter
 from compliance.services.coverage import FloorFacts, floor_body, floor_facts
 from compliance.services.verification import ToVerify, verification_problems
-from dashboards.access import page_role
+from dashboards.access import page_action
 from dashboards.assets import templates
 from dashboards.floor import queries as fq
 from dashboards.floor.coverage import CoverageView, charge_roles, coverage_view
@@ -54,24 +59,22 @@ from dashboards.trends import queries
 from dashboards.trends.quality import gap_after_s, is_good
 from ingest import heartbeat
 from logbook import store
-from logbook.auth.deps import client_address, require_role
 from logbook.auth.sessions import Principal, confirm_identity
 from logbook.write.crew import CHARGE_ROLES
 from logbook.write.plausibility import site_ranges
-from logbook.write.signatures import record_countersignature
+from logbook.write.signatures import countersign
 from sitefile.ranges import NO_RANGES, SiteRanges
 
 log = logging.getLogger(__name__)
 
-FLOOR_ROLES = ("operator", "trainee", "chief_operator", "admin")
 SPARK_WINDOW = timedelta(hours=2)
 # Sparkline buckets: 24 points across a tile (more would not show, and cost 5x the time).
 SPARK_STEP_S = 300
 
 router = APIRouter(tags=["floor"])
-FloorPage = Annotated[Principal, Depends(page_role(*FLOOR_ROLES))]
+FloorPage = Annotated[Principal, Depends(page_action("floor.read"))]
 # Partials answer 401 rather than redirect: htmx would swap the login page into a tile.
-FloorPart = Annotated[Principal, Depends(require_role(*FLOOR_ROLES))]
+FloorPart = Annotated[Principal, Depends(acting("floor.read"))]
 NO_STORE = {"Cache-Control": "no-store"}
 # What the verify route says when the verifier is not who they say: a 403, not a 401,
 # since the terminal's own session is fine.
@@ -80,27 +83,33 @@ IDENTITY_REFUSED = {
     "disabled": (status.HTTP_403_FORBIDDEN, "Wrong user name, PIN or password."),
     "rate_limited": (
         status.HTTP_429_TOO_MANY_REQUESTS,
-        "Too many failed attempts for this person: wait 15 minutes and try again.",
+        "Too many failed attempts for this person: wait {wait} and try again.",
     ),
     "pin_not_allowed": (status.HTTP_403_FORBIDDEN, "PINs are not allowed at this site."),
+    "not_member": (status.HTTP_403_FORBIDDEN, "Not one of this site's people."),
 }
 
 
-async def _site(conn: fq.Conn, code: str) -> dict[str, Any]:
+async def _site(
+    request: Request, conn: fq.Conn, code: str, user: Principal, action: str = "floor.read"
+) -> dict[str, Any]:
+    """The site of a floor path, once the matrix lets ``user`` take ``action`` there."""
     found = await fq.site(conn, code)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {code!r}")
+    await authorize(request, user, action, found["id"])
     return found
 
 
 @router.get("/floor", response_class=RedirectResponse, status_code=status.HTTP_303_SEE_OTHER)
 async def floor_home(request: Request, user: FloorPage) -> RedirectResponse:
-    """The terminal of the site a PIN session was opened at, else the first site."""
+    """The terminal of the site a PIN session was opened at, else the person's first."""
+    allowed = sites_for(user, "floor.read")
     async with request.app.state.pool.connection() as conn:
         code = await fq.site_code_by_id(conn, user.site_id) if user.site_id else None
-        code = code or await fq.first_site_code(conn)
+        code = code or await fq.first_site_code(conn, None if allowed is None else sorted(allowed))
     if code is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no site is set up yet")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no site is set up for you yet")
     return RedirectResponse(f"/floor/{code}", status.HTTP_303_SEE_OTHER)
 
 
@@ -242,8 +251,8 @@ def _context(user: Principal, site: dict[str, Any]) -> dict[str, Any]:
         "kind_labels": KIND_LABELS,
         "role_words": ROLE_WORDS,
         "actions": ACTIONS,
-        "can_open": user.role in ("operator", "chief_operator", "admin"),
-        "can_designate": user.role in ("chief_operator", "admin"),
+        "can_open": decide(user, "shift.open", site["id"]) is None,
+        "can_designate": decide(user, "crew.designate_drc", site["id"]) is None,
     }
 
 
@@ -259,7 +268,7 @@ def _tag_names(tiles: list[Tile]) -> dict[int, str]:
 async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLResponse:
     started = time.perf_counter()
     async with request.app.state.pool.connection() as conn:
-        found = await _site(conn, site)
+        found = await _site(request, conn, site, user)
         alarms = await _alarms(conn, found)
         tiles = await _tiles(conn, found, alarms)
         shift = await _shift(conn, found, user)
@@ -313,7 +322,12 @@ async def floor_page(request: Request, site: str, user: FloorPage) -> HTMLRespon
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     # This browser is the site's floor terminal: its login asks for a PIN first.
     response.set_cookie(
-        TERMINAL_COOKIE, found["code"], max_age=365 * 86400, samesite="strict", path="/"
+        TERMINAL_COOKIE,
+        found["code"],
+        max_age=365 * 86400,
+        samesite="strict",
+        secure=cookie_secure(request),
+        path="/",
     )
     return response
 
@@ -323,7 +337,7 @@ async def floor_tiles(request: Request, site: str, user: FloorPart) -> HTMLRespo
     """The tiles, and the alarm bar with them as an htmx out-of-band swap: the tiles need
     the alarms anyway, so the terminal's one poll refreshes both."""
     async with request.app.state.pool.connection() as conn:
-        found = await _site(conn, site)
+        found = await _site(request, conn, site, user)
         alarms = await _alarms(conn, found)
         tiles = await _tiles(conn, found, alarms)
     return _render(
@@ -342,7 +356,7 @@ async def floor_tiles(request: Request, site: str, user: FloorPart) -> HTMLRespo
 async def floor_alarms(request: Request, site: str, user: FloorPart) -> HTMLResponse:
     """The alarm bar alone (the page gets it with the tiles; kept for tools and tests)."""
     async with request.app.state.pool.connection() as conn:
-        found = await _site(conn, site)
+        found = await _site(request, conn, site, user)
         alarms = await _alarms(conn, found)
     return _render(request, "_floor_alarms.html", {**_context(user, found), "alarms": alarms})
 
@@ -350,7 +364,7 @@ async def floor_alarms(request: Request, site: str, user: FloorPart) -> HTMLResp
 @router.get("/floor/{site}/shift", response_class=HTMLResponse)
 async def floor_shift(request: Request, site: str, user: FloorPart) -> HTMLResponse:
     async with request.app.state.pool.connection() as conn:
-        found = await _site(conn, site)
+        found = await _site(request, conn, site, user)
         shift = await _shift(conn, found, user)
         people = await fq.crew_candidates(conn)
     return _render(
@@ -401,7 +415,7 @@ async def floor_log(
     """The shift log: the shift's entries newest first, who and when, what waits for
     verification, and each one's amendments."""
     async with request.app.state.pool.connection() as conn:
-        found = await _site(conn, site)
+        found = await _site(request, conn, site, user)
         chosen = await _chosen_shift(conn, found, shift)
         entries, people, names = await _log_facts(conn, found, chosen)
     zone = ZoneInfo(found["timezone"])
@@ -426,7 +440,7 @@ async def floor_review(
     """A shift's entries and samples, to read before closing and signing: what still
     waits for verification first, and who may sign."""
     async with request.app.state.pool.connection() as conn:
-        found = await _site(conn, site)
+        found = await _site(request, conn, site, user)
         chosen = await _chosen_shift(conn, found, shift)
         entries, people, names = await _log_facts(conn, found, chosen)
         samples = await fq.shift_samples(conn, chosen["id"]) if chosen else []
@@ -447,7 +461,7 @@ async def floor_review(
             "own_note": note,
             "signers": list(dict.fromkeys(c["full_name"] for c in signers)),
             "may_sign": any(c["person_id"] == user.id for c in signers)
-            and user.role in ("operator", "chief_operator"),
+            and decide(user, "shift.sign", found["id"]) is None,
         },
     )
 
@@ -463,7 +477,7 @@ async def floor_verify_form(
     """The verification form: the shift's entries waiting for it, and who of its crew
     verifies them with their own PIN or password."""
     async with request.app.state.pool.connection() as conn:
-        found = await _site(conn, site)
+        found = await _site(request, conn, site, user)
         chosen = await _chosen_shift(conn, found, shift)
         entries, people, names = await _log_facts(conn, found, chosen)
         pins = await fq.pin_allowed(conn, found["id"])
@@ -505,14 +519,20 @@ class VerifyIn(BaseModel):
 
 
 @router.post("/floor/{site}/verify", responses={403: {}, 409: {}, 429: {}})
-async def floor_verify(request: Request, site: str, body: VerifyIn, user: FloorPart) -> Response:
+async def floor_verify(
+    request: Request,
+    site: str,
+    body: VerifyIn,
+    user: Annotated[Principal, Depends(acting("floor.verify"))],
+) -> Response:
     """A crew member verifies trainee entries at this terminal: they prove who they are
     with their PIN (where the site allows it) or password, compliance says whether they
-    may verify each entry now, and the logbook records each verification as theirs."""
+    may verify each entry now, and the logbook records each verification as theirs (as the
+    access matrix lets them countersign at this site)."""
     method, secret = ("pin", body.pin) if body.pin is not None else ("password", body.password)
     assert secret is not None
     async with transaction(request, user) as conn:
-        found = await _site(conn, site)
+        found = await _site(request, conn, site, user, "floor.verify")
         allowed = await fq.pin_allowed(conn, found["id"])
         confirmed = await confirm_identity(
             conn,
@@ -525,7 +545,10 @@ async def floor_verify(request: Request, site: str, body: VerifyIn, user: FloorP
         )
     if confirmed.outcome != "ok" or confirmed.principal is None:
         code, message = IDENTITY_REFUSED[confirmed.outcome]
-        raise HTTPException(code, message)
+        wait = confirmed.retry_after_s
+        headers = {"Retry-After": str(wait)} if code == 429 else None
+        told = f"{-(-wait // 60)} min" if wait >= 60 else f"{wait} s"
+        raise HTTPException(code, message.format(wait=told), headers=headers)
     verifier = confirmed.principal
     now = datetime.now(UTC)
     async with transaction(request, verifier) as conn:
@@ -563,7 +586,7 @@ async def floor_verify(request: Request, site: str, body: VerifyIn, user: FloorP
         for entry in entries:
             state = await store.shift_state(conn, entry["shift_id"], "share")
             assert state is not None
-            await record_countersignature(conn, verifier, entry, state)
+            await countersign(conn, verifier, entry, state)
     return json_response(
         {"verified": [e["id"] for e in entries], "by": verifier.full_name}, status.HTTP_201_CREATED
     )

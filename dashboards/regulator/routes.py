@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from clearwell.authorize import authorize
 from clearwell.params import Id, day_problem
 from clearwell.web import not_found
 from compliance.adapter import site_by_id
-from dashboards.access import page_role
+from dashboards.access import at_site, codes_for, only, page_action
 from dashboards.assets import templates
 from dashboards.exports.plant_day import day_bounds
 from dashboards.exports.view import panel_context
@@ -38,8 +39,7 @@ from logbook.search import MAX_QUERY, SearchRefused
 
 router = APIRouter(tags=["pages"])
 
-READER_ROLES = ("regulator", "chief_operator", "admin")
-Reader = Annotated[Principal, Depends(page_role(*READER_ROLES))]
+Reader = Annotated[Principal, Depends(page_action("records.read"))]
 MAX_DAYS = 93
 MAX_ENTRIES = 2000
 MAX_SAMPLES = 500
@@ -99,7 +99,9 @@ async def regulator_page(
 ) -> HTMLResponse:
     now = datetime.now(UTC)
     async with request.app.state.pool.connection() as conn:
-        sites = await queries.sites(conn)
+        if facility:
+            await at_site(request, conn, user, "records.read", facility)
+        sites = only(await queries.sites(conn), await codes_for(conn, user, "records.read"))
         site, problem = pick_site(sites, facility)
         problems = [problem] if problem else []
         if site is None:
@@ -162,6 +164,7 @@ async def record_entry_page(request: Request, user: Reader, entry_id: Id) -> HTM
         entry = await store.entry(conn, entry_id)
         if entry is None:
             raise not_found("entry", entry_id)
+        await authorize(request, user, "records.read", entry["site_id"], None, "entry", entry_id)
         site = await site_by_id(conn, entry["site_id"])
         names = await queries.names(conn, queries.people_in([entry]))
         refs = await queries.refs(conn, [entry], names)

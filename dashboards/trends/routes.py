@@ -17,9 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, StreamingResponse
 from psycopg_pool import AsyncConnectionPool
 
+from clearwell.authorize import acting, authorize
 from clearwell.params import Id, instant_problem
 from clearwell.web import invalid
-from dashboards.access import PageUser, page_user, read_access
+from dashboards.access import at_site, codes_for, only, page_action
 from dashboards.assets import templates
 from dashboards.regulator import queries as regulator_queries
 from dashboards.trends import csv_files, queries
@@ -44,10 +45,14 @@ from dashboards.trends.view import (
     tag_json,
     trend_body,
 )
+from logbook.auth.sessions import Principal
 
-api = APIRouter(prefix="/api", tags=["dashboards"], dependencies=[Depends(read_access)])
+api = APIRouter(prefix="/api", tags=["dashboards"])
 # Every page needs a logged-in person; a browser without a session goes to /login.
-pages = APIRouter(tags=["pages"], dependencies=[Depends(page_user)])
+pages = APIRouter(tags=["pages"])
+# A site's tags and readings, at the sites the access matrix lets the person read.
+PlantReader = Annotated[Principal, Depends(acting("plant.read"))]
+PlantPage = Annotated[Principal, Depends(page_action("plant.read"))]
 
 DEFAULT_WINDOW = timedelta(hours=24)
 # The entries endpoint: the longest window, and the most markers, one request gives
@@ -110,6 +115,7 @@ def _span_words(seconds: float) -> str:
 @api.get("/trends")
 async def api_trend(
     request: Request,
+    user: PlantReader,
     tag: Annotated[
         list[str],
         Query(
@@ -167,6 +173,8 @@ async def api_trend(
             where = f" at site {site!r}" if site else ""
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {missing!r}{where}")
         infos = [found[t] for t in tag]
+        for site_id in dict.fromkeys(info.site_id for info in infos):
+            await authorize(request, user, "plant.read", site_id)
         ids = [info.id for info in infos]
         seen: dict[int, str] = {}
         for t, i in zip(tag, ids, strict=True):
@@ -255,12 +263,13 @@ async def _raw_csv(
 @api.get("/tags")
 async def api_tags(
     request: Request,
+    user: PlantReader,
     site: Annotated[str, Query(description="Site code")],
     include_retired: bool = False,
 ) -> Response:
     """The site's tags (current ones unless ``include_retired``), by name."""
     async with request.app.state.pool.connection() as conn:
-        if not await queries.site_exists(conn, site):
+        if await at_site(request, conn, user, "plant.read", site) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site!r}")
         rows = await queries.site_tags(conn, site, include_retired)
     return _json({"site": site, "tags": [tag_json(r) for r in rows]})
@@ -268,7 +277,7 @@ async def api_tags(
 
 @api.get("/readings/latest")
 async def api_latest_readings(
-    request: Request, site: Annotated[str, Query(description="Site code")]
+    request: Request, user: PlantReader, site: Annotated[str, Query(description="Site code")]
 ) -> Response:
     """Each current tag's latest value with its quality, age and whether it is stale.
 
@@ -277,7 +286,7 @@ async def api_latest_readings(
     not show a stale value as current.
     """
     async with request.app.state.pool.connection() as conn:
-        if not await queries.site_exists(conn, site):
+        if await at_site(request, conn, user, "plant.read", site) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site!r}")
         now, rows = await queries.latest_readings(conn, site)
     return _json({"site": site, "now": iso(now), "tags": [latest_json(r, now) for r in rows]})
@@ -286,6 +295,7 @@ async def api_latest_readings(
 @api.get("/trends/entries", name="api_trend_entries")
 async def trend_entries(
     request: Request,
+    user: Annotated[Principal, Depends(acting("entry.read"))],
     tag: Annotated[list[Id], Query(description="tag id; repeated for a chart's pens")],
     start: Annotated[str | None, Query(description="ISO 8601 with zone; default end - 24h")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 with zone; default now")] = None,
@@ -310,6 +320,7 @@ async def trend_entries(
         if missing is not None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tag {missing}")
         for site_id in dict.fromkeys(info.site_id for info in infos.values()):
+            await authorize(request, user, "entry.read", site_id)
             # A day either side: an amendment may have moved an entry into the window.
             found += await regulator_queries.entries_in(
                 conn,
@@ -337,7 +348,7 @@ async def trend_entries(
 @pages.get("/trends", response_class=HTMLResponse)
 async def trends_page(
     request: Request,
-    user: PageUser,
+    user: PlantPage,
     site: Annotated[str | None, Query()] = None,
     tag: Annotated[
         list[str] | None, Query(description=f"Tag name within the site; up to {MAX_PENS}")
@@ -352,7 +363,9 @@ async def trends_page(
     print_view: Annotated[bool, Query(alias="print")] = False,
 ) -> HTMLResponse:
     async with request.app.state.pool.connection() as conn:
-        sites = await queries.sites(conn)
+        if site:
+            await at_site(request, conn, user, "plant.read", site)
+        sites = only(await queries.sites(conn), await codes_for(conn, user, "plant.read"))
         current = next((s for s in sites if s["code"] == site), sites[0] if sites else None)
         tags = await queries.site_tags(conn, current["code"]) if current else []
     zone = _zone(current["timezone"] if current else None)

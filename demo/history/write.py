@@ -246,7 +246,7 @@ async def _people(
             continue
         # Nobody logs in as them: a password nobody knows.
         person = await create_person(
-            conn, chief.actor, username, name, role, secrets.token_urlsafe(24)
+            conn, chief.actor, username, name, role, secrets.token_urlsafe(24), None, [site_id]
         )
         today = start.date()
         expires = date(today.year if username == EXPIRING else today.year + 2, 12, 31)
@@ -287,12 +287,16 @@ async def _people(
 async def _principal(conn: psycopg.AsyncConnection[Any], username: str) -> Principal:
     cur = await conn.execute(
         "SELECT p.id, p.full_name, (SELECT role FROM person_roles r WHERE r.person_id = p.id"
-        " ORDER BY r.id DESC LIMIT 1) FROM people p WHERE p.username = %s",
+        " ORDER BY r.id DESC LIMIT 1),"
+        " ARRAY(SELECT m.site_id FROM site_members m WHERE m.person_id = p.id)"
+        " FROM people p WHERE p.username = %s",
         (username,),
     )
     row = await cur.fetchone()
     assert row is not None, f"no person {username}"
-    return Principal(id=int(row[0]), username=username, full_name=row[1], role=row[2])
+    return Principal(
+        id=int(row[0]), username=username, full_name=row[1], role=row[2], sites=frozenset(row[3])
+    )
 
 
 async def _copy_readings(
@@ -362,7 +366,9 @@ async def _write_shift(
             for m in crew_in
         ],
     }
-    made = await shifts.open_shift(conn, ic, site_id, plan.label, plan.start, crew_in, sent, NO_KEY)
+    made = await shifts.open_shift(
+        conn, ic, site_id, plan.label, plan.start, crew_in, sent, NO_KEY, plan.start
+    )
     shift_id = made.id
     if previous_note is not None and plan.crew[0].shift_role == "drc":
         await handoffs.acknowledge(conn, ic, previous_note, shift_id)
@@ -389,9 +395,10 @@ async def _write_shift(
         if stint.left_at is None:
             continue
         crew_id = next(m["id"] for m in members if m["person_id"] == people[stint.username].id)
-        await crew.record_departure(conn, people[stint.username], state, crew_id, stint.left_at)
+        who = people[stint.username]
+        await crew.record_departure(conn, who, state, crew_id, stint.left_at, stint.left_at)
     note = await handoffs.write_note(conn, ic, state, records.handoff, NO_KEY)
-    await shifts.close_shift(conn, people[closer or plan.in_charge], state, plan.end)
+    await shifts.close_shift(conn, people[closer or plan.in_charge], state, plan.end, plan.end)
     await _sign(conn, ic, await _state(conn, shift_id), plan.end + timedelta(minutes=10))
     return note.id
 

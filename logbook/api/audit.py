@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from clearwell.authorize import acting
 from clearwell.params import Id
 from clearwell.web import json_response, transaction
-from logbook.auth.deps import Auditor
+from logbook.api.common import readable
+from logbook.auth.sessions import Principal
 from logbook.canonical import GENESIS, verify_chain
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -59,7 +61,7 @@ class ChainCheck(BaseModel):
 
 @router.get("", response_model=AuditPage)
 async def audit_rows(
-    user: Auditor,
+    user: Annotated[Principal, Depends(acting("audit.read"))],
     request: Request,
     after_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     start: Annotated[datetime | None, Query(alias="from")] = None,
@@ -68,7 +70,8 @@ async def audit_rows(
     action: Annotated[str | None, Query(description="exact action, e.g. forbidden")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> object:
-    """Audit rows in chain order (chief operator, admin, regulator)."""
+    """Audit rows in chain order (chief operator, admin, regulator): an admin reads them
+    all; the others the rows of the sites they belong to."""
     async with transaction(request, user) as conn:
         cur = await conn.execute(
             "SELECT seq, at, actor_id, actor, action, subject, subject_id, site_id, detail,"
@@ -77,6 +80,7 @@ async def audit_rows(
             " AND (%(end)s::timestamptz IS NULL OR at < %(end)s)"
             " AND (%(person)s::int IS NULL OR actor_id = %(person)s)"
             " AND (%(action)s::text IS NULL OR action = %(action)s)"
+            " AND (%(sites)s::int[] IS NULL OR site_id = ANY(%(sites)s))"
             " ORDER BY seq LIMIT %(limit)s",
             {
                 "after": after_seq,
@@ -84,6 +88,7 @@ async def audit_rows(
                 "end": end,
                 "person": person,
                 "action": action,
+                "sites": readable(user, "audit.read"),
                 "limit": limit + 1,
             },
         )
@@ -94,7 +99,9 @@ async def audit_rows(
 
 
 @router.get("/verify", response_model=ChainCheck)
-async def verify(user: Auditor, request: Request) -> object:
+async def verify(
+    user: Annotated[Principal, Depends(acting("audit.verify"))], request: Request
+) -> object:
     """Recompute every link of the chain; names the first row that does not match."""
     # A server-side cursor, so not the pipelined transaction() of the other routes.
     async with request.app.state.pool.connection() as conn, conn.transaction():

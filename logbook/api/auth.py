@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from clearwell.authorize import acting
+from clearwell.http_guard import client_address, cookie_secure
 from clearwell.web import json_response, transaction
 from logbook import store
 from logbook.api.common import site_id_for
-from logbook.auth.deps import COOKIE_NAME, CurrentUser, client_address
-from logbook.auth.sessions import LoginOutcome, login, logout
+from logbook.auth.deps import COOKIE_NAME
+from logbook.auth.sessions import LoginOutcome, Principal, login, logout
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -47,7 +49,11 @@ class SessionOut(BaseModel):
 
 class MeOut(UserOut):
     method: str
-    site_id: int | None
+    site_id: int | None = Field(description="the floor terminal's site, for a PIN session")
+    sites: list[int] = Field(description="the sites the person belongs to")
+
+
+Own = Annotated[Principal, Depends(acting("session.own"))]
 
 
 _REFUSALS = {
@@ -58,10 +64,11 @@ _REFUSALS = {
         "too many failed logins; wait before trying again",
     ),
     "pin_not_allowed": (status.HTTP_403_FORBIDDEN, "PIN login is not enabled at this site"),
+    "not_member": (status.HTTP_403_FORBIDDEN, "you do not belong to this site"),
 }
 
 
-def _respond(result: LoginOutcome) -> Response:
+def _respond(request: Request, result: LoginOutcome) -> Response:
     if result.outcome != "ok":
         code, message = _REFUSALS[result.outcome]
         headers = (
@@ -83,6 +90,7 @@ def _respond(result: LoginOutcome) -> Response:
         expires=expires.astimezone(UTC),
         httponly=True,
         samesite="strict",
+        secure=cookie_secure(request),
         path="/",
     )
     return response
@@ -91,7 +99,10 @@ def _respond(result: LoginOutcome) -> Response:
 @router.post(
     "/login",
     response_model=SessionOut,
-    responses={401: {"description": "wrong credentials"}, 429: {"description": "rate limited"}},
+    responses={
+        401: {"description": "wrong credentials"},
+        429: {"description": "too many failures: wait Retry-After seconds"},
+    },
 )
 async def password_login(body: PasswordLogin, request: Request) -> Response:
     """Log in with a username and password; every attempt is recorded and audited."""
@@ -99,36 +110,43 @@ async def password_login(body: PasswordLogin, request: Request) -> Response:
         result = await login(
             conn, body.username, body.password, "password", client_address(request)
         )
-    return _respond(result)
+    return _respond(request, result)
 
 
 @router.post(
     "/pin-login",
     response_model=SessionOut,
-    responses={401: {"description": "wrong credentials"}, 403: {"description": "PIN disabled"}},
+    responses={
+        401: {"description": "wrong credentials"},
+        403: {"description": "PIN disabled, or not one of the site's people"},
+        429: {"description": "too many failures: wait Retry-After seconds"},
+    },
 )
 async def pin_login(body: PinLogin, request: Request) -> Response:
-    """Quick login on a floor terminal at a site that allows PINs; shorter sessions."""
+    """Quick login on a floor terminal at a site that allows PINs, for its people; shorter
+    sessions, which act at this site only and change no password, PIN or role."""
     async with transaction(request) as conn:
         site_id = await site_id_for(conn, body.site)
         allowed, _ = await store.site_settings(conn, site_id)
         result = await login(
             conn, body.username, body.pin, "pin", client_address(request), site_id, allowed
         )
-    return _respond(result)
+    return _respond(request, result)
 
 
 @router.post("/logout", status_code=204)
-async def do_logout(user: CurrentUser, request: Request) -> Response:
+async def do_logout(user: Own, request: Request) -> Response:
     async with transaction(request, user) as conn:
         await logout(conn, user)
     response = Response(status_code=204)
-    response.delete_cookie(COOKIE_NAME, path="/")
+    response.delete_cookie(
+        COOKIE_NAME, path="/", secure=cookie_secure(request), httponly=True, samesite="strict"
+    )
     return response
 
 
 @router.get("/me", response_model=MeOut)
-async def me(user: CurrentUser) -> MeOut:
+async def me(user: Own) -> MeOut:
     return MeOut(
         id=user.id,
         username=user.username,
@@ -136,4 +154,5 @@ async def me(user: CurrentUser) -> MeOut:
         role=user.role,
         method=user.method,
         site_id=user.site_id,
+        sites=sorted(user.sites),
     )

@@ -1,4 +1,5 @@
-"""What the logbook's routers share: the client key of a request, paging, site codes."""
+"""What the logbook's routers share: the client key of a request, paging, site codes, the
+sites a listing shows, a password re-entered."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import Request
+from fastapi import HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from clearwell.web import invalid
+from clearwell.access import sites_for
+from clearwell.http_guard import client_address
+from clearwell.web import invalid, transaction
+from logbook.auth.deps import record_forbidden
+from logbook.auth.sessions import Principal, reenter_password
 from logbook.write.idempotency import RequestKey, request_sha
 from logbook.write.plausibility import RangeSource
 
@@ -81,3 +86,26 @@ async def site_id_for(conn: psycopg.AsyncConnection[Any], code: str, field: str 
     if row is None:
         raise invalid(field, f"no site with code {code!r}")
     return int(row[0])
+
+
+def readable(user: Principal, action: str) -> list[int] | None:
+    """The sites whose records a listing shows ``user`` (the access matrix's); None: all."""
+    found = sites_for(user, action)
+    return None if found is None else sorted(found)
+
+
+async def confirm_password(request: Request, user: Principal, password: str, refusal: str) -> None:
+    """The person re-enters their password to sign, countersign or change a credential:
+    checked, recorded and limited as a login is, in a transaction of its own so that a wrong
+    one counts whatever follows. A wrong one is an audited 403 saying ``refusal``; while
+    the person must wait, a 429 with Retry-After."""
+    async with transaction(request, user) as conn:
+        result = await reenter_password(conn, user, password, client_address(request))
+    if result.outcome == "rate_limited":
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many wrong passwords; wait before trying again",
+            headers={"Retry-After": str(result.retry_after_s)},
+        )
+    if result.outcome != "ok":
+        raise await record_forbidden(request, user, refusal)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from clearwell.authorize import acting
 from clearwell.params import Id, Instant
 from clearwell.web import json_response, transaction
 from logbook.api.common import REPLAY, ClientKey, client_key
 from logbook.api.shift_models import CrewIn, ShiftOut, locked_shift, shift_body
-from logbook.auth.deps import RecordWriter, ShiftOperator
+from logbook.auth.sessions import Principal
 from logbook.write import crew
 from logbook.write.idempotency import request_detail
 
@@ -30,7 +33,12 @@ class DepartureIn(BaseModel):
     response_model=ShiftOut,
     responses={404: {}, 409: {}},
 )
-async def add_crew(shift_id: Id, body: CrewAddIn, user: ShiftOperator, request: Request) -> object:
+async def add_crew(
+    shift_id: Id,
+    body: CrewAddIn,
+    user: Annotated[Principal, Depends(acting("crew.add"))],
+    request: Request,
+) -> object:
     """Add a person to the crew; designating the DRC needs a chief operator or admin."""
     key = client_key(request, body, shift_id=shift_id)
     async with transaction(request, user) as conn:
@@ -45,9 +53,14 @@ async def add_crew(shift_id: Id, body: CrewAddIn, user: ShiftOperator, request: 
     responses={404: {}, 409: {}},
 )
 async def crew_departure(
-    shift_id: Id, crew_id: Id, body: DepartureIn, user: RecordWriter, request: Request
+    shift_id: Id,
+    crew_id: Id,
+    body: DepartureIn,
+    user: Annotated[Principal, Depends(acting("crew.departure"))],
+    request: Request,
 ) -> object:
-    """Record that a crew member left the site (people leave early)."""
+    """Record that a crew member left the site (people leave early); a trainee records
+    only their own."""
     async with transaction(request, user) as conn:
         state = await locked_shift(conn, shift_id, "share")
         await crew.record_departure(conn, user, state, crew_id, body.left_at)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from psycopg import sql
 from pydantic import BaseModel, Field
 
+from clearwell.authorize import acting, require
 from clearwell.jsontext import dumps
 from clearwell.params import Id, Instant
 from clearwell.web import invalid, invalid_many, json_response, not_found, transaction
@@ -22,12 +23,14 @@ from logbook.api.common import (
     ClientKey,
     PlausibilityOut,
     client_key,
+    confirm_password,
     decode_cursor,
     encode_cursor,
     range_source,
+    readable,
     site_id_for,
 )
-from logbook.auth.deps import CurrentUser, RecordWriter
+from logbook.auth.sessions import Principal
 from logbook.plausibility import Confirmation
 from logbook.write import entries, signatures
 from logbook.write.rules import now
@@ -152,7 +155,9 @@ class EntryPage(BaseModel):
         503: {"description": "the site's file, which sets its ranges, is not valid"},
     },
 )
-async def create_entry(body: EntryIn, user: RecordWriter, request: Request) -> object:
+async def create_entry(
+    body: EntryIn, user: Annotated[Principal, Depends(acting("entry.create"))], request: Request
+) -> object:
     """Record an entry on an open shift. Idempotent with ``Idempotency-Key`` or client_key.
 
     A number outside the instrument range the site file sets is refused (422, type
@@ -188,7 +193,7 @@ LISTING_PARAMETERS = frozenset(
 
 @router.get("/entries", response_model=EntryPage)
 async def list_entries(
-    user: CurrentUser,
+    user: Annotated[Principal, Depends(acting("entry.read"))],
     request: Request,
     site: Annotated[str | None, Query(description="site code")] = None,
     start: Annotated[Instant | None, Query(alias="from", description="occurred_at >=")] = None,
@@ -212,7 +217,8 @@ async def list_entries(
     cursor: str | None = None,
 ) -> object:
     """Entries in time order with their current values, history and countersignatures;
-    with ``q``, those whose text (or an amendment's) has its words, in the same order."""
+    with ``q``, those whose text (or an amendment's) has its words, in the same order; of
+    the sites you may read."""
     unknown = sorted(set(request.query_params) - LISTING_PARAMETERS)
     if unknown:
         known = ", ".join(sorted(LISTING_PARAMETERS))
@@ -233,8 +239,13 @@ async def list_entries(
         params += tag_params
     async with transaction(request, user) as conn:
         if site is not None:
+            site_id = await site_id_for(conn, site)
+            require(user, "entry.read", site_id)
             clauses.append(sql.SQL("e.site_id = %s"))
-            params.append(await site_id_for(conn, site))
+            params.append(site_id)
+        if (sites := readable(user, "entry.read")) is not None:
+            clauses.append(sql.SQL("e.site_id = ANY(%s)"))
+            params.append(sites)
         filters: list[tuple[str, Any]] = [
             ("e.occurred_at >= %s", start),
             ("e.occurred_at < %s", end),
@@ -265,12 +276,15 @@ async def list_entries(
 
 
 @router.get("/entries/{entry_id}", response_model=EntryOut, responses={404: {}})
-async def get_entry(entry_id: Id, user: CurrentUser, request: Request) -> object:
+async def get_entry(
+    entry_id: Id, user: Annotated[Principal, Depends(acting("entry.read"))], request: Request
+) -> object:
     """An entry's current value and its full history of amendments."""
     async with transaction(request, user) as conn:
         found = await store.entry(conn, entry_id)
-    if found is None:
-        raise not_found("entry", entry_id)
+        if found is None:
+            raise not_found("entry", entry_id)
+        require(user, "entry.read", found["site_id"], subject="entry", subject_id=entry_id)
     return json_response(found)
 
 
@@ -278,17 +292,24 @@ async def get_entry(entry_id: Id, user: CurrentUser, request: Request) -> object
     "/entries/{entry_id}/countersign",
     status_code=201,
     response_model=EntryOut,
-    responses={404: {}, 409: {}},
+    responses={404: {}, 409: {}, 429: {"description": "too many wrong passwords"}},
 )
 async def countersign(
-    entry_id: Id, body: CountersignIn, user: RecordWriter, request: Request
+    entry_id: Id,
+    body: CountersignIn,
+    user: Annotated[Principal, Depends(acting("entry.countersign"))],
+    request: Request,
 ) -> object:
-    """A certified operator on duty countersigns a trainee's entry, re-entering their password."""
+    """A certified operator on duty countersigns a trainee's entry, re-entering their
+    password (counted and limited as a login)."""
+    await confirm_password(
+        request, user, body.password, "the password does not match; not countersigned"
+    )
     async with transaction(request, user) as conn:
         found = await store.entry(conn, entry_id)
         if found is None:
             raise not_found("entry", entry_id)
         state = await store.shift_state(conn, found["shift_id"], "share")
         assert state is not None
-        await signatures.countersign(conn, user, found, state, body.password)
+        await signatures.countersign(conn, user, found, state)
         return json_response(await store.entry(conn, entry_id), 201)

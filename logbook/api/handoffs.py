@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from clearwell.authorize import acting
 from clearwell.params import Id
 from clearwell.web import json_response, transaction
 from logbook import store
 from logbook.api.common import REPLAY, ClientKey, client_key
 from logbook.api.shift_models import HandoffOut, locked_shift
-from logbook.auth.deps import RecordWriter, ShiftOperator
+from logbook.auth.sessions import Principal
 from logbook.write import handoffs
 
 router = APIRouter(prefix="/api", tags=["shifts"])
@@ -35,7 +36,10 @@ class AckIn(BaseModel):
     responses={404: {}, 409: {}},
 )
 async def write_handoff(
-    shift_id: Id, body: HandoffIn, user: ShiftOperator, request: Request
+    shift_id: Id,
+    body: HandoffIn,
+    user: Annotated[Principal, Depends(acting("handoff.write"))],
+    request: Request,
 ) -> object:
     """The outgoing shift's note to the incoming one."""
     key = client_key(request, body, shift_id=shift_id)
@@ -51,7 +55,10 @@ async def write_handoff(
     "/handoff-notes/{note_id}/acknowledge", response_model=HandoffOut, responses={404: {}, 409: {}}
 )
 async def acknowledge_handoff(
-    note_id: Id, body: AckIn, user: RecordWriter, request: Request
+    note_id: Id,
+    body: AckIn,
+    user: Annotated[Principal, Depends(acting("handoff.acknowledge"))],
+    request: Request,
 ) -> object:
     """Whoever holds charge of the incoming shift acknowledges the handoff note."""
     async with transaction(request, user) as conn:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from psycopg import sql
 from pydantic import BaseModel, Field
 
+from clearwell.authorize import acting, require
 from clearwell.params import Id
 from clearwell.web import json_response, not_found, transaction
 from logbook import store
@@ -20,16 +21,21 @@ from logbook.api.common import (
     ClientKey,
     PlausibilityOut,
     client_key,
+    confirm_password,
     decode_cursor,
     encode_cursor,
     range_source,
+    readable,
     site_id_for,
 )
-from logbook.auth.deps import CurrentUser, RecordWriter
+from logbook.auth.sessions import Principal
 from logbook.plausibility import Confirmation
 from logbook.samples import CustodyFields, ResultFields, SampleFields
 from logbook.write import samples, signatures
 from logbook.write.idempotency import request_detail
+
+Recorder = Annotated[Principal, Depends(acting("sample.create"))]
+Reader = Annotated[Principal, Depends(acting("sample.read"))]
 
 router = APIRouter(prefix="/api", tags=["samples"])
 
@@ -93,7 +99,7 @@ class SamplePage(BaseModel):
 
 
 @router.post("/samples", status_code=201, response_model=SampleOut, responses={409: {}})
-async def create_sample(body: SampleIn, user: RecordWriter, request: Request) -> object:
+async def create_sample(body: SampleIn, user: Recorder, request: Request) -> object:
     """Record a sample: place, time, grab or composite window, who sampled, custody."""
     key = client_key(request, body)
     async with transaction(request, user) as conn:
@@ -117,9 +123,7 @@ async def create_sample(body: SampleIn, user: RecordWriter, request: Request) ->
 @router.post(
     "/samples/{sample_id}/custody", status_code=201, response_model=SampleOut, responses={404: {}}
 )
-async def add_custody(
-    sample_id: Id, body: CustodyIn, user: RecordWriter, request: Request
-) -> object:
+async def add_custody(sample_id: Id, body: CustodyIn, user: Recorder, request: Request) -> object:
     """Record a hand-over in the sample's chain of custody."""
     key = client_key(request, body, sample_id=sample_id)
     async with transaction(request, user) as conn:
@@ -135,7 +139,7 @@ async def add_custody(
     response_model=SampleOut,
     responses={404: {}, 409: {}, 503: {"description": "the site's file is not valid"}},
 )
-async def add_result(sample_id: Id, body: ResultIn, user: RecordWriter, request: Request) -> object:
+async def add_result(sample_id: Id, body: ResultIn, user: Recorder, request: Request) -> object:
     """Record one analyte's result: method, date and analyst, value, qualifier and DL.
 
     A value outside the instrument range the site file sets for the analyte is refused
@@ -163,16 +167,22 @@ async def add_result(sample_id: Id, body: ResultIn, user: RecordWriter, request:
     "/samples/{sample_id}/countersign",
     status_code=201,
     response_model=SampleOut,
-    responses={404: {}, 409: {}},
+    responses={404: {}, 409: {}, 429: {"description": "too many wrong passwords"}},
 )
 async def countersign_sample(
-    sample_id: Id, body: CountersignIn, user: RecordWriter, request: Request
+    sample_id: Id,
+    body: CountersignIn,
+    user: Annotated[Principal, Depends(acting("sample.countersign"))],
+    request: Request,
 ) -> object:
     """An operator who did not take, analyse or record it verifies the sample's collection
     (or one result, ``result_id``), re-entering their password, as for an entry."""
+    await confirm_password(
+        request, user, body.password, "the password does not match; not countersigned"
+    )
     async with transaction(request, user) as conn:
         sample = await _existing_sample(conn, sample_id)
-        await signatures.countersign_sample(conn, user, sample, body.result_id, body.password)
+        await signatures.countersign_sample(conn, user, sample, body.result_id)
         return json_response(await store.one_sample(conn, sample_id), 201)
 
 
@@ -185,7 +195,7 @@ async def _existing_sample(conn: Any, sample_id: int) -> dict[str, Any]:
 
 @router.get("/samples", response_model=SamplePage)
 async def list_samples(
-    user: CurrentUser,
+    user: Reader,
     request: Request,
     site: Annotated[str | None, Query(description="site code")] = None,
     start: Annotated[datetime | None, Query(alias="from", description="sampled_at >=")] = None,
@@ -199,8 +209,13 @@ async def list_samples(
     params: list[Any] = []
     async with transaction(request, user) as conn:
         if site is not None:
+            site_id = await site_id_for(conn, site)
+            require(user, "sample.read", site_id)
             clauses.append(sql.SQL("site_id = %s"))
-            params.append(await site_id_for(conn, site))
+            params.append(site_id)
+        if (sites := readable(user, "sample.read")) is not None:
+            clauses.append(sql.SQL("site_id = ANY(%s)"))
+            params.append(sites)
         if start is not None:
             clauses.append(sql.SQL("sampled_at >= %s"))
             params.append(start)
@@ -232,9 +247,10 @@ async def list_samples(
 
 
 @router.get("/samples/{sample_id}", response_model=SampleOut, responses={404: {}})
-async def get_sample(sample_id: Id, user: CurrentUser, request: Request) -> object:
+async def get_sample(sample_id: Id, user: Reader, request: Request) -> object:
     async with transaction(request, user) as conn:
         found = await store.one_sample(conn, sample_id)
-    if found is None:
-        raise not_found("sample", sample_id)
+        if found is None:
+            raise not_found("sample", sample_id)
+        require(user, "sample.read", found["site_id"], subject="sample", subject_id=sample_id)
     return json_response(found)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from psycopg import sql
 from pydantic import BaseModel, Field
 
+from clearwell.authorize import acting, require
 from clearwell.params import Id, Instant
 from clearwell.web import json_response, not_found, transaction
 from logbook import store
@@ -20,10 +21,11 @@ from logbook.api.common import (
     client_key,
     decode_cursor,
     encode_cursor,
+    readable,
     site_id_for,
 )
 from logbook.api.shift_models import CrewIn, ShiftOut, locked_shift, shift_body
-from logbook.auth.deps import CurrentUser, ShiftOperator
+from logbook.auth.sessions import Principal
 from logbook.write import shifts
 from logbook.write.idempotency import request_detail
 
@@ -58,7 +60,9 @@ class ShiftPage(BaseModel):
 
 
 @router.post("/shifts", status_code=201, response_model=ShiftOut)
-async def open_shift(body: ShiftIn, user: ShiftOperator, request: Request) -> object:
+async def open_shift(
+    body: ShiftIn, user: Annotated[Principal, Depends(acting("shift.open"))], request: Request
+) -> object:
     """Open a shift at a facility, optionally with its crew. Idempotent with a client key."""
     key = client_key(request, body)
     async with transaction(request, user) as conn:
@@ -73,7 +77,7 @@ async def open_shift(body: ShiftIn, user: ShiftOperator, request: Request) -> ob
 
 @router.get("/shifts", response_model=ShiftPage)
 async def list_shifts(
-    user: CurrentUser,
+    user: Annotated[Principal, Depends(acting("shift.read"))],
     request: Request,
     site: Annotated[str | None, Query(description="site code")] = None,
     start: Annotated[Instant | None, Query(alias="from")] = None,
@@ -82,13 +86,19 @@ async def list_shifts(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     cursor: str | None = None,
 ) -> object:
-    """Shifts by opening time, filtered by facility, time range and crew member."""
+    """Shifts by opening time, filtered by facility, time range and crew member; those of
+    the sites you may read."""
     clauses = ["true"]
     params: list[Any] = []
     async with transaction(request, user) as conn:
         if site is not None:
+            site_id = await site_id_for(conn, site, "site")
+            require(user, "shift.read", site_id)
             clauses.append("s.site_id = %s")
-            params.append(await site_id_for(conn, site, "site"))
+            params.append(site_id)
+        if (sites := readable(user, "shift.read")) is not None:
+            clauses.append("s.site_id = ANY(%s)")
+            params.append(sites)
         if start is not None:
             clauses.append("s.opened_at >= %s")
             params.append(start)
@@ -121,17 +131,25 @@ async def list_shifts(
 
 
 @router.get("/shifts/{shift_id}", response_model=ShiftOut, responses={404: {}})
-async def get_shift(shift_id: Id, user: CurrentUser, request: Request) -> object:
+async def get_shift(
+    shift_id: Id, user: Annotated[Principal, Depends(acting("shift.read"))], request: Request
+) -> object:
     """A shift with its crew, handoff notes, signatures and whether each still matches."""
     async with transaction(request, user) as conn:
         state = await store.shift_state(conn, shift_id)
         if state is None:
             raise not_found("shift", shift_id)
+        require(user, "shift.read", state.site_id, subject="shift", subject_id=shift_id)
         return json_response(await shift_body(conn, state))
 
 
 @router.post("/shifts/{shift_id}/close", response_model=ShiftOut, responses={404: {}, 409: {}})
-async def close_shift(shift_id: Id, body: CloseIn, user: ShiftOperator, request: Request) -> object:
+async def close_shift(
+    shift_id: Id,
+    body: CloseIn,
+    user: Annotated[Principal, Depends(acting("shift.close"))],
+    request: Request,
+) -> object:
     async with transaction(request, user) as conn:
         state = await locked_shift(conn, shift_id, "update")
         await shifts.close_shift(conn, user, state, body.closed_at)

@@ -1,48 +1,34 @@
-"""FastAPI dependencies for who is asking and what they may do.
+"""Who is asking: the FastAPI side of the logbook's sessions.
 
-Other routers (dashboards, compliance) use these::
+Routes name what they do with ``clearwell.authorize.acting`` (the access matrix,
+``clearwell.access``), which finds the person through ``current_user`` here::
 
-    from logbook.auth.deps import CurrentUser, RecordWriter, require_role
+    from clearwell.authorize import acting
 
-    @router.get("/thing")
-    async def thing(user: CurrentUser) -> ...: ...
-
-    @router.post("/other")
-    async def other(user: Annotated[Principal, Depends(require_role("admin"))]) -> ...: ...
+    @router.post("/thing")
+    async def thing(user: Annotated[Principal, Depends(acting("entry.create"))]) -> ...: ...
 
 A session token is accepted from the ``clearwell_session`` cookie (browser pages)
-or an ``Authorization: Bearer`` header (API clients). A refused role is a 403
-and is written to the audit log.
+or an ``Authorization: Bearer`` header (API clients). A refusal is a 403 written to
+the audit log (``record_forbidden``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated
 
+import psycopg
 from fastapi import Depends, HTTPException, Request, status
+from psycopg_pool import PoolTimeout
 
+from clearwell.http_guard import client_address
 from logbook import audit
 from logbook.auth.sessions import Principal, principal_for_token
 
-__all__ = [
-    "COOKIE_NAME",
-    "Admin",
-    "Auditor",
-    "CurrentUser",
-    "Principal",
-    "RecordWriter",
-    "ShiftOperator",
-    "Supervisor",
-    "current_user",
-    "record_forbidden",
-    "require_role",
-]
+__all__ = ["COOKIE_NAME", "CurrentUser", "Principal", "current_user", "record_forbidden"]
 
 COOKIE_NAME = "clearwell_session"
-ROLES = ("operator", "trainee", "chief_operator", "admin", "regulator")
-WRITER_ROLES = ("operator", "trainee", "chief_operator", "admin")
-SUPERVISOR_ROLES = ("chief_operator", "admin")
 
 
 def request_token(request: Request) -> str | None:
@@ -53,21 +39,24 @@ def request_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE_NAME) or None
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def current_user(request: Request) -> Principal:
     token = request_token(request)
     principal = None
     if token:
-        async with request.app.state.pool.connection() as conn:
-            # One statement: autocommit spares the BEGIN and COMMIT round trips.
-            await conn.set_autocommit(True)
-            try:
-                principal = await principal_for_token(conn, token)
-            finally:
-                await conn.set_autocommit(False)
+        idle = timedelta(seconds=request.app.state.settings.session_idle_s)
+        try:
+            async with request.app.state.pool.connection() as conn:
+                # One statement: autocommit spares the BEGIN and COMMIT round trips.
+                await conn.set_autocommit(True)
+                try:
+                    principal = await principal_for_token(conn, token, idle)
+                finally:
+                    await conn.set_autocommit(False)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"the database is unreachable: {first}"
+            ) from None
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -94,36 +83,8 @@ async def record_forbidden(
         "path": request.url.path,
         "role": user.role,
         "reason": reason,
+        "client": client_address(request),
     }
     async with request.app.state.pool.connection() as conn, conn.transaction():
         await audit.append(conn, user.actor, "forbidden", subject, subject_id, site_id, detail)
     return HTTPException(status.HTTP_403_FORBIDDEN, reason)
-
-
-def check_roles(roles: tuple[str, ...]) -> None:
-    """Refuse, when the app is assembled, a role name that does not exist (a typo would
-    otherwise lock everyone out of an endpoint or page)."""
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown role(s): {sorted(unknown)}")
-
-
-def require_role(*roles: str) -> Callable[[Request, Principal], Awaitable[Principal]]:
-    """A dependency admitting only the given roles; anyone else gets an audited 403."""
-    check_roles(roles)
-
-    async def dependency(request: Request, user: CurrentUser) -> Principal:
-        if user.role not in roles:
-            raise await record_forbidden(
-                request, user, f"role {user.role} may not do this; needs one of {', '.join(roles)}"
-            )
-        return user
-
-    return dependency
-
-
-RecordWriter = Annotated[Principal, Depends(require_role(*WRITER_ROLES))]
-ShiftOperator = Annotated[Principal, Depends(require_role("operator", "chief_operator", "admin"))]
-Supervisor = Annotated[Principal, Depends(require_role(*SUPERVISOR_ROLES))]
-Admin = Annotated[Principal, Depends(require_role("admin"))]
-Auditor = Annotated[Principal, Depends(require_role("chief_operator", "admin", "regulator"))]

@@ -1,7 +1,10 @@
 """Amendments: a correction names a record, the new values and why; the original stays.
 
-The merged record is validated again with its kind's or sample's model before the
-amendment is written.
+Who may amend what is the access matrix's (``amendment.create``: a trainee only their own
+records), asked before anything of the correction is judged. The merged record is then
+validated again with its kind's or sample's model, and a time it changes obeys the limits
+its record's did when it was made (an entry's occurred_at the site's backdate limit before
+it was recorded; a crew member's or a sample's times plausible, within five years of it).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
-from clearwell.web import Denied, invalid, invalid_many, not_found
+from clearwell.authorize import require
+from clearwell.web import invalid, invalid_many, not_found
 from logbook import audit, kinds, store
 from logbook.amend import merge
 from logbook.auth.sessions import Principal
@@ -26,11 +30,12 @@ from logbook.plausibility import (
     entry_values,
     result_values,
 )
-from logbook.samples import ResultFields, SampleFields
-from logbook.write.crew import DRC_DESIGNATORS, SHIFT_ROLES
+from logbook.samples import OLDEST_SAMPLE, SAMPLE_TIMES, TOO_OLD, ResultFields, SampleFields
+from logbook.write.crew import SHIFT_ROLES
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
 from logbook.write.plausibility import RangeSource, audited, check_values, record_confirmations
-from logbook.write.rules import CLOCK_SKEW, check_site
+from logbook.write.rules import CLOCK_SKEW, check_backdate, check_plausible
+from logbook.write.samples import check_times
 from sitefile.ranges import SiteRanges
 
 # The numbers an amendment changes, judged by the site's ranges (none: nothing to judge).
@@ -74,12 +79,17 @@ def _timestamp(changes: dict[str, Any], name: str) -> datetime:
     return at
 
 
+def _may(user: Principal, site_id: int, owner: int, target: str, target_id: int) -> None:
+    require(user, "amendment.create", site_id, owner, target, target_id)
+
+
 async def _entry(
     conn: psycopg.AsyncConnection[Any], target_id: int, changes: dict[str, Any], user: Principal
 ) -> Target:
     found = await store.entry(conn, target_id)
     if found is None:
         raise not_found("entry", target_id)
+    _may(user, found["site_id"], found["recorded_by"], "entry", target_id)
     changes = dict(changes)
     values: Values = None
     if "data" in changes:
@@ -98,6 +108,8 @@ async def _entry(
         occurred = _timestamp(changes, "occurred_at")
         if occurred > found["recorded_at"] + CLOCK_SKEW:
             raise invalid("changes.occurred_at", "is after the entry was recorded")
+        _, limit = await store.site_settings(conn, found["site_id"])
+        check_backdate("changes.occurred_at", occurred, limit, found["recorded_at"])
     return found["site_id"], found["shift_id"], changes, values
 
 
@@ -131,7 +143,14 @@ async def _sample(
     found = await store.one_sample(conn, target_id)
     if found is None:
         raise not_found("sample", target_id)
-    _, stored = _revalidated(SampleFields, found, changes)
+    _may(user, found["site_id"], found["recorded_by"], "sample", target_id)
+    merged, stored = _revalidated(SampleFields, found, changes)
+    check_times(
+        {f: getattr(merged, f) for f in SAMPLE_TIMES if f in changes},
+        found["recorded_at"] - OLDEST_SAMPLE,
+        TOO_OLD,
+        "changes.",
+    )
     return found["site_id"], found["shift_id"], stored, None
 
 
@@ -145,9 +164,14 @@ async def _result(
     sample = await store.one_sample(conn, row[0])
     assert sample is not None
     result = next(r for r in sample["results"] if r["id"] == target_id)
+    _may(user, sample["site_id"], result["recorded_by"], "result", target_id)
     merged, stored = _revalidated(ResultFields, result, changes)
-    if merged.analyzed_at < sample["sampled_at"]:
-        raise invalid("changes.analyzed_at", "is before the sample was taken")
+    check_times(
+        {"analyzed_at": merged.analyzed_at},
+        sample["sampled_at"],
+        "is before the sample was taken",
+        "changes.",
+    )
 
     def values(site: SiteRanges) -> list[Value]:
         return result_values(merged.analyte, merged.value, site, ("changes",))
@@ -168,16 +192,13 @@ async def _crew(
     if row is None:
         raise not_found("crew member", target_id)
     member = next(c for c in await store.crew(conn, row[0]) if c["id"] == target_id)
+    _may(user, row[1], member["person_id"], "crew", target_id)
     changes = dict(changes)
     if "shift_role" in changes:
         if changes["shift_role"] not in SHIFT_ROLES:
             raise invalid("changes.shift_role", f"one of {', '.join(SHIFT_ROLES)}")
-        if (
-            changes["shift_role"] == "drc" or member["shift_role"] == "drc"
-        ) and user.role not in DRC_DESIGNATORS:
-            raise Denied(
-                "only a chief operator or admin designates the DRC", "crew", target_id, row[1]
-            )
+        if changes["shift_role"] == "drc" or member["shift_role"] == "drc":
+            require(user, "crew.designate_drc", row[1], subject="crew", subject_id=target_id)
         if (changes["shift_role"] == "trainee") != (member["shift_role"] == "trainee"):
             raise invalid(
                 "changes.shift_role", "a trainee serves as 'trainee', and only trainees do"
@@ -189,6 +210,9 @@ async def _crew(
     left = times.get("left_at", member["left_at"])
     if left is not None and left < arrived:
         raise invalid("changes.left_at", "is before the person arrived")
+    if times:
+        for name, at in times.items():
+            check_plausible(f"changes.{name}", at, member["recorded_at"])
     return row[1], row[0], changes, None
 
 
@@ -241,7 +265,6 @@ async def amend(
     if seen:
         return seen
     site_id, shift_id, stored, values = await _TARGETS[target](conn, target_id, changes, user)
-    check_site(user, site_id)
     confirmed = await check_values(conn, ranges, site_id, values, plausibility) if values else []
     after_signing = False
     if shift_id is not None:

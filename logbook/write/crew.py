@@ -7,19 +7,18 @@ from typing import Any, Protocol
 
 import psycopg
 
-from clearwell.web import Denied, conflict, invalid, not_found
+from clearwell.authorize import require
+from clearwell.web import conflict, invalid, not_found
 from logbook import audit
 from logbook.auth.sessions import Principal
 from logbook.people import current_role
 from logbook.store import ShiftState
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
-from logbook.write.rules import check_not_future, check_open, check_site, now
+from logbook.write.rules import check_open, check_plausible, now
 
 SHIFT_ROLES = ("drc", "chief", "assistant_chief", "shift_operator", "operator", "trainee")
 # The roles that may hold charge of a shift, whichever of them a state's rule picks.
 CHARGE_ROLES = ("drc", "chief", "assistant_chief", "shift_operator")
-# Designating who is in direct responsible charge is the owner's decision.
-DRC_DESIGNATORS = ("chief_operator", "admin")
 # Roles a person may not hold on a crew.
 NOT_CREW = ("admin", "regulator", "disabled")
 
@@ -46,10 +45,12 @@ async def insert_member(
     field: str,
     key: RequestKey | None = None,
     arrives: datetime | None = None,
+    since: datetime | None = None,
 ) -> Made:
     """The crew row, after the rules on who may serve and who designates the DRC;
     ``field`` names the member in the request for errors. A member who gives no arrival
-    arrives at ``arrives`` (the shift's opening, for its first crew), else now."""
+    arrives at ``arrives`` (the shift's opening, for its first crew), else now; one who
+    does, at a plausible time before ``since`` (now, unless a seeder writes history)."""
     role = await current_role(conn, member.person_id)
     if role is None:
         raise invalid(f"{field}.person_id", f"no person with id {member.person_id}")
@@ -60,12 +61,11 @@ async def insert_member(
             f"{field}.shift_role",
             "a trainee serves as 'trainee', and only trainees do",
         )
-    if member.shift_role == "drc" and user.role not in DRC_DESIGNATORS:
-        raise Denied(
-            "only a chief operator or admin designates the DRC", "shift", shift_id, site_id
-        )
+    if member.shift_role == "drc":
+        require(user, "crew.designate_drc", site_id, subject="shift", subject_id=shift_id)
     arrived = member.arrived_at or arrives or now()
-    check_not_future(f"{field}.arrived_at", arrived)
+    if member.arrived_at is not None:
+        check_plausible(f"{field}.arrived_at", arrived, since)
     return await insert_crew(
         conn, shift_id, member.person_id, member.shift_role, arrived, user.id, key
     )
@@ -100,7 +100,7 @@ async def add_member(
 ) -> Made:
     """Adds a person to an open shift's crew (``state`` share-locked); ``sent`` is the
     request as sent, for the audit log."""
-    check_site(user, state.site_id)
+    require(user, "crew.add", state.site_id, subject="shift", subject_id=state.id)
     seen = await already_made(conn, "shift_crew", user.id, key)
     if seen:
         return seen
@@ -125,20 +125,26 @@ async def record_departure(
     state: ShiftState,
     crew_id: int,
     left_at: datetime | None,
+    written_at: datetime | None = None,
 ) -> None:
-    """A crew member left the site (people leave early); once per crew row."""
-    check_site(user, state.site_id)
-    if state.signed:
-        check_open(state)
+    """A crew member left the site (people leave early); once per crew row. Who records it
+    is the matrix's: a trainee records only their own departure. ``left_at`` is at most
+    a plausible time before ``written_at`` (now, unless a seeder writes history)."""
     cur = await conn.execute(
-        "SELECT arrived_at FROM shift_crew WHERE id = %s AND shift_id = %s", (crew_id, state.id)
+        "SELECT arrived_at, person_id FROM shift_crew WHERE id = %s AND shift_id = %s",
+        (crew_id, state.id),
     )
     row = await cur.fetchone()
     if row is None:
         raise not_found("crew member", crew_id)
-    left = left_at or now()
+    require(user, "crew.departure", state.site_id, row[1], "crew", crew_id)
+    if state.signed:
+        check_open(state)
+    left = left_at or written_at or now()
     if left < row[0]:
         raise invalid("left_at", "is before the person arrived")
+    if left_at is not None:
+        check_plausible("left_at", left, written_at)
     if not await insert_departure(conn, crew_id, left, user.id):
         raise conflict("this departure is already recorded; correct it with an amendment")
     await audit.append(

@@ -10,13 +10,14 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from clearwell import hooks
+from clearwell.authorize import require
 from clearwell.web import invalid
 from logbook import audit, kinds, store
 from logbook.auth.sessions import Principal
 from logbook.plausibility import Confirmation, entry_values
 from logbook.write.idempotency import Made, RequestKey, check_replay, insert_once
 from logbook.write.plausibility import RangeSource, audited, check_values, record_confirmations
-from logbook.write.rules import CLOCK_SKEW, check_open, check_site
+from logbook.write.rules import CLOCK_SKEW, check_open
 
 
 async def insert_entry(
@@ -97,7 +98,7 @@ async def record_entry(
     state = target.shift
     if state is None:
         raise invalid("shift_id", f"no shift with id {shift_id}")
-    check_site(user, state.site_id)
+    require(user, "entry.create", state.site_id, subject="shift", subject_id=state.id)
     check_open(state)
     if occurred > recorded_at + CLOCK_SKEW:
         raise invalid("occurred_at", "is in the future")

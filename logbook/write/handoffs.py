@@ -6,13 +6,14 @@ from typing import Any
 
 import psycopg
 
+from clearwell.authorize import require
 from clearwell.web import Denied, conflict, invalid, not_found
 from logbook import audit, store
 from logbook.auth.sessions import Principal
 from logbook.store import ShiftState
 from logbook.write.crew import CHARGE_ROLES
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
-from logbook.write.rules import check_open, check_site
+from logbook.write.rules import check_open
 
 
 async def write_note(
@@ -23,7 +24,7 @@ async def write_note(
     key: RequestKey,
 ) -> Made:
     """The note on a shift not yet signed (``state`` share-locked)."""
-    check_site(user, state.site_id)
+    require(user, "handoff.write", state.site_id, subject="shift", subject_id=state.id)
     seen = await already_made(conn, "handoff_notes", user.id, key)
     if seen:
         return seen
@@ -59,6 +60,7 @@ async def acknowledge(
     if note is None:
         raise not_found("handoff note", note_id)
     from_shift_id, site_id, opened_at = note
+    require(user, "handoff.acknowledge", site_id, subject="handoff_note", subject_id=note_id)
     incoming = await store.shift_state(conn, shift_id)
     if incoming is None:
         raise invalid("shift_id", f"no shift with id {shift_id}")
@@ -68,7 +70,6 @@ async def acknowledge(
         or incoming.opened_at < opened_at
     ):
         raise invalid("shift_id", "is not a later shift at the same facility")
-    check_site(user, incoming.site_id)
     cur = await conn.execute(
         "SELECT 1 FROM shift_crew WHERE shift_id = %s AND person_id = %s AND shift_role = ANY(%s)",
         (incoming.id, user.id, list(CHARGE_ROLES)),

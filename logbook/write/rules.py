@@ -1,15 +1,19 @@
-"""Rules every logbook write follows: a PIN session's site, an open shift, the clock."""
+"""Rules every logbook write follows: an open shift, the clock. Who may do it where is
+the access matrix's (``clearwell.authorize.require``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from clearwell.web import Denied, conflict, invalid
-from logbook.auth.sessions import Principal
+from clearwell.web import conflict, invalid
 from logbook.store import ShiftState
 
 # Clocks on floor terminals drift: allow a little future on the times people give.
 CLOCK_SKEW = timedelta(minutes=2)
+# How far back a shift, its crew or a sample may be recorded (paper records typed in
+# later): five years, as long as records are kept (40 CFR 122.41(j)(2) asks for three,
+# 503.17 five). A year such as 1900 or 1970 is a typing error, not a record.
+OLDEST_RECORD = timedelta(days=5 * 366)
 
 
 def now() -> datetime:
@@ -21,12 +25,24 @@ def check_not_future(field: str, at: datetime) -> None:
         raise invalid(field, "is in the future")
 
 
-def check_site(user: Principal, site_id: int) -> None:
-    """A PIN session, opened on a floor terminal, writes only at that terminal's site."""
-    if user.method == "pin" and user.site_id != site_id:
-        raise Denied(
-            "a PIN session writes only at the site it was opened at", "site", site_id, site_id
-        )
+def check_plausible(field: str, at: datetime, since: datetime | None = None) -> None:
+    """A time a person gives for a shift or its crew: not in the future, and not more than
+    ``OLDEST_RECORD`` before ``since`` (now; when the record was made, for an amendment)."""
+    check_not_future(field, at)
+    if at < (since or now()) - OLDEST_RECORD:
+        raise invalid(field, f"is more than {OLDEST_RECORD.days // 366} years back")
+
+
+def check_backdate(
+    field: str, at: datetime, limit: timedelta, since: datetime | None = None
+) -> None:
+    """An entry's time: not in the future, and at most the site's backdate ``limit`` before
+    ``since`` (now; when the entry was recorded, for an amendment)."""
+    check_not_future(field, at)
+    if at < (since or now()) - limit:
+        hours = limit.total_seconds() / 3600
+        back = "before it was recorded" if since else "before now"
+        raise invalid(field, f"is more than {hours:g} h {back}, the limit this site sets")
 
 
 def check_open(state: ShiftState) -> None:

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from pydantic import BaseModel
 
-from clearwell.web import invalid
+from clearwell.authorize import require
+from clearwell.web import invalid, invalid_many
 from logbook import audit, store
 from logbook.auth.sessions import Principal
 from logbook.plausibility import Confirmation, result_values
-from logbook.samples import CustodyFields, ResultFields, SampleFields
+from logbook.samples import (
+    OLDEST_SAMPLE,
+    SAMPLE_TIMES,
+    TOO_OLD,
+    CustodyFields,
+    ResultFields,
+    SampleFields,
+    time_problems,
+)
 from logbook.write.idempotency import Made, RequestKey, already_made, insert_once
 from logbook.write.plausibility import RangeSource, check_values, record_confirmations
-from logbook.write.rules import check_site
+from logbook.write.rules import CLOCK_SKEW, now
 
 
 async def _people_exist(conn: psycopg.AsyncConnection[Any], ids: list[int], field: str) -> None:
@@ -28,6 +38,15 @@ async def _people_exist(conn: psycopg.AsyncConnection[Any], ids: list[int], fiel
 
 def _fields(model: BaseModel, fields: type[BaseModel]) -> dict[str, Any]:
     return {name: getattr(model, name) for name in fields.model_fields}
+
+
+def check_times(
+    times: dict[str, datetime | None], earliest: datetime, too_early: str, prefix: str = ""
+) -> None:
+    """A 422 naming each time given that is in the future or before ``earliest``."""
+    problems = time_problems(times, earliest, now() + CLOCK_SKEW, too_early)
+    if problems:
+        raise invalid_many([(prefix + f, why) for f, why in problems])
 
 
 async def insert_custody(
@@ -54,8 +73,14 @@ async def create_sample(
     key: RequestKey,
 ) -> Made:
     """Records a sample taken at a site (on a shift there, if named), who took it and
-    its first hand-overs; ``sent`` is the request as sent, for the audit log."""
-    check_site(user, site_id)
+    its first hand-overs; ``sent`` is the request as sent, for the audit log. Its times
+    are at most ``OLDEST_SAMPLE`` ago, its hand-overs after it was taken."""
+    require(user, "sample.create", site_id)
+    check_times({f: getattr(fields, f) for f in SAMPLE_TIMES}, now() - OLDEST_SAMPLE, TOO_OLD)
+    for i, c in enumerate(custody):
+        check_times(
+            {"at": c.at}, fields.sampled_at, "is before the sample was taken", f"custody.{i}."
+        )
     if shift_id is not None:
         state = await store.shift_state(conn, shift_id)
         if state is None or state.site_id != site_id:
@@ -85,12 +110,11 @@ async def add_custody(
     key: RequestKey,
 ) -> Made:
     """Records a hand-over of ``sample`` (as ``store.one_sample`` reads it)."""
-    check_site(user, sample["site_id"])
+    require(user, "sample.create", sample["site_id"], subject="sample", subject_id=sample["id"])
     seen = await already_made(conn, "custody_transfers", user.id, key)
     if seen:
         return seen
-    if custody.at < sample["sampled_at"]:
-        raise invalid("at", "is before the sample was taken")
+    check_times({"at": custody.at}, sample["sampled_at"], "is before the sample was taken")
     made = await insert_custody(conn, user, sample["id"], custody, key)
     if not made.replayed:
         await audit.append(
@@ -114,12 +138,13 @@ async def add_result(
     Its value is judged by the site's ``ranges`` for its analyte, as an entry's numbers
     are (``logbook.write.entries.record_entry``).
     """
-    check_site(user, sample["site_id"])
+    require(user, "sample.create", sample["site_id"], subject="sample", subject_id=sample["id"])
     seen = await already_made(conn, "sample_results", user.id, key)
     if seen:
         return seen
-    if result.analyzed_at < sample["sampled_at"]:
-        raise invalid("analyzed_at", "is before the sample was taken")
+    check_times(
+        {"analyzed_at": result.analyzed_at}, sample["sampled_at"], "is before the sample was taken"
+    )
     if result.analyst_id is not None:
         await _people_exist(conn, [result.analyst_id], "analyst_id")
     confirmed = await check_values(

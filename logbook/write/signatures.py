@@ -1,8 +1,10 @@
 """Signatures: a shift signed by an operator who worked it, a trainee's entry
 countersigned by a certified operator on duty, and a sample's collection or one of its
-results verified by an operator who did not take, analyse or record it; each re-enters
-their password (or, to countersign at a floor terminal, confirms who they are with their
-PIN or password)."""
+results verified by an operator who did not take, analyse or record it. Each signer has
+proved who they are just before, in a transaction of its own so that a wrong password
+counts against its limits (``sessions.reenter_password``; at a floor terminal,
+``sessions.confirm_identity`` with their PIN or password): the functions here take the
+signer as confirmed."""
 
 from __future__ import annotations
 
@@ -13,16 +15,14 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from clearwell.authorize import require
 from clearwell.web import Denied, conflict, invalid
 from logbook import audit, store
-from logbook.auth.sessions import Principal, check_secret, current_secret_hash
+from logbook.auth.sessions import Principal
 from logbook.canonical import content_hash
 from logbook.samples import ResultFields, SampleFields
 from logbook.store import ShiftState
-from logbook.write.rules import check_open, check_site
-
-# Who may sign a shift or countersign an entry, besides being on its crew.
-SIGNERS = ("operator", "chief_operator")
+from logbook.write.rules import check_open
 
 
 async def _on_crew(conn: psycopg.AsyncConnection[Any], shift_id: int, person_id: int) -> bool:
@@ -39,13 +39,12 @@ async def sign_shift(
     conn: psycopg.AsyncConnection[Any],
     user: Principal,
     state: ShiftState,
-    password: str,
     meaning: str,
 ) -> None:
     """Signs a closed shift (``state`` locked for update), binding the sha256 of its
     content at this moment; the shift is then frozen."""
-    check_site(user, state.site_id)
-    if not await _on_crew(conn, state.id, user.id) or user.role not in SIGNERS:
+    require(user, "shift.sign", state.site_id, subject="shift", subject_id=state.id)
+    if not await _on_crew(conn, state.id, user.id):
         raise Denied(
             "only an operator who worked this shift may sign it",
             "shift",
@@ -64,13 +63,6 @@ async def sign_shift(
         raise conflict(
             "trainee entries need a countersignature before signing: "
             + ", ".join(map(str, pending))
-        )
-    if not await check_secret(await current_secret_hash(conn, user.id), password):
-        raise Denied(
-            "the password does not match; the shift is not signed",
-            "shift",
-            state.id,
-            state.site_id,
         )
     digest = await store.content_hash(conn, state)
     signature_id = await insert_signature(conn, state.id, user.id, digest, meaning)
@@ -112,28 +104,10 @@ async def countersign(
     user: Principal,
     entry: dict[str, Any],
     state: ShiftState,
-    password: str,
 ) -> None:
-    """Countersigns a trainee's ``entry`` (as ``store.entry`` reads it) on the shift
-    ``state`` (share-locked), binding the sha256 of the entry as recorded; the
-    countersigner re-enters their password."""
-    await check_countersigner(conn, user, entry, state)
-    if not await check_secret(await current_secret_hash(conn, user.id), password):
-        raise Denied(
-            "the password does not match; not countersigned", "entry", entry["id"], state.site_id
-        )
-    await _countersign(conn, user, entry, state)
-
-
-async def record_countersignature(
-    conn: psycopg.AsyncConnection[Any],
-    user: Principal,
-    entry: dict[str, Any],
-    state: ShiftState,
-) -> None:
-    """Countersigns ``entry`` as ``user``, whose identity the caller confirmed (their PIN
-    or password at a floor terminal, ``sessions.confirm_identity``): ``countersign``'s
-    rules without its password."""
+    """Countersigns ``entry`` (as ``store.entry`` reads it) on the shift ``state``
+    (share-locked) as ``user``, whose identity the caller confirmed, binding the sha256 of
+    the entry as recorded."""
     await check_countersigner(conn, user, entry, state)
     await _countersign(conn, user, entry, state)
 
@@ -148,12 +122,12 @@ async def check_countersigner(
     entry verified (a person with no level on record counts as emerging), and whether a
     verification was needed, and by someone qualified, is compliance's judgement. A
     trainee's entries are the ones the logbook itself holds a signature for."""
-    check_site(user, state.site_id)
+    require(user, "entry.countersign", state.site_id, subject="entry", subject_id=entry["id"])
     if entry["recorded_by"] == user.id:
         raise Denied("nobody countersigns their own entry", "entry", entry["id"], state.site_id)
     if state.signed:
         check_open(state)
-    if user.role not in SIGNERS or not await _on_crew(conn, state.id, user.id):
+    if not await _on_crew(conn, state.id, user.id):
         raise Denied(
             "only an operator on duty on this shift may countersign",
             "entry",
@@ -262,20 +236,16 @@ async def countersign_sample(
     user: Principal,
     sample: dict[str, Any],
     result_id: int | None,
-    password: str,
 ) -> None:
-    """Verifies ``sample`` (as ``store.one_sample`` reads it): its collection, or with
-    ``result_id`` one of its results, binding the sha256 of that record as it reads now.
-
-    As for an entry's countersignature, the verifier is an operator or chief operator and
-    re-enters their password; they did not take, analyse or record what they verify.
+    """Verifies ``sample`` (as ``store.one_sample`` reads it) as ``user``, whose identity
+    the caller confirmed: its collection, or with ``result_id`` one of its results,
+    binding the sha256 of that record as it reads now. As for an entry's countersignature,
+    the verifier did not take, analyse or record what they verify.
     """
     site_id = sample["site_id"]
-    check_site(user, site_id)
+    require(user, "sample.countersign", site_id, subject="sample", subject_id=sample["id"])
     record = sample_record(sample, result_id)
     subject, ident = record.subject, record.ident
-    if user.role not in SIGNERS:
-        raise Denied("only an operator or chief operator may countersign", subject, ident, site_id)
     if user.id in record.authors:
         raise Denied(
             f"the {subject}'s sampler, analyst or recorder does not countersign it",
@@ -283,8 +253,6 @@ async def countersign_sample(
             ident,
             site_id,
         )
-    if not await check_secret(await current_secret_hash(conn, user.id), password):
-        raise Denied("the password does not match; not countersigned", subject, ident, site_id)
     if not await insert_sample_countersignature(conn, record, user.id):
         raise conflict(f"{subject} {ident} is already countersigned")
     await audit.append(

@@ -110,7 +110,7 @@ def test_serve_answers_https_with_the_certificate_in_settings(db_url, tmp_path):
 
 def test_the_scheme_a_local_proxy_names_is_believed(db_url):
     # A redirect the app builds from the request's URL shows the scheme it believes.
-    with serve(db_url) as base:
+    with serve(db_url, CLEARWELL_TRUSTED_PROXIES="127.0.0.1") as base:
         proxied = httpx.get(f"{base}/healthz/", headers={"X-Forwarded-Proto": "https"})
         assert proxied.status_code == 307
         assert proxied.headers["location"].startswith("https://")
@@ -119,7 +119,7 @@ def test_the_scheme_a_local_proxy_names_is_believed(db_url):
 
 
 def test_the_scheme_is_not_believed_from_a_proxy_not_named(db_url):
-    with serve(db_url, CLEARWELL_FORWARDED_ALLOW_IPS="192.0.2.1") as base:
+    with serve(db_url, CLEARWELL_TRUSTED_PROXIES="192.0.2.1") as base:
         spoofed = httpx.get(f"{base}/healthz/", headers={"X-Forwarded-Proto": "https"})
         assert spoofed.headers["location"].startswith("http://")
 

@@ -24,11 +24,18 @@ async def add_person(
     password: str | None = None,
     pin: str | None = None,
     full_name: str | None = None,
+    sites: list[str] | None = None,
 ) -> int:
-    """A person with a role, a password (default ``<username>-password``) and maybe a PIN."""
+    """A person with a role, a password (default ``<username>-password``) and maybe a PIN,
+    who belongs to ``sites`` (codes; default: every site there is)."""
     saved, secrets.HASHER = secrets.HASHER, CHEAP
     try:
         async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
+            cur = await conn.execute(
+                "SELECT id FROM sites WHERE %s::text[] IS NULL OR code = ANY(%s) ORDER BY id",
+                (sites, sites),
+            )
+            site_ids = [int(r[0]) for r in await cur.fetchall()]
             return await create_person(
                 conn,
                 audit.SYSTEM,
@@ -37,6 +44,7 @@ async def add_person(
                 role,
                 password or password_of(username),
                 pin,
+                site_ids,
             )
     finally:
         secrets.HASHER = saved

@@ -15,6 +15,7 @@ from psycopg import sql
 
 from logbook import audit
 from tests.logbook.scenario import full_shift
+from tests.support.api import PASSWORDS
 
 
 def run_cli(
@@ -51,9 +52,17 @@ async def test_every_kind_of_write_is_audited(api):
     )
     assert r.status_code == 201, r.text
     me = await api.id("operator")
-    r = await api.post("operator", f"/api/people/{me}/password", {"value": "another-password"})
+    r = await api.post(
+        "operator",
+        f"/api/people/{me}/password",
+        {"value": "another-password", "current_password": PASSWORDS["operator"]},
+    )
     assert r.status_code == 204
-    r = await api.post("operator", f"/api/people/{me}/pin", {"value": "2580"})
+    r = await api.post(
+        "operator",
+        f"/api/people/{me}/pin",
+        {"value": "2580", "current_password": "another-password"},
+    )
     assert r.status_code == 204
     r = await api.post("chief", "/api/sites/demo-wwtp/logbook-settings", {"allow_pin_login": True})
     assert r.status_code == 200
@@ -66,6 +75,7 @@ async def test_every_kind_of_write_is_audited(api):
     assert actions == {
         "person.create",
         "person.role_change",
+        "auth.reenter",
         "person.set_password",
         "person.set_pin",
         "auth.login",

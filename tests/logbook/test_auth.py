@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from logbook.auth import sessions
+from logbook.auth import sessions, throttle
 from logbook.auth.secrets import token_hash
 from tests.support.api import PASSWORDS
 
@@ -59,12 +59,12 @@ async def test_expired_and_logged_out_sessions_are_refused(api):
 
 
 async def test_failed_logins_are_recorded_then_rate_limited(api):
-    for _ in range(sessions.MAX_FAILURES_PER_USER):
+    for _ in range(throttle.FREE_PER_PAIR):
         r = await api.client.post(
             "/api/auth/login", json={"username": "operator", "password": "wrong-password"}
         )
         assert r.status_code == 401
-    # Now even the right password is refused until the window passes.
+    # Now even the right password waits (from this address) until the backoff passes.
     r = await api.client.post(
         "/api/auth/login", json={"username": "operator", "password": PASSWORDS["operator"]}
     )
@@ -141,7 +141,9 @@ async def test_operators_cannot_manage_people_and_role_changes_are_audited(api):
     assert r.status_code == 403
     r = await api.post("admin", f"/api/people/{trainee}/role", {"role": "operator"})
     assert r.status_code == 200 and r.json()["role"] == "operator"
-    # The session now carries the new role.
+    # The change ended the person's sessions (issue 17); the next one carries the new role.
+    assert (await api.get("trainee", "/api/auth/me")).status_code == 401
+    api.tokens.pop("trainee")
     assert (await api.get("trainee", "/api/auth/me")).json()["role"] == "operator"
     changes = rows(
         api.db_url,
@@ -192,13 +194,21 @@ async def test_people_change_their_own_password_only(api):
     me, other = await api.id("operator"), await api.id("operator2")
     r = await api.post("operator", f"/api/people/{other}/password", {"value": "taken-over-123"})
     assert r.status_code == 403
-    r = await api.post("operator", f"/api/people/{me}/password", {"value": "a-new-password-1"})
+    r = await api.post(
+        "operator",
+        f"/api/people/{me}/password",
+        {"value": "a-new-password-1", "current_password": PASSWORDS["operator"]},
+    )
     assert r.status_code == 204
     r = await api.client.post(
         "/api/auth/login", json={"username": "operator", "password": "a-new-password-1"}
     )
     assert r.status_code == 200
-    r = await api.post("operator", f"/api/people/{me}/pin", {"value": "1111"})
+    r = await api.post(
+        "operator",
+        f"/api/people/{me}/pin",
+        {"value": "1111", "current_password": "a-new-password-1"},
+    )
     assert r.status_code == 422 and "same digit" in r.text
 
 
@@ -206,6 +216,12 @@ async def test_a_pin_session_writes_only_at_its_own_site(api):
     with psycopg.connect(api.db_url) as conn:
         conn.execute(
             "INSERT INTO sites (code, name, timezone) VALUES ('other-plant', 'Other', 'UTC')"
+        )
+        # The operator works at both sites; the PIN session is the demo site's only.
+        conn.execute(
+            "INSERT INTO site_memberships (person_id, site_id, member)"
+            " SELECT p.id, s.id, true FROM people p, sites s"
+            " WHERE p.username = 'operator' AND s.code = 'other-plant'"
         )
     op = await api.id("operator")
     here = await api.open_shift("operator")
@@ -227,7 +243,7 @@ async def test_a_pin_session_writes_only_at_its_own_site(api):
     assert r.status_code == 403
     assert rows(
         api.db_url, "SELECT detail->>'reason' FROM audit_log WHERE action = 'forbidden'"
-    ) == [("a PIN session writes only at the site it was opened at",)]
+    ) == [("a PIN session acts only at the site it was opened at (entry.create)",)]
 
 
 async def test_confirming_who_one_is_makes_no_session_and_counts_as_a_login_attempt(api):
@@ -237,27 +253,28 @@ async def test_confirming_who_one_is_makes_no_session_and_counts_as_a_login_atte
     async with await psycopg.AsyncConnection.connect(api.db_url) as conn:
         async with conn.transaction():
             ok = await sessions.confirm_identity(
-                conn, "operator", PASSWORDS["operator"], "password", "10.0.0.9"
+                conn, "operator", PASSWORDS["operator"], "password", "127.0.0.1"
             )
         assert ok.outcome == "ok" and ok.token is None
         assert ok.principal is not None and ok.principal.username == "operator"
         assert ok.principal.session_id is None and ok.principal.method == "password"
         async with conn.transaction():
             pin = await sessions.confirm_identity(
-                conn, "operator", "2468", "pin", "10.0.0.9", site_id=1, pin_allowed=False
+                conn, "operator", "2468", "pin", "127.0.0.1", site_id=1, pin_allowed=False
             )
         assert pin.outcome == "pin_not_allowed"
-        for _ in range(sessions.MAX_FAILURES_PER_USER - 1):
+        for _ in range(throttle.FREE_PER_PAIR):
             async with conn.transaction():
                 bad = await sessions.confirm_identity(
-                    conn, "operator", "wrong-password", "password", "10.0.0.9"
+                    conn, "operator", "wrong-password", "password", "127.0.0.1"
                 )
             assert bad.outcome == "bad_credentials"
     assert rows(api.db_url, "SELECT count(*) FROM sessions") == [(0,)]
     assert rows(api.db_url, "SELECT count(*) FROM audit_log WHERE action = 'auth.login'") == [(0,)]
     failed = rows(api.db_url, "SELECT count(*) FROM audit_log WHERE action = 'auth.confirm_failed'")
-    assert failed == [(sessions.MAX_FAILURES_PER_USER,)]
-    # The failures count against logging in too.
+    # The PIN refused and the wrong passwords; only the wrong passwords count to the limit.
+    assert failed == [(throttle.FREE_PER_PAIR + 1,)]
+    # The failures count against logging in too (from the same address).
     r = await api.client.post(
         "/api/auth/login", json={"username": "operator", "password": PASSWORDS["operator"]}
     )

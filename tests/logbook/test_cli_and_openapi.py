@@ -125,6 +125,7 @@ async def test_openapi_describes_every_resource_and_entry_kind(db_url):
         "POST /api/people",
         "GET /api/people/{person_id}",
         "POST /api/people/{person_id}/role",
+        "POST /api/people/{person_id}/sites",
         "POST /api/people/{person_id}/{kind}",
         "GET /api/sites",
         "POST /api/sites/{code}/logbook-settings",

@@ -9,9 +9,11 @@ def iso(t):
     return t.isoformat()
 
 
-async def _composite(api, **extra):
+async def _composite(api, hours_ago=26, **extra):
+    """A 24 h composite begun ``hours_ago``, handed over an hour after it ended (times in
+    the future are refused, issue 17)."""
     op, op2 = await api.id("operator"), await api.id("operator2")
-    start = datetime.now(UTC) - timedelta(hours=24)
+    start = datetime.now(UTC) - timedelta(hours=hours_ago)
     body = {
         "site": "demo-wwtp",
         "sample_point": "Outfall 001 final effluent composite sampler",
@@ -38,7 +40,8 @@ async def _composite(api, **extra):
 
 
 async def test_a_sample_record_holds_every_122_41_j_field(api):
-    r = await _composite(api)
+    # A week ago, so that its BOD5 was analysed five days after it was taken.
+    r = await _composite(api, hours_ago=24 * 8)
     assert r.status_code == 201, r.text
     sample = r.json()
     sid = sample["id"]
@@ -242,6 +245,11 @@ async def test_samples_list_by_site_time_and_sampler(api):
     with psycopg.connect(api.db_url) as conn:
         conn.execute(
             "INSERT INTO sites (code, name, timezone) VALUES ('other-plant', 'Other', 'UTC')"
+        )
+        conn.execute(
+            "INSERT INTO site_memberships (person_id, site_id, member)"
+            " SELECT p.id, s.id, true FROM people p, sites s"
+            " WHERE p.username = 'operator' AND s.code = 'other-plant'"
         )
 
     async def listed(**params):

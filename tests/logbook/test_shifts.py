@@ -24,7 +24,7 @@ async def test_only_a_chief_operator_or_admin_designates_the_drc(api):
     )
     assert r.status_code == 403
     assert audit_actions(api.db_url, "forbidden") == [
-        ("operator", "only a chief operator or admin designates the DRC")
+        ("operator", "an operator may not designate the DRC (crew.designate_drc)")
     ]
     r = await api.post(
         "chief", f"/api/shifts/{shift['id']}/crew", {"person_id": op2, "shift_role": "drc"}

@@ -79,6 +79,13 @@ class Api:
         )
 
 
+async def site_id(conn: psycopg.AsyncConnection[Any], code: str) -> int:
+    cur = await conn.execute("SELECT id FROM sites WHERE code = %s", (code,))
+    row = await cur.fetchone()
+    assert row is not None, f"no site {code}"
+    return int(row[0])
+
+
 async def seed_people(db_url: str) -> None:
     """The demo site and people, and a second operator."""
     await seed_async(db_url)
@@ -90,4 +97,6 @@ async def seed_people(db_url: str) -> None:
             "Second Operator",
             "operator",
             PASSWORDS["operator2"],
+            None,
+            [await site_id(conn, "demo-wwtp")],
         )

@@ -19,6 +19,12 @@ def ago(**kw: float) -> datetime:
     return datetime.now(UTC) - timedelta(**kw)
 
 
+def recorder(username: str) -> str:
+    """Who records ``username``'s certificate or level: the chief operator, or the admin
+    for the chief (nobody records their own, issue 17)."""
+    return "admin" if username == "chief" else "chief"
+
+
 async def set_profile(api: Api, **fields: Any) -> dict[str, Any]:
     body = {"effective_from": "2020-01-01", "class": "II", **fields}
     r = await api.post("chief", f"/api/compliance/facilities/{SITE}/profile", body)
@@ -46,7 +52,7 @@ async def certify(
         **ut_term(expires),
         **fields,
     }
-    r = await api.post("chief", "/api/compliance/certificates", body)
+    r = await api.post(recorder(username), "/api/compliance/certificates", body)
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -68,7 +74,7 @@ async def assess(
         "assessor_id": await api.id(assessor),
         **fields,
     }
-    r = await api.post("chief", "/api/compliance/levels", body)
+    r = await api.post(recorder(username), "/api/compliance/levels", body)
     assert r.status_code == 201, r.text
     return dict(r.json())
 

@@ -166,8 +166,18 @@ async def _sample(
 async def _relief(url: str) -> int:
     """A relief operator whose name is markup, with a grade III certificate."""
     async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        cur = await conn.execute("SELECT id FROM sites WHERE code = 'demo-wwtp'")
+        site = await cur.fetchone()
+        assert site is not None
         person = await create_person(
-            conn, audit.SYSTEM, "relief", MARKUP[1], "operator", "relief-operator-pass"
+            conn,
+            audit.SYSTEM,
+            "relief",
+            MARKUP[1],
+            "operator",
+            "relief-operator-pass",
+            None,
+            [int(site[0])],
         )
         await conn.execute(
             "INSERT INTO operator_certificates (person_id, state, category, grade, number, kind,"
