@@ -36,6 +36,7 @@ from clearwell.migrate import migrate
 from clearwell.settings import load_settings
 from logbook import audit
 from logbook.auth import secrets
+from logbook.memberships import set_member
 from logbook.people import create_person
 from logbook.search import search_clause
 
@@ -163,7 +164,11 @@ SQL_QUERIES = ("scum baffle", "pump", "transcribing")
 async def measure(url: str, site_id: int, repeat: int) -> dict[str, list[float]]:
     secrets.HASHER = PasswordHasher()
     async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
-        await create_person(conn, audit.SYSTEM, "bench-op", "Bench Operator", "operator", PASSWORD)
+        person = await create_person(
+            conn, audit.SYSTEM, "bench-op", "Bench Operator", "operator", PASSWORD
+        )
+        # An operator reads the log of the sites they belong to (clearwell.access).
+        await set_member(conn, audit.SYSTEM, int(person), site_id, True)
     app = create_app(load_settings(database_url=url))
     app.state.rollup_refresh_interval_s = None
     calls: list[tuple[str, dict[str, Any]]] = [

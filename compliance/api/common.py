@@ -48,7 +48,12 @@ async def about(
 ) -> None:
     """Refuses (``Denied``, audited) an action about ``person``'s records that the matrix
     does not let ``user`` take: at the sites that person belongs to, and about themselves
-    or someone else as the cell says (nobody records their own certificate)."""
+    or someone else as the cell says (nobody records their own certificate). A person who
+    does not exist is left to the write or listing to name (a 422 saying "no person"),
+    since no one's records are at stake and the refusal would hide the mistake."""
+    cur = await conn.execute("SELECT 1 FROM people WHERE id = %s", (person,))
+    if await cur.fetchone() is None:
+        return
     sites = await person_sites(conn, person)
     require(user, action, sites, owner=person, subject="person", subject_id=person)
 
