@@ -87,14 +87,17 @@ def db_migrate() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Show the database, TimescaleDB, and what `db migrate` would do; exit 2 if anything is
-    pending, 1 if it would refuse."""
+    pending, 1 if it would refuse. Connects as the owner (CLEARWELL_OWNER_DATABASE_URL, else
+    CLEARWELL_DATABASE_URL), as `db migrate` does."""
     from clearwell.migrate import applied, discover, plan
 
     settings = get_settings()
-    with connection(settings.database_dsn, autocommit=True) as conn:
+    # The owner's view, not the runtime role's: after a restore --no-owner the runtime role
+    # has no grants until `db migrate`, which is what this command is run before.
+    with connection(settings.owner_dsn, autocommit=True) as conn:
         info = timescaledb_info(conn)
         upgrade = plan(discover(), applied(conn))
-    typer.echo(f"database    {describe_target(settings.database_dsn)}")
+    typer.echo(f"database    {describe_target(settings.owner_dsn)}")
     typer.echo(f"postgresql  {info['postgresql']}")
     typer.echo(f"timescaledb {info['timescaledb'] or 'not installed'} ({info['license']})")
     typer.echo(f"migrations  {len(upgrade.applied)} applied, {len(upgrade.pending)} pending")

@@ -76,6 +76,9 @@ def test_restore_into_a_fresh_database_keeps_every_row_and_verifies(
     for table in ("readings", "entries", "amendments", "samples", "audit_log", "shifts"):
         assert before["rows"][table] > 0, table
     assert before["readings"][0] > 1000
+    # The plant verifies before its backup: what the restored copy must verify as well.
+    original = run_cli("verify", url=url, data_dir=plant[1])
+    assert original.returncode == 0, original.stderr
 
     skip_unless_superuser(db_server.admin_url)
     fresh = db_server.make_database(migrated=False)

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from clearwell.migrate import applied, discover, migrate
-from tests.support.database import DatabaseServer
+from tests.support.database import DatabaseServer, owner_of
 
 T0 = datetime(2026, 3, 1, 23, 59, 58, tzinfo=UTC)
 BAD_COMMUNICATION = -2146500608  # 0x80130000 as a signed 32-bit integer
@@ -24,7 +24,8 @@ def test_readings_are_moved_into_the_narrow_layout(db_server: DatabaseServer) ->
         (T0 + timedelta(seconds=3), 2, -7.25, 0, T0 + timedelta(seconds=2)),
         (T0 + timedelta(days=3), 2, 1e300, 1073741824, None),
     ]
-    with psycopg.connect(url, autocommit=True) as conn:
+    # Migrations run as the schema's owner.
+    with psycopg.connect(owner_of(url), autocommit=True) as conn:
         migrate(conn, previous)
         with conn.cursor() as cur:
             cur.executemany(

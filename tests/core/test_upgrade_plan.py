@@ -10,6 +10,7 @@ import pytest
 
 from clearwell.migrate import Migration, discover, migrate, plan, summary
 from tests.core.test_cli import run_cli
+from tests.support.database import owner_of
 
 
 @pytest.mark.parametrize(
@@ -50,28 +51,31 @@ def test_plan_names_pending_changed_and_unknown_migrations():
 
 def test_db_status_lists_what_migrate_will_apply_and_exits_2(db_server):
     url = db_server.make_database(migrated=False)
+    # Migrating and asking what migrating would do are the owner's.
+    owner = owner_of(url)
+    env = {"CLEARWELL_DATABASE_URL": url, "CLEARWELL_OWNER_DATABASE_URL": owner}
     try:
         everything = discover()
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(owner, autocommit=True) as conn:
             migrate(conn, everything[:-2])
-        behind = run_cli("db", "status", env={"CLEARWELL_DATABASE_URL": url})
+        behind = run_cli("db", "status", env=env)
         assert behind.returncode == 2, behind.stderr
         lines = behind.stdout.splitlines()
         assert f"migrations  {len(everything) - 2} applied, 2 pending" in lines
         for m in everything[-2:]:
             assert f"  pending {m.path.name}: {m.summary}" in lines
         assert m.summary
-        migrated = run_cli("db", "migrate", env={"CLEARWELL_DATABASE_URL": url})
+        migrated = run_cli("db", "migrate", env=env)
         assert migrated.returncode == 0, migrated.stderr
-        done = run_cli("db", "status", env={"CLEARWELL_DATABASE_URL": url})
+        done = run_cli("db", "status", env=env)
         assert done.returncode == 0, done.stderr
         assert "0 pending" in done.stdout and "pending " not in done.stdout.replace("0 pending", "")
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(owner, autocommit=True) as conn:
             conn.execute(
                 "UPDATE schema_migrations SET checksum = 'edited' WHERE version = %s",
                 (everything[0].version,),
             )
-        changed = run_cli("db", "status", env={"CLEARWELL_DATABASE_URL": url})
+        changed = run_cli("db", "status", env=env)
         assert changed.returncode == 1
         assert f"  CHANGED {everything[0].path.name} since it was applied" in changed.stdout
     finally:

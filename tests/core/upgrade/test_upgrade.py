@@ -21,15 +21,20 @@ from clearwell.migrate import discover
 from clearwell.signing_key import load_or_create
 from compliance.adapter import resolve_site
 from compliance.stamping import recompute
+from logbook.records import TRACKED_BY
 from tests.core.commands import run_cli, skip_unless_superuser
 
 FIXTURE = Path(__file__).parent / "release"
-# Append-only records: a migration may add columns to them, never remove or add rows.
+# Append-only records: a migration may add columns to them, never remove or add rows;
+# the one exception is the audit log, to which migration 0210 appends baseline rows.
 RECORDS = (
     "readings", "audit_log", "entries", "amendments", "entry_countersignatures",
     "shift_signatures", "shifts", "shift_crew", "samples", "sample_results",
     "operator_certificates", "entry_staffing", "people", "person_roles",
 )  # fmt: skip
+# Migration 0210 names the rows written before it by baseline audit rows, appended after
+# the release's: one per record table for each 10,000 of its rows.
+BASELINE_ROWS = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -64,20 +69,42 @@ def test_db_status_named_what_the_upgrade_would_apply(upgraded):
     assert f"{len(pending)} pending" in status.stdout
 
 
+def _baselines(conn: psycopg.Connection, manifest: dict) -> int:
+    """How many baseline audit rows migration 0210 owes the release's record rows."""
+    tracked = conn.execute(
+        "SELECT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
+        " WHERE g.tgname = %s",
+        (TRACKED_BY,),
+    ).fetchall()
+    return sum(-(-manifest["rows"].get(table, 0) // BASELINE_ROWS) for (table,) in tracked)
+
+
 def test_the_audit_chain_verifies_after_the_upgrade(upgraded):
     url, data_dir, manifest, _ = upgraded
+    with psycopg.connect(url) as conn:
+        baselines = _baselines(conn, manifest)
     done = run_cli("verify", url=url, data_dir=data_dir)
     assert done.returncode == 0, done.stderr
-    assert f"audit chain ok: {manifest['rows']['audit_log']} rows" in done.stdout
+    assert f"audit chain ok: {manifest['rows']['audit_log'] + baselines} rows" in done.stdout
+    # Every record row of the release is named by the chain (0210's baseline rows).
+    assert "record rows ok" in done.stdout
 
 
 def test_every_record_of_the_release_is_still_there(upgraded):
     url, _, manifest, _ = upgraded
     with psycopg.connect(url) as conn:
         now = count_rows(conn)
+        baselines = _baselines(conn, manifest)
+        added = conn.execute(
+            "SELECT min(seq), count(*) FROM audit_log WHERE action = 'audit.baseline'"
+        ).fetchone()
+    # The release's audit rows are all still there, 0210's baselines after them.
+    assert baselines > 0
+    assert added == (manifest["rows"]["audit_log"] + 1, baselines)
     for table in RECORDS:
         assert manifest["rows"][table] > 0, table
-        assert now.get(table) == manifest["rows"][table], table
+        added_rows = baselines if table == "audit_log" else 0
+        assert now.get(table) == manifest["rows"][table] + added_rows, table
     gone = sorted(t for t in manifest["rows"] if t not in now)
     assert not gone, f"tables the upgrade dropped: {gone}"
 

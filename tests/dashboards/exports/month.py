@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.types.json import Jsonb
 
+from logbook import audit
 from tests.dashboards.helpers import BAD_COMM, make_tag, write_batch
 
 SITE = "demo-wwtp"
@@ -142,7 +143,8 @@ def _person(conn: psycopg.Connection[Any], username: str) -> int:
 
 def populate(db_url: str, data_dir: Path) -> Expected:
     """The demo site and people, a month of readings (marked dirty, not rolled up), lab
-    results, two shifts with entries, an amendment and a signature; the site file."""
+    results, two shifts with entries, an amendment and a signature (named to the audit
+    chain, so that `clearwell verify` passes); the site file."""
     from logbook.demo import seed_async
 
     asyncio.run(seed_async(db_url))
@@ -162,27 +164,36 @@ def populate(db_url: str, data_dir: Path) -> Expected:
         asyncio.run(_refresh(db_url))
         write_batch(conn, [r for r in rows if r[0] >= late])
         chief, operator = _person(conn, "chief"), _person(conn, "operator")
-        _certificates(conn, chief, operator)
-        _shifts_and_entries(conn, site_id, chief, operator)
-        _lab(conn, site_id, chief, operator)
-        conn.commit()
+    asyncio.run(_records(db_url, site_id, chief, operator))
     return expected
 
 
-def _certificates(conn: psycopg.Connection[Any], chief: int, operator: int) -> None:
+async def _records(db_url: str, site_id: int, chief: int, operator: int) -> None:
+    """The month's record rows, written as rows and named to the audit chain by one audit
+    row in their transaction, so that the month verifies as the API's writes would."""
+    async with await psycopg.AsyncConnection.connect(db_url) as conn, conn.transaction():
+        await _certificates(conn, chief, operator)
+        await _shifts_and_entries(conn, site_id, chief, operator)
+        await _lab(conn, site_id, chief, operator)
+        await audit.append(conn, audit.SYSTEM, "test.month", "site", site_id, site_id)
+
+
+async def _certificates(conn: psycopg.AsyncConnection[Any], chief: int, operator: int) -> None:
     for person, grade, number, expires in (
         (chief, "III", "T-100", date(2027, 12, 31)),
         (chief, "II", "T-099", date(2027, 12, 31)),
         (operator, "II", "T-200", date(2025, 11, 15)),
     ):
-        conn.execute(
+        await conn.execute(
             "INSERT INTO operator_certificates (person_id, state, category, grade, number, kind,"
             " issued, expires) VALUES (%s, 'UT', 'treatment', %s, %s, 'full', '2020-01-01', %s)",
             (person, grade, number, expires),
         )
 
 
-def _shifts_and_entries(conn: psycopg.Connection[Any], site_id: int, chief: int, op: int) -> None:
+async def _shifts_and_entries(
+    conn: psycopg.AsyncConnection[Any], site_id: int, chief: int, op: int
+) -> None:
     night = (local(date(2025, 11, 1), 18), local(DST_DAY, 6))
     day = (local(DST_DAY, 6), local(DST_DAY, 18))
     late = (local(date(2025, 11, 20), 6), local(date(2025, 11, 20), 18))
@@ -192,19 +203,20 @@ def _shifts_and_entries(conn: psycopg.Connection[Any], site_id: int, chief: int,
         ("day", day, op),
         ("day", late, op),
     ):
-        row = conn.execute(
+        cur = await conn.execute(
             "INSERT INTO shifts (site_id, label, opened_at, opened_by) VALUES (%s, %s, %s, %s)"
             " RETURNING id",
             (site_id, label, opened, chief),
-        ).fetchone()
+        )
+        row = await cur.fetchone()
         assert row is not None
         sid = int(row[0])
         shift_ids.append(sid)
-        conn.execute(
+        await conn.execute(
             "INSERT INTO shift_closures (shift_id, closed_at, closed_by) VALUES (%s, %s, %s)",
             (sid, closed, chief),
         )
-        conn.execute(
+        await conn.execute(
             "INSERT INTO shift_crew (shift_id, person_id, shift_role, arrived_at, added_by)"
             " VALUES (%s, %s, 'drc', %s, %s)",
             (sid, drc, opened, chief),
@@ -217,45 +229,48 @@ def _shifts_and_entries(conn: psycopg.Connection[Any], site_id: int, chief: int,
     ]  # fmt: skip
     entry_ids = []
     for sid, kind, at, who, data in entries:
-        row = conn.execute(
+        cur = await conn.execute(
             "INSERT INTO entries (site_id, shift_id, kind, data, operational, occurred_at,"
             " recorded_by) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (site_id, sid, kind, Jsonb(data), kind == "reading", at, who),
-        ).fetchone()
+        )
+        row = await cur.fetchone()
         assert row is not None
         entry_ids.append(int(row[0]))
-    conn.execute(
+    await conn.execute(
         "INSERT INTO amendments (target, target_id, changes, reason, amended_by, after_signing)"
         " VALUES ('entry', %s, %s, 'misread the meter', %s, false)",
         (entry_ids[0], Jsonb({"data": {"value": 7.2}}), chief),
     )
-    conn.execute(
+    await conn.execute(
         "INSERT INTO shift_signatures (shift_id, person_id, content_sha256) VALUES (%s, %s, %s)",
         (shift_ids[0], chief, "ab" * 32),
     )
 
 
-def _lab(conn: psycopg.Connection[Any], site_id: int, chief: int, op: int) -> None:
+async def _lab(conn: psycopg.AsyncConnection[Any], site_id: int, chief: int, op: int) -> None:
     for day, hour, analyte, value, qualifier, dl in LAB:
         at = local(day, hour)
-        row = conn.execute(
+        cur = await conn.execute(
             "INSERT INTO samples (site_id, sample_point, sample_type, sampled_at, recorded_by)"
             " VALUES (%s, 'final effluent', 'grab', %s, %s) RETURNING id",
             (site_id, at, op),
-        ).fetchone()
+        )
+        row = await cur.fetchone()
         assert row is not None
-        conn.execute(
+        await conn.execute(
             "INSERT INTO sample_samplers (sample_id, person_id) VALUES (%s, %s)", (row[0], op)
         )
-        result = conn.execute(
+        cur = await conn.execute(
             "INSERT INTO sample_results (sample_id, analyte, method, analyzed_at, analyst_name,"
             " value, unit, qualifier, detection_limit, recorded_by)"
             " VALUES (%s, %s, 'SM 2540 D', %s, 'Plant Lab', %s, 'mg/L', %s, %s, %s) RETURNING id",
             (row[0], analyte, at + timedelta(hours=3), value, qualifier, dl, op),
-        ).fetchone()
+        )
+        result = await cur.fetchone()
         assert result is not None
         if day == NO_DATA_DAY and analyte == "TSS":
-            conn.execute(
+            await conn.execute(
                 "INSERT INTO amendments (target, target_id, changes, reason, amended_by,"
                 " after_signing) VALUES ('result', %s, %s, 'transcription error', %s, false)",
                 (result[0], Jsonb({"value": AMENDED_TSS}), chief),
