@@ -209,7 +209,8 @@ async def test_a_database_that_takes_no_writes_is_an_outage_not_a_refusal(
 ) -> None:
     # What a standby, or a primary being demoted in a failover, answers a write with
     # (SQLSTATE 25006): the readings wait in the spool, none is set aside as refused.
-    with psycopg.connect(db_url) as conn:
+    # The owner plays the standby: the runtime role may not make triggers.
+    with psycopg.connect(owner_of(db_url)) as conn:
         conn.execute(
             "CREATE FUNCTION read_only() RETURNS trigger LANGUAGE plpgsql AS $$"
             " BEGIN RAISE EXCEPTION 'cannot execute COPY in a read-only transaction'"
@@ -229,7 +230,7 @@ async def test_a_database_that_takes_no_writes_is_an_outage_not_a_refusal(
     assert writer.stats.state == "down"
     assert writer.spool.rows == 120
     assert writer.stats.rows_rejected == 0
-    with psycopg.connect(db_url) as conn:
+    with psycopg.connect(owner_of(db_url)) as conn:
         conn.execute("DROP TRIGGER read_only ON readings")
     writer.retry_now()
     await writer.flush()
