@@ -14,6 +14,7 @@ from clearwell.migrate import applied, discover, migrate
 from logbook.search import MAX_QUERY, SearchRefused, search_clause, search_text
 from tests.logbook.scenario import insert_event
 from tests.support.api import seed_people
+from tests.support.database import owner_of
 
 
 @pytest.mark.parametrize(
@@ -247,12 +248,14 @@ async def test_a_search_uses_the_words_indexes(api):
 
 async def test_the_search_migration_indexes_a_log_already_kept(db_server):
     url = db_server.make_database(migrated=False)
+    # All of it as the owner, who migrates (the runtime role has no grants before that).
+    owner = owner_of(url)
     try:
         everything = discover()
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(owner, autocommit=True) as conn:
             migrate(conn, [m for m in everything if m.version != "0212"])
-        await seed_people(url)
-        with psycopg.connect(url, autocommit=True) as conn:
+        await seed_people(owner)
+        with psycopg.connect(owner, autocommit=True) as conn:
             (person,) = conn.execute("SELECT id FROM people WHERE username = 'operator'").fetchone()
             (shift,) = conn.execute(
                 "INSERT INTO shifts (site_id, label, opened_at, opened_by)"
